@@ -1,0 +1,286 @@
+//! Label names, label sets and the alert fingerprint.
+//!
+//! Everything that identifies an alert starts here: a `LabelSet` is the
+//! alert's identity and its `Fingerprint` is the same 64-bit FNV-1a hash
+//! Alertmanager computes, so IDs shown by klaxon match the ones users see in
+//! Alertmanager, amtool and Grafana.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::hash::Hasher;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a label name or set was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("invalid label name {0:?}")]
+    InvalidName(String),
+    #[error("at least one label pair required")]
+    Empty,
+}
+
+/// Prometheus' classic label-name rule: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_valid_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    match bytes.next() {
+        Some(b) if b.is_ascii_alphabetic() || b == b'_' => {}
+        _ => return false,
+    }
+    bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A validated label name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct LabelName(String);
+
+impl LabelName {
+    pub fn parse(name: &str) -> Result<Self, LabelError> {
+        if is_valid_label_name(name) {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(LabelError::InvalidName(name.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for LabelName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for LabelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A set of labels, kept sorted by name (byte order, as Go's `sort.Strings`).
+///
+/// Names are not checked on deserialisation so that the API can report an
+/// invalid alert in a batch without rejecting the whole body; call
+/// [`LabelSet::validate`] before trusting one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LabelSet(BTreeMap<String, String>);
+
+impl LabelSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(name.into(), value.into());
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Alertmanager drops labels with empty values before validating.
+    pub fn remove_empty_values(&mut self) {
+        self.0.retain(|_, v| !v.is_empty());
+    }
+
+    /// Checks every name; an empty set is refused, as Alertmanager does.
+    pub fn validate(&self) -> Result<(), LabelError> {
+        if self.0.is_empty() {
+            return Err(LabelError::Empty);
+        }
+        self.validate_names()
+    }
+
+    /// Checks every name but allows an empty set (annotations).
+    pub fn validate_names(&self) -> Result<(), LabelError> {
+        match self.0.keys().find(|k| !is_valid_label_name(k)) {
+            Some(bad) => Err(LabelError::InvalidName(bad.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// The labels whose names are in `names`, in a new set.
+    pub fn subset<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> LabelSet {
+        let mut out = LabelSet::new();
+        for n in names {
+            if let Some(v) = self.0.get(n) {
+                out.0.insert(n.to_owned(), v.clone());
+            }
+        }
+        out
+    }
+
+    pub fn fingerprint(&self) -> Fingerprint {
+        let mut h = fnv::FnvHasher::default();
+        for (k, v) in &self.0 {
+            h.write(k.as_bytes());
+            h.write_u8(0xff);
+            h.write(v.as_bytes());
+            h.write_u8(0xff);
+        }
+        Fingerprint(h.finish())
+    }
+
+    pub fn into_inner(self) -> BTreeMap<String, String> {
+        self.0
+    }
+}
+
+impl FromIterator<(String, String)> for LabelSet {
+    fn from_iter<T: IntoIterator<Item = (String, String)>>(iter: T) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+impl<'a> FromIterator<(&'a str, &'a str)> for LabelSet {
+    fn from_iter<T: IntoIterator<Item = (&'a str, &'a str)>>(iter: T) -> Self {
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    }
+}
+
+/// Formats as Prometheus' `LabelSet.String()`: `{a="1", b="2"}`. Group keys
+/// are built from this, so the quoting must match Go's `strconv.Quote`.
+impl fmt::Display for LabelSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{k}={}", go_quote(v))?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// Go's `strconv.Quote`: printable characters stay, everything else is escaped.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => {
+                let n = c as u32;
+                if n <= 0xffff {
+                    out.push_str(&format!("\\u{n:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{n:08x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An alert's identity: FNV-1a 64 over its sorted labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint(pub u64);
+
+impl Fingerprint {
+    pub fn parse(s: &str) -> Option<Self> {
+        u64::from_str_radix(s, 16).ok().map(Self)
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(pairs: &[(&str, &str)]) -> LabelSet {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn fingerprint_matches_alertmanager() {
+        let ls = set(&[
+            ("alertname", "Foo"),
+            ("instance", "a:1"),
+            ("severity", "critical"),
+            ("team", "x"),
+        ]);
+        assert_eq!(ls.fingerprint().to_string(), "308a0a6e5bc19c4a");
+    }
+
+    #[test]
+    fn fingerprint_of_reference_capture() {
+        let ls = set(&[
+            ("alertname", "ApiShapeA"),
+            ("instance", "host1"),
+            ("severity", "warning"),
+        ]);
+        assert_eq!(ls.fingerprint().to_string(), "16bb263311e62381");
+    }
+
+    #[test]
+    fn label_set_formats_like_prometheus() {
+        let ls = set(&[("team", "x"), ("alertname", "Fo\"o")]);
+        assert_eq!(ls.to_string(), r#"{alertname="Fo\"o", team="x"}"#);
+    }
+
+    #[test]
+    fn label_names_follow_the_classic_rule() {
+        for good in ["a", "_x", "A_1", "alertname"] {
+            assert!(is_valid_label_name(good), "{good}");
+        }
+        for bad in ["", "1a", "a-b", "a.b", "é", "a:b"] {
+            assert!(!is_valid_label_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn go_quote_escapes_controls_and_keeps_unicode() {
+        assert_eq!(go_quote("é\n\u{1}"), "\"é\\n\\x01\"");
+    }
+}
