@@ -143,6 +143,27 @@ impl LabelSet {
         Fingerprint(h.finish())
     }
 
+    /// Prometheus' `LabelSet.Before`: smaller sets first, then the first
+    /// differing label (a missing name sorts first).
+    pub fn before(&self, other: &LabelSet) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match self.len().cmp(&other.len()) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+        let mut names: Vec<&str> = self.names().chain(other.names()).collect();
+        names.sort_unstable();
+        for n in names {
+            match (self.get(n), other.get(n)) {
+                (None, _) => return Ordering::Less,
+                (_, None) => return Ordering::Greater,
+                (Some(a), Some(b)) if a != b => return a.cmp(b),
+                _ => {}
+            }
+        }
+        Ordering::Equal
+    }
+
     pub fn into_inner(self) -> BTreeMap<String, String> {
         self.0
     }

@@ -1,1 +1,166 @@
-fn main() {}
+//! The klaxon server: Alertmanager's flags → logging → `App::start` →
+//! signals (SIGHUP reloads, SIGINT/SIGTERM stop).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use klaxon::app::{App, Options};
+use klaxon::clock::Clock;
+use klaxon::config::Duration;
+use tracing_subscriber::EnvFilter;
+
+/// Flags keep Alertmanager's names so a unit file or compose service only
+/// needs the binary name changed.
+#[derive(Debug, Parser)]
+#[command(name = "klaxon", version, about = "A drop-in replacement for Prometheus Alertmanager")]
+struct Flags {
+    /// Alertmanager configuration file name.
+    #[arg(long = "config.file", default_value = "alertmanager.yml")]
+    config_file: PathBuf,
+    /// Base path for data storage (the sled store).
+    #[arg(long = "storage.path", default_value = "data/")]
+    storage_path: PathBuf,
+    /// How long to keep expired silences and resolved alerts.
+    #[arg(long = "data.retention", default_value = "120h")]
+    retention: String,
+    /// Interval between garbage collections of alerts and silences.
+    #[arg(long = "alerts.gc-interval", default_value = "30m")]
+    gc_interval: String,
+    /// Address to listen on for the web interface and API.
+    #[arg(long = "web.listen-address", default_value = ":9093")]
+    listen_address: String,
+    /// The URL under which klaxon is externally reachable (for example when
+    /// behind a reverse proxy); used in notifications and links.
+    #[arg(long = "web.external-url")]
+    external_url: Option<String>,
+    /// Prefix for the internal routes; defaults to the external URL's path.
+    #[arg(long = "web.route-prefix")]
+    route_prefix: Option<String>,
+    /// TLS and basic-auth settings file (Prometheus web config format).
+    #[arg(long = "web.config.file")]
+    web_config_file: Option<PathBuf>,
+    /// Accepted for compatibility; klaxon does not limit GET concurrency.
+    #[arg(long = "web.get-concurrency", hide = true)]
+    _get_concurrency: Option<String>,
+    /// Accepted for compatibility; klaxon has a fixed request timeout.
+    #[arg(long = "web.timeout", hide = true)]
+    _web_timeout: Option<String>,
+    /// Only log messages at or above this level: debug, info, warn, error.
+    #[arg(long = "log.level", default_value = "info", value_parser = ["debug", "info", "warn", "error"])]
+    log_level: String,
+    /// Log format: logfmt or json.
+    #[arg(long = "log.format", default_value = "logfmt", value_parser = ["logfmt", "json"])]
+    log_format: String,
+    /// Cluster listen address; empty disables clustering (klaxon has none yet).
+    #[arg(long = "cluster.listen-address", default_value = "")]
+    cluster_listen_address: String,
+    /// Accepted for compatibility: clustering is not implemented.
+    #[arg(long = "cluster.peer", hide = true)]
+    _cluster_peer: Vec<String>,
+    #[arg(long = "cluster.advertise-address", hide = true)]
+    _cluster_advertise: Option<String>,
+}
+
+fn init_logging(flags: &Flags) {
+    let filter = EnvFilter::try_from_env("KLAXON_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("{},sled=warn", flags.log_level)));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if flags.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Go's `:9093` means every interface.
+fn bind_address(listen: &str) -> String {
+    if listen.starts_with(':') {
+        format!("0.0.0.0{listen}")
+    } else {
+        listen.to_owned()
+    }
+}
+
+fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
+    let external_url = match &flags.external_url {
+        Some(u) => url::Url::parse(u).with_context(|| format!("--web.external-url {u:?}"))?,
+        None => url::Url::parse(&format!("http://{}:{port}/", hostname()))?,
+    };
+    let route_prefix = flags
+        .route_prefix
+        .clone()
+        .unwrap_or_else(|| external_url.path().to_owned());
+    let route_prefix = format!("/{}", route_prefix.trim_matches('/'));
+    let retention = Duration::from_str(&flags.retention)
+        .map_err(|e| anyhow::anyhow!("--data.retention: {e}"))?;
+    let gc_interval = Duration::from_str(&flags.gc_interval)
+        .map_err(|e| anyhow::anyhow!("--alerts.gc-interval: {e}"))?;
+    Ok(Options {
+        config_file: flags.config_file.clone(),
+        storage_path: flags.storage_path.clone(),
+        external_url,
+        route_prefix,
+        retention: retention.as_std(),
+        gc_interval: gc_interval.as_std(),
+        clock: Clock::system(),
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .map_err(|_| anyhow::anyhow!("installing the TLS crypto provider"))?;
+    let flags = Flags::parse();
+    init_logging(&flags);
+    if let Some(path) = &flags.web_config_file {
+        // Refusing is safer than serving without the auth the file asks for.
+        bail!(
+            "--web.config.file {}: TLS and basic auth are not supported yet; \
+             remove the flag or put klaxon behind a proxy that does them",
+            path.display()
+        );
+    }
+    if !flags.cluster_listen_address.is_empty() {
+        tracing::warn!(
+            address = %flags.cluster_listen_address,
+            "clustering is not implemented yet; running as a single instance"
+        );
+    }
+    let listen = bind_address(&flags.listen_address);
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let port = listener.local_addr()?.port();
+    let app = App::start(options(&flags, port)?, listener).await?;
+
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                // Errors are logged by reload; the old config keeps running.
+                let _ = app.state().reload().await;
+            }
+            _ = terminate.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = app.stopped() => break,
+        }
+    }
+    tracing::info!("shutting down");
+    app.shutdown().await;
+    Ok(())
+}

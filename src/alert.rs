@@ -1,0 +1,158 @@
+//! The alert as klaxon keeps it, and Alertmanager's rules for merging a
+//! re-sent alert into the one already stored.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::labels::{Fingerprint, LabelError, LabelSet};
+
+/// One alert, identified by its labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub labels: LabelSet,
+    pub annotations: LabelSet,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub generator_url: String,
+    /// When klaxon last received this alert.
+    pub updated_at: DateTime<Utc>,
+    /// True when `ends_at` was not sent but set to `now + resolve_timeout`;
+    /// such an end may be overridden by any later explicit one.
+    pub timeout: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertError {
+    #[error("start time missing")]
+    StartMissing,
+    #[error("end time missing")]
+    EndMissing,
+    #[error("start time must be before end time")]
+    EndBeforeStart,
+    #[error(transparent)]
+    Labels(#[from] LabelError),
+    #[error("invalid annotation name: {0}")]
+    Annotations(LabelError),
+}
+
+impl Alert {
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.labels.fingerprint()
+    }
+
+    /// Alertmanager's `Alert.Validate`.
+    pub fn validate(&self) -> Result<(), AlertError> {
+        if self.ends_at < self.starts_at {
+            return Err(AlertError::EndBeforeStart);
+        }
+        self.labels.validate()?;
+        self.annotations
+            .validate_names()
+            .map_err(AlertError::Annotations)?;
+        Ok(())
+    }
+
+    /// Resolved once its end time has passed.
+    pub fn resolved_at(&self, now: DateTime<Utc>) -> bool {
+        self.ends_at <= now
+    }
+
+    /// Merges `newer` (just received) into `self` (stored), as
+    /// Alertmanager's `Alert.Merge`: the younger alert wins, but the
+    /// earliest start and the latest explicit end are kept.
+    pub fn merge(&self, newer: &Alert, now: DateTime<Utc>) -> Alert {
+        let (old, young) = if newer.updated_at < self.updated_at {
+            (newer, self)
+        } else {
+            (self, newer)
+        };
+        let mut res = young.clone();
+        if old.starts_at < young.starts_at {
+            res.starts_at = old.starts_at;
+        }
+        if young.resolved_at(now) {
+            if old.resolved_at(now) && old.ends_at > young.ends_at {
+                res.ends_at = old.ends_at;
+            }
+        } else if old.ends_at > young.ends_at && !old.timeout {
+            res.ends_at = old.ends_at;
+            res.timeout = false;
+        }
+        res
+    }
+
+    /// Alertmanager merges only when the activity ranges overlap; otherwise
+    /// the new alert replaces the old one (a new firing after resolution).
+    pub fn overlaps(&self, newer: &Alert) -> bool {
+        (newer.ends_at > self.starts_at && newer.ends_at < self.ends_at)
+            || (newer.starts_at > self.starts_at && newer.starts_at < self.ends_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn alert(start: i64, end: i64, updated: i64, timeout: bool) -> Alert {
+        Alert {
+            labels: [("alertname", "A")].into_iter().collect(),
+            annotations: LabelSet::new(),
+            starts_at: t(start),
+            ends_at: t(end),
+            generator_url: String::new(),
+            updated_at: t(updated),
+            timeout,
+        }
+    }
+
+    #[test]
+    fn merge_keeps_earliest_start() {
+        let old = alert(0, 300, 0, true);
+        let new = alert(60, 360, 60, true);
+        let m = old.merge(&new, t(60));
+        assert_eq!(m.starts_at, t(0));
+        assert_eq!(m.ends_at, t(360));
+    }
+
+    #[test]
+    fn explicit_later_end_survives_a_timeout_resend() {
+        let old = alert(0, 1000, 0, false);
+        let new = alert(0, 360, 60, true);
+        let m = old.merge(&new, t(60));
+        assert_eq!(m.ends_at, t(1000));
+        assert!(!m.timeout);
+    }
+
+    #[test]
+    fn resolution_from_the_newer_alert_wins() {
+        let old = alert(0, 300, 0, true);
+        let new = alert(0, 50, 60, false);
+        let m = old.merge(&new, t(60));
+        assert_eq!(m.ends_at, t(50));
+    }
+
+    #[test]
+    fn older_update_arriving_late_does_not_win() {
+        let stored = alert(0, 50, 60, false);
+        let late = alert(0, 300, 10, true);
+        let m = stored.merge(&late, t(60));
+        assert_eq!(m.ends_at, t(50));
+        assert_eq!(m.updated_at, t(60));
+    }
+
+    #[test]
+    fn validation_rejects_end_before_start_and_empty_labels() {
+        assert_eq!(
+            alert(10, 5, 0, false).validate(),
+            Err(AlertError::EndBeforeStart)
+        );
+        let mut a = alert(0, 5, 0, false);
+        a.labels = LabelSet::new();
+        assert_eq!(a.validate(), Err(AlertError::Labels(LabelError::Empty)));
+    }
+}

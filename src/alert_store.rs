@@ -1,0 +1,192 @@
+//! Every known alert by fingerprint: merge on put, snapshot for readers,
+//! garbage collection, and group-committed persistence.
+//!
+//! Ingest is the hot path, so `put` takes the lock once per batch and only
+//! marks fingerprints dirty; a background task writes the dirty alerts to
+//! the store in one batch and flushes it, at most [`COMMIT_EVERY`] behind.
+//! Readers get `Arc`s, never a copy of the whole state.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::alert::Alert;
+use crate::labels::Fingerprint;
+use crate::storage::{Storage, StorageError};
+
+/// How far the store may lag behind memory.
+pub const COMMIT_EVERY: Duration = Duration::from_millis(200);
+
+#[derive(Default)]
+struct State {
+    alerts: HashMap<Fingerprint, Arc<Alert>>,
+    dirty: HashSet<Fingerprint>,
+    deleted: HashSet<Fingerprint>,
+}
+
+pub struct AlertStore {
+    state: Mutex<State>,
+    storage: Storage,
+    wake: Notify,
+    /// Alerts written to the store since start, for tests and metrics.
+    committed: std::sync::atomic::AtomicU64,
+}
+
+impl AlertStore {
+    /// Restores the alerts kept in the store.
+    pub fn load(storage: Storage) -> Result<Self, StorageError> {
+        let alerts = storage
+            .load_alerts()?
+            .into_iter()
+            .map(|a| (a.fingerprint(), Arc::new(a)))
+            .collect();
+        Ok(Self {
+            state: Mutex::new(State {
+                alerts,
+                ..State::default()
+            }),
+            storage,
+            wake: Notify::new(),
+            committed: Default::default(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("alert store lock")
+    }
+
+    /// Inserts or merges a batch of validated alerts.
+    pub fn put(&self, batch: Vec<Alert>, now: DateTime<Utc>) {
+        if batch.is_empty() {
+            return;
+        }
+        let mut state = self.lock();
+        for alert in batch {
+            let fp = alert.fingerprint();
+            let merged = match state.alerts.get(&fp) {
+                Some(old) if old.overlaps(&alert) => old.merge(&alert, now),
+                _ => alert,
+            };
+            state.alerts.insert(fp, Arc::new(merged));
+            state.deleted.remove(&fp);
+            state.dirty.insert(fp);
+        }
+        drop(state);
+        self.wake.notify_one();
+    }
+
+    pub fn get(&self, fp: Fingerprint) -> Option<Arc<Alert>> {
+        self.lock().alerts.get(&fp).cloned()
+    }
+
+    /// All alerts, as shared references.
+    pub fn snapshot(&self) -> Vec<Arc<Alert>> {
+        self.lock().alerts.values().cloned().collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().alerts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn committed(&self) -> u64 {
+        self.committed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Removes alerts resolved more than `retention` ago.
+    pub fn gc(&self, now: DateTime<Utc>, retention: chrono::Duration) -> usize {
+        let mut state = self.lock();
+        let doomed: Vec<Fingerprint> = state
+            .alerts
+            .iter()
+            .filter(|(_, a)| a.ends_at + retention < now)
+            .map(|(fp, _)| *fp)
+            .collect();
+        for fp in &doomed {
+            state.alerts.remove(fp);
+            state.dirty.remove(fp);
+            state.deleted.insert(*fp);
+        }
+        drop(state);
+        if !doomed.is_empty() {
+            self.wake.notify_one();
+        }
+        doomed.len()
+    }
+
+    /// Writes what changed since the last commit, then flushes to disk.
+    pub async fn commit(&self) -> Result<(), StorageError> {
+        let (dirty, puts, deletes) = {
+            let mut state = self.lock();
+            if state.dirty.is_empty() && state.deleted.is_empty() {
+                return Ok(());
+            }
+            let dirty = std::mem::take(&mut state.dirty);
+            let puts: Vec<Arc<Alert>> = dirty
+                .iter()
+                .filter_map(|fp| state.alerts.get(fp).cloned())
+                .collect();
+            (dirty, puts, std::mem::take(&mut state.deleted))
+        };
+        let n = puts.len() as u64;
+        let storage = self.storage.clone();
+        let retry_deletes = deletes.clone();
+        // sled's batch apply is synchronous CPU and memory work.
+        let written = tokio::task::spawn_blocking(move || {
+            storage.write_alerts(puts.iter().map(|a| a.as_ref()), deletes)
+        })
+        .await
+        .expect("commit task");
+        let result = match written {
+            Ok(()) => self.storage.flush().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            // Nothing is lost: mark everything dirty again for the next try.
+            let mut state = self.lock();
+            for fp in dirty {
+                if state.alerts.contains_key(&fp) {
+                    state.dirty.insert(fp);
+                }
+            }
+            for fp in retry_deletes {
+                if !state.alerts.contains_key(&fp) {
+                    state.deleted.insert(fp);
+                }
+            }
+            return Err(e);
+        }
+        self.committed
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Commits in the background until cancelled, then commits once more.
+    pub async fn run_committer(self: Arc<Self>, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = self.wake.notified() => {}
+            }
+            // Let a burst of posts accumulate into one batch.
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(COMMIT_EVERY) => {}
+            }
+            if let Err(e) = self.commit().await {
+                tracing::error!(error = %e, "persisting alerts failed; will retry");
+                self.wake.notify_one();
+            }
+        }
+        if let Err(e) = self.commit().await {
+            tracing::error!(error = %e, "final alert commit failed");
+        }
+    }
+}

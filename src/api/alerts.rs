@@ -1,0 +1,387 @@
+//! `/api/v2/alerts` and `/api/v2/alerts/groups`.
+//!
+//! `post_alerts` is the ingest hot path: the body is split into raw
+//! elements once, each element is decoded on its own so one bad alert
+//! cannot take its valid neighbours down, and the store is locked once for
+//! the whole batch.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
+
+use super::ApiError;
+use super::models::{AlertGroup, AlertStatus, GettableAlert, PostableAlert, Receiver, non_zero};
+use super::query::Query;
+use crate::alert::Alert;
+use crate::app::{AppState, Runtime};
+use crate::labels::LabelSet;
+use crate::metrics::StatusLabel;
+use crate::silence::filter_labels;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v2/alerts", get(get_alerts).post(post_alerts))
+        .route("/api/v2/alerts/groups", get(get_alert_groups))
+}
+
+pub(super) fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Why one element of a batch was refused; the first kind found decides
+/// the status code, as Alertmanager's schema check runs before validation.
+enum Rejection {
+    Schema(ApiError),
+    Invalid(String),
+}
+
+async fn post_alerts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    if !is_json(&headers) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::required("alerts"));
+    }
+    // Go's decoder turns invalid UTF-8 into U+FFFD instead of failing.
+    let text = String::from_utf8_lossy(&body);
+    let elements: Option<Vec<&RawValue>> = serde_json::from_str(&text).map_err(|e| {
+        ApiError::Malformed(format!("parsing alerts body failed, because {e}"))
+    })?;
+    let elements = elements.unwrap_or_default();
+
+    let now = state.now();
+    let resolve_timeout = state.runtime().config.global.resolve_timeout.as_std();
+    let resolve_timeout = chrono::Duration::from_std(resolve_timeout).unwrap_or_default();
+    let mut valid = Vec::with_capacity(elements.len());
+    let mut rejected: Vec<(usize, Rejection)> = Vec::new();
+    let (mut firing, mut resolved) = (0u64, 0u64);
+
+    for (i, raw) in elements.into_iter().enumerate() {
+        match decode(i, raw, now, resolve_timeout) {
+            Ok(alert) => {
+                if alert.ends_at > now {
+                    firing += 1;
+                } else {
+                    resolved += 1;
+                }
+                match alert.validate() {
+                    Ok(()) => valid.push(alert),
+                    Err(e) => rejected.push((i, Rejection::Invalid(e.to_string()))),
+                }
+            }
+            Err(r) => rejected.push((i, r)),
+        }
+    }
+
+    let m = &state.metrics;
+    m.alerts_received
+        .get_or_create(&StatusLabel {
+            status: "firing".into(),
+        })
+        .inc_by(firing);
+    m.alerts_received
+        .get_or_create(&StatusLabel {
+            status: "resolved".into(),
+        })
+        .inc_by(resolved);
+    m.alerts_invalid.inc_by(rejected.len() as u64);
+
+    // Valid alerts are kept even when others in the batch are refused.
+    state.alerts.put(valid, now);
+
+    if rejected.is_empty() {
+        return Ok(StatusCode::OK);
+    }
+    let unprocessable = rejected.iter().find_map(|(_, r)| match r {
+        Rejection::Schema(ApiError::Unprocessable { code, .. }) => Some(*code),
+        _ => None,
+    });
+    let undecodable = rejected
+        .iter()
+        .any(|(_, r)| matches!(r, Rejection::Schema(_)));
+    let summary = rejected
+        .iter()
+        .map(|(i, r)| match r {
+            Rejection::Schema(e) => format!("alert {i}: {e}"),
+            Rejection::Invalid(e) => format!("alert {i}: {e}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    tracing::debug!(rejected = rejected.len(), reason = %summary, "refused alerts");
+    Err(match unprocessable {
+        Some(code) => ApiError::Unprocessable {
+            code,
+            message: summary,
+        },
+        None if undecodable => ApiError::Malformed(summary),
+        None => ApiError::BadRequest(summary),
+    })
+}
+
+/// Decodes one element and applies Alertmanager's defaults for missing times.
+fn decode(
+    i: usize,
+    raw: &RawValue,
+    now: DateTime<Utc>,
+    resolve_timeout: chrono::Duration,
+) -> Result<Alert, Rejection> {
+    let posted: PostableAlert = serde_json::from_str(raw.get())
+        .map_err(|e| Rejection::Schema(ApiError::Malformed(format!("cannot decode: {e}"))))?;
+    let mut labels = posted
+        .labels
+        .ok_or_else(|| Rejection::Schema(ApiError::required(&format!("{i}.labels"))))?;
+    let generator_url = posted.generator_url.unwrap_or_default();
+    if !generator_url.is_empty() && !is_request_uri(&generator_url) {
+        return Err(Rejection::Schema(ApiError::format(
+            &format!("{i}.generatorURL in body"),
+            "uri",
+            &generator_url,
+        )));
+    }
+    labels.remove_empty_values();
+    let starts = non_zero(posted.starts_at);
+    let ends = non_zero(posted.ends_at);
+    let starts_at = starts.or(ends).unwrap_or(now);
+    let (ends_at, timeout) = match ends {
+        Some(e) => (e, false),
+        None => (now + resolve_timeout, true),
+    };
+    Ok(Alert {
+        labels,
+        annotations: posted.annotations.unwrap_or_default(),
+        starts_at,
+        ends_at,
+        generator_url,
+        updated_at: now,
+        timeout,
+    })
+}
+
+/// Go's `url.ParseRequestURI`, which Alertmanager's `uri` format uses: an
+/// absolute URL or an absolute path, no control characters, valid escapes.
+fn is_request_uri(s: &str) -> bool {
+    if s.bytes().any(|b| b < 0x20 || b == 0x7f || b == b' ') {
+        return false;
+    }
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = |b: Option<&u8>| b.is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(bytes.get(i + 1)) && hex(bytes.get(i + 2))) {
+                return false;
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    s.starts_with('/') || url::Url::parse(s).is_ok()
+}
+
+/// One alert's mute state as the API shows it.
+pub(super) fn alert_status(state: &AppState, alert: &Alert, now: DateTime<Utc>) -> AlertStatus {
+    let silenced_by = state.silences.mutes(&alert.labels, now);
+    let suppressed = !silenced_by.is_empty();
+    AlertStatus {
+        inhibited_by: Vec::new(),
+        muted_by: Vec::new(),
+        silenced_by,
+        state: if suppressed { "suppressed" } else { "active" },
+    }
+}
+
+fn receivers(runtime: &Runtime, labels: &LabelSet) -> Vec<Receiver> {
+    runtime
+        .route
+        .matches(labels)
+        .into_iter()
+        .map(|r| Receiver {
+            name: r.opts.receiver.clone(),
+        })
+        .collect()
+}
+
+/// The filters shared by the alert list and the group list.
+struct AlertFilter {
+    matchers: crate::matcher::Matchers,
+    active: bool,
+    silenced: bool,
+    inhibited: bool,
+    unprocessed: bool,
+    muted: bool,
+    receiver: Option<regex::Regex>,
+}
+
+impl AlertFilter {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(Self {
+            matchers: q.filter()?,
+            active: q.flag("active", true)?,
+            silenced: q.flag("silenced", true)?,
+            inhibited: q.flag("inhibited", true)?,
+            unprocessed: q.flag("unprocessed", true)?,
+            muted: q.flag("muted", true)?,
+            receiver: q.receiver()?,
+        })
+    }
+
+    fn keep_status(&self, st: &AlertStatus) -> bool {
+        !((!self.active && st.state == "active")
+            || (!self.unprocessed && st.state == "unprocessed")
+            || (!self.silenced && !st.silenced_by.is_empty())
+            || (!self.inhibited && !st.inhibited_by.is_empty())
+            || (!self.muted && !st.muted_by.is_empty()))
+    }
+
+    fn keep_labels(&self, alert: &Alert) -> bool {
+        filter_labels(&self.matchers, |n| alert.labels.get(n))
+    }
+}
+
+fn to_gettable(alert: &Alert, status: AlertStatus, receivers: Vec<Receiver>) -> GettableAlert {
+    GettableAlert {
+        annotations: alert.annotations.clone(),
+        ends_at: alert.ends_at,
+        fingerprint: alert.fingerprint(),
+        receivers,
+        starts_at: alert.starts_at,
+        status,
+        updated_at: alert.updated_at,
+        generator_url: alert.generator_url.clone(),
+        labels: alert.labels.clone(),
+    }
+}
+
+async fn get_alerts(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let filter = AlertFilter::from_query(&Query::parse(raw.as_deref()))?;
+    let now = state.now();
+    let runtime = state.runtime();
+    let mut out = Vec::new();
+    for alert in state.alerts.snapshot() {
+        // Resolved alerts stay stored until GC but are not listed.
+        if alert.resolved_at(now) || !filter.keep_labels(&alert) {
+            continue;
+        }
+        let recv = receivers(&runtime, &alert.labels);
+        if let Some(re) = &filter.receiver
+            && !recv.iter().any(|r| re.is_match(&r.name))
+        {
+            continue;
+        }
+        let status = alert_status(&state, &alert, now);
+        if !filter.keep_status(&status) {
+            continue;
+        }
+        out.push(to_gettable(&alert, status, recv));
+    }
+    out.sort_by_key(|a| a.fingerprint.to_string());
+    Ok(Json(out).into_response())
+}
+
+async fn get_alert_groups(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let filter = AlertFilter::from_query(&Query::parse(raw.as_deref()))?;
+    let now = state.now();
+    let runtime = state.runtime();
+    let mut groups: HashMap<(String, String), (LabelSet, Vec<Arc<Alert>>)> = HashMap::new();
+    for alert in state.alerts.snapshot() {
+        if alert.resolved_at(now) || !filter.keep_labels(&alert) {
+            continue;
+        }
+        for route in runtime.route.matches(&alert.labels) {
+            if let Some(re) = &filter.receiver
+                && !re.is_match(&route.opts.receiver)
+            {
+                continue;
+            }
+            let group_labels = route.opts.group_labels(&alert.labels);
+            let key = route.group_key(&group_labels);
+            groups
+                .entry((key, route.opts.receiver.clone()))
+                .or_insert_with(|| (group_labels, Vec::new()))
+                .1
+                .push(alert.clone());
+        }
+    }
+    let mut out: Vec<AlertGroup> = Vec::with_capacity(groups.len());
+    for ((_, receiver), (labels, mut alerts)) in groups {
+        alerts.sort_by(|a, b| alert_order(&a.labels, &b.labels));
+        let mut shown = Vec::with_capacity(alerts.len());
+        for alert in alerts {
+            let status = alert_status(&state, &alert, now);
+            if filter.keep_status(&status) {
+                let recv = receivers(&runtime, &alert.labels);
+                shown.push(to_gettable(&alert, status, recv));
+            }
+        }
+        if !shown.is_empty() {
+            out.push(AlertGroup {
+                alerts: shown,
+                labels,
+                receiver: Receiver { name: receiver },
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        if a.labels == b.labels {
+            a.receiver.name.cmp(&b.receiver.name)
+        } else {
+            a.labels.before(&b.labels)
+        }
+    });
+    Ok(Json(out).into_response())
+}
+
+/// Alertmanager's alert order within a group: `job`, then `instance`, then
+/// the label sets.
+fn alert_order(a: &LabelSet, b: &LabelSet) -> Ordering {
+    for key in ["job", "instance"] {
+        match (a.get(key), b.get(key)) {
+            (None, None) => continue,
+            (None, Some(_)) => return Ordering::Greater,
+            (Some(_), None) => return Ordering::Less,
+            (Some(x), Some(y)) if x != y => return x.cmp(y),
+            _ => {}
+        }
+    }
+    a.before(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_request_uri;
+
+    #[test]
+    fn generator_urls_follow_parse_request_uri() {
+        for ok in ["/relative", "mailto:x", "http://prometheus:9090/graph?g0.expr=up"] {
+            assert!(is_request_uri(ok), "{ok}");
+        }
+        for bad in ["not a uri", "foo", "http://x/%zz", "::", ":foo", "http://x/\u{1}"] {
+            assert!(!is_request_uri(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The HTTP surface: Alertmanager's API v2, its operations endpoints
+//! (`/-/healthy`, `/-/ready`, `/-/reload`, `/metrics`) and the 410 that
+//! newer Alertmanagers answer for API v1.
+
+mod alerts;
+mod error;
+pub mod models;
+mod query;
+mod silences;
+mod status;
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+
+pub use error::ApiError;
+
+use crate::app::AppState;
+use crate::metrics::HttpLabels;
+
+/// Alertmanager accepts large bodies (an 8 MiB batch of garbage is a 400,
+/// not a 413); beyond this, 413.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// No request may hold a connection longer than this.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The whole router, under `--web.route-prefix`.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(alerts::router())
+        .merge(silences::router())
+        .merge(status::router())
+        .route("/api/v1/{*rest}", any(api_v1_gone))
+        .route("/-/healthy", get(ok).head(ok))
+        .route("/-/ready", get(ok).head(ok))
+        .route("/-/reload", post(reload).put(reload))
+        .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(state.clone(), track_http))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state.clone());
+    let prefix = state.options.route_prefix.trim_end_matches('/');
+    if prefix.is_empty() {
+        routes
+    } else {
+        Router::new().nest(prefix, routes)
+    }
+}
+
+async fn ok() -> &'static str {
+    "OK"
+}
+
+/// Alertmanager 0.27 removed API v1 and answers 410 Gone.
+async fn api_v1_gone() -> Response {
+    (
+        StatusCode::GONE,
+        axum::Json(serde_json::json!({
+            "status": "deprecated",
+            "error": "The Alertmanager v1 API was deprecated in version 0.16.0 and is removed as of version 0.27.0 - please use the equivalent route in the v2 API",
+        })),
+    )
+        .into_response()
+}
+
+async fn reload(State(state): State<AppState>) -> Response {
+    match state.reload().await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed to reload config: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    status::refresh_gauges(&state);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+/// Records request durations by route pattern (never by raw path, whose
+/// cardinality a client controls).
+async fn track_http(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let handler = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "other".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .http_request_duration
+        .get_or_create(&HttpLabels { handler, method })
+        .observe(start.elapsed().as_secs_f64());
+    resp
+}

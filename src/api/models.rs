@@ -1,0 +1,215 @@
+//! API v2 wire types, field for field as Alertmanager's OpenAPI spec, and
+//! the timestamp format its answers use.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::labels::{Fingerprint, LabelSet};
+use crate::silence::{Silence, SilenceMatcher, SilenceState};
+
+/// API answers carry RFC 3339 timestamps with milliseconds (`strfmt.DateTime`).
+pub fn api_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn ser_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&api_time(t))
+}
+
+/// Go's zero time, which clients send to mean "not set".
+fn go_zero() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z")
+        .expect("valid literal")
+        .with_timezone(&Utc)
+}
+
+/// Treats Go's zero time as absent.
+pub fn non_zero(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    t.filter(|t| *t != go_zero())
+}
+
+/// One alert of a `POST /api/v2/alerts` body. `labels` is optional here so
+/// that a missing one is reported as Alertmanager does (422), not as a
+/// type error.
+#[derive(Debug, Deserialize)]
+pub struct PostableAlert {
+    pub labels: Option<LabelSet>,
+    #[serde(default)]
+    pub annotations: Option<LabelSet>,
+    #[serde(default, rename = "startsAt")]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default, rename = "endsAt")]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(default, rename = "generatorURL")]
+    pub generator_url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Receiver {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertStatus {
+    #[serde(rename = "inhibitedBy")]
+    pub inhibited_by: Vec<String>,
+    #[serde(rename = "mutedBy")]
+    pub muted_by: Vec<String>,
+    #[serde(rename = "silencedBy")]
+    pub silenced_by: Vec<String>,
+    pub state: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GettableAlert {
+    pub annotations: LabelSet,
+    #[serde(rename = "endsAt", serialize_with = "ser_time")]
+    pub ends_at: DateTime<Utc>,
+    pub fingerprint: Fingerprint,
+    pub receivers: Vec<Receiver>,
+    #[serde(rename = "startsAt", serialize_with = "ser_time")]
+    pub starts_at: DateTime<Utc>,
+    pub status: AlertStatus,
+    #[serde(rename = "updatedAt", serialize_with = "ser_time")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(rename = "generatorURL", skip_serializing_if = "String::is_empty")]
+    pub generator_url: String,
+    pub labels: LabelSet,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertGroup {
+    pub alerts: Vec<GettableAlert>,
+    pub labels: LabelSet,
+    pub receiver: Receiver,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiMatcher {
+    #[serde(rename = "isEqual", default = "yes")]
+    pub is_equal: bool,
+    #[serde(rename = "isRegex")]
+    pub is_regex: bool,
+    pub name: String,
+    pub value: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl From<&SilenceMatcher> for ApiMatcher {
+    fn from(m: &SilenceMatcher) -> Self {
+        Self {
+            is_equal: m.is_equal,
+            is_regex: m.is_regex,
+            name: m.name.clone(),
+            value: m.value.clone(),
+        }
+    }
+}
+
+impl From<ApiMatcher> for SilenceMatcher {
+    fn from(m: ApiMatcher) -> Self {
+        Self {
+            name: m.name,
+            value: m.value,
+            is_regex: m.is_regex,
+            is_equal: m.is_equal,
+        }
+    }
+}
+
+/// Body of `POST /api/v2/silences`; required fields are optional here so
+/// their absence becomes a 422 naming them rather than a parse error.
+#[derive(Debug, Deserialize)]
+pub struct PostableSilence {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub matchers: Option<Vec<ApiMatcher>>,
+    #[serde(rename = "startsAt")]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(rename = "endsAt")]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(rename = "createdBy")]
+    pub created_by: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SilenceStatus {
+    pub state: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GettableSilence {
+    pub id: String,
+    pub status: SilenceStatus,
+    #[serde(rename = "updatedAt", serialize_with = "ser_time")]
+    pub updated_at: DateTime<Utc>,
+    pub comment: String,
+    #[serde(rename = "createdBy")]
+    pub created_by: String,
+    #[serde(rename = "endsAt", serialize_with = "ser_time")]
+    pub ends_at: DateTime<Utc>,
+    pub matchers: Vec<ApiMatcher>,
+    #[serde(rename = "startsAt", serialize_with = "ser_time")]
+    pub starts_at: DateTime<Utc>,
+}
+
+impl GettableSilence {
+    pub fn new(s: &Silence, state: SilenceState) -> Self {
+        Self {
+            id: s.id.clone(),
+            status: SilenceStatus {
+                state: state.as_str(),
+            },
+            updated_at: s.updated_at,
+            comment: s.comment.clone(),
+            created_by: s.created_by.clone(),
+            ends_at: s.ends_at,
+            matchers: s.matchers.iter().map(ApiMatcher::from).collect(),
+            starts_at: s.starts_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PostSilenceOk {
+    #[serde(rename = "silenceID")]
+    pub silence_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClusterStatus {
+    pub peers: Vec<serde_json::Value>,
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigStatus {
+    pub original: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionInfo {
+    pub branch: &'static str,
+    #[serde(rename = "buildDate")]
+    pub build_date: &'static str,
+    #[serde(rename = "buildUser")]
+    pub build_user: &'static str,
+    #[serde(rename = "goVersion")]
+    pub go_version: &'static str,
+    pub revision: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub cluster: ClusterStatus,
+    pub config: ConfigStatus,
+    #[serde(serialize_with = "ser_time")]
+    pub uptime: DateTime<Utc>,
+    #[serde(rename = "versionInfo")]
+    pub version_info: VersionInfo,
+}

@@ -1,0 +1,56 @@
+//! Query-string parameters shared by the list endpoints: repeated
+//! `filter=` matchers, booleans with defaults, and the `receiver` regex.
+
+use regex::Regex;
+
+use super::ApiError;
+use crate::matcher::{Matcher, Matchers};
+
+/// The raw `key=value` pairs of a query string, decoded.
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn parse(raw: Option<&str>) -> Self {
+        Self(
+            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every `filter=` value, each one matcher as in Alertmanager.
+    pub fn filter(&self) -> Result<Matchers, ApiError> {
+        self.all("filter")
+            .map(|f| Matcher::parse(f).map_err(|e| ApiError::BadRequest(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Matchers)
+    }
+
+    pub fn flag(&self, key: &str, default: bool) -> Result<bool, ApiError> {
+        match self.all(key).last() {
+            None | Some("") => Ok(default),
+            Some("true" | "1" | "t" | "T" | "TRUE" | "True") => Ok(true),
+            Some("false" | "0" | "f" | "F" | "FALSE" | "False") => Ok(false),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "{key}: {other:?} is not a boolean"
+            ))),
+        }
+    }
+
+    /// `receiver=` is a regex over receiver names, anchored like matchers.
+    pub fn receiver(&self) -> Result<Option<Regex>, ApiError> {
+        match self.all("receiver").last() {
+            None | Some("") => Ok(None),
+            Some(re) => Regex::new(&format!("^(?:{re})$"))
+                .map(Some)
+                .map_err(|e| ApiError::BadRequest(format!("receiver: {e}"))),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! `/api/v2/status`, `/api/v2/receivers`, and the gauges `/metrics` reads.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+
+use super::models::{ClusterStatus, ConfigStatus, Receiver, Status, VersionInfo};
+use crate::app::AppState;
+use crate::metrics::StateLabel;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v2/status", get(get_status))
+        .route("/api/v2/receivers", get(get_receivers))
+}
+
+pub const VERSION_INFO: VersionInfo = VersionInfo {
+    branch: "main",
+    build_date: "",
+    build_user: "klaxon",
+    go_version: "none (klaxon is Rust)",
+    revision: "",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+async fn get_status(State(state): State<AppState>) -> Json<Status> {
+    Json(Status {
+        cluster: ClusterStatus {
+            peers: Vec::new(),
+            status: "disabled",
+        },
+        config: ConfigStatus {
+            original: state.runtime().original.clone(),
+        },
+        uptime: state.started_at,
+        version_info: VERSION_INFO,
+    })
+}
+
+async fn get_receivers(State(state): State<AppState>) -> Json<Vec<Receiver>> {
+    Json(
+        state
+            .runtime()
+            .config
+            .receivers
+            .iter()
+            .map(|r| Receiver {
+                name: r.name.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// Recomputes the state gauges, which depend on the clock and on silences.
+pub fn refresh_gauges(state: &AppState) {
+    let now = state.now();
+    let (mut active, mut suppressed) = (0i64, 0i64);
+    for alert in state.alerts.snapshot() {
+        if alert.resolved_at(now) {
+            continue;
+        }
+        if super::alerts::alert_status(state, &alert, now).state == "active" {
+            active += 1;
+        } else {
+            suppressed += 1;
+        }
+    }
+    let m = &state.metrics;
+    for (name, n) in [("active", active), ("suppressed", suppressed), ("unprocessed", 0)] {
+        m.alerts
+            .get_or_create(&StateLabel { state: name.into() })
+            .set(n);
+    }
+    for (st, n) in state.silences.count_by_state(now) {
+        m.silences
+            .get_or_create(&StateLabel {
+                state: st.as_str().into(),
+            })
+            .set(n as i64);
+    }
+    m.alerts_persisted.set(state.alerts.committed() as i64);
+}

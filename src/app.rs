@@ -1,0 +1,248 @@
+//! Builds everything from a validated config, serves it, reloads it and
+//! shuts it down. `App` owns all state: nothing is global.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use md5::{Digest, Md5};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::alert_store::AlertStore;
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::dispatch::Route;
+use crate::metrics::Metrics;
+use crate::silence::Silences;
+use crate::storage::Storage;
+
+/// What the command line decides.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config_file: PathBuf,
+    pub storage_path: PathBuf,
+    /// The URL users reach klaxon at; shown in notifications.
+    pub external_url: url::Url,
+    /// Path prefix for every endpoint: "/" or "/alertmanager".
+    pub route_prefix: String,
+    /// How long expired silences and resolved alerts are kept.
+    pub retention: Duration,
+    pub gc_interval: Duration,
+    pub clock: Clock,
+}
+
+/// Everything derived from one loaded config; swapped whole on reload.
+pub struct Runtime {
+    pub config: Config,
+    pub route: Route,
+    pub original: String,
+}
+
+impl Runtime {
+    fn new(config: Config) -> Self {
+        let route = Route::from_config(&config.route);
+        let original = config.original();
+        Self {
+            config,
+            route,
+            original,
+        }
+    }
+
+    /// Alertmanager's config hash metric: the first six bytes of the MD5 of
+    /// the config text, read as a number.
+    fn hash(&self) -> f64 {
+        let sum = Md5::digest(self.original.as_bytes());
+        let mut bytes = [0u8; 8];
+        bytes[2..].copy_from_slice(&sum[..6]);
+        u64::from_be_bytes(bytes) as f64
+    }
+}
+
+pub struct Shared {
+    pub options: Options,
+    pub alerts: Arc<AlertStore>,
+    pub silences: Silences,
+    pub metrics: Metrics,
+    pub started_at: DateTime<Utc>,
+    runtime: RwLock<Arc<Runtime>>,
+    reload_lock: tokio::sync::Mutex<()>,
+}
+
+/// Handle passed to every request handler and task.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.runtime.read().expect("runtime lock").clone()
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.options.clock.now()
+    }
+
+    /// Re-reads the config file. On error the running config stays.
+    pub async fn reload(&self) -> Result<(), ConfigError> {
+        let _one_at_a_time = self.reload_lock.lock().await;
+        let path = self.options.config_file.clone();
+        let loaded = tokio::task::spawn_blocking(move || Config::load_file(&path))
+            .await
+            .expect("config load task");
+        match loaded {
+            Ok(config) => {
+                let runtime = Arc::new(Runtime::new(config));
+                self.install(runtime);
+                tracing::info!(file = %self.options.config_file.display(), "configuration reloaded");
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.config_last_reload_successful.set(0);
+                tracing::error!(error = %e, "configuration reload failed; keeping the running configuration");
+                Err(e)
+            }
+        }
+    }
+
+    fn install(&self, runtime: Arc<Runtime>) {
+        self.metrics.config_hash.set(runtime.hash());
+        self.metrics
+            .receivers
+            .set(runtime.config.receivers.len() as i64);
+        self.metrics.config_last_reload_successful.set(1);
+        self.metrics
+            .config_last_reload_success_timestamp
+            .set(self.now().timestamp() as f64);
+        *self.runtime.write().expect("runtime lock") = runtime;
+    }
+}
+
+/// A running klaxon.
+pub struct App {
+    state: AppState,
+    addr: SocketAddr,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl App {
+    /// Loads config and store, then serves on `listener` until shutdown.
+    pub async fn start(options: Options, listener: tokio::net::TcpListener) -> anyhow::Result<App> {
+        let config = Config::load_file(&options.config_file).with_context(|| {
+            format!(
+                "loading configuration from {}",
+                options.config_file.display()
+            )
+        })?;
+        std::fs::create_dir_all(&options.storage_path).with_context(|| {
+            format!("creating storage path {}", options.storage_path.display())
+        })?;
+        let storage = Storage::open(&options.storage_path)?;
+        let alerts = Arc::new(AlertStore::load(storage.clone()).context("restoring alerts")?);
+        let silences = Silences::load(storage).context("restoring silences")?;
+        tracing::info!(
+            alerts = alerts.len(),
+            silences = silences.list().len(),
+            "state restored from the store"
+        );
+        let started_at = options.clock.now();
+        let runtime = Arc::new(Runtime::new(config));
+        let state = AppState(Arc::new(Shared {
+            options,
+            alerts,
+            silences,
+            metrics: Metrics::new(),
+            started_at,
+            runtime: RwLock::new(runtime.clone()),
+            reload_lock: tokio::sync::Mutex::new(()),
+        }));
+        state.install(runtime);
+
+        let addr = listener.local_addr()?;
+        let cancel = CancellationToken::new();
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(
+            state.alerts.clone().run_committer(cancel.clone()),
+        ));
+        tasks.push(tokio::spawn(run_gc(state.clone(), cancel.clone())));
+        let router = crate::api::router(state.clone());
+        let shutdown = cancel.clone();
+        tasks.push(tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        }));
+        tracing::info!(address = %addr, "klaxon is listening");
+        Ok(App {
+            state,
+            addr,
+            cancel,
+            tasks,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A token that stops the app when cancelled (signals, tests).
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Resolves when something cancelled the app.
+    pub async fn stopped(&self) {
+        self.cancel.cancelled().await
+    }
+
+    /// Stops serving, commits pending alerts and waits for every task.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        if let Err(e) = self.state.alerts.commit().await {
+            tracing::error!(error = %e, "final commit failed");
+        }
+    }
+}
+
+/// Drops expired silences and long-resolved alerts every `gc_interval`.
+async fn run_gc(state: AppState, cancel: CancellationToken) {
+    let every = state.options.gc_interval.max(Duration::from_millis(100));
+    let retention =
+        chrono::Duration::from_std(state.options.retention).unwrap_or(chrono::Duration::MAX);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let now = state.now();
+        let alerts = state.alerts.gc(now, retention);
+        match state.silences.gc(now, retention).await {
+            Ok(silences) if alerts + silences > 0 => {
+                tracing::debug!(alerts, silences, "garbage collected")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "silence garbage collection failed"),
+        }
+    }
+}

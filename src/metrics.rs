@@ -1,0 +1,165 @@
+//! Prometheus metrics with Alertmanager's names, owned by the `App` (no
+//! global registry, so two apps can run in one process).
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabel {
+    pub state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabel {
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub handler: String,
+    pub method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+    revision: String,
+    branch: String,
+    goversion: String,
+}
+
+pub struct Metrics {
+    pub registry: Registry,
+    pub alerts: Family<StateLabel, Gauge>,
+    pub alerts_received: Family<StatusLabel, Counter>,
+    pub alerts_invalid: Counter,
+    pub silences: Family<StateLabel, Gauge>,
+    pub config_hash: Gauge<f64, AtomicU64>,
+    pub config_last_reload_successful: Gauge,
+    pub config_last_reload_success_timestamp: Gauge<f64, AtomicU64>,
+    pub receivers: Gauge,
+    pub http_request_duration: Family<HttpLabels, Histogram>,
+    /// klaxon's own: alerts written to the store since start.
+    pub alerts_persisted: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let alerts = Family::<StateLabel, Gauge>::default();
+        registry.register(
+            "alertmanager_alerts",
+            "How many alerts by state.",
+            alerts.clone(),
+        );
+        let alerts_received = Family::<StatusLabel, Counter>::default();
+        registry.register(
+            "alertmanager_alerts_received",
+            "The total number of received alerts.",
+            alerts_received.clone(),
+        );
+        let alerts_invalid = Counter::default();
+        registry.register(
+            "alertmanager_alerts_invalid",
+            "The total number of received alerts that were invalid.",
+            alerts_invalid.clone(),
+        );
+        let silences = Family::<StateLabel, Gauge>::default();
+        registry.register(
+            "alertmanager_silences",
+            "How many silences by state.",
+            silences.clone(),
+        );
+        let config_hash = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "alertmanager_config_hash",
+            "Hash of the currently loaded alertmanager configuration.",
+            config_hash.clone(),
+        );
+        let config_last_reload_successful = Gauge::default();
+        registry.register(
+            "alertmanager_config_last_reload_successful",
+            "Whether the last configuration reload attempt was successful.",
+            config_last_reload_successful.clone(),
+        );
+        let config_last_reload_success_timestamp = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "alertmanager_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+            config_last_reload_success_timestamp.clone(),
+        );
+        let receivers = Gauge::default();
+        registry.register(
+            "alertmanager_receivers",
+            "Number of configured receivers.",
+            receivers.clone(),
+        );
+        let http_request_duration =
+            Family::<HttpLabels, Histogram>::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.0001, 4.0, 10))
+            });
+        registry.register(
+            "alertmanager_http_request_duration_seconds",
+            "Histogram of latencies for HTTP requests.",
+            http_request_duration.clone(),
+        );
+        let cluster_enabled = Gauge::<i64>::default();
+        registry.register(
+            "alertmanager_cluster_enabled",
+            "Indicates whether the clustering is enabled or not.",
+            cluster_enabled,
+        );
+        let build_info = Family::<BuildLabels, Gauge>::default();
+        build_info
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION").into(),
+                revision: option_env!("KLAXON_REVISION").unwrap_or("unknown").into(),
+                branch: option_env!("KLAXON_BRANCH").unwrap_or("main").into(),
+                goversion: "none (klaxon is Rust)".into(),
+            })
+            .set(1);
+        registry.register(
+            "alertmanager_build_info",
+            "A metric with a constant '1' value labeled by version, revision, branch, and goversion from which alertmanager was built.",
+            build_info,
+        );
+        let alerts_persisted = Gauge::default();
+        registry.register(
+            "klaxon_alerts_persisted",
+            "Alerts written to the store since start (group-committed).",
+            alerts_persisted.clone(),
+        );
+        Self {
+            registry,
+            alerts,
+            alerts_received,
+            alerts_invalid,
+            silences,
+            config_hash,
+            config_last_reload_successful,
+            config_last_reload_success_timestamp,
+            receivers,
+            http_request_duration,
+            alerts_persisted,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}

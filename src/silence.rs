@@ -1,0 +1,517 @@
+//! Silences: creation, update-or-replace, expiry, matching and garbage
+//! collection, with Alertmanager's rules for each.
+//!
+//! Every change is written to the store and flushed before the caller gets
+//! an answer. Matching goes through an index keyed by one equality matcher
+//! of each silence, so thousands of silences do not make every alert scan
+//! all of them.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::labels::{LabelSet, is_valid_label_name};
+use crate::matcher::{MatchType, Matcher, MatcherError, Matchers};
+use crate::storage::{Storage, StorageError};
+
+/// A matcher as silences store and show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SilenceMatcher {
+    pub name: String,
+    pub value: String,
+    pub is_regex: bool,
+    pub is_equal: bool,
+}
+
+impl SilenceMatcher {
+    fn compile(&self) -> Result<Matcher, MatcherError> {
+        Matcher::new(
+            &self.name,
+            MatchType::from_flags(self.is_regex, self.is_equal),
+            &self.value,
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Silence {
+    pub id: String,
+    pub matchers: Vec<SilenceMatcher>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub created_by: String,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SilenceState {
+    Active,
+    Pending,
+    Expired,
+}
+
+impl SilenceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SilenceState::Active => "active",
+            SilenceState::Pending => "pending",
+            SilenceState::Expired => "expired",
+        }
+    }
+}
+
+impl Silence {
+    pub fn state(&self, now: DateTime<Utc>) -> SilenceState {
+        if now < self.starts_at {
+            SilenceState::Pending
+        } else if now < self.ends_at {
+            SilenceState::Active
+        } else {
+            SilenceState::Expired
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SilenceError {
+    #[error("silence not found")]
+    NotFound,
+    #[error("invalid silence: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Checks what Alertmanager's `validateSilence` checks.
+fn validate(s: &Silence) -> Result<Vec<Matcher>, SilenceError> {
+    if s.matchers.is_empty() {
+        return Err(SilenceError::Invalid("at least one matcher required".into()));
+    }
+    let mut compiled = Vec::with_capacity(s.matchers.len());
+    for (i, m) in s.matchers.iter().enumerate() {
+        if !is_valid_label_name(&m.name) {
+            return Err(SilenceError::Invalid(format!(
+                "invalid label matcher {i}: invalid label name {:?}",
+                m.name
+            )));
+        }
+        let c = m
+            .compile()
+            .map_err(|e| SilenceError::Invalid(format!("invalid label matcher {i}: {e}")))?;
+        compiled.push(c);
+    }
+    if compiled.iter().all(|m| m.matches("")) {
+        return Err(SilenceError::Invalid(
+            "at least one matcher must not match the empty string".into(),
+        ));
+    }
+    if s.ends_at < s.starts_at {
+        return Err(SilenceError::Invalid(
+            "end time must not be before start time".into(),
+        ));
+    }
+    Ok(compiled)
+}
+
+struct Entry {
+    silence: Silence,
+    matchers: Matchers,
+}
+
+#[derive(Default)]
+struct State {
+    by_id: HashMap<String, Entry>,
+    /// (label name, value) of one equality matcher → silence IDs.
+    index: HashMap<(String, String), HashSet<String>>,
+    /// Silences without an equality matcher; checked for every alert.
+    unindexed: HashSet<String>,
+}
+
+impl State {
+    fn index_key(matchers: &Matchers) -> Option<(String, String)> {
+        matchers
+            .iter()
+            .find(|m| m.kind == MatchType::Equal && !m.value.is_empty())
+            .map(|m| (m.name.clone(), m.value.clone()))
+    }
+
+    fn insert(&mut self, silence: Silence, matchers: Matchers) {
+        self.remove(&silence.id.clone());
+        match Self::index_key(&matchers) {
+            Some(key) => {
+                self.index.entry(key).or_default().insert(silence.id.clone());
+            }
+            None => {
+                self.unindexed.insert(silence.id.clone());
+            }
+        }
+        self.by_id
+            .insert(silence.id.clone(), Entry { silence, matchers });
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(e) = self.by_id.remove(id) {
+            match Self::index_key(&e.matchers) {
+                Some(key) => {
+                    if let Some(set) = self.index.get_mut(&key) {
+                        set.remove(id);
+                        if set.is_empty() {
+                            self.index.remove(&key);
+                        }
+                    }
+                }
+                None => {
+                    self.unindexed.remove(id);
+                }
+            }
+        }
+    }
+}
+
+/// All silences, in memory and in the store.
+pub struct Silences {
+    state: std::sync::Mutex<State>,
+    /// Serialises writers so that store order equals memory order; readers
+    /// never wait on it.
+    write: tokio::sync::Mutex<()>,
+    storage: Storage,
+}
+
+impl Silences {
+    /// Loads the stored silences; an invalid record stops startup.
+    pub fn load(storage: Storage) -> Result<Self, SilenceError> {
+        let mut state = State::default();
+        for s in storage.load_silences()? {
+            let compiled = s
+                .matchers
+                .iter()
+                .map(SilenceMatcher::compile)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| SilenceError::Invalid(format!("stored silence {}: {e}", s.id)))?;
+            state.insert(s, Matchers(compiled));
+        }
+        Ok(Self {
+            state: std::sync::Mutex::new(state),
+            write: tokio::sync::Mutex::new(()),
+            storage,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("silence state lock")
+    }
+
+    pub fn get(&self, id: &str) -> Option<Silence> {
+        self.lock().by_id.get(id).map(|e| e.silence.clone())
+    }
+
+    pub fn list(&self) -> Vec<Silence> {
+        self.lock()
+            .by_id
+            .values()
+            .map(|e| e.silence.clone())
+            .collect()
+    }
+
+    pub fn count_by_state(&self, now: DateTime<Utc>) -> [(SilenceState, usize); 3] {
+        let mut counts = [
+            (SilenceState::Active, 0),
+            (SilenceState::Pending, 0),
+            (SilenceState::Expired, 0),
+        ];
+        for e in self.lock().by_id.values() {
+            let st = e.silence.state(now);
+            if let Some(c) = counts.iter_mut().find(|(s, _)| *s == st) {
+                c.1 += 1;
+            }
+        }
+        counts
+    }
+
+    /// IDs of the active silences that match `labels`, sorted.
+    pub fn mutes(&self, labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
+        let state = self.lock();
+        let mut out = Vec::new();
+        let mut check = |id: &String| {
+            if let Some(e) = state.by_id.get(id)
+                && e.silence.state(now) == SilenceState::Active
+                && e.matchers.matches(labels)
+            {
+                out.push(id.clone());
+            }
+        };
+        for (name, value) in labels.iter() {
+            if let Some(ids) = state.index.get(&(name.to_owned(), value.to_owned())) {
+                ids.iter().for_each(&mut check);
+            }
+        }
+        state.unindexed.iter().for_each(&mut check);
+        drop(state);
+        out.sort();
+        out
+    }
+
+    /// Creates or updates a silence, as Alertmanager's `Silences.Set`:
+    /// an update that only moves times in allowed ways keeps the ID;
+    /// anything else expires the old silence and creates a new one.
+    pub async fn set(&self, mut sil: Silence, now: DateTime<Utc>) -> Result<String, SilenceError> {
+        let _writer = self.write.lock().await;
+        let prev = if sil.id.is_empty() {
+            None
+        } else {
+            Some(self.get(&sil.id).ok_or(SilenceError::NotFound)?)
+        };
+        let mut to_store = Vec::new();
+        if let Some(prev) = prev {
+            if can_update(&prev, &sil, now) {
+                sil.updated_at = now;
+                let compiled = validate(&sil)?;
+                to_store.push((sil.clone(), compiled));
+                return self.commit(to_store).await.map(|()| sil.id);
+            }
+            if prev.state(now) != SilenceState::Expired {
+                let mut expired = prev.clone();
+                expire_at(&mut expired, now);
+                let compiled = validate(&expired)?;
+                to_store.push((expired, compiled));
+            }
+        }
+        sil.id = uuid::Uuid::new_v4().to_string();
+        if sil.starts_at < now {
+            sil.starts_at = now;
+        }
+        sil.updated_at = now;
+        let compiled = validate(&sil)?;
+        // Validate the new one before expiring the old one, so a rejected
+        // update leaves the previous silence in force.
+        to_store.push((sil.clone(), compiled));
+        self.commit(to_store).await.map(|()| sil.id)
+    }
+
+    /// Expires a silence now. Expiring an expired silence is a no-op.
+    pub async fn expire(&self, id: &str, now: DateTime<Utc>) -> Result<(), SilenceError> {
+        let _writer = self.write.lock().await;
+        let mut sil = self.get(id).ok_or(SilenceError::NotFound)?;
+        if sil.state(now) == SilenceState::Expired {
+            return Ok(());
+        }
+        expire_at(&mut sil, now);
+        let compiled = validate(&sil)?;
+        self.commit(vec![(sil, compiled)]).await
+    }
+
+    /// Drops silences that ended more than `retention` ago.
+    pub async fn gc(&self, now: DateTime<Utc>, retention: chrono::Duration) -> Result<usize, SilenceError> {
+        let _writer = self.write.lock().await;
+        let doomed: Vec<String> = self
+            .lock()
+            .by_id
+            .values()
+            .filter(|e| e.silence.ends_at + retention < now)
+            .map(|e| e.silence.id.clone())
+            .collect();
+        if doomed.is_empty() {
+            return Ok(0);
+        }
+        self.storage.delete_silences(&doomed).await?;
+        let mut state = self.lock();
+        for id in &doomed {
+            state.remove(id);
+        }
+        Ok(doomed.len())
+    }
+
+    /// Persists first, then publishes: a silence is visible only once durable.
+    async fn commit(&self, items: Vec<(Silence, Vec<Matcher>)>) -> Result<(), SilenceError> {
+        for (s, _) in &items {
+            self.storage.put_silence(s).await?;
+        }
+        let mut state = self.lock();
+        for (s, m) in items {
+            state.insert(s, Matchers(m));
+        }
+        Ok(())
+    }
+}
+
+fn expire_at(sil: &mut Silence, now: DateTime<Utc>) {
+    if sil.state(now) == SilenceState::Pending {
+        sil.starts_at = now;
+    }
+    sil.ends_at = now;
+    sil.updated_at = now;
+}
+
+/// Alertmanager's `canUpdate`.
+fn can_update(prev: &Silence, next: &Silence, now: DateTime<Utc>) -> bool {
+    if prev.matchers != next.matchers {
+        return false;
+    }
+    match prev.state(now) {
+        SilenceState::Active => next.starts_at == prev.starts_at && next.ends_at >= now,
+        SilenceState::Pending => next.starts_at >= now,
+        SilenceState::Expired => false,
+    }
+}
+
+/// Alertmanager's filter semantics for `GET /api/v2/silences?filter=`: each
+/// filter matcher is applied to the value of the silence matcher with the
+/// same name.
+pub fn matches_filter(sil: &Silence, filter: &Matchers) -> bool {
+    let by_name: HashMap<&str, &str> = sil
+        .matchers
+        .iter()
+        .map(|m| (m.name.as_str(), m.value.as_str()))
+        .collect();
+    filter_labels(filter, |n| by_name.get(n).copied())
+}
+
+/// The rule Alertmanager uses for both alert and silence filters: an empty
+/// filter value on an absent (or, for negative matchers, present) label is
+/// skipped.
+pub fn filter_labels<'a>(filter: &Matchers, get: impl Fn(&str) -> Option<&'a str>) -> bool {
+    filter.iter().all(|m| {
+        let v = get(&m.name);
+        let skip = m.value.is_empty()
+            && match m.kind {
+                MatchType::NotEqual | MatchType::NotRegex => v.is_some(),
+                MatchType::Equal | MatchType::Regex => v.is_none(),
+            };
+        skip || m.matches(v.unwrap_or(""))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn matcher(name: &str, value: &str) -> SilenceMatcher {
+        SilenceMatcher {
+            name: name.into(),
+            value: value.into(),
+            is_regex: false,
+            is_equal: true,
+        }
+    }
+
+    fn silence(id: &str, start: i64, end: i64) -> Silence {
+        Silence {
+            id: id.into(),
+            matchers: vec![matcher("alertname", "A")],
+            starts_at: t(start),
+            ends_at: t(end),
+            updated_at: t(0),
+            created_by: "me".into(),
+            comment: "c".into(),
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, Silences) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).unwrap();
+        (dir, Silences::load(storage).unwrap())
+    }
+
+    #[test]
+    fn state_follows_the_clock() {
+        let s = silence("x", 10, 20);
+        assert_eq!(s.state(t(0)), SilenceState::Pending);
+        assert_eq!(s.state(t(10)), SilenceState::Active);
+        assert_eq!(s.state(t(20)), SilenceState::Expired);
+    }
+
+    #[test]
+    fn active_silence_updates_in_place_only_when_start_unchanged() {
+        let prev = silence("x", 0, 100);
+        let mut next = prev.clone();
+        next.ends_at = t(200);
+        assert!(can_update(&prev, &next, t(50)));
+        next.starts_at = t(1);
+        assert!(!can_update(&prev, &next, t(50)));
+    }
+
+    #[test]
+    fn changed_matchers_never_update_in_place() {
+        let prev = silence("x", 0, 100);
+        let mut next = prev.clone();
+        next.matchers.push(matcher("env", "prod"));
+        assert!(!can_update(&prev, &next, t(50)));
+    }
+
+    #[tokio::test]
+    async fn replacing_an_active_silence_expires_the_old_one() {
+        let (_dir, s) = store();
+        let mut sil = silence("", 0, 1000);
+        let id1 = s.set(sil.clone(), t(10)).await.unwrap();
+        sil.id = id1.clone();
+        sil.matchers.push(matcher("env", "prod"));
+        let id2 = s.set(sil, t(20)).await.unwrap();
+        assert_ne!(id1, id2);
+        assert_eq!(s.get(&id1).unwrap().state(t(20)), SilenceState::Expired);
+        assert_eq!(s.get(&id2).unwrap().state(t(20)), SilenceState::Active);
+    }
+
+    #[tokio::test]
+    async fn matching_uses_only_active_silences() {
+        let (_dir, s) = store();
+        let id = s.set(silence("", 0, 1000), t(0)).await.unwrap();
+        let labels: LabelSet = [("alertname", "A"), ("x", "y")].into_iter().collect();
+        assert_eq!(s.mutes(&labels, t(5)), vec![id.clone()]);
+        assert!(s.mutes(&labels, t(2000)).is_empty());
+        let other: LabelSet = [("alertname", "B")].into_iter().collect();
+        assert!(s.mutes(&other, t(5)).is_empty());
+    }
+
+    #[tokio::test]
+    async fn silences_without_equality_matchers_still_match() {
+        let (_dir, s) = store();
+        let mut sil = silence("", 0, 1000);
+        sil.matchers = vec![SilenceMatcher {
+            name: "alertname".into(),
+            value: "A|B".into(),
+            is_regex: true,
+            is_equal: true,
+        }];
+        let id = s.set(sil, t(0)).await.unwrap();
+        let labels: LabelSet = [("alertname", "B")].into_iter().collect();
+        assert_eq!(s.mutes(&labels, t(1)), vec![id]);
+    }
+
+    #[tokio::test]
+    async fn silences_survive_reopening_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let s = Silences::load(Storage::open(dir.path()).unwrap()).unwrap();
+            s.set(silence("", 0, 1000), t(0)).await.unwrap()
+        };
+        let s = Silences::load(Storage::open(dir.path()).unwrap()).unwrap();
+        assert_eq!(s.get(&id).unwrap().comment, "c");
+    }
+
+    #[tokio::test]
+    async fn a_silence_matching_everything_is_refused() {
+        let (_dir, s) = store();
+        let mut sil = silence("", 0, 1000);
+        sil.matchers = vec![matcher("alertname", "")];
+        assert!(matches!(
+            s.set(sil, t(0)).await,
+            Err(SilenceError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn gc_drops_only_silences_past_retention() {
+        let (_dir, s) = store();
+        let id = s.set(silence("", 0, 100), t(0)).await.unwrap();
+        assert_eq!(s.gc(t(150), chrono::Duration::seconds(100)).await.unwrap(), 0);
+        assert_eq!(s.gc(t(250), chrono::Duration::seconds(100)).await.unwrap(), 1);
+        assert!(s.get(&id).is_none());
+    }
+}
