@@ -136,18 +136,11 @@ impl AlertStore {
             (dirty, puts, std::mem::take(&mut state.deleted))
         };
         let n = puts.len() as u64;
-        let storage = self.storage.clone();
-        let retry_deletes = deletes.clone();
-        // sled's batch apply is synchronous CPU and memory work.
-        let written = tokio::task::spawn_blocking(move || {
-            storage.write_alerts(puts.iter().map(|a| a.as_ref()), deletes)
-        })
-        .await
-        .expect("commit task");
-        let result = match written {
-            Ok(()) => self.storage.flush().await,
-            Err(e) => Err(e),
-        };
+        let retry_deletes: Vec<Fingerprint> = deletes.iter().copied().collect();
+        let result = self
+            .storage
+            .write_alerts(puts, retry_deletes.clone())
+            .await;
         if let Err(e) = result {
             // Nothing is lost: mark everything dirty again for the next try.
             let mut state = self.lock();

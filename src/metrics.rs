@@ -47,6 +47,8 @@ pub struct Metrics {
     pub http_request_duration: Family<HttpLabels, Histogram>,
     /// klaxon's own: alerts written to the store since start.
     pub alerts_persisted: Gauge,
+    /// klaxon's own: alerts held, resolved ones included, until GC.
+    pub alerts_stored: Gauge,
 }
 
 impl Default for Metrics {
@@ -141,7 +143,14 @@ impl Metrics {
             "Alerts written to the store since start (group-committed).",
             alerts_persisted.clone(),
         );
+        let alerts_stored = Gauge::default();
+        registry.register(
+            "klaxon_alerts_stored",
+            "Alerts held in memory and in the store, resolved ones included until GC.",
+            alerts_stored.clone(),
+        );
         Self {
+            alerts_stored,
             registry,
             alerts,
             alerts_received,

@@ -315,7 +315,7 @@ impl Silences {
         if doomed.is_empty() {
             return Ok(0);
         }
-        self.storage.delete_silences(&doomed).await?;
+        self.storage.delete_silences(doomed.clone()).await?;
         let mut state = self.lock();
         for id in &doomed {
             state.remove(id);
@@ -325,9 +325,11 @@ impl Silences {
 
     /// Persists first, then publishes: a silence is visible only once durable.
     async fn commit(&self, items: Vec<(Silence, Vec<Matcher>)>) -> Result<(), SilenceError> {
-        for (s, _) in &items {
-            self.storage.put_silence(s).await?;
-        }
+        // Newest first: a crash between the two writes of a replacement
+        // leaves both silences rather than neither.
+        self.storage
+            .put_silences(items.iter().rev().map(|(s, _)| s.clone()).collect())
+            .await?;
         let mut state = self.lock();
         for (s, m) in items {
             state.insert(s, Matchers(m));

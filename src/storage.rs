@@ -6,6 +6,7 @@
 //! one stops startup instead of being silently dropped.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,6 +22,14 @@ const RECORD_VERSION: u8 = 1;
 /// sled's default cache is 1 GiB; klaxon's working set lives in memory
 /// anyway, so the page cache only needs to absorb write bursts.
 const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// Log entries over a quarter of a segment become sled "blob" files, whose
+/// flush path was seen to hang forever in sled 0.34 while holding a
+/// process-wide lock. A large segment keeps ordinary nodes far from that.
+const SEGMENT_BYTES: usize = 16 * 1024 * 1024;
+/// Alerts whose record is larger (a multi-MiB annotation is legal in
+/// Alertmanager) are kept in memory only, so that even a node holding
+/// several of them stays under the blob threshold.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -44,6 +53,8 @@ pub enum StorageError {
 /// Handle to the embedded store; cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
+    /// Held for the length of every flush; see `Storage::open`.
+    flush_lock: Arc<Mutex<()>>,
     db: sled::Db,
     alerts: sled::Tree,
     silences: sled::Tree,
@@ -54,9 +65,11 @@ impl Storage {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
-            // Alerts are group-committed by the alert store; this is only
-            // the backstop for anything else written without an explicit flush.
-            .flush_every_ms(Some(1000))
+            // sled 0.34 deadlocks when two flushes overlap (spacejam/sled#1308),
+            // and its periodic flusher is one of them: klaxon flushes itself,
+            // one flush at a time (see `flush`).
+            .flush_every_ms(None)
+            .segment_size(SEGMENT_BYTES)
             .open()
             .map_err(|source| StorageError::Open {
                 path: path.to_owned(),
@@ -73,63 +86,97 @@ impl Storage {
             }
             None => {
                 meta.insert("schema", &[SCHEMA_VERSION])?;
-                db.flush()?;
             }
         }
-        Ok(Self {
+        let storage = Self {
+            flush_lock: Arc::new(Mutex::new(())),
             alerts: db.open_tree("alerts")?,
             silences: db.open_tree("silences")?,
             db,
-        })
+        };
+        storage.flush_blocking()?;
+        Ok(storage)
     }
 
     pub fn load_alerts(&self) -> Result<Vec<Alert>, StorageError> {
         load_all(&self.alerts, "alerts")
     }
 
-    /// Writes and deletes alerts in one atomic batch, without waiting for disk.
-    pub fn write_alerts<'a>(
+    /// Writes and deletes alerts, then flushes.
+    ///
+    /// Records are written one by one, not with `apply_batch`: in sled 0.34
+    /// a batch takes a process-wide write lock that deadlocks against
+    /// flushes waiting for IO. Each alert is independent, so nothing needs
+    /// cross-record atomicity.
+    ///
+    /// Write and flush run together on one blocking thread so that no
+    /// cancellation can leave written-but-unflushed data behind: sled's
+    /// `Drop` would then flush on its own, which can deadlock (see `flush`).
+    pub async fn write_alerts(
         &self,
-        puts: impl IntoIterator<Item = &'a Alert>,
-        deletes: impl IntoIterator<Item = Fingerprint>,
+        puts: Vec<std::sync::Arc<Alert>>,
+        deletes: Vec<Fingerprint>,
     ) -> Result<(), StorageError> {
-        let mut batch = sled::Batch::default();
-        for alert in puts {
-            batch.insert(
-                &alert.fingerprint().0.to_be_bytes(),
-                encode(alert),
-            );
-        }
-        for fp in deletes {
-            batch.remove(&fp.0.to_be_bytes());
-        }
-        self.alerts.apply_batch(batch)?;
-        Ok(())
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for alert in &puts {
+                let record = encode(alert.as_ref());
+                if record.len() > MAX_RECORD_BYTES {
+                    tracing::warn!(
+                        fingerprint = %alert.fingerprint(),
+                        bytes = record.len(),
+                        "alert too large to persist; it is kept in memory only"
+                    );
+                    continue;
+                }
+                this.alerts
+                    .insert(alert.fingerprint().0.to_be_bytes(), record)?;
+            }
+            for fp in deletes {
+                this.alerts.remove(fp.0.to_be_bytes())?;
+            }
+            this.flush_blocking()
+        })
+        .await
+        .expect("store task")
     }
 
     pub fn load_silences(&self) -> Result<Vec<Silence>, StorageError> {
         load_all(&self.silences, "silences")
     }
 
-    /// Stores a silence and waits until it is on disk: an acknowledged
+    /// Stores silences and waits until they are on disk: an acknowledged
     /// silence must survive a crash.
-    pub async fn put_silence(&self, silence: &Silence) -> Result<(), StorageError> {
-        self.silences
-            .insert(silence.id.as_bytes(), encode(silence))?;
-        self.flush().await
+    pub async fn put_silences(&self, silences: Vec<Silence>) -> Result<(), StorageError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for s in &silences {
+                this.silences.insert(s.id.as_bytes(), encode(s))?;
+            }
+            this.flush_blocking()
+        })
+        .await
+        .expect("store task")
     }
 
-    pub async fn delete_silences(&self, ids: &[String]) -> Result<(), StorageError> {
-        let mut batch = sled::Batch::default();
-        for id in ids {
-            batch.remove(id.as_bytes());
-        }
-        self.silences.apply_batch(batch)?;
-        self.flush().await
+    pub async fn delete_silences(&self, ids: Vec<String>) -> Result<(), StorageError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for id in &ids {
+                this.silences.remove(id.as_bytes())?;
+            }
+            this.flush_blocking()
+        })
+        .await
+        .expect("store task")
     }
 
-    pub async fn flush(&self) -> Result<(), StorageError> {
-        self.db.flush_async().await?;
+    /// Waits until everything written so far is on disk. sled 0.34
+    /// deadlocks when two flushes overlap (spacejam/sled#1308; its
+    /// `flush_async` is affected too), so flushes take `flush_lock`.
+    fn flush_blocking(&self) -> Result<(), StorageError> {
+        let _one_at_a_time = self.flush_lock.lock().expect("flush lock");
+        self.db.flush()?;
         Ok(())
     }
 }

@@ -80,4 +80,5 @@ pub fn refresh_gauges(state: &AppState) {
             .set(n as i64);
     }
     m.alerts_persisted.set(state.alerts.committed() as i64);
+    m.alerts_stored.set(state.alerts.len() as i64);
 }

@@ -1,0 +1,10 @@
+//! One integration-test binary (links once): each module boots real klaxon
+//! servers on loopback and talks HTTP to them.
+
+mod harness;
+
+mod api_alerts;
+mod bad_input;
+mod ops;
+mod persistence;
+mod silences;

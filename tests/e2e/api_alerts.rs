@@ -1,0 +1,171 @@
+//! Posting and listing alerts: fingerprints, defaults, merge, filters, groups.
+
+use serde_json::{Value, json};
+
+use crate::harness::{PLAIN_CONFIG, TestServer};
+
+fn find<'a>(alerts: &'a Value, name: &str) -> &'a Value {
+    alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["labels"]["alertname"] == name)
+        .unwrap_or_else(|| panic!("alert {name} not listed in {alerts}"))
+}
+
+#[tokio::test]
+async fn posted_alert_is_listed_with_alertmanager_fields() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let resp = s
+        .post_alerts(json!([{
+            "labels": {"alertname": "ApiShapeA", "instance": "host1", "severity": "warning"},
+            "annotations": {"summary": "shape test"},
+            "generatorURL": "http://prometheus.example/graph?g0.expr=up"
+        }]))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let alerts = s.get_json("/api/v2/alerts").await;
+    let a = find(&alerts, "ApiShapeA");
+    assert_eq!(a["fingerprint"], "16bb263311e62381");
+    assert_eq!(a["receivers"], json!([{"name": "default"}]));
+    assert_eq!(
+        a["status"],
+        json!({"inhibitedBy": [], "mutedBy": [], "silencedBy": [], "state": "active"})
+    );
+    let keys: Vec<&str> = a.as_object().unwrap().keys().map(String::as_str).collect();
+    for k in ["annotations", "endsAt", "fingerprint", "receivers", "startsAt", "status", "updatedAt", "generatorURL", "labels"] {
+        assert!(keys.contains(&k), "missing {k} in {a}");
+    }
+    // Without endsAt, the alert ends resolve_timeout (5m) after it started.
+    let starts = chrono::DateTime::parse_from_rfc3339(a["startsAt"].as_str().unwrap()).unwrap();
+    let ends = chrono::DateTime::parse_from_rfc3339(a["endsAt"].as_str().unwrap()).unwrap();
+    assert_eq!(ends - starts, chrono::Duration::minutes(5));
+    assert!(a["startsAt"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(a["startsAt"].as_str().unwrap().len(), "2026-11-21T23:34:02.497Z".len());
+}
+
+#[tokio::test]
+async fn generator_url_is_omitted_when_empty() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    s.post_alerts(json!([{"labels": {"alertname": "NoUrl"}}])).await;
+    let alerts = s.get_json("/api/v2/alerts").await;
+    assert!(find(&alerts, "NoUrl").get("generatorURL").is_none());
+}
+
+#[tokio::test]
+async fn resent_alert_keeps_its_first_start_time() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let start = "2026-01-01T00:00:00Z";
+    s.post_alerts(json!([{"labels": {"alertname": "Merge"}, "startsAt": start}])).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Merge"}, "startsAt": "2026-01-01T00:01:00Z"}]))
+        .await;
+    let alerts = s.get_json("/api/v2/alerts").await;
+    assert_eq!(alerts.as_array().unwrap().len(), 1);
+    assert_eq!(find(&alerts, "Merge")["startsAt"], "2026-01-01T00:00:00.000Z");
+}
+
+#[tokio::test]
+async fn resolved_alerts_are_not_listed() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Gone"}}])).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Gone"}, "endsAt": chrono::Utc::now().to_rfc3339()}]))
+        .await;
+    let alerts = s.get_json("/api/v2/alerts").await;
+    assert_eq!(alerts, json!([]));
+}
+
+#[tokio::test]
+async fn routes_decide_receivers() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "A", "team": "b"}},
+        {"labels": {"alertname": "B", "team": "c"}}
+    ]))
+    .await;
+    let alerts = s.get_json("/api/v2/alerts").await;
+    assert_eq!(find(&alerts, "A")["receivers"], json!([{"name": "second"}]));
+    assert_eq!(find(&alerts, "B")["receivers"], json!([{"name": "default"}]));
+    let only_second = s.get_json("/api/v2/alerts?receiver=sec.*").await;
+    assert_eq!(only_second.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn filters_select_by_labels_and_state() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "F1", "env": "prod"}},
+        {"labels": {"alertname": "F2", "env": "dev"}}
+    ]))
+    .await;
+    let prod = s.get_json("/api/v2/alerts?filter=env%3D%22prod%22").await;
+    assert_eq!(prod.as_array().unwrap().len(), 1);
+    assert_eq!(prod[0]["labels"]["alertname"], "F1");
+    let two = s
+        .get_json("/api/v2/alerts?filter=env%3D~%22prod%7Cdev%22&filter=alertname%21%3D%22x%22")
+        .await;
+    assert_eq!(two.as_array().unwrap().len(), 2);
+
+    let id = s.add_silence(json!([{"name": "env", "value": "prod", "isRegex": false}]), 60).await;
+    let all = s.get_json("/api/v2/alerts").await;
+    let f1 = find(&all, "F1");
+    assert_eq!(f1["status"]["state"], "suppressed");
+    assert_eq!(f1["status"]["silencedBy"], json!([id]));
+    let unsilenced = s.get_json("/api/v2/alerts?silenced=false").await;
+    assert_eq!(unsilenced.as_array().unwrap().len(), 1);
+    let inactive = s.get_json("/api/v2/alerts?active=false").await;
+    assert_eq!(inactive.as_array().unwrap().len(), 1);
+    assert_eq!(inactive[0]["labels"]["alertname"], "F1");
+}
+
+#[tokio::test]
+async fn bad_filters_are_a_400() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    for q in ["filter=a%3D%22", "filter=%3Db", "active=maybe", "receiver=%28"] {
+        let r = s.get(&format!("/api/v2/alerts?{q}")).await;
+        assert_eq!(r.status(), 400, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn groups_follow_the_route_tree() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "G", "instance": "b"}},
+        {"labels": {"alertname": "G", "instance": "a"}},
+        {"labels": {"alertname": "H", "team": "b"}}
+    ]))
+    .await;
+    let groups = s.get_json("/api/v2/alerts/groups").await;
+    let groups = groups.as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0]["labels"], json!({"alertname": "G"}));
+    assert_eq!(groups[0]["receiver"], json!({"name": "default"}));
+    let instances: Vec<&str> = groups[0]["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["labels"]["instance"].as_str().unwrap())
+        .collect();
+    assert_eq!(instances, ["a", "b"]);
+    assert_eq!(groups[1]["receiver"], json!({"name": "second"}));
+}
+
+#[tokio::test]
+async fn receivers_are_listed_in_config_order() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    assert_eq!(
+        s.get_json("/api/v2/receivers").await,
+        json!([{"name": "default"}, {"name": "second"}])
+    );
+}
+
+#[tokio::test]
+async fn a_large_batch_is_accepted_whole() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let batch: Vec<Value> = (0..5000)
+        .map(|i| json!({"labels": {"alertname": "Bulk", "i": i.to_string()}}))
+        .collect();
+    assert_eq!(s.post_alerts(Value::Array(batch)).await.status(), 200);
+    let alerts = s.get_json("/api/v2/alerts?filter=alertname%3DBulk").await;
+    assert_eq!(alerts.as_array().unwrap().len(), 5000);
+}

@@ -1,0 +1,273 @@
+//! Shared test fixtures: a real klaxon on `127.0.0.1:0` with a temporary
+//! store (in-process or as the real binary), an HTTP client, and the rules
+//! for tests that need an external peer (Alertmanager, Prometheus, amtool).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use klaxon::app::{App, Options};
+use klaxon::clock::Clock;
+use serde_json::Value;
+
+static INIT: Once = Once::new();
+
+/// Must run before any reqwest client or TLS use in this binary.
+pub fn init() {
+    INIT.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                std::env::var("KLAXON_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
+    });
+}
+
+pub fn client() -> reqwest::Client {
+    init();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+/// A klaxon running inside the test process.
+pub struct TestServer {
+    app: Option<App>,
+    pub base: String,
+    pub dir: Arc<tempfile::TempDir>,
+    pub client: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start(config: &str) -> TestServer {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        std::fs::write(dir.path().join("alertmanager.yml"), config).expect("write config");
+        Self::start_in(dir).await
+    }
+
+    /// Starts on an existing directory (its config and store), e.g. after a restart.
+    pub async fn start_in(dir: Arc<tempfile::TempDir>) -> TestServer {
+        Self::try_start_in(dir).await.expect("klaxon starts")
+    }
+
+    pub async fn try_start_in(dir: Arc<tempfile::TempDir>) -> anyhow::Result<TestServer> {
+        init();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let options = Options {
+            config_file: dir.path().join("alertmanager.yml"),
+            storage_path: dir.path().join("data"),
+            external_url: url::Url::parse(&format!("http://{addr}/"))?,
+            route_prefix: "/".into(),
+            retention: Duration::from_secs(120 * 3600),
+            gc_interval: Duration::from_secs(30 * 60),
+            clock: Clock::system(),
+        };
+        let app = App::start(options, listener).await?;
+        Ok(TestServer {
+            app: Some(app),
+            base: format!("http://{addr}"),
+            dir,
+            client: client(),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("alertmanager.yml")
+    }
+
+    pub fn app(&self) -> &App {
+        self.app.as_ref().expect("running")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn post_alerts(&self, body: Value) -> reqwest::Response {
+        self.post_json("/api/v2/alerts", &body).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let resp = self.get(path).await;
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.json().await.expect("JSON answer")
+    }
+
+    /// Creates a silence and returns its ID.
+    pub async fn add_silence(&self, matchers: Value, minutes: i64) -> String {
+        let now = chrono::Utc::now();
+        let body = serde_json::json!({
+            "matchers": matchers,
+            "startsAt": now.to_rfc3339(),
+            "endsAt": (now + chrono::Duration::minutes(minutes)).to_rfc3339(),
+            "createdBy": "test",
+            "comment": "test silence",
+        });
+        let resp = self.post_json("/api/v2/silences", &body).await;
+        assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+        let v: Value = resp.json().await.unwrap();
+        v["silenceID"].as_str().unwrap().to_owned()
+    }
+
+    /// Graceful stop: pending alerts are committed.
+    pub async fn stop(mut self) -> Arc<tempfile::TempDir> {
+        if let Some(app) = self.app.take() {
+            app.shutdown().await;
+        }
+        self.dir.clone()
+    }
+
+    pub async fn restart(self) -> TestServer {
+        let dir = self.stop().await;
+        Self::start_in(dir).await
+    }
+}
+
+/// The real `klaxon` binary as a child process (for signals and `kill -9`).
+pub struct BinaryServer {
+    pub child: tokio::process::Child,
+    pub base: String,
+}
+
+impl BinaryServer {
+    /// Starts the binary on `dir` (which holds `alertmanager.yml`) and waits
+    /// until `/-/ready` answers.
+    pub async fn start(dir: &Path, extra: &[&str]) -> BinaryServer {
+        init();
+        let port = free_port();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+            .arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
+            .arg(format!("--storage.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn klaxon");
+        let base = format!("http://127.0.0.1:{port}");
+        wait_ready(&format!("{base}/-/ready")).await;
+        BinaryServer { child, base }
+    }
+
+    /// Starts with `--web.route-prefix`; readiness is checked under it.
+    pub async fn start_prefixed(dir: &Path, prefix: &str) -> BinaryServer {
+        init();
+        let port = free_port();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+            .arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
+            .arg(format!("--storage.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!("--web.route-prefix={prefix}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn klaxon");
+        let base = format!("http://127.0.0.1:{port}");
+        wait_ready(&format!("{base}{prefix}/-/ready")).await;
+        BinaryServer { child, base }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub async fn kill9(mut self) {
+        self.child.kill().await.expect("kill -9");
+    }
+}
+
+/// Polls `url` until it answers 200, for at most 20 s.
+pub async fn wait_ready(url: &str) {
+    let c = client();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = c.get(url).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{url} never became ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most `limit`; used where
+/// another process (Prometheus, a background commit) acts on its own clock.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A port that was free a moment ago, for processes that take a port flag.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Finds an external peer program. Absent: the test prints why and skips,
+/// unless `KLAXON_REQUIRE_PEERS=1`, where absence is a failure.
+pub fn peer(program: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let required = std::env::var("KLAXON_REQUIRE_PEERS").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "{program} is required (KLAXON_REQUIRE_PEERS=1) but not on PATH"
+        );
+        eprintln!("SKIPPED: {program} not installed (apt-get install it to run this test)");
+    }
+    found
+}
+
+/// A minimal config routing everything to one receiver without integrations.
+pub const PLAIN_CONFIG: &str = r#"
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - receiver: second
+      matchers: ['team="b"']
+receivers:
+  - name: default
+  - name: second
+"#;

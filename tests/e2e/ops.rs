@@ -1,0 +1,147 @@
+//! Operations endpoints: health, readiness, reload, metrics, status, the
+//! route prefix and the retired API v1.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::harness::{BinaryServer, PLAIN_CONFIG, TestServer, client};
+
+#[tokio::test]
+async fn health_and_readiness_answer_ok() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    for p in ["/-/healthy", "/-/ready"] {
+        let r = s.get(p).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "OK");
+    }
+}
+
+#[tokio::test]
+async fn api_v1_is_gone() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    for p in ["/api/v1/alerts", "/api/v1/silences", "/api/v1/status"] {
+        assert_eq!(s.get(p).await.status(), 410, "{p}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_use_alertmanager_names() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    s.post_alerts(json!([{"labels": {"alertname": "M"}}, {"labels": {}}])).await;
+    let text = s.get("/metrics").await.text().await.unwrap();
+    for needle in [
+        "alertmanager_alerts{state=\"active\"} 1",
+        "alertmanager_alerts_received_total{status=\"firing\"} 2",
+        "alertmanager_alerts_invalid_total 1",
+        "alertmanager_silences{state=\"active\"} 0",
+        "alertmanager_config_last_reload_successful 1",
+        "alertmanager_config_hash ",
+        "alertmanager_build_info{",
+        "alertmanager_receivers 2",
+        "alertmanager_http_request_duration_seconds_count{handler=\"/api/v2/alerts\",method=\"POST\"}",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn status_has_alertmanagers_shape() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let st = s.get_json("/api/v2/status").await;
+    assert_eq!(st["cluster"], json!({"peers": [], "status": "disabled"}));
+    assert!(st["config"]["original"].as_str().unwrap().contains("receiver: default"));
+    assert!(st["uptime"].as_str().unwrap().ends_with('Z'));
+    for k in ["branch", "buildDate", "buildUser", "goVersion", "revision", "version"] {
+        assert!(st["versionInfo"].get(k).is_some(), "versionInfo.{k}");
+    }
+}
+
+#[tokio::test]
+async fn reload_applies_a_good_config_and_keeps_the_old_one_on_error() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let reload = || async { s.client.post(s.url("/-/reload")).send().await.unwrap() };
+    std::fs::write(
+        s.config_path(),
+        "route:\n  receiver: other\nreceivers:\n  - name: other\n",
+    )
+    .unwrap();
+    assert_eq!(reload().await.status(), 200);
+    assert_eq!(s.get_json("/api/v2/receivers").await, json!([{"name": "other"}]));
+
+    std::fs::write(s.config_path(), "route:\n  receiver: missing\nreceivers: [{name: x}]\nbogus: 1\n").unwrap();
+    let failed = reload().await;
+    assert_eq!(failed.status(), 500);
+    assert!(!failed.text().await.unwrap().is_empty());
+    assert_eq!(s.get_json("/api/v2/receivers").await, json!([{"name": "other"}]));
+    let metrics = s.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("alertmanager_config_last_reload_successful 0"));
+}
+
+#[tokio::test]
+async fn route_prefix_moves_every_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
+    let server = BinaryServer::start_prefixed(dir.path(), "/am").await;
+    let c = client();
+    assert_eq!(c.get(server.url("/am/api/v2/status")).send().await.unwrap().status(), 200);
+    assert_eq!(c.get(server.url("/api/v2/status")).send().await.unwrap().status(), 404);
+    server.kill9().await;
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
+    let server = BinaryServer::start(dir.path(), &[]).await;
+    std::fs::write(
+        dir.path().join("alertmanager.yml"),
+        "route:\n  receiver: hup\nreceivers:\n  - name: hup\n",
+    )
+    .unwrap();
+    let pid = server.child.id().unwrap() as i32;
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let c = client();
+    crate::harness::eventually(Duration::from_secs(10), "the reloaded receivers", || {
+        let c = c.clone();
+        let url = server.url("/api/v2/receivers");
+        async move {
+            let v: serde_json::Value = c.get(url).send().await.ok()?.json().await.ok()?;
+            (v == json!([{"name": "hup"}])).then_some(())
+        }
+    })
+    .await;
+    server.kill9().await;
+}
+
+#[tokio::test]
+async fn web_config_file_is_refused_rather_than_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .arg(format!("--config.file={}", dir.path().join("alertmanager.yml").display()))
+        .arg(format!("--storage.path={}", dir.path().join("data").display()))
+        .arg("--web.listen-address=127.0.0.1:0")
+        .arg("--web.config.file=/etc/web.yml")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("web.config.file"));
+}
+
+#[tokio::test]
+async fn version_and_help_work() {
+    for flag in ["--version", "--help"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon")).arg(flag).output().unwrap();
+        assert!(out.status.success(), "{flag}");
+    }
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for f in ["--config.file", "--storage.path", "--web.listen-address", "--web.external-url", "--web.route-prefix", "--data.retention", "--alerts.gc-interval", "--log.level", "--log.format", "--cluster.listen-address"] {
+        assert!(help.contains(f), "{f} missing from --help");
+    }
+}
