@@ -9,6 +9,7 @@ mod duration;
 mod env;
 mod receivers;
 mod time_interval;
+mod unsupported;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -335,79 +336,15 @@ impl TryFrom<RawInhibitRule> for InhibitRuleConfig {
     }
 }
 
-/// Receiver types Alertmanager has and klaxon does not (yet).
-const UNSUPPORTED_RECEIVERS: &[&str] = &[
-    "slack_configs",
-    "telegram_configs",
-    "pagerduty_configs",
-    "opsgenie_configs",
-    "pushover_configs",
-    "victorops_configs",
-    "wechat_configs",
-    "sns_configs",
-    "webex_configs",
-    "msteams_configs",
-    "msteamsv2_configs",
-    "jira_configs",
-    "rocketchat_configs",
-    "incidentio_configs",
-    "mattermost_configs",
-];
-
-/// `global:` keys that only serve unsupported integrations.
-const UNSUPPORTED_GLOBALS: &[&str] = &[
-    "slack_api_url",
-    "slack_api_url_file",
-    "slack_app_token",
-    "slack_app_token_file",
-    "slack_app_url",
-    "pagerduty_url",
-    "opsgenie_api_url",
-    "opsgenie_api_key",
-    "opsgenie_api_key_file",
-    "wechat_api_url",
-    "wechat_api_secret",
-    "wechat_api_secret_file",
-    "wechat_api_corp_id",
-    "victorops_api_url",
-    "victorops_api_key",
-    "victorops_api_key_file",
-    "telegram_api_url",
-    "telegram_bot_token",
-    "telegram_bot_token_file",
-    "webex_api_url",
-    "jira_api_url",
-    "rocketchat_api_url",
-    "rocketchat_token",
-    "rocketchat_token_file",
-    "rocketchat_token_id",
-    "rocketchat_token_id_file",
-    "mattermost_webhook_url",
-    "mattermost_webhook_url_file",
-];
-
-const SUPPORTED: &str = "supported: webhook_configs, discord_configs, email_configs";
-
-/// Rewrites serde's "unknown field" message for keys Alertmanager knows but
-/// klaxon does not support, so users are told why rather than "unknown".
+/// Rewrites serde's "unknown field" message, explaining keys Alertmanager
+/// knows but klaxon does not support.
 fn explain_unknown_field(message: &str) -> Option<(String, String)> {
     let rest = message.strip_prefix("unknown field `")?;
     let field = &rest[..rest.find('`')?];
-    if UNSUPPORTED_RECEIVERS.contains(&field) {
-        Some((
-            field.to_owned(),
-            format!("klaxon does not support {field} (yet); {SUPPORTED}"),
-        ))
-    } else if UNSUPPORTED_GLOBALS.contains(&field) {
-        Some((
-            field.to_owned(),
-            format!(
-                "klaxon does not support {field}: it configures an integration klaxon does not have (yet); {SUPPORTED}"
-            ),
-        ))
-    } else {
-        Some((field.to_owned(), format!("{message} (Alertmanager's config is strict: remove or fix the key)")))
-    }
+    let better = unsupported::message(field).unwrap_or_else(|| {
+        format!("{message} (Alertmanager's config is strict: remove or fix the key)")
+    });
+    Some((field.to_owned(), better))
 }
 
 impl Config {
@@ -430,7 +367,9 @@ impl Config {
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let raw = parse(text, env).map_err(|mut e| {
+        let raw = parse(text, env).map_err(|e| {
+            // Unsupported integrations are the most useful thing to report.
+            let mut e = unsupported::find(text).unwrap_or(e);
             e.file = path.to_owned();
             e
         })?;
@@ -478,8 +417,14 @@ fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<RawConfig, 
     });
     result.map_err(|e| {
         let location = e.location();
-        let mut field = path.filter(|p| p != "?" && p != ".");
+        // serde_path_to_error writes `?` for a key it has not read yet.
+        let mut field = path
+            .map(|p| p.trim_end_matches(".?").trim_end_matches('?').to_owned())
+            .filter(|p| !p.is_empty() && p != ".");
         let mut message = plain_message(&e);
+        if let Some(i) = message.find(", set DuplicateKeyPolicy") {
+            message.truncate(i);
+        }
         if let Some((key, better)) = explain_unknown_field(&message) {
             message = better;
             field = Some(match field {
@@ -491,7 +436,7 @@ fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<RawConfig, 
         ConfigError {
             file: PathBuf::new(),
             line: location.as_ref().map(|l| l.line()).filter(|l| *l > 0),
-            column: location.as_ref().map(|l| l.column()).filter(|_| true),
+            column: location.as_ref().map(|l| l.column()),
             field,
             message,
         }

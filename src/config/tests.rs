@@ -246,3 +246,34 @@ fn rejects_oauth2_clearly() {
     let err = load_err("route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      oauth2: {client_id: a}\n");
     assert!(err.contains("oauth2"), "{err}");
 }
+
+#[test]
+#[ignore]
+fn show_messages() {
+    for t in [
+        "route:\n  receiver: team\nreceivers:\n- name: team\n- name: chat\n  slack_configs:\n  - channel: x\n",
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    title: hi\n",
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: ${NOPE}\n",
+        "route:\n  receiver: team\n  group_wait: 5x\nreceivers:\n- name: team\n",
+        "route:\n  receiver: team\n  matchers: ['a=~\"(\"']\nreceivers:\n- name: team\n",
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    send_resolved: maybe\n",
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    max_alerts: -1\n",
+        "route:\n  receiver: team\nreceivers: [\n",
+        "route:\n  receiver: team\n  receiver: x\nreceivers:\n- name: team\n",
+        "route:\n  receiver: team\nreceivers:\n- name: team\ninhibit_rules:\n- source_match_re:\n    a: '('\n",
+    ] {
+        println!("{}", load(t).unwrap_err());
+    }
+    let c = load("route:\n  receiver: team\n  group_by: [alertname]\nreceivers:\n- name: team\n  email_configs:\n  - to: a@b.c\n    from: x@y.z\n    smarthost: h:25\ntime_intervals:\n- name: x\n  time_intervals:\n  - weekdays: ['monday:friday']\n    times: [{start_time: '09:00', end_time: '17:00'}]\n").unwrap();
+    println!("{}", c.original());
+}
+
+#[test]
+fn reports_unsupported_receivers_before_other_errors() {
+    let err = load("route:\n  receiver: a\nreceivers:\n- name: a\n  send_resolved: true\n  telegram_configs:\n  - chat_id: 1\n")
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("receivers[0].telegram_configs"), "{err}");
+    assert_eq!(err.line, Some(6), "{err}");
+    let err = load("global:\n  pagerduty_url: https://x.example/\nroute:\n  receiver: a\n").unwrap_err();
+    assert!(err.message.contains("pagerduty_configs"), "{err}");
+}
