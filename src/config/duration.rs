@@ -146,7 +146,9 @@ mod tests {
 
     #[test]
     fn rejects_what_prometheus_rejects() {
-        for text in ["", "5", "1.5h", "30m1h", "1h1h", "5 m", "-5m", "1M", "h", "5mm", "1sms"] {
+        for text in [
+            "", "5", "1.5h", "30m1h", "1h1h", "5 m", "-5m", "1M", "h", "5mm", "1sms",
+        ] {
             assert!(text.parse::<Duration>().is_err(), "{text} should fail");
         }
     }

@@ -232,12 +232,20 @@ impl<'de, V: Visitor<'de>> Wrap<'_, V> {
         let bad = |what: &str| E::custom(format!("cannot parse {text:?} as {what}"));
         match self.target {
             Target::Any => self.inner.visit_string(expanded.into_owned()),
-            Target::Bool => self.inner.visit_bool(parse_bool(text).ok_or_else(|| bad("a boolean"))?),
-            Target::I64 => self.inner.visit_i64(text.trim().parse().map_err(|_| bad("an integer"))?),
+            Target::Bool => self
+                .inner
+                .visit_bool(parse_bool(text).ok_or_else(|| bad("a boolean"))?),
+            Target::I64 => self
+                .inner
+                .visit_i64(text.trim().parse().map_err(|_| bad("an integer"))?),
             Target::U64 => self.inner.visit_u64(
-                text.trim().parse().map_err(|_| bad("a non-negative integer"))?,
+                text.trim()
+                    .parse()
+                    .map_err(|_| bad("a non-negative integer"))?,
             ),
-            Target::F64 => self.inner.visit_f64(text.trim().parse().map_err(|_| bad("a number"))?),
+            Target::F64 => self
+                .inner
+                .visit_f64(text.trim().parse().map_err(|_| bad("a number"))?),
         }
     }
 }
@@ -347,7 +355,10 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Access<'_, A> {
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Access<'_, A> {
     type Error = A::Error;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
         self.inner.next_key_seed(seed)
     }
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {

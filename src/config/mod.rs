@@ -220,7 +220,11 @@ pub struct RouteConfig {
     pub group_interval: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat_interval: Option<Duration>,
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Matchers::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Matchers::is_empty"
+    )]
     pub matchers: Matchers,
     /// Legacy `match:` (equality).
     #[serde(
@@ -231,15 +235,31 @@ pub struct RouteConfig {
     )]
     pub match_: BTreeMap<String, String>,
     /// Legacy `match_re:` (anchored regexes).
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub match_re: BTreeMap<String, String>,
     #[serde(rename = "continue", default)]
     pub continue_: bool,
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub routes: Vec<RouteConfig>,
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub mute_time_intervals: Vec<String>,
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub active_time_intervals: Vec<String>,
 }
 
@@ -273,11 +293,23 @@ impl RouteConfig {
 #[serde(deny_unknown_fields)]
 pub struct ReceiverConfig {
     pub name: String,
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub webhook_configs: Vec<WebhookConfig>,
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub discord_configs: Vec<DiscordConfig>,
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub email_configs: Vec<EmailConfig>,
 }
 
@@ -402,7 +434,8 @@ impl Config {
     /// YAML with defaults filled in and every secret as `<secret>`, for
     /// `GET /api/v2/status` (`config.original`).
     pub fn original(&self) -> String {
-        serde_saphyr::to_string(self).unwrap_or_else(|e| format!("# cannot serialise config: {e}\n"))
+        serde_saphyr::to_string(self)
+            .unwrap_or_else(|e| format!("# cannot serialise config: {e}\n"))
     }
 }
 

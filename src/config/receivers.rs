@@ -200,4 +200,3 @@ pub struct EmailConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force_implicit_tls: Option<bool>,
 }
-

@@ -65,9 +65,16 @@ fn reports_unset_variable_with_field_and_line() {
     let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: ${NOPE}\n")
         .unwrap_err();
     assert_eq!(err.line, Some(6), "{err}");
-    assert_eq!(err.field.as_deref(), Some("receivers[0].webhook_configs[0].url"), "{err}");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].webhook_configs[0].url"),
+        "{err}"
+    );
     assert!(err.message.contains("NOPE"), "{err}");
-    assert!(err.to_string().starts_with("/etc/am/alertmanager.yml:6:"), "{err}");
+    assert!(
+        err.to_string().starts_with("/etc/am/alertmanager.yml:6:"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -76,29 +83,46 @@ fn rejects_unknown_fields_naming_field_and_line() {
         .unwrap_err();
     assert_eq!(err.line, Some(7), "{err}");
     assert!(err.to_string().contains("title"), "{err}");
-    assert!(err.field.as_deref().unwrap_or("").starts_with("receivers[0].webhook_configs[0]"), "{err}");
+    assert!(
+        err.field
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("receivers[0].webhook_configs[0]"),
+        "{err}"
+    );
 }
 
 #[test]
 fn rejects_unsupported_receiver_types_clearly() {
     let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n- name: chat\n  slack_configs:\n  - channel: x\n")
         .unwrap_err();
-    assert_eq!(err.field.as_deref(), Some("receivers[1].slack_configs"), "{err}");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[1].slack_configs"),
+        "{err}"
+    );
     assert_eq!(err.line, Some(6), "{err}");
-    assert!(err.message.contains("klaxon does not support slack_configs (yet)"), "{err}");
-    assert!(err.message.contains("supported: webhook_configs, discord_configs, email_configs"));
+    assert!(
+        err.message
+            .contains("klaxon does not support slack_configs (yet)"),
+        "{err}"
+    );
+    assert!(
+        err.message
+            .contains("supported: webhook_configs, discord_configs, email_configs")
+    );
 }
 
 #[test]
 fn rejects_empty_lists_of_unsupported_receivers_too() {
-    let err = load_err("route:\n  receiver: team\nreceivers:\n- name: team\n  telegram_configs: []\n");
+    let err =
+        load_err("route:\n  receiver: team\nreceivers:\n- name: team\n  telegram_configs: []\n");
     assert!(err.contains("telegram_configs"), "{err}");
 }
 
 #[test]
 fn rejects_unsupported_global_keys() {
-    let err = load("global:\n  slack_api_url: https://hooks.slack.com/x\n")
-        .unwrap_err();
+    let err = load("global:\n  slack_api_url: https://hooks.slack.com/x\n").unwrap_err();
     assert_eq!(err.field.as_deref(), Some("global.slack_api_url"), "{err}");
     assert_eq!(err.line, Some(2), "{err}");
 }
@@ -153,7 +177,10 @@ fn merges_legacy_mute_time_intervals() {
     assert_eq!(names, ["office", "nights"]);
     let office = &c.time_intervals[0].time_intervals[0];
     assert_eq!(office.weekdays[0].0, InclusiveRange { begin: 1, end: 5 });
-    assert_eq!(office.location, Some(IntervalLocation::Zone(chrono_tz::Europe::Paris)));
+    assert_eq!(
+        office.location,
+        Some(IntervalLocation::Zone(chrono_tz::Europe::Paris))
+    );
 }
 
 #[test]
@@ -163,29 +190,103 @@ fn reports_bad_time_interval_with_line() {
     )
     .unwrap_err();
     assert_eq!(err.line, Some(8), "{err}");
-    assert!(err.field.as_deref().unwrap_or("").starts_with("time_intervals[0].time_intervals[0].weekdays"), "{err}");
+    assert!(
+        err.field
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("time_intervals[0].time_intervals[0].weekdays"),
+        "{err}"
+    );
 }
 
 #[test]
 fn rejects_invalid_configs_naming_the_field() {
     let cases = [
-        ("route:\n  receiver: nobody\nreceivers:\n- name: team\n", "route.receiver", "undefined receiver"),
-        ("route: {}\nreceivers:\n- name: team\n", "route.receiver", "default receiver"),
-        ("route:\n  receiver: team\n  matchers: ['a=\"b\"']\nreceivers:\n- name: team\n", "route", "matchers"),
-        ("route:\n  receiver: team\nreceivers:\n- name: team\n- name: team\n", "receivers[1].name", "not unique"),
-        ("route:\n  receiver: team\nreceivers:\n- name: ''\n", "receivers[0].name", "empty"),
-        ("route:\n  receiver: team\n  routes:\n  - receiver: team\n    mute_time_intervals: [nope]\nreceivers:\n- name: team\n", "route.routes[0].mute_time_intervals[0]", "undefined time interval"),
-        ("route:\n  receiver: team\n  group_by: ['...', a]\nreceivers:\n- name: team\n", "route.group_by[0]", "wildcard"),
-        ("route:\n  receiver: team\n  group_by: ['a-b']\nreceivers:\n- name: team\n", "route.group_by[0]", "invalid label name"),
-        ("route:\n  receiver: team\nreceivers:\n- name: team\n  discord_configs:\n  - webhook_url: DISCORD_WEBHOOK_URL_PLACEHOLDER\n", "receivers[0].discord_configs[0].webhook_url", "not a valid absolute URL"),
-        ("route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: ftp://x.example/\n", "receivers[0].webhook_configs[0].url", "scheme"),
-        ("route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - send_resolved: true\n", "receivers[0].webhook_configs[0]", "one of url or url_file"),
-        ("route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - from: a@b.c\n    smarthost: h:25\n", "receivers[0].email_configs[0].to", "missing to"),
-        ("route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - to: a@b.c\n    smarthost: h:25\n", "receivers[0].email_configs[0].from", "from"),
-        ("route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - to: a@b.c\n    from: a@b.c\n    smarthost: smtp.example.com\n", "receivers[0].email_configs[0].smarthost", "missing port"),
-        ("global:\n  smtp_smarthost: nohost\nroute:\n  receiver: team\nreceivers:\n- name: team\n", "global.smtp_smarthost", "missing port"),
-        ("route:\n  receiver: team\ntime_intervals:\n- name: a\n- name: a\nreceivers:\n- name: team\n", "time_intervals[1].name", "not unique"),
-        ("route:\n  receiver: team\n  routes:\n  - receiver: team\n    group_interval: 0s\nreceivers:\n- name: team\n", "route.routes[0].group_interval", "zero"),
+        (
+            "route:\n  receiver: nobody\nreceivers:\n- name: team\n",
+            "route.receiver",
+            "undefined receiver",
+        ),
+        (
+            "route: {}\nreceivers:\n- name: team\n",
+            "route.receiver",
+            "default receiver",
+        ),
+        (
+            "route:\n  receiver: team\n  matchers: ['a=\"b\"']\nreceivers:\n- name: team\n",
+            "route",
+            "matchers",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n- name: team\n",
+            "receivers[1].name",
+            "not unique",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: ''\n",
+            "receivers[0].name",
+            "empty",
+        ),
+        (
+            "route:\n  receiver: team\n  routes:\n  - receiver: team\n    mute_time_intervals: [nope]\nreceivers:\n- name: team\n",
+            "route.routes[0].mute_time_intervals[0]",
+            "undefined time interval",
+        ),
+        (
+            "route:\n  receiver: team\n  group_by: ['...', a]\nreceivers:\n- name: team\n",
+            "route.group_by[0]",
+            "wildcard",
+        ),
+        (
+            "route:\n  receiver: team\n  group_by: ['a-b']\nreceivers:\n- name: team\n",
+            "route.group_by[0]",
+            "invalid label name",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  discord_configs:\n  - webhook_url: DISCORD_WEBHOOK_URL_PLACEHOLDER\n",
+            "receivers[0].discord_configs[0].webhook_url",
+            "not a valid absolute URL",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: ftp://x.example/\n",
+            "receivers[0].webhook_configs[0].url",
+            "scheme",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - send_resolved: true\n",
+            "receivers[0].webhook_configs[0]",
+            "one of url or url_file",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - from: a@b.c\n    smarthost: h:25\n",
+            "receivers[0].email_configs[0].to",
+            "missing to",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - to: a@b.c\n    smarthost: h:25\n",
+            "receivers[0].email_configs[0].from",
+            "from",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - to: a@b.c\n    from: a@b.c\n    smarthost: smtp.example.com\n",
+            "receivers[0].email_configs[0].smarthost",
+            "missing port",
+        ),
+        (
+            "global:\n  smtp_smarthost: nohost\nroute:\n  receiver: team\nreceivers:\n- name: team\n",
+            "global.smtp_smarthost",
+            "missing port",
+        ),
+        (
+            "route:\n  receiver: team\ntime_intervals:\n- name: a\n- name: a\nreceivers:\n- name: team\n",
+            "time_intervals[1].name",
+            "not unique",
+        ),
+        (
+            "route:\n  receiver: team\n  routes:\n  - receiver: team\n    group_interval: 0s\nreceivers:\n- name: team\n",
+            "route.routes[0].group_interval",
+            "zero",
+        ),
     ];
     for (text, field, needle) in cases {
         let err = load(text).unwrap_err();
@@ -200,10 +301,15 @@ fn applies_global_smtp_defaults_to_email_configs() {
         "global:\n  smtp_from: am@example.com\n  smtp_smarthost: smtp.example.com:587\n  smtp_auth_username: am\n  smtp_auth_password: hunter2\n  smtp_require_tls: false\nroute:\n  receiver: mail\nreceivers:\n- name: mail\n  email_configs:\n  - to: ops@example.com\n  - to: dev@example.com\n    from: other@example.com\n    require_tls: true\n",
     )
     .unwrap();
-    let [a, b] = &c.receivers[0].email_configs[..] else { panic!() };
+    let [a, b] = &c.receivers[0].email_configs[..] else {
+        panic!()
+    };
     assert_eq!(a.from.as_deref(), Some("am@example.com"));
     assert_eq!(a.smarthost.as_deref(), Some("smtp.example.com:587"));
-    assert_eq!(a.auth_password.as_ref().map(Secret::expose), Some("hunter2"));
+    assert_eq!(
+        a.auth_password.as_ref().map(Secret::expose),
+        Some("hunter2")
+    );
     assert_eq!(a.require_tls, Some(false));
     assert_eq!(a.hello.as_deref(), Some("localhost"));
     assert_eq!(b.from.as_deref(), Some("other@example.com"));
@@ -216,12 +322,22 @@ fn requires_secret_files_to_exist() {
     let text = "route:\n  receiver: d\nreceivers:\n- name: d\n  discord_configs:\n  - webhook_url_file: secrets/hook\n";
     let path = dir.path().join("am.yml");
     let err = Config::load_str(text, &path, &env).unwrap_err();
-    assert_eq!(err.field.as_deref(), Some("receivers[0].discord_configs[0].webhook_url_file"));
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].discord_configs[0].webhook_url_file")
+    );
     assert!(err.message.contains("secrets/hook"), "{err}");
     std::fs::create_dir(dir.path().join("secrets")).unwrap();
-    std::fs::write(dir.path().join("secrets/hook"), "https://discord.com/api/webhooks/1/x").unwrap();
+    std::fs::write(
+        dir.path().join("secrets/hook"),
+        "https://discord.com/api/webhooks/1/x",
+    )
+    .unwrap();
     let c = Config::load_str(text, &path, &env).unwrap();
-    let file = c.receivers[0].discord_configs[0].webhook_url_file.as_deref().unwrap();
+    let file = c.receivers[0].discord_configs[0]
+        .webhook_url_file
+        .as_deref()
+        .unwrap();
     assert_eq!(Path::new(file), dir.path().join("secrets/hook"));
 }
 
@@ -235,7 +351,14 @@ fn original_redacts_secrets_and_fills_defaults() {
     for secret in ["hunter2", "secret-token", "p4ss"] {
         assert!(!yaml.contains(secret), "{yaml}");
     }
-    for want in ["resolve_timeout: 5m", "smtp_hello: localhost", "follow_redirects: true", "send_resolved: true", "<secret>", "continue: false"] {
+    for want in [
+        "resolve_timeout: 5m",
+        "smtp_hello: localhost",
+        "follow_redirects: true",
+        "send_resolved: true",
+        "<secret>",
+        "continue: false",
+    ] {
         assert!(yaml.contains(want), "missing {want}:\n{yaml}");
     }
     assert!(format!("{:?}", c.global.smtp_auth_password).contains("<secret>"));
@@ -243,7 +366,9 @@ fn original_redacts_secrets_and_fills_defaults() {
 
 #[test]
 fn rejects_oauth2_clearly() {
-    let err = load_err("route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      oauth2: {client_id: a}\n");
+    let err = load_err(
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      oauth2: {client_id: a}\n",
+    );
     assert!(err.contains("oauth2"), "{err}");
 }
 
@@ -272,8 +397,13 @@ fn show_messages() {
 fn reports_unsupported_receivers_before_other_errors() {
     let err = load("route:\n  receiver: a\nreceivers:\n- name: a\n  send_resolved: true\n  telegram_configs:\n  - chat_id: 1\n")
         .unwrap_err();
-    assert_eq!(err.field.as_deref(), Some("receivers[0].telegram_configs"), "{err}");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].telegram_configs"),
+        "{err}"
+    );
     assert_eq!(err.line, Some(6), "{err}");
-    let err = load("global:\n  pagerduty_url: https://x.example/\nroute:\n  receiver: a\n").unwrap_err();
+    let err =
+        load("global:\n  pagerduty_url: https://x.example/\nroute:\n  receiver: a\n").unwrap_err();
     assert!(err.message.contains("pagerduty_configs"), "{err}");
 }

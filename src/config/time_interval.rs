@@ -103,16 +103,34 @@ fn split_range<'a>(s: &'a str, what: &str) -> Result<(&'a str, &'a str), String>
     match parts.as_slice() {
         [one] => Ok((one, one)),
         [a, b] => Ok((a, b)),
-        _ => Err(format!("invalid {what} range {s:?}: expected one value or begin:end")),
+        _ => Err(format!(
+            "invalid {what} range {s:?}: expected one value or begin:end"
+        )),
     }
 }
 
 const WEEKDAYS: [&str; 7] = [
-    "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
 ];
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 macro_rules! range_type {
@@ -216,7 +234,9 @@ fn parse_days(s: &str) -> Result<InclusiveRange, String> {
         ));
     }
     if begin.signum() == end.signum() && begin > end {
-        return Err(format!("day of month range {s:?}: the end day must not be before the start day"));
+        return Err(format!(
+            "day of month range {s:?}: the end day must not be before the start day"
+        ));
     }
     Ok(InclusiveRange { begin, end })
 }
@@ -234,7 +254,9 @@ fn parse_months(s: &str) -> Result<InclusiveRange, String> {
     };
     let (begin, end) = (month(a)?, month(b)?);
     if begin > end {
-        return Err(format!("month range {s:?}: the end month must not be before the start month"));
+        return Err(format!(
+            "month range {s:?}: the end month must not be before the start month"
+        ));
     }
     Ok(InclusiveRange { begin, end })
 }
@@ -250,7 +272,9 @@ fn parse_years(s: &str) -> Result<InclusiveRange, String> {
     };
     let (begin, end) = (year(a)?, year(b)?);
     if begin > end {
-        return Err(format!("year range {s:?}: the end year must not be before the start year"));
+        return Err(format!(
+            "year range {s:?}: the end year must not be before the start year"
+        ));
     }
     Ok(InclusiveRange { begin, end })
 }
@@ -269,11 +293,13 @@ impl<'de> Deserialize<'de> for IntervalLocation {
         if s == "Local" {
             return Ok(IntervalLocation::Local);
         }
-        s.parse::<chrono_tz::Tz>().map(IntervalLocation::Zone).map_err(|_| {
-            serde::de::Error::custom(format!(
-                "unknown time zone {s:?}: expected an IANA name such as Europe/Paris or UTC"
-            ))
-        })
+        s.parse::<chrono_tz::Tz>()
+            .map(IntervalLocation::Zone)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "unknown time zone {s:?}: expected an IANA name such as Europe/Paris or UTC"
+                ))
+            })
     }
 }
 
@@ -296,15 +322,27 @@ mod tests {
 
     #[test]
     fn parses_valid_ranges() {
-        assert_eq!("monday:friday".parse::<WeekdayRange>().unwrap().0, range(1, 5));
+        assert_eq!(
+            "monday:friday".parse::<WeekdayRange>().unwrap().0,
+            range(1, 5)
+        );
         assert_eq!("Saturday".parse::<WeekdayRange>().unwrap().0, range(6, 6));
-        assert_eq!("sunday:saturday".parse::<WeekdayRange>().unwrap().0, range(0, 6));
+        assert_eq!(
+            "sunday:saturday".parse::<WeekdayRange>().unwrap().0,
+            range(0, 6)
+        );
         assert_eq!("1:5".parse::<DayOfMonthRange>().unwrap().0, range(1, 5));
         assert_eq!("-3:-1".parse::<DayOfMonthRange>().unwrap().0, range(-3, -1));
         assert_eq!("1:-1".parse::<DayOfMonthRange>().unwrap().0, range(1, -1));
-        assert_eq!("january:march".parse::<MonthRange>().unwrap().0, range(1, 3));
+        assert_eq!(
+            "january:march".parse::<MonthRange>().unwrap().0,
+            range(1, 3)
+        );
         assert_eq!("12".parse::<MonthRange>().unwrap().0, range(12, 12));
-        assert_eq!("2020:2022".parse::<YearRange>().unwrap().0, range(2020, 2022));
+        assert_eq!(
+            "2020:2022".parse::<YearRange>().unwrap().0,
+            range(2020, 2022)
+        );
     }
 
     #[test]
@@ -336,9 +374,21 @@ mod tests {
                 end_time: e.into(),
             })
         };
-        assert_eq!(ok("09:00", "17:30").unwrap(), TimeRange { start_minute: 540, end_minute: 1050 });
+        assert_eq!(
+            ok("09:00", "17:30").unwrap(),
+            TimeRange {
+                start_minute: 540,
+                end_minute: 1050
+            }
+        );
         assert_eq!(ok("00:00", "24:00").unwrap().end_minute, 1440);
-        for (s, e) in [("22:00", "06:00"), ("10:00", "10:00"), ("9:00", "10:00"), ("24:01", "24:30"), ("10:60", "11:00")] {
+        for (s, e) in [
+            ("22:00", "06:00"),
+            ("10:00", "10:00"),
+            ("9:00", "10:00"),
+            ("24:01", "24:30"),
+            ("10:60", "11:00"),
+        ] {
             assert!(ok(s, e).is_err(), "{s}-{e} should fail");
         }
     }

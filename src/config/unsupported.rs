@@ -113,13 +113,21 @@ struct Scan {
 /// none or the text does not even parse this far.
 pub(super) fn find(text: &str) -> Option<ConfigError> {
     let scan: Scan = serde_saphyr::from_str(text).ok()?;
-    let global = scan.global.into_iter().flat_map(|k| k.0).map(|k| ("global".to_owned(), k));
+    let global = scan
+        .global
+        .into_iter()
+        .flat_map(|k| k.0)
+        .map(|k| ("global".to_owned(), k));
     let receivers = scan
         .receivers
         .into_iter()
         .flatten()
         .enumerate()
-        .flat_map(|(i, keys)| keys.0.into_iter().map(move |k| (format!("receivers[{i}]"), k)));
+        .flat_map(|(i, keys)| {
+            keys.0
+                .into_iter()
+                .map(move |k| (format!("receivers[{i}]"), k))
+        });
     global.chain(receivers).find_map(|(at, key)| {
         let message = message(&key.value)?;
         Some(ConfigError {

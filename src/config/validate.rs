@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{Config, ConfigError, EmailConfig, GlobalConfig, HttpConfig, RouteConfig, Secret, TlsConfig};
+use super::{
+    Config, ConfigError, EmailConfig, GlobalConfig, HttpConfig, RouteConfig, Secret, TlsConfig,
+};
 use crate::labels::is_valid_label_name;
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
@@ -15,7 +17,10 @@ pub(super) fn validate(config: &mut Config) -> Result {
     for (i, r) in config.receivers.iter_mut().enumerate() {
         let at = format!("receivers[{i}]");
         if r.name.is_empty() {
-            return Err(ConfigError::at(format!("{at}.name"), "receiver name must not be empty"));
+            return Err(ConfigError::at(
+                format!("{at}.name"),
+                "receiver name must not be empty",
+            ));
         }
         if !names.insert(r.name.clone()) {
             return Err(ConfigError::at(
@@ -25,7 +30,11 @@ pub(super) fn validate(config: &mut Config) -> Result {
         }
         for (j, w) in r.webhook_configs.iter().enumerate() {
             let at = format!("{at}.webhook_configs[{j}]");
-            one_of(&at, ("url", w.url.as_ref()), ("url_file", w.url_file.as_ref()))?;
+            one_of(
+                &at,
+                ("url", w.url.as_ref()),
+                ("url_file", w.url_file.as_ref()),
+            )?;
             check_secret_url(&at, "url", w.url.as_ref())?;
             check_http(&format!("{at}.http_config"), &w.http_config)?;
         }
@@ -53,19 +62,31 @@ pub(super) fn validate(config: &mut Config) -> Result {
             return Err(ConfigError::at(at, "time interval name must not be empty"));
         }
         if !interval_names.insert(ti.name.as_str()) {
-            return Err(ConfigError::at(at, format!("time interval {:?} is not unique", ti.name)));
+            return Err(ConfigError::at(
+                at,
+                format!("time interval {:?} is not unique", ti.name),
+            ));
         }
     }
 
     let root = &config.route;
     if root.receiver.as_deref().unwrap_or("").is_empty() {
-        return Err(ConfigError::at("route.receiver", "the root route must specify a default receiver"));
+        return Err(ConfigError::at(
+            "route.receiver",
+            "the root route must specify a default receiver",
+        ));
     }
     if !root.matchers.is_empty() || !root.match_.is_empty() || !root.match_re.is_empty() {
-        return Err(ConfigError::at("route", "the root route must not have any matchers"));
+        return Err(ConfigError::at(
+            "route",
+            "the root route must not have any matchers",
+        ));
     }
     if !root.mute_time_intervals.is_empty() || !root.active_time_intervals.is_empty() {
-        return Err(ConfigError::at("route", "the root route must not have any mute or active time intervals"));
+        return Err(ConfigError::at(
+            "route",
+            "the root route must not have any mute or active time intervals",
+        ));
     }
     check_route("route", root, &names, &interval_names)?;
 
@@ -78,17 +99,26 @@ pub(super) fn validate(config: &mut Config) -> Result {
                 ));
             }
         }
-        for (what, ms) in [("source_matchers", &rule.source_matchers), ("target_matchers", &rule.target_matchers)] {
+        for (what, ms) in [
+            ("source_matchers", &rule.source_matchers),
+            ("target_matchers", &rule.target_matchers),
+        ] {
             for m in ms.iter() {
-                m.validate_name()
-                    .map_err(|e| ConfigError::at(format!("inhibit_rules[{i}].{what}"), e.to_string()))?;
+                m.validate_name().map_err(|e| {
+                    ConfigError::at(format!("inhibit_rules[{i}].{what}"), e.to_string())
+                })?;
             }
         }
     }
     Ok(())
 }
 
-fn check_route(at: &str, route: &RouteConfig, receivers: &HashSet<String>, intervals: &HashSet<&str>) -> Result {
+fn check_route(
+    at: &str,
+    route: &RouteConfig,
+    receivers: &HashSet<String>,
+    intervals: &HashSet<&str>,
+) -> Result {
     if let Some(name) = &route.receiver
         && !receivers.contains(name)
     {
@@ -109,25 +139,41 @@ fn check_route(at: &str, route: &RouteConfig, receivers: &HashSet<String>, inter
                     ));
                 }
             } else if !is_valid_label_name(name) {
-                return Err(ConfigError::at(here, format!("invalid label name {name:?} in group_by")));
+                return Err(ConfigError::at(
+                    here,
+                    format!("invalid label name {name:?} in group_by"),
+                ));
             }
             if !seen.insert(name) {
-                return Err(ConfigError::at(here, format!("duplicated label {name:?} in group_by")));
+                return Err(ConfigError::at(
+                    here,
+                    format!("duplicated label {name:?} in group_by"),
+                ));
             }
         }
     }
-    for (field, d) in [("group_interval", route.group_interval), ("repeat_interval", route.repeat_interval)] {
+    for (field, d) in [
+        ("group_interval", route.group_interval),
+        ("repeat_interval", route.repeat_interval),
+    ] {
         if d.is_some_and(|d| d.0.is_zero()) {
-            return Err(ConfigError::at(format!("{at}.{field}"), format!("{field} cannot be zero")));
+            return Err(ConfigError::at(
+                format!("{at}.{field}"),
+                format!("{field} cannot be zero"),
+            ));
         }
     }
     for (field, map) in [("match", &route.match_), ("match_re", &route.match_re)] {
         if let Some(name) = map.keys().find(|n| !is_valid_label_name(n)) {
-            return Err(ConfigError::at(format!("{at}.{field}"), format!("invalid label name {name:?}")));
+            return Err(ConfigError::at(
+                format!("{at}.{field}"),
+                format!("invalid label name {name:?}"),
+            ));
         }
     }
     for m in route.matchers.iter() {
-        m.validate_name().map_err(|e| ConfigError::at(format!("{at}.matchers"), e.to_string()))?;
+        m.validate_name()
+            .map_err(|e| ConfigError::at(format!("{at}.matchers"), e.to_string()))?;
     }
     route
         .all_matchers()
@@ -154,14 +200,23 @@ fn check_route(at: &str, route: &RouteConfig, receivers: &HashSet<String>, inter
 fn one_of<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result {
     match (a.1.is_some(), b.1.is_some()) {
         (true, false) | (false, true) => Ok(()),
-        (false, false) => Err(ConfigError::at(at, format!("one of {} or {} must be configured", a.0, b.0))),
-        (true, true) => Err(ConfigError::at(at, format!("at most one of {} and {} may be configured", a.0, b.0))),
+        (false, false) => Err(ConfigError::at(
+            at,
+            format!("one of {} or {} must be configured", a.0, b.0),
+        )),
+        (true, true) => Err(ConfigError::at(
+            at,
+            format!("at most one of {} and {} may be configured", a.0, b.0),
+        )),
     }
 }
 
 fn at_most_one<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result {
     if a.1.is_some() && b.1.is_some() {
-        return Err(ConfigError::at(at, format!("at most one of {} and {} may be configured", a.0, b.0)));
+        return Err(ConfigError::at(
+            at,
+            format!("at most one of {} and {} may be configured", a.0, b.0),
+        ));
     }
     Ok(())
 }
@@ -175,7 +230,9 @@ pub(super) fn check_url(text: &str) -> std::result::Result<(), String> {
     match url.scheme() {
         "http" | "https" if url.host().is_some() => Ok(()),
         "http" | "https" => Err("URL has no host".to_owned()),
-        other => Err(format!("unsupported URL scheme {other:?}: expected http or https")),
+        other => Err(format!(
+            "unsupported URL scheme {other:?}: expected http or https"
+        )),
     }
 }
 
@@ -196,7 +253,11 @@ fn check_http(at: &str, http: &HttpConfig) -> Result {
     }
     if let Some(a) = &http.authorization {
         let here = format!("{at}.authorization");
-        at_most_one(&here, ("credentials", a.credentials.as_ref()), ("credentials_file", a.credentials_file.as_ref()))?;
+        at_most_one(
+            &here,
+            ("credentials", a.credentials.as_ref()),
+            ("credentials_file", a.credentials_file.as_ref()),
+        )?;
         if a.kind.eq_ignore_ascii_case("basic") {
             return Err(ConfigError::at(
                 format!("{here}.type"),
@@ -204,9 +265,17 @@ fn check_http(at: &str, http: &HttpConfig) -> Result {
             ));
         }
     }
-    at_most_one(at, ("bearer_token", http.bearer_token.as_ref()), ("bearer_token_file", http.bearer_token_file.as_ref()))?;
+    at_most_one(
+        at,
+        ("bearer_token", http.bearer_token.as_ref()),
+        ("bearer_token_file", http.bearer_token_file.as_ref()),
+    )?;
     let bearer = http.bearer_token.is_some() || http.bearer_token_file.is_some();
-    let schemes = [bearer, http.basic_auth.is_some(), http.authorization.is_some()];
+    let schemes = [
+        bearer,
+        http.basic_auth.is_some(),
+        http.authorization.is_some(),
+    ];
     if schemes.iter().filter(|s| **s).count() > 1 {
         return Err(ConfigError::at(
             at,
@@ -232,7 +301,10 @@ fn check_tls(at: &str, tls: &TlsConfig) -> Result {
         ));
     }
     if tls.cert_file.is_some() != tls.key_file.is_some() {
-        return Err(ConfigError::at(at, "cert_file and key_file must be configured together"));
+        return Err(ConfigError::at(
+            at,
+            "cert_file and key_file must be configured together",
+        ));
     }
     Ok(())
 }
@@ -244,7 +316,10 @@ fn check_global(g: &GlobalConfig) -> Result {
     at_most_one(
         "global",
         ("smtp_auth_password", g.smtp_auth_password.as_ref()),
-        ("smtp_auth_password_file", g.smtp_auth_password_file.as_ref()),
+        (
+            "smtp_auth_password_file",
+            g.smtp_auth_password_file.as_ref(),
+        ),
     )?;
     at_most_one(
         "global",
@@ -256,14 +331,16 @@ fn check_global(g: &GlobalConfig) -> Result {
 
 /// `host:port` with a non-empty host and a numeric port (IPv6 in brackets).
 pub(super) fn check_host_port(s: &str) -> std::result::Result<(), String> {
-    let (host, port) = s
-        .rsplit_once(':')
-        .ok_or_else(|| format!("address {s:?}: missing port (expected host:port, e.g. smtp.example.com:587)"))?;
+    let (host, port) = s.rsplit_once(':').ok_or_else(|| {
+        format!("address {s:?}: missing port (expected host:port, e.g. smtp.example.com:587)")
+    })?;
     if host.is_empty() {
         return Err(format!("address {s:?}: missing host (expected host:port)"));
     }
     if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
-        return Err(format!("address {s:?}: too many colons (write IPv6 hosts as [::1]:25)"));
+        return Err(format!(
+            "address {s:?}: too many colons (write IPv6 hosts as [::1]:25)"
+        ));
     }
     if port.parse::<u16>().is_err() {
         return Err(format!("address {s:?}: invalid port {port:?}"));
@@ -309,7 +386,10 @@ fn apply_smtp_globals(e: &mut EmailConfig, g: &GlobalConfig) {
 
 fn check_email(at: &str, e: &EmailConfig) -> Result {
     if e.to.as_deref().unwrap_or("").is_empty() {
-        return Err(ConfigError::at(format!("{at}.to"), "missing to address in email config"));
+        return Err(ConfigError::at(
+            format!("{at}.to"),
+            "missing to address in email config",
+        ));
     }
     if e.from.as_deref().unwrap_or("").is_empty() {
         return Err(ConfigError::at(
@@ -324,14 +404,24 @@ fn check_email(at: &str, e: &EmailConfig) -> Result {
         ));
     };
     check_host_port(host).map_err(|m| ConfigError::at(format!("{at}.smarthost"), m))?;
-    at_most_one(at, ("auth_password", e.auth_password.as_ref()), ("auth_password_file", e.auth_password_file.as_ref()))?;
-    at_most_one(at, ("auth_secret", e.auth_secret.as_ref()), ("auth_secret_file", e.auth_secret_file.as_ref()))?;
+    at_most_one(
+        at,
+        ("auth_password", e.auth_password.as_ref()),
+        ("auth_password_file", e.auth_password_file.as_ref()),
+    )?;
+    at_most_one(
+        at,
+        ("auth_secret", e.auth_secret.as_ref()),
+        ("auth_secret_file", e.auth_secret_file.as_ref()),
+    )?;
     let mut seen = HashSet::new();
     for name in e.headers.keys() {
         if !seen.insert(name.to_ascii_lowercase()) {
             return Err(ConfigError::at(
                 format!("{at}.headers"),
-                format!("duplicate header {name:?} in email config (header names are case-insensitive)"),
+                format!(
+                    "duplicate header {name:?} in email config (header names are case-insensitive)"
+                ),
             ));
         }
     }
@@ -346,9 +436,21 @@ fn check_email(at: &str, e: &EmailConfig) -> Result {
 pub(super) fn check_files(config: &mut Config, base: &Path) -> Result {
     let mut files: Vec<(String, &mut String)> = Vec::new();
     let g = &mut config.global;
-    push(&mut files, "global.smtp_auth_password_file", &mut g.smtp_auth_password_file);
-    push(&mut files, "global.smtp_auth_secret_file", &mut g.smtp_auth_secret_file);
-    tls_files(&mut files, "global.smtp_tls_config", g.smtp_tls_config.as_mut());
+    push(
+        &mut files,
+        "global.smtp_auth_password_file",
+        &mut g.smtp_auth_password_file,
+    );
+    push(
+        &mut files,
+        "global.smtp_auth_secret_file",
+        &mut g.smtp_auth_secret_file,
+    );
+    tls_files(
+        &mut files,
+        "global.smtp_tls_config",
+        g.smtp_tls_config.as_mut(),
+    );
     http_files(&mut files, "global.http_config", &mut g.http_config);
     for (i, r) in config.receivers.iter_mut().enumerate() {
         for (j, w) in r.webhook_configs.iter_mut().enumerate() {
@@ -358,20 +460,39 @@ pub(super) fn check_files(config: &mut Config, base: &Path) -> Result {
         }
         for (j, d) in r.discord_configs.iter_mut().enumerate() {
             let at = format!("receivers[{i}].discord_configs[{j}]");
-            push(&mut files, &format!("{at}.webhook_url_file"), &mut d.webhook_url_file);
+            push(
+                &mut files,
+                &format!("{at}.webhook_url_file"),
+                &mut d.webhook_url_file,
+            );
             http_files(&mut files, &format!("{at}.http_config"), &mut d.http_config);
         }
         for (j, e) in r.email_configs.iter_mut().enumerate() {
             let at = format!("receivers[{i}].email_configs[{j}]");
-            push(&mut files, &format!("{at}.auth_password_file"), &mut e.auth_password_file);
-            push(&mut files, &format!("{at}.auth_secret_file"), &mut e.auth_secret_file);
-            tls_files(&mut files, &format!("{at}.tls_config"), e.tls_config.as_mut());
+            push(
+                &mut files,
+                &format!("{at}.auth_password_file"),
+                &mut e.auth_password_file,
+            );
+            push(
+                &mut files,
+                &format!("{at}.auth_secret_file"),
+                &mut e.auth_secret_file,
+            );
+            tls_files(
+                &mut files,
+                &format!("{at}.tls_config"),
+                e.tls_config.as_mut(),
+            );
         }
     }
     for (field, path) in files {
         let full = base.join(path.as_str());
         if let Err(e) = std::fs::File::open(&full) {
-            return Err(ConfigError::at(field, format!("cannot read {}: {e}", full.display())));
+            return Err(ConfigError::at(
+                field,
+                format!("cannot read {}: {e}", full.display()),
+            ));
         }
         *path = full.to_string_lossy().into_owned();
     }
@@ -384,7 +505,11 @@ fn push<'a>(files: &mut Vec<(String, &'a mut String)>, field: &str, value: &'a m
     }
 }
 
-fn tls_files<'a>(files: &mut Vec<(String, &'a mut String)>, at: &str, tls: Option<&'a mut TlsConfig>) {
+fn tls_files<'a>(
+    files: &mut Vec<(String, &'a mut String)>,
+    at: &str,
+    tls: Option<&'a mut TlsConfig>,
+) {
     if let Some(t) = tls {
         push(files, &format!("{at}.ca_file"), &mut t.ca_file);
         push(files, &format!("{at}.cert_file"), &mut t.cert_file);
@@ -394,11 +519,23 @@ fn tls_files<'a>(files: &mut Vec<(String, &'a mut String)>, at: &str, tls: Optio
 
 fn http_files<'a>(files: &mut Vec<(String, &'a mut String)>, at: &str, h: &'a mut HttpConfig) {
     if let Some(b) = h.basic_auth.as_mut() {
-        push(files, &format!("{at}.basic_auth.password_file"), &mut b.password_file);
+        push(
+            files,
+            &format!("{at}.basic_auth.password_file"),
+            &mut b.password_file,
+        );
     }
     if let Some(a) = h.authorization.as_mut() {
-        push(files, &format!("{at}.authorization.credentials_file"), &mut a.credentials_file);
+        push(
+            files,
+            &format!("{at}.authorization.credentials_file"),
+            &mut a.credentials_file,
+        );
     }
-    push(files, &format!("{at}.bearer_token_file"), &mut h.bearer_token_file);
+    push(
+        files,
+        &format!("{at}.bearer_token_file"),
+        &mut h.bearer_token_file,
+    );
     tls_files(files, &format!("{at}.tls_config"), h.tls_config.as_mut());
 }
