@@ -7,6 +7,7 @@
 
 mod duration;
 mod env;
+mod files;
 mod receivers;
 mod time_interval;
 mod unsupported;
@@ -423,7 +424,7 @@ impl Config {
         };
         let base = path.parent().unwrap_or(Path::new("."));
         validate::validate(&mut config)
-            .and_then(|()| validate::check_files(&mut config, base))
+            .and_then(|()| files::check_files(&mut config, base))
             .map_err(|mut e| {
                 e.file = path.to_owned();
                 e

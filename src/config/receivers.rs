@@ -40,16 +40,6 @@ pub struct HttpConfig {
     /// `Authorization`-like names being the user's business.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
-    /// Present only to give a clear error: OAuth2 is not supported.
-    #[serde(default, skip_serializing, deserialize_with = "reject_oauth2")]
-    pub(crate) oauth2: (),
-}
-
-fn reject_oauth2<'de, D: serde::Deserializer<'de>>(d: D) -> Result<(), D::Error> {
-    serde::de::IgnoredAny::deserialize(d)?;
-    Err(serde::de::Error::custom(
-        "klaxon does not support oauth2 in http_config (yet); use authorization or basic_auth",
-    ))
 }
 
 impl Default for HttpConfig {
@@ -64,7 +54,6 @@ impl Default for HttpConfig {
             follow_redirects: true,
             enable_http2: true,
             headers: BTreeMap::new(),
-            oauth2: (),
         }
     }
 }

@@ -369,7 +369,10 @@ fn rejects_oauth2_clearly() {
     let err = load_err(
         "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      oauth2: {client_id: a}\n",
     );
-    assert!(err.contains("oauth2"), "{err}");
+    assert!(
+        err.contains("http_config.oauth2: klaxon does not support oauth2"),
+        "{err}"
+    );
 }
 
 #[test]

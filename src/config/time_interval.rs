@@ -347,7 +347,8 @@ mod tests {
 
     #[test]
     fn rejects_invalid_ranges() {
-        let bad: [(&str, fn(&str) -> Result<InclusiveRange, String>); 12] = [
+        type Parser = fn(&str) -> Result<InclusiveRange, String>;
+        let bad: [(&str, Parser); 12] = [
             ("monday:sunday", parse_weekdays),
             ("funday", parse_weekdays),
             ("mon:fri", parse_weekdays),

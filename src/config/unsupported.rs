@@ -69,6 +69,11 @@ pub(super) fn message(key: &str) -> Option<String> {
         Some(format!(
             "klaxon does not support {kind}_configs (yet), so {key} has no use; {SUPPORTED}"
         ))
+    } else if key == "oauth2" {
+        Some(
+            "klaxon does not support oauth2 in http_config (yet); use authorization or basic_auth"
+                .to_owned(),
+        )
     } else {
         None
     }
