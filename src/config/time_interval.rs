@@ -267,7 +267,7 @@ fn parse_years(s: &str) -> Result<InclusiveRange, String> {
         x.trim()
             .parse::<i32>()
             .ok()
-            .filter(|y| *y > 0)
+            .filter(|y| *y >= 0)
             .ok_or_else(|| format!("{x:?} is not a valid year"))
     };
     let (begin, end) = (year(a)?, year(b)?);

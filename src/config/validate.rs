@@ -1,5 +1,5 @@
 //! Checks Alertmanager performs after parsing, plus the global SMTP defaults
-//! folded into each email config. Pure except [`check_files`].
+//! folded into each email config. Pure: no I/O (see files.rs for that).
 
 use std::collections::HashSet;
 
@@ -341,8 +341,9 @@ pub(super) fn check_host_port(s: &str) -> std::result::Result<(), String> {
             "address {s:?}: too many colons (write IPv6 hosts as [::1]:25)"
         ));
     }
-    if port.parse::<u16>().is_err() {
-        return Err(format!("address {s:?}: invalid port {port:?}"));
+    // Like Go's net.SplitHostPort, a service name (`smtp`) is a valid port.
+    if port.is_empty() {
+        return Err(format!("address {s:?}: missing port (expected host:port)"));
     }
     Ok(())
 }
