@@ -8,6 +8,7 @@
 mod duration;
 mod env;
 mod files;
+mod locate;
 mod receivers;
 mod time_interval;
 mod unsupported;
@@ -427,6 +428,9 @@ impl Config {
             .and_then(|()| files::check_files(&mut config, base))
             .map_err(|mut e| {
                 e.file = path.to_owned();
+                if let (None, Some(field)) = (e.line, e.field.as_deref()) {
+                    (e.line, e.column) = locate::locate(text, field).unzip();
+                }
                 e
             })?;
         Ok(config)
