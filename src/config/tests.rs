@@ -411,9 +411,20 @@ fn load_file_names_the_file_in_errors() {
     .unwrap();
     let err = Config::load_file(&path).unwrap_err().to_string();
     assert!(
-        err.starts_with(&format!("{}: route.receiver: ", path.display())),
+        err.starts_with(&format!("{}:2:3: route.receiver: ", path.display())),
         "{err}"
     );
     let missing = Config::load_file(&dir.path().join("nope.yml")).unwrap_err();
     assert!(missing.message.contains("cannot read"), "{missing}");
+}
+
+#[test]
+fn validation_errors_point_at_the_line() {
+    let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n  discord_configs:\n  - title: x\n    webhook_url: not-a-url\n")
+        .unwrap_err();
+    assert_eq!(err.line, Some(7), "{err}");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].discord_configs[0].webhook_url")
+    );
 }
