@@ -185,7 +185,13 @@ fn unquote(raw: &str) -> Result<String, MatcherError> {
 
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}{}", self.name, self.kind.as_str(), go_quote(&self.value))
+        write!(
+            f,
+            "{}{}{}",
+            self.name,
+            self.kind.as_str(),
+            go_quote(&self.value)
+        )
     }
 }
 
@@ -308,7 +314,11 @@ mod tests {
         ];
         for (text, kind, value) in cases {
             let m = Matcher::parse(text).unwrap();
-            let name = if text.starts_with("severity") { "severity" } else { "a" };
+            let name = if text.starts_with("severity") {
+                "severity"
+            } else {
+                "a"
+            };
             assert_eq!(
                 (m.name.as_str(), m.kind, m.value.as_str()),
                 (name, kind, value),

@@ -1,161 +1,504 @@
-//! TEMPORARY stand-in with the agreed interface; replaced by the `config` branch.
+//! `alertmanager.yml`: serde types, loading with `${VAR}` expansion, and
+//! validation. All YAML parsing in klaxon lives here.
+//!
+//! Loading is three steps: deserialize (strict: unknown fields are errors,
+//! with file, line and field path), [`validate`] (references, names, URLs,
+//! global SMTP defaults), then `*_file` existence checks.
+
+mod duration;
+mod env;
+mod files;
+mod locate;
+mod receivers;
+mod time_interval;
+mod unsupported;
+mod validate;
+
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::matcher::Matchers;
+use crate::matcher::{MatchType, Matcher, MatcherError, Matchers};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Duration(pub std::time::Duration);
+pub use duration::{Duration, DurationError};
+pub use env::{UnsetVariable, expand};
+pub use receivers::{
+    Authorization, BasicAuth, DiscordConfig, EmailConfig, HttpConfig, TlsConfig, WebhookConfig,
+};
+pub use time_interval::{
+    DayOfMonthRange, InclusiveRange, IntervalLocation, MonthRange, TimeInterval,
+    TimeIntervalConfig, TimeRange, WeekdayRange, YearRange,
+};
 
-impl Duration {
-    pub fn as_std(self) -> std::time::Duration {
-        self.0
+/// A secret string: `Debug` and `Serialize` print `<secret>`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-        let n: u64 = num.parse().map_err(serde::de::Error::custom)?;
-        let secs = match unit {
-            "ms" => return Ok(Duration(std::time::Duration::from_millis(n))),
-            "s" => n,
-            "m" => n * 60,
-            "h" => n * 3600,
-            "d" => n * 86400,
-            _ => return Err(serde::de::Error::custom("bad duration")),
-        };
-        Ok(Duration(std::time::Duration::from_secs(secs)))
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<secret>")
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<secret>")
+    }
+}
 
-#[derive(Debug, Clone, Deserialize)]
+/// A config that failed to load: `<file>:<line>:<col>: <field.path>: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    /// 1-based line and column, when known.
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    /// Field path such as `receivers[0].discord_configs[0].webhook_url`.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn at(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            file: PathBuf::new(),
+            line: None,
+            column: None,
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        if let Some(field) = self.field.as_deref().filter(|p| !p.is_empty() && *p != ".") {
+            write!(f, ": {field}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Treats YAML `null` (e.g. a key whose items are all commented out) as the
+/// default, as Go's yaml does.
+fn null_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// The whole configuration, as loaded and validated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    pub global: GlobalConfig,
+    pub route: RouteConfig,
+    pub receivers: Vec<ReceiverConfig>,
+    pub inhibit_rules: Vec<InhibitRuleConfig>,
+    /// `time_intervals` and the legacy `mute_time_intervals`, merged.
+    pub time_intervals: Vec<TimeIntervalConfig>,
+    /// Template globs as written; relative ones are relative to the config
+    /// file's directory.
+    pub templates: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default, deserialize_with = "null_default")]
+    global: GlobalConfig,
+    route: Option<RouteConfig>,
+    #[serde(default, deserialize_with = "null_default")]
+    receivers: Vec<ReceiverConfig>,
+    #[serde(default, deserialize_with = "null_default")]
+    inhibit_rules: Vec<InhibitRuleConfig>,
+    #[serde(default, deserialize_with = "null_default")]
+    time_intervals: Vec<TimeIntervalConfig>,
+    #[serde(default, deserialize_with = "null_default")]
+    mute_time_intervals: Vec<TimeIntervalConfig>,
+    #[serde(default, deserialize_with = "null_default")]
+    templates: Vec<String>,
+}
+
+fn five_minutes() -> Duration {
+    Duration::from_secs(300)
+}
+fn localhost() -> String {
+    "localhost".to_owned()
+}
+fn yes() -> bool {
+    true
+}
+
+/// `global:`. Only the keys of supported integrations are accepted.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct GlobalConfig {
-    #[serde(default = "default_resolve")]
+    /// How long an alert without `endsAt` stays firing after its last update.
+    #[serde(default = "five_minutes")]
     pub resolve_timeout: Duration,
-}
-
-fn default_resolve() -> Duration {
-    Duration(std::time::Duration::from_secs(300))
+    #[serde(default)]
+    pub http_config: HttpConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_from: Option<String>,
+    #[serde(default = "localhost")]
+    pub smtp_hello: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_smarthost: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_auth_username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_auth_password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_auth_password_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_auth_identity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_auth_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_auth_secret_file: Option<String>,
+    #[serde(default = "yes")]
+    pub smtp_require_tls: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_tls_config: Option<TlsConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_force_implicit_tls: Option<bool>,
 }
 
 impl Default for GlobalConfig {
     fn default() -> Self {
-        Self { resolve_timeout: default_resolve() }
+        GlobalConfig {
+            resolve_timeout: five_minutes(),
+            http_config: HttpConfig::default(),
+            smtp_from: None,
+            smtp_hello: localhost(),
+            smtp_smarthost: None,
+            smtp_auth_username: None,
+            smtp_auth_password: None,
+            smtp_auth_password_file: None,
+            smtp_auth_identity: None,
+            smtp_auth_secret: None,
+            smtp_auth_secret_file: None,
+            smtp_require_tls: true,
+            smtp_tls_config: None,
+            smtp_force_implicit_tls: None,
+        }
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A node of the routing tree. Unset timings and `group_by` inherit from the
+/// parent (done by the dispatcher, not here).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<String>,
+    /// Label names, or exactly `["..."]` for "group by all labels".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_wait: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_interval: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat_interval: Option<Duration>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Matchers::is_empty"
+    )]
     pub matchers: Matchers,
-    #[serde(default, rename = "match")]
+    /// Legacy `match:` (equality).
+    #[serde(
+        rename = "match",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub match_: BTreeMap<String, String>,
-    #[serde(default)]
+    /// Legacy `match_re:` (anchored regexes).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub match_re: BTreeMap<String, String>,
-    #[serde(default, rename = "continue")]
+    #[serde(rename = "continue", default)]
     pub continue_: bool,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub routes: Vec<RouteConfig>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub mute_time_intervals: Vec<String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub active_time_intervals: Vec<String>,
 }
 
+fn legacy_matchers(
+    eq: &BTreeMap<String, String>,
+    re: &BTreeMap<String, String>,
+) -> Result<Vec<Matcher>, MatcherError> {
+    let mut out = Vec::with_capacity(eq.len() + re.len());
+    for (name, value) in eq {
+        out.push(Matcher::new(name, MatchType::Equal, value)?);
+    }
+    for (name, value) in re {
+        out.push(Matcher::new(name, MatchType::Regex, value)?);
+    }
+    Ok(out)
+}
+
 impl RouteConfig {
-    pub fn all_matchers(&self) -> Matchers {
-        use crate::matcher::{MatchType, Matcher};
-        let mut all = Vec::new();
-        for (k, v) in &self.match_ {
-            all.push(Matcher::new(k, MatchType::Equal, v).unwrap());
-        }
-        for (k, v) in &self.match_re {
-            all.push(Matcher::new(k, MatchType::Regex, v).unwrap());
-        }
-        all.extend(self.matchers.0.iter().cloned());
-        let mut ms = Matchers(all);
-        ms.sort();
-        ms
+    /// `match` (equality) + `match_re` (regex) + `matchers`, in
+    /// Alertmanager's order ([`Matchers::sort`]).
+    pub fn all_matchers(&self) -> Result<Matchers, MatcherError> {
+        let mut all = legacy_matchers(&self.match_, &self.match_re)?;
+        all.extend(self.matchers.iter().cloned());
+        let mut all = Matchers(all);
+        all.sort();
+        Ok(all)
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiverConfig {
     pub name: String,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub webhook_configs: Vec<WebhookConfig>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub discord_configs: Vec<DiscordConfig>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub email_configs: Vec<EmailConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// An inhibit rule; legacy `source_match`/`source_match_re`/`target_match`/
+/// `target_match_re` are folded into the matchers at load.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(try_from = "RawInhibitRule")]
 pub struct InhibitRuleConfig {
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Matchers::is_empty")]
     pub source_matchers: Matchers,
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Matchers::is_empty")]
     pub target_matchers: Matchers,
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub equal: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct TimeIntervalConfig {
-    pub name: String,
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInhibitRule {
+    #[serde(default, deserialize_with = "null_default")]
+    source_matchers: Matchers,
+    #[serde(default, deserialize_with = "null_default")]
+    target_matchers: Matchers,
+    #[serde(default, deserialize_with = "null_default")]
+    source_match: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "null_default")]
+    source_match_re: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "null_default")]
+    target_match: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "null_default")]
+    target_match_re: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "null_default")]
+    equal: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    #[serde(default)]
-    pub global: GlobalConfig,
-    pub route: RouteConfig,
-    #[serde(default)]
-    pub receivers: Vec<ReceiverConfig>,
-    #[serde(default)]
-    pub inhibit_rules: Vec<InhibitRuleConfig>,
-    #[serde(default)]
-    pub time_intervals: Vec<TimeIntervalConfig>,
-    #[serde(default)]
-    pub templates: Vec<String>,
-    #[serde(skip)]
-    text: String,
+impl TryFrom<RawInhibitRule> for InhibitRuleConfig {
+    type Error = MatcherError;
+    fn try_from(raw: RawInhibitRule) -> Result<Self, MatcherError> {
+        let fold = |legacy: Vec<Matcher>, new: Matchers| {
+            let mut all = Matchers(legacy);
+            all.0.extend(new.0);
+            all.sort();
+            all
+        };
+        Ok(InhibitRuleConfig {
+            source_matchers: fold(
+                legacy_matchers(&raw.source_match, &raw.source_match_re)?,
+                raw.source_matchers,
+            ),
+            target_matchers: fold(
+                legacy_matchers(&raw.target_match, &raw.target_match_re)?,
+                raw.target_matchers,
+            ),
+            equal: raw.equal,
+        })
+    }
+}
+
+/// Rewrites serde's "unknown field" message, explaining keys Alertmanager
+/// knows but klaxon does not support.
+fn explain_unknown_field(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let field = &rest[..rest.find('`')?];
+    let better = unsupported::message(field).unwrap_or_else(|| {
+        format!("{message} (Alertmanager's config is strict: remove or fix the key)")
+    });
+    Some((field.to_owned(), better))
 }
 
 impl Config {
+    /// Reads, expands (`${VAR}` from the process environment) and validates.
     pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError(e.to_string()))?;
-        Self::load_str(&text, path, &|k| std::env::var(k).ok())
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_owned(),
+            line: None,
+            column: None,
+            field: None,
+            message: format!("cannot read config file: {e}"),
+        })?;
+        Config::load_str(&text, path, &|name| std::env::var(name).ok())
     }
 
+    /// Parses `text` as if read from `path` (used in messages, and as the
+    /// base for relative `*_file` paths), expanding `${VAR}` with `env`.
     pub fn load_str(
         text: &str,
-        _path: &Path,
-        _env: &dyn Fn(&str) -> Option<String>,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let mut c: Config = serde_saphyr::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
-        c.text = text.to_owned();
-        Ok(c)
+        let raw = parse(text, env).map_err(|e| {
+            // Unsupported integrations are the most useful thing to report.
+            let mut e = unsupported::find(text).unwrap_or(e);
+            e.file = path.to_owned();
+            e
+        })?;
+        let mut time_intervals = raw.time_intervals;
+        time_intervals.extend(raw.mute_time_intervals);
+        let mut config = Config {
+            global: raw.global,
+            route: raw.route.ok_or_else(|| ConfigError {
+                file: path.to_owned(),
+                line: None,
+                column: None,
+                field: Some("route".into()),
+                message: "no route provided in config".into(),
+            })?,
+            receivers: raw.receivers,
+            inhibit_rules: raw.inhibit_rules,
+            time_intervals,
+            templates: raw.templates,
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        validate::validate(&mut config)
+            .and_then(|()| files::check_files(&mut config, base))
+            .map_err(|mut e| {
+                e.file = path.to_owned();
+                if let (None, Some(field)) = (e.line, e.field.as_deref()) {
+                    (e.line, e.column) = locate::locate(text, field).unzip();
+                }
+                e
+            })?;
+        Ok(config)
     }
 
+    /// YAML with defaults filled in and every secret as `<secret>`, for
+    /// `GET /api/v2/status` (`config.original`).
     pub fn original(&self) -> String {
-        self.text.clone()
+        serde_saphyr::to_string(self)
+            .unwrap_or_else(|e| format!("# cannot serialise config: {e}\n"))
     }
 }
 
-impl std::str::FromStr for Duration {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        use serde::de::IntoDeserializer;
-        let d: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
-            s.into_deserializer();
-        Duration::deserialize(d).map_err(|e| ConfigError(e.to_string()))
+fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<RawConfig, ConfigError> {
+    let mut path = None;
+    let options = serde_saphyr::options::Options::default();
+    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
+        let mut track = serde_path_to_error::Track::new();
+        let expanding = env::Expanding { inner: de, env };
+        let tracked = serde_path_to_error::Deserializer::new(expanding, &mut track);
+        RawConfig::deserialize(tracked).inspect_err(|_| path = Some(track.path().to_string()))
+    });
+    result.map_err(|e| {
+        let location = e.location();
+        // serde_path_to_error writes `?` for a key it has not read yet.
+        let mut field = path
+            .map(|p| p.trim_end_matches(".?").trim_end_matches('?').to_owned())
+            .filter(|p| !p.is_empty() && p != ".");
+        let mut message = plain_message(&e);
+        if let Some(i) = message.find(", set DuplicateKeyPolicy") {
+            message.truncate(i);
+        }
+        if let Some((key, better)) = explain_unknown_field(&message) {
+            message = better;
+            field = Some(match field {
+                Some(p) if !p.ends_with(&key) => format!("{p}.{key}"),
+                Some(p) => p,
+                None => key,
+            });
+        }
+        ConfigError {
+            file: PathBuf::new(),
+            line: location.as_ref().map(|l| l.line()).filter(|l| *l > 0),
+            column: location.as_ref().map(|l| l.column()),
+            field,
+            message,
+        }
+    })
+}
+
+/// serde-saphyr's message without its location suffix or snippet.
+fn plain_message(e: &serde_saphyr::Error) -> String {
+    let mut inner = e.without_snippet();
+    loop {
+        match inner {
+            serde_saphyr::Error::Message { msg, .. } => return msg.clone(),
+            serde_saphyr::Error::ExternalMessage { msg, .. } => return msg.clone(),
+            serde_saphyr::Error::AliasError { error, .. } => inner = error.without_snippet(),
+            other => {
+                let text = other.to_string();
+                return match text.find(" at line ") {
+                    Some(i) => text[..i].to_owned(),
+                    None => text,
+                };
+            }
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@ mod harness;
 
 mod api_alerts;
 mod bad_input;
+mod corpus;
 mod ops;
 mod persistence;
 mod silences;

@@ -1,0 +1,430 @@
+//! Loading tests: parsing, expansion, errors with locations, validation.
+
+use std::path::Path;
+
+use super::*;
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "HOOK" => Some("https://example.com/hook".into()),
+        "TLS" => Some("false".into()),
+        "RECV" => Some("team".into()),
+        "MAX" => Some("7".into()),
+        _ => None,
+    }
+}
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    Config::load_str(text, Path::new("/etc/am/alertmanager.yml"), &env)
+}
+
+fn load_err(text: &str) -> String {
+    load(text).unwrap_err().to_string()
+}
+
+const MINIMAL: &str = "route:\n  receiver: team\nreceivers:\n- name: team\n";
+
+#[test]
+fn loads_a_minimal_config_with_defaults() {
+    let c = load(MINIMAL).unwrap();
+    assert_eq!(c.global.resolve_timeout.to_string(), "5m");
+    assert_eq!(c.global.smtp_hello, "localhost");
+    assert!(c.global.smtp_require_tls);
+    assert!(c.global.http_config.follow_redirects);
+    assert_eq!(c.route.receiver.as_deref(), Some("team"));
+}
+
+#[test]
+fn expands_variables_in_strings_bools_and_numbers() {
+    let c = load(
+        "global:\n  smtp_require_tls: ${TLS}\nroute:\n  receiver: \"${RECV}\"\nreceivers:\n- name: team\n  webhook_configs:\n  - url: ${HOOK}\n    max_alerts: ${MAX}\n    send_resolved: ${TLS}\n",
+    )
+    .unwrap();
+    assert!(!c.global.smtp_require_tls);
+    assert_eq!(c.route.receiver.as_deref(), Some("team"));
+    let w = &c.receivers[0].webhook_configs[0];
+    assert_eq!(w.url.as_ref().unwrap().expose(), "https://example.com/hook");
+    assert_eq!(w.max_alerts, 7);
+    assert!(!w.send_resolved);
+}
+
+#[test]
+fn keeps_dollars_that_are_not_references() {
+    let c = load(
+        "route:\n  receiver: team\n  routes:\n  - receiver: team\n    match_re:\n      job: '(a|b)$'\nreceivers:\n- name: team\n  email_configs:\n  - to: a@example.com\n    from: b@example.com\n    smarthost: smtp.example.com:587\n    auth_password: pa$$word\n    text: '{{ $labels.x }} $${NOT_EXPANDED}'\n",
+    )
+    .unwrap();
+    let e = &c.receivers[0].email_configs[0];
+    assert_eq!(e.auth_password.as_ref().unwrap().expose(), "pa$$word");
+    assert_eq!(e.text.as_deref(), Some("{{ $labels.x }} ${NOT_EXPANDED}"));
+    assert_eq!(c.route.routes[0].match_re["job"], "(a|b)$");
+}
+
+#[test]
+fn reports_unset_variable_with_field_and_line() {
+    let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: ${NOPE}\n")
+        .unwrap_err();
+    assert_eq!(err.line, Some(6), "{err}");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].webhook_configs[0].url"),
+        "{err}"
+    );
+    assert!(err.message.contains("NOPE"), "{err}");
+    assert!(
+        err.to_string().starts_with("/etc/am/alertmanager.yml:6:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rejects_unknown_fields_naming_field_and_line() {
+    let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    title: hi\n")
+        .unwrap_err();
+    assert_eq!(err.line, Some(7), "{err}");
+    assert!(err.to_string().contains("title"), "{err}");
+    assert!(
+        err.field
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("receivers[0].webhook_configs[0]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rejects_unsupported_receiver_types_clearly() {
+    let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n- name: chat\n  slack_configs:\n  - channel: x\n")
+        .unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[1].slack_configs"),
+        "{err}"
+    );
+    assert_eq!(err.line, Some(6), "{err}");
+    assert!(
+        err.message
+            .contains("klaxon does not support slack_configs (yet)"),
+        "{err}"
+    );
+    assert!(
+        err.message
+            .contains("supported: webhook_configs, discord_configs, email_configs")
+    );
+}
+
+#[test]
+fn rejects_empty_lists_of_unsupported_receivers_too() {
+    let err =
+        load_err("route:\n  receiver: team\nreceivers:\n- name: team\n  telegram_configs: []\n");
+    assert!(err.contains("telegram_configs"), "{err}");
+}
+
+#[test]
+fn rejects_unsupported_global_keys() {
+    let err = load("global:\n  slack_api_url: https://hooks.slack.com/x\n").unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("global.slack_api_url"), "{err}");
+    assert_eq!(err.line, Some(2), "{err}");
+}
+
+#[test]
+fn supports_anchors_and_merge_keys() {
+    let c = load(
+        "route:\n  receiver: a\nreceivers:\n- name: a\n  discord_configs:\n  - &base\n    webhook_url: https://discord.com/api/webhooks/1/x\n    title: base\n  - <<: *base\n    title: override\n",
+    )
+    .unwrap();
+    let d = &c.receivers[0].discord_configs;
+    assert_eq!(d[1].title.as_deref(), Some("override"));
+    assert_eq!(d[1].webhook_url, d[0].webhook_url);
+}
+
+#[test]
+fn treats_null_sections_as_empty() {
+    let c = load("global:\nroute:\n  receiver: team\n  routes:\n  - receiver: null\nreceivers:\n- name: team\ninhibit_rules:\n").unwrap();
+    assert!(c.inhibit_rules.is_empty());
+    assert_eq!(c.route.routes[0].receiver, None);
+}
+
+#[test]
+fn folds_legacy_inhibit_matchers() {
+    let c = load(
+        "route:\n  receiver: team\nreceivers:\n- name: team\ninhibit_rules:\n- source_match:\n    severity: critical\n  target_match_re:\n    severity: warning|info\n  target_matchers: ['team=\"x\"']\n  equal: [alertname]\n",
+    )
+    .unwrap();
+    let rule = &c.inhibit_rules[0];
+    assert_eq!(rule.source_matchers.to_string(), "{severity=\"critical\"}");
+    assert_eq!(rule.target_matchers.0.len(), 2);
+    assert_eq!(rule.equal, vec!["alertname".to_owned()]);
+}
+
+#[test]
+fn route_all_matchers_combines_legacy_and_new() {
+    let c = load(
+        "route:\n  receiver: team\n  routes:\n  - receiver: team\n    match: {b: '1'}\n    match_re: {a: 'x.*'}\n    matchers: ['c!=\"2\"']\nreceivers:\n- name: team\n",
+    )
+    .unwrap();
+    let all = c.route.routes[0].all_matchers().unwrap();
+    assert_eq!(all.0.len(), 3);
+}
+
+#[test]
+fn merges_legacy_mute_time_intervals() {
+    let c = load(
+        "route:\n  receiver: team\n  routes:\n  - receiver: team\n    mute_time_intervals: [nights]\n    active_time_intervals: [office]\nreceivers:\n- name: team\ntime_intervals:\n- name: office\n  time_intervals:\n  - weekdays: ['monday:friday']\n    times: [{start_time: '09:00', end_time: '17:00'}]\n    location: Europe/Paris\nmute_time_intervals:\n- name: nights\n  time_intervals:\n  - times: [{start_time: '00:00', end_time: '06:00'}]\n",
+    )
+    .unwrap();
+    let names: Vec<_> = c.time_intervals.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["office", "nights"]);
+    let office = &c.time_intervals[0].time_intervals[0];
+    assert_eq!(office.weekdays[0].0, InclusiveRange { begin: 1, end: 5 });
+    assert_eq!(
+        office.location,
+        Some(IntervalLocation::Zone(chrono_tz::Europe::Paris))
+    );
+}
+
+#[test]
+fn reads_unquoted_clock_times_as_text() {
+    let c = load(
+        "route:\n  receiver: team\nreceivers:\n- name: team\ntime_intervals:\n- name: x\n  time_intervals:\n  - times:\n    - start_time: 09:00\n      end_time: 24:00\n",
+    )
+    .unwrap();
+    let t = c.time_intervals[0].time_intervals[0].times[0];
+    assert_eq!((t.start_minute, t.end_minute), (540, 1440));
+}
+
+#[test]
+fn reports_bad_time_interval_with_line() {
+    let err = load(
+        "route:\n  receiver: team\nreceivers:\n- name: team\ntime_intervals:\n- name: x\n  time_intervals:\n  - weekdays: ['monday:sunday']\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.line, Some(8), "{err}");
+    assert!(
+        err.field
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("time_intervals[0].time_intervals[0].weekdays"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rejects_invalid_configs_naming_the_field() {
+    let cases = [
+        (
+            "route:\n  receiver: nobody\nreceivers:\n- name: team\n",
+            "route.receiver",
+            "undefined receiver",
+        ),
+        (
+            "route: {}\nreceivers:\n- name: team\n",
+            "route.receiver",
+            "default receiver",
+        ),
+        (
+            "route:\n  receiver: team\n  matchers: ['a=\"b\"']\nreceivers:\n- name: team\n",
+            "route",
+            "matchers",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n- name: team\n",
+            "receivers[1].name",
+            "not unique",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: ''\n",
+            "receivers[0].name",
+            "empty",
+        ),
+        (
+            "route:\n  receiver: team\n  routes:\n  - receiver: team\n    mute_time_intervals: [nope]\nreceivers:\n- name: team\n",
+            "route.routes[0].mute_time_intervals[0]",
+            "undefined time interval",
+        ),
+        (
+            "route:\n  receiver: team\n  group_by: ['...', a]\nreceivers:\n- name: team\n",
+            "route.group_by[0]",
+            "wildcard",
+        ),
+        (
+            "route:\n  receiver: team\n  group_by: ['a-b']\nreceivers:\n- name: team\n",
+            "route.group_by[0]",
+            "invalid label name",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  discord_configs:\n  - webhook_url: DISCORD_WEBHOOK_URL_PLACEHOLDER\n",
+            "receivers[0].discord_configs[0].webhook_url",
+            "not a valid absolute URL",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: ftp://x.example/\n",
+            "receivers[0].webhook_configs[0].url",
+            "scheme",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - send_resolved: true\n",
+            "receivers[0].webhook_configs[0]",
+            "one of url or url_file",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - from: a@b.c\n    smarthost: h:25\n",
+            "receivers[0].email_configs[0].to",
+            "missing to",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - to: a@b.c\n    smarthost: h:25\n",
+            "receivers[0].email_configs[0].from",
+            "from",
+        ),
+        (
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - to: a@b.c\n    from: a@b.c\n    smarthost: smtp.example.com\n",
+            "receivers[0].email_configs[0].smarthost",
+            "missing port",
+        ),
+        (
+            "global:\n  smtp_smarthost: nohost\nroute:\n  receiver: team\nreceivers:\n- name: team\n",
+            "global.smtp_smarthost",
+            "missing port",
+        ),
+        (
+            "route:\n  receiver: team\ntime_intervals:\n- name: a\n- name: a\nreceivers:\n- name: team\n",
+            "time_intervals[1].name",
+            "not unique",
+        ),
+        (
+            "route:\n  receiver: team\n  routes:\n  - receiver: team\n    group_interval: 0s\nreceivers:\n- name: team\n",
+            "route.routes[0].group_interval",
+            "zero",
+        ),
+    ];
+    for (text, field, needle) in cases {
+        let err = load(text).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some(field), "{err}\n---\n{text}");
+        assert!(err.message.contains(needle), "{err}\n---\n{text}");
+    }
+}
+
+#[test]
+fn applies_global_smtp_defaults_to_email_configs() {
+    let c = load(
+        "global:\n  smtp_from: am@example.com\n  smtp_smarthost: smtp.example.com:587\n  smtp_auth_username: am\n  smtp_auth_password: hunter2\n  smtp_require_tls: false\nroute:\n  receiver: mail\nreceivers:\n- name: mail\n  email_configs:\n  - to: ops@example.com\n  - to: dev@example.com\n    from: other@example.com\n    require_tls: true\n",
+    )
+    .unwrap();
+    let [a, b] = &c.receivers[0].email_configs[..] else {
+        panic!()
+    };
+    assert_eq!(a.from.as_deref(), Some("am@example.com"));
+    assert_eq!(a.smarthost.as_deref(), Some("smtp.example.com:587"));
+    assert_eq!(
+        a.auth_password.as_ref().map(Secret::expose),
+        Some("hunter2")
+    );
+    assert_eq!(a.require_tls, Some(false));
+    assert_eq!(a.hello.as_deref(), Some("localhost"));
+    assert_eq!(b.from.as_deref(), Some("other@example.com"));
+    assert_eq!(b.require_tls, Some(true));
+}
+
+#[test]
+fn requires_secret_files_to_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "route:\n  receiver: d\nreceivers:\n- name: d\n  discord_configs:\n  - webhook_url_file: secrets/hook\n";
+    let path = dir.path().join("am.yml");
+    let err = Config::load_str(text, &path, &env).unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].discord_configs[0].webhook_url_file")
+    );
+    assert!(err.message.contains("secrets/hook"), "{err}");
+    std::fs::create_dir(dir.path().join("secrets")).unwrap();
+    std::fs::write(
+        dir.path().join("secrets/hook"),
+        "https://discord.com/api/webhooks/1/x",
+    )
+    .unwrap();
+    let c = Config::load_str(text, &path, &env).unwrap();
+    let file = c.receivers[0].discord_configs[0]
+        .webhook_url_file
+        .as_deref()
+        .unwrap();
+    assert_eq!(Path::new(file), dir.path().join("secrets/hook"));
+}
+
+#[test]
+fn original_redacts_secrets_and_fills_defaults() {
+    let c = load(
+        "global:\n  smtp_auth_password: hunter2\nroute:\n  receiver: team\n  group_by: [alertname]\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://example.com/secret-token\n    http_config:\n      basic_auth: {username: u, password: p4ss}\n",
+    )
+    .unwrap();
+    let yaml = c.original();
+    for secret in ["hunter2", "secret-token", "p4ss"] {
+        assert!(!yaml.contains(secret), "{yaml}");
+    }
+    for want in [
+        "resolve_timeout: 5m",
+        "smtp_hello: localhost",
+        "follow_redirects: true",
+        "send_resolved: true",
+        "<secret>",
+        "continue: false",
+    ] {
+        assert!(yaml.contains(want), "missing {want}:\n{yaml}");
+    }
+    assert!(format!("{:?}", c.global.smtp_auth_password).contains("<secret>"));
+}
+
+#[test]
+fn rejects_oauth2_clearly() {
+    let err = load_err(
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      oauth2: {client_id: a}\n",
+    );
+    assert!(
+        err.contains("http_config.oauth2: klaxon does not support oauth2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reports_unsupported_receivers_before_other_errors() {
+    let err = load("route:\n  receiver: a\nreceivers:\n- name: a\n  send_resolved: true\n  telegram_configs:\n  - chat_id: 1\n")
+        .unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].telegram_configs"),
+        "{err}"
+    );
+    assert_eq!(err.line, Some(6), "{err}");
+    let err =
+        load("global:\n  pagerduty_url: https://x.example/\nroute:\n  receiver: a\n").unwrap_err();
+    assert!(err.message.contains("pagerduty_configs"), "{err}");
+}
+
+#[test]
+fn load_file_names_the_file_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("am.yml");
+    std::fs::write(
+        &path,
+        "route:\n  receiver: nobody\nreceivers:\n- name: team\n",
+    )
+    .unwrap();
+    let err = Config::load_file(&path).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("{}:2:3: route.receiver: ", path.display())),
+        "{err}"
+    );
+    let missing = Config::load_file(&dir.path().join("nope.yml")).unwrap_err();
+    assert!(missing.message.contains("cannot read"), "{missing}");
+}
+
+#[test]
+fn validation_errors_point_at_the_line() {
+    let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n  discord_configs:\n  - title: x\n    webhook_url: not-a-url\n")
+        .unwrap_err();
+    assert_eq!(err.line, Some(7), "{err}");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].discord_configs[0].webhook_url")
+    );
+}

@@ -1,0 +1,432 @@
+//! Checks Alertmanager performs after parsing, plus the global SMTP defaults
+//! folded into each email config. Pure: no I/O (see files.rs for that).
+
+use std::collections::HashSet;
+
+use super::{
+    Config, ConfigError, EmailConfig, GlobalConfig, HttpConfig, RouteConfig, Secret, TlsConfig,
+};
+use crate::labels::is_valid_label_name;
+
+type Result<T = ()> = std::result::Result<T, ConfigError>;
+
+pub(super) fn validate(config: &mut Config) -> Result {
+    check_global(&config.global)?;
+    let mut names = HashSet::new();
+    for (i, r) in config.receivers.iter_mut().enumerate() {
+        let at = format!("receivers[{i}]");
+        if r.name.is_empty() {
+            return Err(ConfigError::at(
+                format!("{at}.name"),
+                "receiver name must not be empty",
+            ));
+        }
+        if !names.insert(r.name.clone()) {
+            return Err(ConfigError::at(
+                format!("{at}.name"),
+                format!("receiver name {:?} is not unique", r.name),
+            ));
+        }
+        for (j, w) in r.webhook_configs.iter().enumerate() {
+            let at = format!("{at}.webhook_configs[{j}]");
+            one_of(
+                &at,
+                ("url", w.url.as_ref()),
+                ("url_file", w.url_file.as_ref()),
+            )?;
+            check_secret_url(&at, "url", w.url.as_ref())?;
+            check_http(&format!("{at}.http_config"), &w.http_config)?;
+        }
+        for (j, d) in r.discord_configs.iter().enumerate() {
+            let at = format!("{at}.discord_configs[{j}]");
+            one_of(
+                &at,
+                ("webhook_url", d.webhook_url.as_ref()),
+                ("webhook_url_file", d.webhook_url_file.as_ref()),
+            )?;
+            check_secret_url(&at, "webhook_url", d.webhook_url.as_ref())?;
+            check_http(&format!("{at}.http_config"), &d.http_config)?;
+        }
+        for (j, e) in r.email_configs.iter_mut().enumerate() {
+            let at = format!("{at}.email_configs[{j}]");
+            apply_smtp_globals(e, &config.global);
+            check_email(&at, e)?;
+        }
+    }
+
+    let mut interval_names = HashSet::new();
+    for (i, ti) in config.time_intervals.iter().enumerate() {
+        let at = format!("time_intervals[{i}].name");
+        if ti.name.is_empty() {
+            return Err(ConfigError::at(at, "time interval name must not be empty"));
+        }
+        if !interval_names.insert(ti.name.as_str()) {
+            return Err(ConfigError::at(
+                at,
+                format!("time interval {:?} is not unique", ti.name),
+            ));
+        }
+    }
+
+    let root = &config.route;
+    if root.receiver.as_deref().unwrap_or("").is_empty() {
+        return Err(ConfigError::at(
+            "route.receiver",
+            "the root route must specify a default receiver",
+        ));
+    }
+    if !root.matchers.is_empty() || !root.match_.is_empty() || !root.match_re.is_empty() {
+        return Err(ConfigError::at(
+            "route",
+            "the root route must not have any matchers",
+        ));
+    }
+    if !root.mute_time_intervals.is_empty() || !root.active_time_intervals.is_empty() {
+        return Err(ConfigError::at(
+            "route",
+            "the root route must not have any mute or active time intervals",
+        ));
+    }
+    check_route("route", root, &names, &interval_names)?;
+
+    for (i, rule) in config.inhibit_rules.iter().enumerate() {
+        for (j, name) in rule.equal.iter().enumerate() {
+            if !is_valid_label_name(name) {
+                return Err(ConfigError::at(
+                    format!("inhibit_rules[{i}].equal[{j}]"),
+                    format!("invalid label name {name:?}"),
+                ));
+            }
+        }
+        for (what, ms) in [
+            ("source_matchers", &rule.source_matchers),
+            ("target_matchers", &rule.target_matchers),
+        ] {
+            for m in ms.iter() {
+                m.validate_name().map_err(|e| {
+                    ConfigError::at(format!("inhibit_rules[{i}].{what}"), e.to_string())
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_route(
+    at: &str,
+    route: &RouteConfig,
+    receivers: &HashSet<String>,
+    intervals: &HashSet<&str>,
+) -> Result {
+    if let Some(name) = &route.receiver
+        && !receivers.contains(name)
+    {
+        return Err(ConfigError::at(
+            format!("{at}.receiver"),
+            format!("undefined receiver {name:?} used in route"),
+        ));
+    }
+    if let Some(group_by) = &route.group_by {
+        let mut seen = HashSet::new();
+        for (i, name) in group_by.iter().enumerate() {
+            let here = format!("{at}.group_by[{i}]");
+            if name == "..." {
+                if group_by.len() > 1 {
+                    return Err(ConfigError::at(
+                        here,
+                        "cannot have wildcard group_by (`...`) and other labels at the same time",
+                    ));
+                }
+            } else if !is_valid_label_name(name) {
+                return Err(ConfigError::at(
+                    here,
+                    format!("invalid label name {name:?} in group_by"),
+                ));
+            }
+            if !seen.insert(name) {
+                return Err(ConfigError::at(
+                    here,
+                    format!("duplicated label {name:?} in group_by"),
+                ));
+            }
+        }
+    }
+    for (field, d) in [
+        ("group_interval", route.group_interval),
+        ("repeat_interval", route.repeat_interval),
+    ] {
+        if d.is_some_and(|d| d.0.is_zero()) {
+            return Err(ConfigError::at(
+                format!("{at}.{field}"),
+                format!("{field} cannot be zero"),
+            ));
+        }
+    }
+    for (field, map) in [("match", &route.match_), ("match_re", &route.match_re)] {
+        if let Some(name) = map.keys().find(|n| !is_valid_label_name(n)) {
+            return Err(ConfigError::at(
+                format!("{at}.{field}"),
+                format!("invalid label name {name:?}"),
+            ));
+        }
+    }
+    for m in route.matchers.iter() {
+        m.validate_name()
+            .map_err(|e| ConfigError::at(format!("{at}.matchers"), e.to_string()))?;
+    }
+    route
+        .all_matchers()
+        .map_err(|e| ConfigError::at(format!("{at}.match_re"), e.to_string()))?;
+    for (field, names) in [
+        ("mute_time_intervals", &route.mute_time_intervals),
+        ("active_time_intervals", &route.active_time_intervals),
+    ] {
+        for (i, name) in names.iter().enumerate() {
+            if !intervals.contains(name.as_str()) {
+                return Err(ConfigError::at(
+                    format!("{at}.{field}[{i}]"),
+                    format!("undefined time interval {name:?} used in route"),
+                ));
+            }
+        }
+    }
+    for (i, child) in route.routes.iter().enumerate() {
+        check_route(&format!("{at}.routes[{i}]"), child, receivers, intervals)?;
+    }
+    Ok(())
+}
+
+fn one_of<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result {
+    match (a.1.is_some(), b.1.is_some()) {
+        (true, false) | (false, true) => Ok(()),
+        (false, false) => Err(ConfigError::at(
+            at,
+            format!("one of {} or {} must be configured", a.0, b.0),
+        )),
+        (true, true) => Err(ConfigError::at(
+            at,
+            format!("at most one of {} and {} may be configured", a.0, b.0),
+        )),
+    }
+}
+
+fn at_most_one<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result {
+    if a.1.is_some() && b.1.is_some() {
+        return Err(ConfigError::at(
+            at,
+            format!("at most one of {} and {} may be configured", a.0, b.0),
+        ));
+    }
+    Ok(())
+}
+
+/// A URL must be absolute http(s). The value is a secret, so it is not
+/// echoed in the message.
+pub(super) fn check_url(text: &str) -> std::result::Result<(), String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| {
+        format!("not a valid absolute URL ({e}); expected http:// or https://… (an unsubstituted placeholder?)")
+    })?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(()),
+        "http" | "https" => Err("URL has no host".to_owned()),
+        other => Err(format!(
+            "unsupported URL scheme {other:?}: expected http or https"
+        )),
+    }
+}
+
+fn check_secret_url(at: &str, field: &str, url: Option<&Secret>) -> Result {
+    if let Some(url) = url {
+        check_url(url.expose()).map_err(|m| ConfigError::at(format!("{at}.{field}"), m))?;
+    }
+    Ok(())
+}
+
+fn check_http(at: &str, http: &HttpConfig) -> Result {
+    if let Some(b) = &http.basic_auth {
+        at_most_one(
+            &format!("{at}.basic_auth"),
+            ("password", b.password.as_ref()),
+            ("password_file", b.password_file.as_ref()),
+        )?;
+    }
+    if let Some(a) = &http.authorization {
+        let here = format!("{at}.authorization");
+        at_most_one(
+            &here,
+            ("credentials", a.credentials.as_ref()),
+            ("credentials_file", a.credentials_file.as_ref()),
+        )?;
+        if a.kind.eq_ignore_ascii_case("basic") {
+            return Err(ConfigError::at(
+                format!("{here}.type"),
+                "authorization type cannot be set to \"basic\", use \"basic_auth\" instead",
+            ));
+        }
+    }
+    at_most_one(
+        at,
+        ("bearer_token", http.bearer_token.as_ref()),
+        ("bearer_token_file", http.bearer_token_file.as_ref()),
+    )?;
+    let bearer = http.bearer_token.is_some() || http.bearer_token_file.is_some();
+    let schemes = [
+        bearer,
+        http.basic_auth.is_some(),
+        http.authorization.is_some(),
+    ];
+    if schemes.iter().filter(|s| **s).count() > 1 {
+        return Err(ConfigError::at(
+            at,
+            "at most one of basic_auth, authorization and bearer_token(_file) may be configured",
+        ));
+    }
+    if let Some(proxy) = &http.proxy_url {
+        check_url(proxy).map_err(|m| ConfigError::at(format!("{at}.proxy_url"), m))?;
+    }
+    if let Some(tls) = &http.tls_config {
+        check_tls(&format!("{at}.tls_config"), tls)?;
+    }
+    Ok(())
+}
+
+fn check_tls(at: &str, tls: &TlsConfig) -> Result {
+    if let Some(v) = &tls.min_version
+        && !matches!(v.as_str(), "TLS10" | "TLS11" | "TLS12" | "TLS13")
+    {
+        return Err(ConfigError::at(
+            format!("{at}.min_version"),
+            format!("unknown TLS version {v:?}: expected TLS10, TLS11, TLS12 or TLS13"),
+        ));
+    }
+    if tls.cert_file.is_some() != tls.key_file.is_some() {
+        return Err(ConfigError::at(
+            at,
+            "cert_file and key_file must be configured together",
+        ));
+    }
+    Ok(())
+}
+
+fn check_global(g: &GlobalConfig) -> Result {
+    if let Some(host) = &g.smtp_smarthost {
+        check_host_port(host).map_err(|m| ConfigError::at("global.smtp_smarthost", m))?;
+    }
+    at_most_one(
+        "global",
+        ("smtp_auth_password", g.smtp_auth_password.as_ref()),
+        (
+            "smtp_auth_password_file",
+            g.smtp_auth_password_file.as_ref(),
+        ),
+    )?;
+    at_most_one(
+        "global",
+        ("smtp_auth_secret", g.smtp_auth_secret.as_ref()),
+        ("smtp_auth_secret_file", g.smtp_auth_secret_file.as_ref()),
+    )?;
+    check_http("global.http_config", &g.http_config)
+}
+
+/// `host:port` with a non-empty host and a numeric port (IPv6 in brackets).
+pub(super) fn check_host_port(s: &str) -> std::result::Result<(), String> {
+    let (host, port) = s.rsplit_once(':').ok_or_else(|| {
+        format!("address {s:?}: missing port (expected host:port, e.g. smtp.example.com:587)")
+    })?;
+    if host.is_empty() {
+        return Err(format!("address {s:?}: missing host (expected host:port)"));
+    }
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(format!(
+            "address {s:?}: too many colons (write IPv6 hosts as [::1]:25)"
+        ));
+    }
+    // Like Go's net.SplitHostPort, a service name (`smtp`) is a valid port.
+    if port.is_empty() {
+        return Err(format!("address {s:?}: missing port (expected host:port)"));
+    }
+    Ok(())
+}
+
+/// Alertmanager fills unset email fields from `global.smtp_*`.
+fn apply_smtp_globals(e: &mut EmailConfig, g: &GlobalConfig) {
+    if e.from.is_none() {
+        e.from = g.smtp_from.clone();
+    }
+    if e.hello.is_none() {
+        e.hello = Some(g.smtp_hello.clone());
+    }
+    if e.smarthost.is_none() {
+        e.smarthost = g.smtp_smarthost.clone();
+    }
+    if e.auth_username.is_none() {
+        e.auth_username = g.smtp_auth_username.clone();
+    }
+    if e.auth_password.is_none() && e.auth_password_file.is_none() {
+        e.auth_password = g.smtp_auth_password.clone();
+        e.auth_password_file = g.smtp_auth_password_file.clone();
+    }
+    if e.auth_secret.is_none() && e.auth_secret_file.is_none() {
+        e.auth_secret = g.smtp_auth_secret.clone();
+        e.auth_secret_file = g.smtp_auth_secret_file.clone();
+    }
+    if e.auth_identity.is_none() {
+        e.auth_identity = g.smtp_auth_identity.clone();
+    }
+    if e.require_tls.is_none() {
+        e.require_tls = Some(g.smtp_require_tls);
+    }
+    if e.tls_config.is_none() {
+        e.tls_config = g.smtp_tls_config.clone();
+    }
+    if e.force_implicit_tls.is_none() {
+        e.force_implicit_tls = g.smtp_force_implicit_tls;
+    }
+}
+
+fn check_email(at: &str, e: &EmailConfig) -> Result {
+    if e.to.as_deref().unwrap_or("").is_empty() {
+        return Err(ConfigError::at(
+            format!("{at}.to"),
+            "missing to address in email config",
+        ));
+    }
+    if e.from.as_deref().unwrap_or("").is_empty() {
+        return Err(ConfigError::at(
+            format!("{at}.from"),
+            "no from address: set from here or global.smtp_from",
+        ));
+    }
+    let Some(host) = e.smarthost.as_deref().filter(|h| !h.is_empty()) else {
+        return Err(ConfigError::at(
+            format!("{at}.smarthost"),
+            "no SMTP smarthost: set smarthost here or global.smtp_smarthost",
+        ));
+    };
+    check_host_port(host).map_err(|m| ConfigError::at(format!("{at}.smarthost"), m))?;
+    at_most_one(
+        at,
+        ("auth_password", e.auth_password.as_ref()),
+        ("auth_password_file", e.auth_password_file.as_ref()),
+    )?;
+    at_most_one(
+        at,
+        ("auth_secret", e.auth_secret.as_ref()),
+        ("auth_secret_file", e.auth_secret_file.as_ref()),
+    )?;
+    let mut seen = HashSet::new();
+    for name in e.headers.keys() {
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return Err(ConfigError::at(
+                format!("{at}.headers"),
+                format!(
+                    "duplicate header {name:?} in email config (header names are case-insensitive)"
+                ),
+            ));
+        }
+    }
+    if let Some(tls) = &e.tls_config {
+        check_tls(&format!("{at}.tls_config"), tls)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Loads every config of the shared corpus (real-world alertmanager.yml
+//! files, never copied into this repo): supported ones must load after
+//! their placeholders are filled as their entrypoints would; the others
+//! must fail naming the unsupported integration and its line.
+
+use std::path::{Path, PathBuf};
+
+use klaxon::config::Config;
+use regex::Regex;
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/configs");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping corpus tests: {} not found", dir.display());
+        None
+    }
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A plausible value for a placeholder, as the corpus collectors'
+/// `tools/substitute_placeholders.py` chose them.
+fn dummy(name: &str) -> String {
+    let n = name.to_uppercase();
+    let v = if n.contains("RECEIVER") {
+        "email-notifications"
+    } else if n.contains("REQUIRE_TLS") || n.contains("SEND_RESOLVED") {
+        "true"
+    } else if n.contains("CHAT_ID") {
+        "-1001234567890"
+    } else if n.contains("SMARTHOST") || n.contains("SMTP_HOST") || n.contains("SMTP_SERVER") {
+        "smtp.example.com:587"
+    } else if n.contains("URL") || n == "TO_REPLACE" {
+        "https://example.com/hook"
+    } else if n.contains("EMAIL")
+        || n.ends_with("_TO")
+        || n.ends_with("_FROM")
+        || n.contains("USER")
+    {
+        "alerts@example.com"
+    } else if n.contains("TOKEN") {
+        "123456:ABCDEF"
+    } else {
+        "dummy"
+    };
+    v.to_owned()
+}
+
+/// What the sed-based entrypoints do before Alertmanager starts; `${VAR}`
+/// is left to klaxon's own expansion.
+fn sed_placeholders(text: &str) -> String {
+    let percent = Regex::new(r"%%([A-Z_]+)%%").unwrap();
+    let under = Regex::new(r"__([A-Z][A-Z_]*[A-Z])__").unwrap();
+    let text = percent.replace_all(text, |c: &regex::Captures| dummy(&c[1]));
+    let text = under.replace_all(&text, |c: &regex::Captures| dummy(&c[1]));
+    text.replace(
+        "DISCORD_WEBHOOK_URL_PLACEHOLDER",
+        "https://discord.com/api/webhooks/1/x",
+    )
+}
+
+fn env(name: &str) -> Option<String> {
+    Some(dummy(name))
+}
+
+/// Paths of `*_file:` values in the text.
+fn file_refs(text: &str) -> Vec<String> {
+    let re = Regex::new(r"(?m)^[ \t-]*[a-z_]+_file:\s*['\x22]?([^'\x22\s#]+)").unwrap();
+    re.captures_iter(text).map(|c| c[1].to_owned()).collect()
+}
+
+fn name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn supported_corpus_configs_load() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut loaded = 0;
+    for path in files(&dir.join("supported")) {
+        let file = name(&path);
+        let text = sed_placeholders(&std::fs::read_to_string(&path).unwrap());
+        if file.starts_with("07-") || file.starts_with("29-") {
+            continue; // genuinely invalid, see invalid_corpus_configs_fail_naming_field_and_line
+        }
+        let refs = file_refs(&text);
+        if refs.is_empty() {
+            if let Err(e) = Config::load_str(&text, &path, &env) {
+                panic!("{file} should load: {e}");
+            }
+            loaded += 1;
+            continue;
+        }
+        // The secret files are not here: the error names the file...
+        let err = Config::load_str(&text, &path, &env)
+            .expect_err(&file)
+            .to_string();
+        assert!(
+            refs.iter().any(|r| err.contains(r.as_str())),
+            "{file}: {err}"
+        );
+        assert!(err.contains("_file"), "{file}: {err}");
+        // ...and with them in place the config loads.
+        let tmp = tempfile::tempdir().unwrap();
+        let mut text = text.clone();
+        for (i, r) in refs.iter().enumerate() {
+            let secret = tmp.path().join(format!("secret{i}"));
+            std::fs::write(&secret, "https://discord.com/api/webhooks/1/x").unwrap();
+            text = text.replace(r.as_str(), &secret.to_string_lossy());
+        }
+        if let Err(e) = Config::load_str(&text, &path, &env) {
+            panic!("{file} should load with its secret files: {e}");
+        }
+        loaded += 1;
+    }
+    assert_eq!(loaded, 29);
+}
+
+#[test]
+fn invalid_corpus_configs_fail_naming_field_and_line() {
+    let Some(dir) = corpus_dir() else { return };
+    for (prefix, fields) in [("07-", ["subject", "body"]), ("29-", ["title", "text"])] {
+        let path = files(&dir.join("supported"))
+            .into_iter()
+            .find(|p| name(p).starts_with(prefix))
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let err = Config::load_str(&text, &path, &env).unwrap_err();
+        let field = err.field.clone().unwrap_or_default();
+        let key = field.rsplit('.').next().unwrap();
+        assert!(fields.contains(&key), "{prefix}: {err}");
+        let line = err.line.expect("line") as usize;
+        let source_line = text.lines().nth(line - 1).unwrap();
+        assert!(
+            source_line.trim_start().starts_with(&format!("{key}:")),
+            "{prefix}: {err} / {source_line}"
+        );
+        assert!(err.to_string().contains(&format!(":{line}:")), "{err}");
+    }
+}
+
+#[test]
+fn other_receiver_corpus_configs_fail_naming_the_integration() {
+    let Some(dir) = corpus_dir() else { return };
+    let kinds = Regex::new(r"\b([a-z0-9]+_configs)\b").unwrap();
+    for path in files(&dir.join("other-receivers")) {
+        let file = name(&path);
+        let text = sed_placeholders(&std::fs::read_to_string(&path).unwrap());
+        let err = Config::load_str(&text, &path, &env).expect_err(&file);
+        let shown = err.to_string();
+        assert!(shown.contains("klaxon does not support"), "{file}: {shown}");
+        let kind = &kinds.captures(&err.message).expect("a receiver type")[1];
+        assert!(!["webhook_configs", "discord_configs", "email_configs"].contains(&kind));
+        let line = err.line.expect("line") as usize;
+        let source_line = text.lines().nth(line - 1).unwrap_or_default();
+        let key = err.field.as_deref().unwrap().rsplit('.').next().unwrap();
+        assert!(
+            source_line.contains(key),
+            "{file}: {shown} / line {line}: {source_line}"
+        );
+    }
+}
