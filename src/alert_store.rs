@@ -137,10 +137,7 @@ impl AlertStore {
         };
         let n = puts.len() as u64;
         let retry_deletes: Vec<Fingerprint> = deletes.iter().copied().collect();
-        let result = self
-            .storage
-            .write_alerts(puts, retry_deletes.clone())
-            .await;
+        let result = self.storage.write_alerts(puts, retry_deletes.clone()).await;
         if let Err(e) = result {
             // Nothing is lost: mark everything dirty again for the next try.
             let mut state = self.lock();

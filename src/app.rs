@@ -145,9 +145,8 @@ impl App {
                 options.config_file.display()
             )
         })?;
-        std::fs::create_dir_all(&options.storage_path).with_context(|| {
-            format!("creating storage path {}", options.storage_path.display())
-        })?;
+        std::fs::create_dir_all(&options.storage_path)
+            .with_context(|| format!("creating storage path {}", options.storage_path.display()))?;
         let storage = Storage::open(&options.storage_path)?;
         let alerts = Arc::new(AlertStore::load(storage.clone()).context("restoring alerts")?);
         let silences = Silences::load(storage).context("restoring silences")?;

@@ -14,7 +14,11 @@ use tracing_subscriber::EnvFilter;
 /// Flags keep Alertmanager's names so a unit file or compose service only
 /// needs the binary name changed.
 #[derive(Debug, Parser)]
-#[command(name = "klaxon", version, about = "A drop-in replacement for Prometheus Alertmanager")]
+#[command(
+    name = "klaxon",
+    version,
+    about = "A drop-in replacement for Prometheus Alertmanager"
+)]
 struct Flags {
     /// Alertmanager configuration file name.
     #[arg(long = "config.file", default_value = "alertmanager.yml")]

@@ -158,6 +158,9 @@ impl Matcher {
 /// as written, as Alertmanager's classic parser does.
 fn unquote(raw: &str) -> Result<String, MatcherError> {
     if !(raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"')) {
+        if raw.contains('"') {
+            return Err(MatcherError::UnescapedQuote(raw.to_owned()));
+        }
         return Ok(raw.to_owned());
     }
     let inner = &raw[1..raw.len() - 1];
@@ -353,7 +356,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_matchers() {
-        for bad in ["a", "=b", "1a=b", r#"a=~"(""#, r#"a="x"y""#] {
+        for bad in ["a", "=b", "1a=b", r#"a=~"(""#, r#"a="x"y""#, r#"a=""#] {
             assert!(Matcher::parse(bad).is_err(), "{bad}");
         }
     }

@@ -108,10 +108,9 @@ impl Metrics {
             "Number of configured receivers.",
             receivers.clone(),
         );
-        let http_request_duration =
-            Family::<HttpLabels, Histogram>::new_with_constructor(|| {
-                Histogram::new(exponential_buckets(0.0001, 4.0, 10))
-            });
+        let http_request_duration = Family::<HttpLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0001, 4.0, 10))
+        });
         registry.register(
             "alertmanager_http_request_duration_seconds",
             "Histogram of latencies for HTTP requests.",

@@ -87,7 +87,9 @@ pub enum SilenceError {
 /// Checks what Alertmanager's `validateSilence` checks.
 fn validate(s: &Silence) -> Result<Vec<Matcher>, SilenceError> {
     if s.matchers.is_empty() {
-        return Err(SilenceError::Invalid("at least one matcher required".into()));
+        return Err(SilenceError::Invalid(
+            "at least one matcher required".into(),
+        ));
     }
     let mut compiled = Vec::with_capacity(s.matchers.len());
     for (i, m) in s.matchers.iter().enumerate() {
@@ -102,7 +104,8 @@ fn validate(s: &Silence) -> Result<Vec<Matcher>, SilenceError> {
             .map_err(|e| SilenceError::Invalid(format!("invalid label matcher {i}: {e}")))?;
         compiled.push(c);
     }
-    if compiled.iter().all(|m| m.matches("")) {
+    // As Alertmanager: only positive matchers can "match the empty string".
+    if compiled.iter().all(|m| m.kind.is_equal() && m.matches("")) {
         return Err(SilenceError::Invalid(
             "at least one matcher must not match the empty string".into(),
         ));
@@ -141,7 +144,10 @@ impl State {
         self.remove(&silence.id.clone());
         match Self::index_key(&matchers) {
             Some(key) => {
-                self.index.entry(key).or_default().insert(silence.id.clone());
+                self.index
+                    .entry(key)
+                    .or_default()
+                    .insert(silence.id.clone());
             }
             None => {
                 self.unindexed.insert(silence.id.clone());
@@ -303,7 +309,11 @@ impl Silences {
     }
 
     /// Drops silences that ended more than `retention` ago.
-    pub async fn gc(&self, now: DateTime<Utc>, retention: chrono::Duration) -> Result<usize, SilenceError> {
+    pub async fn gc(
+        &self,
+        now: DateTime<Utc>,
+        retention: chrono::Duration,
+    ) -> Result<usize, SilenceError> {
         let _writer = self.write.lock().await;
         let doomed: Vec<String> = self
             .lock()
@@ -512,8 +522,14 @@ mod tests {
     async fn gc_drops_only_silences_past_retention() {
         let (_dir, s) = store();
         let id = s.set(silence("", 0, 100), t(0)).await.unwrap();
-        assert_eq!(s.gc(t(150), chrono::Duration::seconds(100)).await.unwrap(), 0);
-        assert_eq!(s.gc(t(250), chrono::Duration::seconds(100)).await.unwrap(), 1);
+        assert_eq!(
+            s.gc(t(150), chrono::Duration::seconds(100)).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            s.gc(t(250), chrono::Duration::seconds(100)).await.unwrap(),
+            1
+        );
         assert!(s.get(&id).is_none());
     }
 }

@@ -209,3 +209,33 @@ fn load_all<T: DeserializeOwned>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_from_another_schema_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let storage = Storage::open(dir.path()).unwrap();
+            let meta = storage.db.open_tree("meta").unwrap();
+            meta.insert("schema", &[99u8]).unwrap();
+            storage.flush_blocking().unwrap();
+        }
+        let err = Storage::open(dir.path()).err().expect("must refuse");
+        assert!(err.to_string().contains("schema version 99"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_record_version_is_refused_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).unwrap();
+        storage.silences.insert("x", vec![7u8, b'{', b'}']).unwrap();
+        let err = storage.load_silences().err().expect("must refuse");
+        assert!(
+            err.to_string().contains("unknown record version 7"),
+            "{err}"
+        );
+    }
+}

@@ -62,9 +62,8 @@ async fn post_alerts(
     }
     // Go's decoder turns invalid UTF-8 into U+FFFD instead of failing.
     let text = String::from_utf8_lossy(&body);
-    let elements: Option<Vec<&RawValue>> = serde_json::from_str(&text).map_err(|e| {
-        ApiError::Malformed(format!("parsing alerts body failed, because {e}"))
-    })?;
+    let elements: Option<Vec<&RawValue>> = serde_json::from_str(&text)
+        .map_err(|e| ApiError::Malformed(format!("parsing alerts body failed, because {e}")))?;
     let elements = elements.unwrap_or_default();
 
     let now = state.now();
@@ -377,10 +376,21 @@ mod tests {
 
     #[test]
     fn generator_urls_follow_parse_request_uri() {
-        for ok in ["/relative", "mailto:x", "http://prometheus:9090/graph?g0.expr=up"] {
+        for ok in [
+            "/relative",
+            "mailto:x",
+            "http://prometheus:9090/graph?g0.expr=up",
+        ] {
             assert!(is_request_uri(ok), "{ok}");
         }
-        for bad in ["not a uri", "foo", "http://x/%zz", "::", ":foo", "http://x/\u{1}"] {
+        for bad in [
+            "not a uri",
+            "foo",
+            "http://x/%zz",
+            "::",
+            ":foo",
+            "http://x/\u{1}",
+        ] {
             assert!(!is_request_uri(bad), "{bad}");
         }
     }

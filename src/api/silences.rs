@@ -62,9 +62,7 @@ async fn get_silences(
         .list()
         .into_iter()
         .map(|s| (s.state(now), s))
-        .filter(|(st, s)| {
-            wanted.iter().any(|(w, on)| w == st && *on) && matches_filter(s, &filter)
-        })
+        .filter(|(st, s)| wanted.iter().any(|(w, on)| w == st && *on) && matches_filter(s, &filter))
         .collect();
     sort_silences(&mut list);
     Ok(Json(
@@ -124,11 +122,12 @@ async fn post_silences(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::required("silence"));
     }
-    let posted: PostableSilence = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::Malformed(format!("parsing silence body failed, because {e}"))
-    })?;
+    let posted: PostableSilence = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::Malformed(format!("parsing silence body failed, because {e}")))?;
     // Checked in the order Alertmanager's schema lists the fields.
-    let comment = posted.comment.ok_or_else(|| ApiError::required("comment"))?;
+    let comment = posted
+        .comment
+        .ok_or_else(|| ApiError::required("comment"))?;
     let created_by = posted
         .created_by
         .ok_or_else(|| ApiError::required("createdBy"))?;
@@ -136,7 +135,9 @@ async fn post_silences(
     let matchers = posted
         .matchers
         .ok_or_else(|| ApiError::required("matchers"))?;
-    let starts_at = posted.starts_at.ok_or_else(|| ApiError::required("startsAt"))?;
+    let starts_at = posted
+        .starts_at
+        .ok_or_else(|| ApiError::required("startsAt"))?;
     if matchers.is_empty() {
         return Err(ApiError::Unprocessable {
             code: 612,

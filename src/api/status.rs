@@ -67,7 +67,11 @@ pub fn refresh_gauges(state: &AppState) {
         }
     }
     let m = &state.metrics;
-    for (name, n) in [("active", active), ("suppressed", suppressed), ("unprocessed", 0)] {
+    for (name, n) in [
+        ("active", active),
+        ("suppressed", suppressed),
+        ("unprocessed", 0),
+    ] {
         m.alerts
             .get_or_create(&StateLabel { state: name.into() })
             .set(n);

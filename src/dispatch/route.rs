@@ -72,7 +72,10 @@ impl Route {
     }
 
     fn build(cfg: &RouteConfig, opts: RouteOpts, parent_key: Option<&str>) -> Route {
-        let matchers = cfg.all_matchers();
+        // Every matcher was compiled once already when the config was validated.
+        let matchers = cfg
+            .all_matchers()
+            .expect("route matchers are checked at config load");
         let key = match parent_key {
             Some(p) => format!("{p}/{matchers}"),
             None => matchers.to_string(),
@@ -206,7 +209,11 @@ receivers:
     #[test]
     fn group_keys_match_alertmanager() {
         let root = tree(TREE);
-        let alert = labels(&[("alertname", "Foo"), ("team", "x"), ("severity", "critical")]);
+        let alert = labels(&[
+            ("alertname", "Foo"),
+            ("team", "x"),
+            ("severity", "critical"),
+        ]);
         let routes = root.matches(&alert);
         let crit = routes[0];
         assert_eq!(

@@ -33,7 +33,17 @@ async fn posted_alert_is_listed_with_alertmanager_fields() {
         json!({"inhibitedBy": [], "mutedBy": [], "silencedBy": [], "state": "active"})
     );
     let keys: Vec<&str> = a.as_object().unwrap().keys().map(String::as_str).collect();
-    for k in ["annotations", "endsAt", "fingerprint", "receivers", "startsAt", "status", "updatedAt", "generatorURL", "labels"] {
+    for k in [
+        "annotations",
+        "endsAt",
+        "fingerprint",
+        "receivers",
+        "startsAt",
+        "status",
+        "updatedAt",
+        "generatorURL",
+        "labels",
+    ] {
         assert!(keys.contains(&k), "missing {k} in {a}");
     }
     // Without endsAt, the alert ends resolve_timeout (5m) after it started.
@@ -41,13 +51,17 @@ async fn posted_alert_is_listed_with_alertmanager_fields() {
     let ends = chrono::DateTime::parse_from_rfc3339(a["endsAt"].as_str().unwrap()).unwrap();
     assert_eq!(ends - starts, chrono::Duration::minutes(5));
     assert!(a["startsAt"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(a["startsAt"].as_str().unwrap().len(), "2026-11-21T23:34:02.497Z".len());
+    assert_eq!(
+        a["startsAt"].as_str().unwrap().len(),
+        "2026-11-21T23:34:02.497Z".len()
+    );
 }
 
 #[tokio::test]
 async fn generator_url_is_omitted_when_empty() {
     let s = TestServer::start(PLAIN_CONFIG).await;
-    s.post_alerts(json!([{"labels": {"alertname": "NoUrl"}}])).await;
+    s.post_alerts(json!([{"labels": {"alertname": "NoUrl"}}]))
+        .await;
     let alerts = s.get_json("/api/v2/alerts").await;
     assert!(find(&alerts, "NoUrl").get("generatorURL").is_none());
 }
@@ -56,20 +70,27 @@ async fn generator_url_is_omitted_when_empty() {
 async fn resent_alert_keeps_its_first_start_time() {
     let s = TestServer::start(PLAIN_CONFIG).await;
     let start = "2026-01-01T00:00:00Z";
-    s.post_alerts(json!([{"labels": {"alertname": "Merge"}, "startsAt": start}])).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Merge"}, "startsAt": start}]))
+        .await;
     s.post_alerts(json!([{"labels": {"alertname": "Merge"}, "startsAt": "2026-01-01T00:01:00Z"}]))
         .await;
     let alerts = s.get_json("/api/v2/alerts").await;
     assert_eq!(alerts.as_array().unwrap().len(), 1);
-    assert_eq!(find(&alerts, "Merge")["startsAt"], "2026-01-01T00:00:00.000Z");
+    assert_eq!(
+        find(&alerts, "Merge")["startsAt"],
+        "2026-01-01T00:00:00.000Z"
+    );
 }
 
 #[tokio::test]
 async fn resolved_alerts_are_not_listed() {
     let s = TestServer::start(PLAIN_CONFIG).await;
-    s.post_alerts(json!([{"labels": {"alertname": "Gone"}}])).await;
-    s.post_alerts(json!([{"labels": {"alertname": "Gone"}, "endsAt": chrono::Utc::now().to_rfc3339()}]))
+    s.post_alerts(json!([{"labels": {"alertname": "Gone"}}]))
         .await;
+    s.post_alerts(
+        json!([{"labels": {"alertname": "Gone"}, "endsAt": chrono::Utc::now().to_rfc3339()}]),
+    )
+    .await;
     let alerts = s.get_json("/api/v2/alerts").await;
     assert_eq!(alerts, json!([]));
 }
@@ -84,7 +105,10 @@ async fn routes_decide_receivers() {
     .await;
     let alerts = s.get_json("/api/v2/alerts").await;
     assert_eq!(find(&alerts, "A")["receivers"], json!([{"name": "second"}]));
-    assert_eq!(find(&alerts, "B")["receivers"], json!([{"name": "default"}]));
+    assert_eq!(
+        find(&alerts, "B")["receivers"],
+        json!([{"name": "default"}])
+    );
     let only_second = s.get_json("/api/v2/alerts?receiver=sec.*").await;
     assert_eq!(only_second.as_array().unwrap().len(), 1);
 }
@@ -105,7 +129,12 @@ async fn filters_select_by_labels_and_state() {
         .await;
     assert_eq!(two.as_array().unwrap().len(), 2);
 
-    let id = s.add_silence(json!([{"name": "env", "value": "prod", "isRegex": false}]), 60).await;
+    let id = s
+        .add_silence(
+            json!([{"name": "env", "value": "prod", "isRegex": false}]),
+            60,
+        )
+        .await;
     let all = s.get_json("/api/v2/alerts").await;
     let f1 = find(&all, "F1");
     assert_eq!(f1["status"]["state"], "suppressed");
@@ -120,7 +149,12 @@ async fn filters_select_by_labels_and_state() {
 #[tokio::test]
 async fn bad_filters_are_a_400() {
     let s = TestServer::start(PLAIN_CONFIG).await;
-    for q in ["filter=a%3D%22", "filter=%3Db", "active=maybe", "receiver=%28"] {
+    for q in [
+        "filter=a%3D%22",
+        "filter=%3Db",
+        "active=maybe",
+        "receiver=%28",
+    ] {
         let r = s.get(&format!("/api/v2/alerts?{q}")).await;
         assert_eq!(r.status(), 400, "{q}");
     }

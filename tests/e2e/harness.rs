@@ -18,9 +18,7 @@ pub fn init() {
     INIT.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                std::env::var("KLAXON_TEST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
+            .with_env_filter(std::env::var("KLAXON_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .with_test_writer()
             .try_init();
     });
@@ -154,7 +152,10 @@ impl BinaryServer {
         init();
         let port = free_port();
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
-            .arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
+            .arg(format!(
+                "--config.file={}",
+                dir.join("alertmanager.yml").display()
+            ))
             .arg(format!("--storage.path={}", dir.join("data").display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .args(extra)
@@ -173,7 +174,10 @@ impl BinaryServer {
         init();
         let port = free_port();
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
-            .arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
+            .arg(format!(
+                "--config.file={}",
+                dir.join("alertmanager.yml").display()
+            ))
             .arg(format!("--storage.path={}", dir.join("data").display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg(format!("--web.route-prefix={prefix}"))
@@ -207,7 +211,10 @@ pub async fn wait_ready(url: &str) {
         {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{url} never became ready");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{url} never became ready"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -28,7 +28,8 @@ async fn api_v1_is_gone() {
 #[tokio::test]
 async fn metrics_use_alertmanager_names() {
     let s = TestServer::start(PLAIN_CONFIG).await;
-    s.post_alerts(json!([{"labels": {"alertname": "M"}}, {"labels": {}}])).await;
+    s.post_alerts(json!([{"labels": {"alertname": "M"}}, {"labels": {}}]))
+        .await;
     let text = s.get("/metrics").await.text().await.unwrap();
     for needle in [
         "alertmanager_alerts{state=\"active\"} 1",
@@ -50,9 +51,21 @@ async fn status_has_alertmanagers_shape() {
     let s = TestServer::start(PLAIN_CONFIG).await;
     let st = s.get_json("/api/v2/status").await;
     assert_eq!(st["cluster"], json!({"peers": [], "status": "disabled"}));
-    assert!(st["config"]["original"].as_str().unwrap().contains("receiver: default"));
+    assert!(
+        st["config"]["original"]
+            .as_str()
+            .unwrap()
+            .contains("receiver: default")
+    );
     assert!(st["uptime"].as_str().unwrap().ends_with('Z'));
-    for k in ["branch", "buildDate", "buildUser", "goVersion", "revision", "version"] {
+    for k in [
+        "branch",
+        "buildDate",
+        "buildUser",
+        "goVersion",
+        "revision",
+        "version",
+    ] {
         assert!(st["versionInfo"].get(k).is_some(), "versionInfo.{k}");
     }
 }
@@ -67,13 +80,23 @@ async fn reload_applies_a_good_config_and_keeps_the_old_one_on_error() {
     )
     .unwrap();
     assert_eq!(reload().await.status(), 200);
-    assert_eq!(s.get_json("/api/v2/receivers").await, json!([{"name": "other"}]));
+    assert_eq!(
+        s.get_json("/api/v2/receivers").await,
+        json!([{"name": "other"}])
+    );
 
-    std::fs::write(s.config_path(), "route:\n  receiver: missing\nreceivers: [{name: x}]\nbogus: 1\n").unwrap();
+    std::fs::write(
+        s.config_path(),
+        "route:\n  receiver: missing\nreceivers: [{name: x}]\nbogus: 1\n",
+    )
+    .unwrap();
     let failed = reload().await;
     assert_eq!(failed.status(), 500);
     assert!(!failed.text().await.unwrap().is_empty());
-    assert_eq!(s.get_json("/api/v2/receivers").await, json!([{"name": "other"}]));
+    assert_eq!(
+        s.get_json("/api/v2/receivers").await,
+        json!([{"name": "other"}])
+    );
     let metrics = s.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("alertmanager_config_last_reload_successful 0"));
 }
@@ -84,8 +107,22 @@ async fn route_prefix_moves_every_endpoint() {
     std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
     let server = BinaryServer::start_prefixed(dir.path(), "/am").await;
     let c = client();
-    assert_eq!(c.get(server.url("/am/api/v2/status")).send().await.unwrap().status(), 200);
-    assert_eq!(c.get(server.url("/api/v2/status")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        c.get(server.url("/am/api/v2/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(server.url("/api/v2/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     server.kill9().await;
 }
 
@@ -123,8 +160,14 @@ async fn web_config_file_is_refused_rather_than_ignored() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
-        .arg(format!("--config.file={}", dir.path().join("alertmanager.yml").display()))
-        .arg(format!("--storage.path={}", dir.path().join("data").display()))
+        .arg(format!(
+            "--config.file={}",
+            dir.path().join("alertmanager.yml").display()
+        ))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
         .arg("--web.listen-address=127.0.0.1:0")
         .arg("--web.config.file=/etc/web.yml")
         .output()
@@ -136,12 +179,29 @@ async fn web_config_file_is_refused_rather_than_ignored() {
 #[tokio::test]
 async fn version_and_help_work() {
     for flag in ["--version", "--help"] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon")).arg(flag).output().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+            .arg(flag)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{flag}");
     }
-    let help = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon")).arg("--help").output().unwrap();
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
-    for f in ["--config.file", "--storage.path", "--web.listen-address", "--web.external-url", "--web.route-prefix", "--data.retention", "--alerts.gc-interval", "--log.level", "--log.format", "--cluster.listen-address"] {
+    for f in [
+        "--config.file",
+        "--storage.path",
+        "--web.listen-address",
+        "--web.external-url",
+        "--web.route-prefix",
+        "--data.retention",
+        "--alerts.gc-interval",
+        "--log.level",
+        "--log.format",
+        "--cluster.listen-address",
+    ] {
         assert!(help.contains(f), "{f} missing from --help");
     }
 }

@@ -15,7 +15,12 @@ async fn alerts_and_silences_survive_a_restart() {
         {"labels": {"alertname": "Kept2"}}
     ]))
     .await;
-    let id = s.add_silence(json!([{"name": "alertname", "value": "Kept2", "isRegex": false}]), 60).await;
+    let id = s
+        .add_silence(
+            json!([{"name": "alertname", "value": "Kept2", "isRegex": false}]),
+            60,
+        )
+        .await;
     let before = s.get_json("/api/v2/alerts").await;
     let s = s.restart().await;
     let after = s.get_json("/api/v2/alerts").await;
@@ -33,7 +38,12 @@ async fn kill_9_loses_neither_acknowledged_silences_nor_committed_alerts() {
     let batch: Vec<Value> = (0..200)
         .map(|i| json!({"labels": {"alertname": "Crash", "i": i.to_string()}}))
         .collect();
-    let r = c.post(server.url("/api/v2/alerts")).json(&batch).send().await.unwrap();
+    let r = c
+        .post(server.url("/api/v2/alerts"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let now = chrono::Utc::now();
     let sil = json!({
@@ -42,7 +52,15 @@ async fn kill_9_loses_neither_acknowledged_silences_nor_committed_alerts() {
         "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
         "createdBy": "t", "comment": "durable"
     });
-    let id: Value = c.post(server.url("/api/v2/silences")).json(&sil).send().await.unwrap().json().await.unwrap();
+    let id: Value = c
+        .post(server.url("/api/v2/silences"))
+        .json(&sil)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     // Alerts are group-committed; wait until klaxon reports them on disk.
     let metrics_url = server.url("/metrics");
     eventually(Duration::from_secs(10), "alerts persisted", || {
@@ -50,7 +68,9 @@ async fn kill_9_loses_neither_acknowledged_silences_nor_committed_alerts() {
         let url = metrics_url.clone();
         async move {
             let text = c.get(url).send().await.ok()?.text().await.ok()?;
-            let line = text.lines().find(|l| l.starts_with("klaxon_alerts_persisted "))?;
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("klaxon_alerts_persisted "))?;
             let n: f64 = line.split(' ').nth(1)?.parse().ok()?;
             (n >= 200.0).then_some(())
         }
@@ -60,11 +80,31 @@ async fn kill_9_loses_neither_acknowledged_silences_nor_committed_alerts() {
     server.kill9().await;
 
     let server = BinaryServer::start(dir.path(), &[]).await;
-    let alerts: Value = c.get(server.url("/api/v2/alerts")).send().await.unwrap().json().await.unwrap();
+    let alerts: Value = c
+        .get(server.url("/api/v2/alerts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(alerts.as_array().unwrap().len(), 200);
-    assert!(alerts.as_array().unwrap().iter().all(|a| a["status"]["state"] == "suppressed"));
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"]["state"] == "suppressed")
+    );
     let sid = id["silenceID"].as_str().unwrap();
-    let sil: Value = c.get(server.url(&format!("/api/v2/silence/{sid}"))).send().await.unwrap().json().await.unwrap();
+    let sil: Value = c
+        .get(server.url(&format!("/api/v2/silence/{sid}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(sil["comment"], "durable");
     server.kill9().await;
 }
@@ -82,38 +122,64 @@ async fn a_silence_is_durable_the_moment_it_is_acknowledged() {
         "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
         "createdBy": "t", "comment": "no wait"
     });
-    let id: Value = c.post(server.url("/api/v2/silences")).json(&sil).send().await.unwrap().json().await.unwrap();
+    let id: Value = c
+        .post(server.url("/api/v2/silences"))
+        .json(&sil)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     server.kill9().await;
     let server = BinaryServer::start(dir.path(), &[]).await;
-    let list: Value = c.get(server.url("/api/v2/silences")).send().await.unwrap().json().await.unwrap();
+    let list: Value = c
+        .get(server.url("/api/v2/silences"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list[0]["id"], id["silenceID"]);
     server.kill9().await;
 }
 
 #[tokio::test]
-async fn an_unreadable_store_stops_startup_with_a_clear_error() {
+async fn an_unusable_storage_path_stops_startup_with_a_clear_error() {
     let s = TestServer::start(PLAIN_CONFIG).await;
     let dir = s.stop().await;
-    // Pretend a future klaxon wrote this store.
-    {
-        let db = sled::open(dir.path().join("data")).unwrap();
-        db.open_tree("meta").unwrap().insert("schema", &[99u8]).unwrap();
-        db.flush().unwrap();
-    }
-    let err = TestServer::try_start_in(dir).await.err().expect("startup must fail");
+    std::fs::remove_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data"), "not a directory").unwrap();
+    let err = TestServer::try_start_in(dir)
+        .await
+        .err()
+        .expect("startup must fail");
     let msg = format!("{err:#}");
-    assert!(msg.contains("schema version 99"), "{msg}");
+    assert!(msg.contains("storage path"), "{msg}");
 }
 
 #[tokio::test]
 async fn resolved_alerts_are_removed_after_retention() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
-    let server = BinaryServer::start(dir.path(), &["--data.retention=1s", "--alerts.gc-interval=200ms"]).await;
+    let server = BinaryServer::start(
+        dir.path(),
+        &["--data.retention=1s", "--alerts.gc-interval=200ms"],
+    )
+    .await;
     let c = client();
     let past = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
     let body = json!([{"labels": {"alertname": "Old"}, "startsAt": past, "endsAt": past}]);
-    assert_eq!(c.post(server.url("/api/v2/alerts")).json(&body).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.post(server.url("/api/v2/alerts"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     eventually(Duration::from_secs(10), "GC of the resolved alert", || {
         let c = c.clone();
         let url = server.url("/metrics");

@@ -5,7 +5,11 @@ use serde_json::{Value, json};
 
 use crate::harness::{PLAIN_CONFIG, TestServer};
 
-fn body(matchers: Value, start: chrono::DateTime<chrono::Utc>, end: chrono::DateTime<chrono::Utc>) -> Value {
+fn body(
+    matchers: Value,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> Value {
     json!({
         "matchers": matchers,
         "startsAt": start.to_rfc3339(),
@@ -20,18 +24,64 @@ fn m(name: &str, value: &str) -> Value {
 }
 
 #[tokio::test]
-async fn extending_an_active_silence_keeps_its_id() {
+async fn extending_a_pending_silence_keeps_its_id() {
     let s = TestServer::start(PLAIN_CONFIG).await;
-    let now = chrono::Utc::now();
+    let start = chrono::Utc::now() + chrono::Duration::hours(1);
+    let create = body(
+        m("alertname", "A"),
+        start,
+        start + chrono::Duration::hours(1),
+    );
+    let id: Value = s
+        .post_json("/api/v2/silences", &create)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = id["silenceID"].clone();
+    let mut update = body(
+        m("alertname", "A"),
+        start,
+        start + chrono::Duration::hours(5),
+    );
+    update["id"] = id.clone();
+    let resp: Value = s
+        .post_json("/api/v2/silences", &update)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["silenceID"], id);
+    assert_eq!(
+        s.get_json("/api/v2/silences")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn reposting_an_active_silence_from_the_api_replaces_it_as_alertmanager_does() {
+    // The stored start has nanoseconds, the API shows milliseconds, so the
+    // start "changed" and Alertmanager expires the old silence.
+    let s = TestServer::start(PLAIN_CONFIG).await;
     let id = s.add_silence(m("alertname", "A"), 60).await;
     let current = s.get_json(&format!("/api/v2/silence/{id}")).await;
+    let now = chrono::Utc::now();
     let mut update = body(m("alertname", "A"), now, now + chrono::Duration::hours(3));
     update["id"] = json!(id);
     update["startsAt"] = current["startsAt"].clone();
-    let resp = s.post_json("/api/v2/silences", &update).await;
-    let new_id = resp.json::<Value>().await.unwrap()["silenceID"].clone();
-    assert_eq!(new_id, json!(id));
-    assert_eq!(s.get_json("/api/v2/silences").await.as_array().unwrap().len(), 1);
+    let resp: Value = s
+        .post_json("/api/v2/silences", &update)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(resp["silenceID"], json!(id));
+    let old = s.get_json(&format!("/api/v2/silence/{id}")).await;
+    assert_eq!(old["status"]["state"], "expired");
 }
 
 #[tokio::test]
@@ -42,7 +92,10 @@ async fn changing_matchers_replaces_the_silence() {
     let mut update = body(m("alertname", "B"), now, now + chrono::Duration::hours(1));
     update["id"] = json!(id);
     let resp = s.post_json("/api/v2/silences", &update).await;
-    let new_id = resp.json::<Value>().await.unwrap()["silenceID"].as_str().unwrap().to_owned();
+    let new_id = resp.json::<Value>().await.unwrap()["silenceID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(new_id, id);
     let old = s.get_json(&format!("/api/v2/silence/{id}")).await;
     assert_eq!(old["status"]["state"], "expired");
@@ -56,25 +109,60 @@ async fn delete_expires_and_listing_orders_by_state() {
     let now = chrono::Utc::now();
     let a = s.add_silence(m("alertname", "A"), 60).await;
     let b = s.add_silence(m("alertname", "B"), 30).await;
-    let pending = body(m("alertname", "P"), now + chrono::Duration::hours(1), now + chrono::Duration::hours(2));
-    let p: Value = s.post_json("/api/v2/silences", &pending).await.json().await.unwrap();
+    let pending = body(
+        m("alertname", "P"),
+        now + chrono::Duration::hours(1),
+        now + chrono::Duration::hours(2),
+    );
+    let p: Value = s
+        .post_json("/api/v2/silences", &pending)
+        .await
+        .json()
+        .await
+        .unwrap();
     let p = p["silenceID"].as_str().unwrap().to_owned();
-    let del = s.client.delete(s.url(&format!("/api/v2/silence/{a}"))).send().await.unwrap();
+    let del = s
+        .client
+        .delete(s.url(&format!("/api/v2/silence/{a}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(del.status(), 200);
     // Deleting again is harmless.
-    let again = s.client.delete(s.url(&format!("/api/v2/silence/{a}"))).send().await.unwrap();
+    let again = s
+        .client
+        .delete(s.url(&format!("/api/v2/silence/{a}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 200);
     let list = s.get_json("/api/v2/silences").await;
     let order: Vec<(&str, &str)> = list
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["id"].as_str().unwrap(), s["status"]["state"].as_str().unwrap()))
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap(),
+                s["status"]["state"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(order, [(b.as_str(), "active"), (p.as_str(), "pending"), (a.as_str(), "expired")]);
-    let active_only = s.get_json("/api/v2/silences?expired=false&pending=false").await;
+    assert_eq!(
+        order,
+        [
+            (b.as_str(), "active"),
+            (p.as_str(), "pending"),
+            (a.as_str(), "expired")
+        ]
+    );
+    let active_only = s
+        .get_json("/api/v2/silences?expired=false&pending=false")
+        .await;
     assert_eq!(active_only.as_array().unwrap().len(), 1);
-    let filtered = s.get_json("/api/v2/silences?filter=alertname%3D%22P%22").await;
+    let filtered = s
+        .get_json("/api/v2/silences?filter=alertname%3D%22P%22")
+        .await;
     assert_eq!(filtered.as_array().unwrap().len(), 1);
     assert_eq!(filtered[0]["id"], json!(p));
 }
@@ -83,9 +171,17 @@ async fn delete_expires_and_listing_orders_by_state() {
 async fn pending_silence_does_not_mute_yet() {
     let s = TestServer::start(PLAIN_CONFIG).await;
     let now = chrono::Utc::now();
-    s.post_alerts(json!([{"labels": {"alertname": "Later"}}])).await;
-    let pending = body(m("alertname", "Later"), now + chrono::Duration::hours(1), now + chrono::Duration::hours(2));
-    assert_eq!(s.post_json("/api/v2/silences", &pending).await.status(), 200);
+    s.post_alerts(json!([{"labels": {"alertname": "Later"}}]))
+        .await;
+    let pending = body(
+        m("alertname", "Later"),
+        now + chrono::Duration::hours(1),
+        now + chrono::Duration::hours(2),
+    );
+    assert_eq!(
+        s.post_json("/api/v2/silences", &pending).await.status(),
+        200
+    );
     let alerts = s.get_json("/api/v2/alerts").await;
     assert_eq!(alerts[0]["status"]["state"], "active");
 }
