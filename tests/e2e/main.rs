@@ -6,6 +6,8 @@ mod harness;
 mod api_alerts;
 mod bad_input;
 mod corpus;
+mod differential;
 mod ops;
+mod peers;
 mod persistence;
 mod silences;
