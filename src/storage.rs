@@ -223,7 +223,9 @@ mod tests {
             meta.insert("schema", &[99u8]).unwrap();
             storage.flush_blocking().unwrap();
         }
-        let err = Storage::open(dir.path()).err().expect("must refuse");
+        let Err(err) = Storage::open(dir.path()) else {
+            panic!("must refuse")
+        };
         assert!(err.to_string().contains("schema version 99"), "{err}");
     }
 
@@ -232,7 +234,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
         storage.silences.insert("x", vec![7u8, b'{', b'}']).unwrap();
-        let err = storage.load_silences().err().expect("must refuse");
+        let err = storage.load_silences().expect_err("must refuse");
         assert!(
             err.to_string().contains("unknown record version 7"),
             "{err}"

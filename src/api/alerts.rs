@@ -299,6 +299,8 @@ async fn get_alerts(
     Ok(Json(out).into_response())
 }
 
+type GroupAcc = (LabelSet, Vec<Arc<Alert>>);
+
 async fn get_alert_groups(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -306,7 +308,8 @@ async fn get_alert_groups(
     let filter = AlertFilter::from_query(&Query::parse(raw.as_deref()))?;
     let now = state.now();
     let runtime = state.runtime();
-    let mut groups: HashMap<(String, String), (LabelSet, Vec<Arc<Alert>>)> = HashMap::new();
+    // (group key, receiver) → (group labels, alerts)
+    let mut groups: HashMap<(String, String), GroupAcc> = HashMap::new();
     for alert in state.alerts.snapshot() {
         if alert.resolved_at(now) || !filter.keep_labels(&alert) {
             continue;

@@ -82,10 +82,6 @@ impl TestServer {
         self.dir.path().join("alertmanager.yml")
     }
 
-    pub fn app(&self) -> &App {
-        self.app.as_ref().expect("running")
-    }
-
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))

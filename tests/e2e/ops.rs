@@ -205,3 +205,62 @@ async fn version_and_help_work() {
         assert!(help.contains(f), "{f} missing from --help");
     }
 }
+
+#[tokio::test]
+async fn an_unset_variable_stops_startup_naming_the_variable_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = "route:\n  receiver: hook\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: ${KLAXON_TEST_SURELY_UNSET_URL}\n";
+    std::fs::write(dir.path().join("alertmanager.yml"), cfg).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .arg(format!(
+            "--config.file={}",
+            dir.path().join("alertmanager.yml").display()
+        ))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg("--web.listen-address=127.0.0.1:0")
+        .env_remove("KLAXON_TEST_SURELY_UNSET_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("KLAXON_TEST_SURELY_UNSET_URL"), "{err}");
+    assert!(err.contains("receivers[0].webhook_configs[0].url"), "{err}");
+    assert!(err.contains(":6:"), "line missing: {err}");
+}
+
+#[tokio::test]
+async fn a_reload_with_an_unset_variable_keeps_the_running_config() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    std::fs::write(
+        s.config_path(),
+        "route:\n  receiver: ${KLAXON_TEST_SURELY_UNSET_RECEIVER}\nreceivers:\n  - name: x\n",
+    )
+    .unwrap();
+    let resp = s.client.post(s.url("/-/reload")).send().await.unwrap();
+    assert_eq!(resp.status(), 500);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("KLAXON_TEST_SURELY_UNSET_RECEIVER")
+    );
+    assert_eq!(
+        s.get_json("/api/v2/receivers").await,
+        json!([{"name": "default"}, {"name": "second"}])
+    );
+}
+
+#[tokio::test]
+async fn secrets_are_redacted_in_status() {
+    let s = TestServer::start(
+        "route:\n  receiver: hook\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: https://hooks.example/secret-token-123\n",
+    )
+    .await;
+    let st = s.get_json("/api/v2/status").await;
+    let original = st["config"]["original"].as_str().unwrap();
+    assert!(!original.contains("secret-token-123"), "{original}");
+    assert!(original.contains("<secret>"), "{original}");
+}
