@@ -126,8 +126,9 @@ struct Entry {
 #[derive(Default)]
 struct State {
     by_id: HashMap<String, Entry>,
-    /// (label name, value) of one equality matcher → silence IDs.
-    index: HashMap<(String, String), HashSet<String>>,
+    /// label name → value of one equality matcher → silence IDs. Nested so
+    /// that lookups by `&str` need no allocation.
+    index: HashMap<String, HashMap<String, HashSet<String>>>,
     /// Silences without an equality matcher; checked for every alert.
     unindexed: HashSet<String>,
 }
@@ -143,9 +144,11 @@ impl State {
     fn insert(&mut self, silence: Silence, matchers: Matchers) {
         self.remove(&silence.id.clone());
         match Self::index_key(&matchers) {
-            Some(key) => {
+            Some((name, value)) => {
                 self.index
-                    .entry(key)
+                    .entry(name)
+                    .or_default()
+                    .entry(value)
                     .or_default()
                     .insert(silence.id.clone());
             }
@@ -160,11 +163,16 @@ impl State {
     fn remove(&mut self, id: &str) {
         if let Some(e) = self.by_id.remove(id) {
             match Self::index_key(&e.matchers) {
-                Some(key) => {
-                    if let Some(set) = self.index.get_mut(&key) {
-                        set.remove(id);
-                        if set.is_empty() {
-                            self.index.remove(&key);
+                Some((name, value)) => {
+                    if let Some(values) = self.index.get_mut(&name) {
+                        if let Some(set) = values.get_mut(&value) {
+                            set.remove(id);
+                            if set.is_empty() {
+                                values.remove(&value);
+                            }
+                        }
+                        if values.is_empty() {
+                            self.index.remove(&name);
                         }
                     }
                 }
@@ -249,7 +257,7 @@ impl Silences {
             }
         };
         for (name, value) in labels.iter() {
-            if let Some(ids) = state.index.get(&(name.to_owned(), value.to_owned())) {
+            if let Some(ids) = state.index.get(name).and_then(|values| values.get(value)) {
                 ids.iter().for_each(&mut check);
             }
         }

@@ -20,7 +20,9 @@ use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 
 use super::ApiError;
-use super::models::{AlertGroup, AlertStatus, GettableAlert, PostableAlert, Receiver, non_zero};
+use super::models::{
+    AlertGroup, AlertStatus, GettableAlert, PostableAlert, Receiver, ReceiverRef, non_zero,
+};
 use super::query::Query;
 use crate::alert::Alert;
 use crate::app::{AppState, Runtime};
@@ -208,13 +210,13 @@ pub(super) fn alert_status(state: &AppState, alert: &Alert, now: DateTime<Utc>) 
     }
 }
 
-fn receivers(runtime: &Runtime, labels: &LabelSet) -> Vec<Receiver> {
+fn receivers<'a>(runtime: &'a Runtime, labels: &LabelSet) -> Vec<ReceiverRef<'a>> {
     runtime
         .route
         .matches(labels)
         .into_iter()
-        .map(|r| Receiver {
-            name: r.opts.receiver.clone(),
+        .map(|r| ReceiverRef {
+            name: &r.opts.receiver,
         })
         .collect()
 }
@@ -256,17 +258,21 @@ impl AlertFilter {
     }
 }
 
-fn to_gettable(alert: &Alert, status: AlertStatus, receivers: Vec<Receiver>) -> GettableAlert {
+fn to_gettable<'a>(
+    alert: &'a Alert,
+    status: AlertStatus,
+    receivers: Vec<ReceiverRef<'a>>,
+) -> GettableAlert<'a> {
     GettableAlert {
-        annotations: alert.annotations.clone(),
+        annotations: &alert.annotations,
         ends_at: alert.ends_at,
         fingerprint: alert.fingerprint(),
         receivers,
         starts_at: alert.starts_at,
         status,
         updated_at: alert.updated_at,
-        generator_url: alert.generator_url.clone(),
-        labels: alert.labels.clone(),
+        generator_url: &alert.generator_url,
+        labels: &alert.labels,
     }
 }
 
@@ -277,15 +283,16 @@ async fn get_alerts(
     let filter = AlertFilter::from_query(&Query::parse(raw.as_deref()))?;
     let now = state.now();
     let runtime = state.runtime();
+    let snapshot = state.alerts.snapshot();
     let mut out = Vec::new();
-    for alert in state.alerts.snapshot() {
+    for alert in &snapshot {
         // Resolved alerts stay stored until GC but are not listed.
         if alert.resolved_at(now) || !filter.keep_labels(&alert) {
             continue;
         }
         let recv = receivers(&runtime, &alert.labels);
         if let Some(re) = &filter.receiver
-            && !recv.iter().any(|r| re.is_match(&r.name))
+            && !recv.iter().any(|r| re.is_match(r.name))
         {
             continue;
         }
@@ -293,9 +300,10 @@ async fn get_alerts(
         if !filter.keep_status(&status) {
             continue;
         }
-        out.push(to_gettable(&alert, status, recv));
+        out.push(to_gettable(alert, status, recv));
     }
-    out.sort_by_key(|a| a.fingerprint.to_string());
+    // Zero-padded hex sorts like the number.
+    out.sort_unstable_by_key(|a| a.fingerprint);
     Ok(Json(out).into_response())
 }
 
@@ -329,22 +337,27 @@ async fn get_alert_groups(
                 .push(alert.clone());
         }
     }
-    let mut out: Vec<AlertGroup> = Vec::with_capacity(groups.len());
-    for ((_, receiver), (labels, mut alerts)) in groups {
+    let mut groups: Vec<((String, String), GroupAcc)> = groups.into_iter().collect();
+    for (_, (_, alerts)) in &mut groups {
         alerts.sort_by(|a, b| alert_order(&a.labels, &b.labels));
+    }
+    let mut out: Vec<AlertGroup> = Vec::with_capacity(groups.len());
+    for ((_, receiver), (labels, alerts)) in &groups {
         let mut shown = Vec::with_capacity(alerts.len());
         for alert in alerts {
-            let status = alert_status(&state, &alert, now);
+            let status = alert_status(&state, alert, now);
             if filter.keep_status(&status) {
                 let recv = receivers(&runtime, &alert.labels);
-                shown.push(to_gettable(&alert, status, recv));
+                shown.push(to_gettable(alert, status, recv));
             }
         }
         if !shown.is_empty() {
             out.push(AlertGroup {
                 alerts: shown,
-                labels,
-                receiver: Receiver { name: receiver },
+                labels: labels.clone(),
+                receiver: Receiver {
+                    name: receiver.clone(),
+                },
             });
         }
     }

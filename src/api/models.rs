@@ -49,6 +49,12 @@ pub struct Receiver {
     pub name: String,
 }
 
+/// A receiver name borrowed from the running config.
+#[derive(Debug, Serialize)]
+pub struct ReceiverRef<'a> {
+    pub name: &'a str,
+}
+
 #[derive(Debug, Serialize)]
 pub struct AlertStatus {
     #[serde(rename = "inhibitedBy")]
@@ -60,26 +66,27 @@ pub struct AlertStatus {
     pub state: &'static str,
 }
 
+/// Borrows from the stored alert: listing thousands of alerts copies nothing.
 #[derive(Debug, Serialize)]
-pub struct GettableAlert {
-    pub annotations: LabelSet,
+pub struct GettableAlert<'a> {
+    pub annotations: &'a LabelSet,
     #[serde(rename = "endsAt", serialize_with = "ser_time")]
     pub ends_at: DateTime<Utc>,
     pub fingerprint: Fingerprint,
-    pub receivers: Vec<Receiver>,
+    pub receivers: Vec<ReceiverRef<'a>>,
     #[serde(rename = "startsAt", serialize_with = "ser_time")]
     pub starts_at: DateTime<Utc>,
     pub status: AlertStatus,
     #[serde(rename = "updatedAt", serialize_with = "ser_time")]
     pub updated_at: DateTime<Utc>,
-    #[serde(rename = "generatorURL", skip_serializing_if = "String::is_empty")]
-    pub generator_url: String,
-    pub labels: LabelSet,
+    #[serde(rename = "generatorURL", skip_serializing_if = "str::is_empty")]
+    pub generator_url: &'a str,
+    pub labels: &'a LabelSet,
 }
 
 #[derive(Debug, Serialize)]
-pub struct AlertGroup {
-    pub alerts: Vec<GettableAlert>,
+pub struct AlertGroup<'a> {
+    pub alerts: Vec<GettableAlert<'a>>,
     pub labels: LabelSet,
     pub receiver: Receiver,
 }
