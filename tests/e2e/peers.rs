@@ -102,16 +102,23 @@ async fn amtool_manages_silences_and_queries_alerts_against_klaxon() {
 
     let table = run(&["silence", "query"]).await.ok("amtool silence query");
     assert!(table.contains(&id), "silence query lacks {id}:\n{table}");
-    assert!(table.contains("alertname=\"AmtoolSilenced\"") || table.contains("alertname=AmtoolSilenced"),
-        "silence query lacks the matcher:\n{table}");
+    assert!(
+        table.contains("alertname=\"AmtoolSilenced\"")
+            || table.contains("alertname=AmtoolSilenced"),
+        "silence query lacks the matcher:\n{table}"
+    );
     assert!(table.contains("e2e-operator"), "{table}");
     assert!(table.contains("maintenance window"), "{table}");
 
-    let quiet = run(&["silence", "query", "-q"]).await.ok("amtool silence query -q");
+    let quiet = run(&["silence", "query", "-q"])
+        .await
+        .ok("amtool silence query -q");
     assert_eq!(quiet.trim(), id);
 
     let listed = parse_json(
-        &run(&["silence", "query", "-o", "json"]).await.ok("silence query -o json"),
+        &run(&["silence", "query", "-o", "json"])
+            .await
+            .ok("silence query -o json"),
         "silence query -o json",
     );
     let silences = listed.as_array().expect("silence list");
@@ -134,7 +141,9 @@ async fn amtool_manages_silences_and_queries_alerts_against_klaxon() {
     assert!(!alerts_table.contains("AmtoolSilenced"), "{alerts_table}");
 
     let alerts = parse_json(
-        &run(&["alert", "query", "-o", "json"]).await.ok("alert query -o json"),
+        &run(&["alert", "query", "-o", "json"])
+            .await
+            .ok("alert query -o json"),
         "alert query -o json",
     );
     let names: Vec<&str> = alerts
@@ -147,9 +156,16 @@ async fn amtool_manages_silences_and_queries_alerts_against_klaxon() {
     assert_eq!(alerts[0]["status"]["state"], "active");
 
     let silenced = parse_json(
-        &run(&["alert", "query", "--silenced", "-o", "json", "alertname=AmtoolSilenced"])
-            .await
-            .ok("alert query --silenced"),
+        &run(&[
+            "alert",
+            "query",
+            "--silenced",
+            "-o",
+            "json",
+            "alertname=AmtoolSilenced",
+        ])
+        .await
+        .ok("alert query --silenced"),
         "alert query --silenced -o json",
     );
     assert_eq!(silenced.as_array().map(Vec::len), Some(1), "{silenced}");
@@ -158,7 +174,9 @@ async fn amtool_manages_silences_and_queries_alerts_against_klaxon() {
 
     // Matcher arguments filter on the server side.
     let filtered = parse_json(
-        &run(&["alert", "query", "-o", "json", "instance=b"]).await.ok("alert query instance=b"),
+        &run(&["alert", "query", "-o", "json", "instance=b"])
+            .await
+            .ok("alert query instance=b"),
         "alert query instance=b",
     );
     assert_eq!(filtered.as_array().map(Vec::len), Some(1), "{filtered}");
@@ -167,19 +185,33 @@ async fn amtool_manages_silences_and_queries_alerts_against_klaxon() {
     let expire_args: Vec<&str> = vec!["silence", "expire", id.as_str()];
     let expired_run = amtool(&amtool_bin, home.path(), &s.base, &expire_args).await;
     expired_run.ok("amtool silence expire");
-    let active_after = run(&["silence", "query", "-q"]).await.ok("silence query after expire");
+    let active_after = run(&["silence", "query", "-q"])
+        .await
+        .ok("silence query after expire");
     assert_eq!(active_after.trim(), "", "still active after expire");
-    let expired = run(&["silence", "query", "--expired"]).await.ok("silence query --expired");
-    assert!(expired.contains(&id), "silence query --expired lacks {id}:\n{expired}");
+    let expired = run(&["silence", "query", "--expired"])
+        .await
+        .ok("silence query --expired");
+    assert!(
+        expired.contains(&id),
+        "silence query --expired lacks {id}:\n{expired}"
+    );
     let expired_json = parse_json(
-        &run(&["silence", "query", "--expired", "-o", "json"]).await.ok("expired json"),
+        &run(&["silence", "query", "--expired", "-o", "json"])
+            .await
+            .ok("expired json"),
         "silence query --expired -o json",
     );
-    assert_eq!(expired_json[0]["status"]["state"], "expired", "{expired_json}");
+    assert_eq!(
+        expired_json[0]["status"]["state"], "expired",
+        "{expired_json}"
+    );
 
     // The silenced alert is loud again.
     let loud = parse_json(
-        &run(&["alert", "query", "-o", "json", "alertname=AmtoolSilenced"]).await.ok("alert query after expire"),
+        &run(&["alert", "query", "-o", "json", "alertname=AmtoolSilenced"])
+            .await
+            .ok("alert query after expire"),
         "alert query after expire",
     );
     assert_eq!(loud.as_array().map(Vec::len), Some(1), "{loud}");
@@ -192,22 +224,42 @@ async fn amtool_manages_silences_and_queries_alerts_against_klaxon() {
         &["silence", "expire", "5d0e1f5c-2c7e-4a51-9d8e-0f7d5d0c0a11"],
     )
     .await;
-    assert_ne!(unknown.code, Some(0), "expiring an unknown silence succeeded: {}", unknown.stdout);
+    assert_ne!(
+        unknown.code,
+        Some(0),
+        "expiring an unknown silence succeeded: {}",
+        unknown.stdout
+    );
 
     // Status-based commands.
     let config = run(&["config", "show"]).await.ok("amtool config show");
     assert!(config.contains("receiver: default"), "{config}");
     run(&["cluster", "show"]).await.ok("amtool cluster show");
-    let routes = run(&["config", "routes", "show"]).await.ok("amtool config routes show");
-    assert!(routes.contains("default") && routes.contains("second"), "{routes}");
-    let tested = run(&["config", "routes", "test", "team=b"]).await.ok("config routes test");
+    let routes = run(&["config", "routes", "show"])
+        .await
+        .ok("amtool config routes show");
+    assert!(
+        routes.contains("default") && routes.contains("second"),
+        "{routes}"
+    );
+    let tested = run(&["config", "routes", "test", "team=b"])
+        .await
+        .ok("config routes test");
     assert_eq!(tested.trim(), "second");
 
     // `alert add` posts through the v2 API too.
-    run(&["alert", "add", "alertname=AmtoolAdded", "severity=info", "--annotation=summary=from amtool"])
-        .await
-        .ok("amtool alert add");
-    let listed = s.get_json("/api/v2/alerts?filter=alertname%3D%22AmtoolAdded%22").await;
+    run(&[
+        "alert",
+        "add",
+        "alertname=AmtoolAdded",
+        "severity=info",
+        "--annotation=summary=from amtool",
+    ])
+    .await
+    .ok("amtool alert add");
+    let listed = s
+        .get_json("/api/v2/alerts?filter=alertname%3D%22AmtoolAdded%22")
+        .await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     assert_eq!(listed[0]["annotations"]["summary"], "from amtool");
 
@@ -244,8 +296,14 @@ impl Prometheus {
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = tokio::process::Command::new(program)
             .current_dir(dir.path())
-            .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg(format!("--web.external-url=http://127.0.0.1:{port}/"))
             .arg("--rules.alert.resend-delay=1s")
@@ -288,18 +346,22 @@ async fn prometheus_posts_firing_alerts_to_klaxon() {
     let mut prom = Prometheus::start(&prometheus_bin, &target).await;
     let generator_prefix = format!("http://127.0.0.1:{}/", prom.port);
 
-    let alert = eventually(Duration::from_secs(60), "Prometheus to post KlaxonE2E", || {
-        prom.assert_running();
-        let s = &s;
-        async move {
-            let alerts = s.get_json("/api/v2/alerts").await;
-            alerts
-                .as_array()?
-                .iter()
-                .find(|a| a["labels"]["alertname"] == "KlaxonE2E")
-                .cloned()
-        }
-    })
+    let alert = eventually(
+        Duration::from_secs(60),
+        "Prometheus to post KlaxonE2E",
+        || {
+            prom.assert_running();
+            let s = &s;
+            async move {
+                let alerts = s.get_json("/api/v2/alerts").await;
+                alerts
+                    .as_array()?
+                    .iter()
+                    .find(|a| a["labels"]["alertname"] == "KlaxonE2E")
+                    .cloned()
+            }
+        },
+    )
     .await;
     assert_eq!(alert["labels"]["severity"], "info", "{alert}");
     assert_eq!(alert["annotations"]["summary"], "e2e", "{alert}");
