@@ -16,6 +16,7 @@ use crate::alert_store::AlertStore;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::dispatch::Route;
+use crate::inhibit::InhibitRule;
 use crate::metrics::Metrics;
 use crate::silence::Silences;
 use crate::storage::Storage;
@@ -39,16 +40,23 @@ pub struct Options {
 pub struct Runtime {
     pub config: Config,
     pub route: Route,
+    pub inhibit_rules: Vec<InhibitRule>,
     pub original: String,
 }
 
 impl Runtime {
     fn new(config: Config) -> Self {
         let route = Route::from_config(&config.route);
+        let inhibit_rules = config
+            .inhibit_rules
+            .iter()
+            .map(InhibitRule::from_config)
+            .collect();
         let original = config.original();
         Self {
             config,
             route,
+            inhibit_rules,
             original,
         }
     }

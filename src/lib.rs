@@ -23,6 +23,8 @@ pub mod clock;
 pub mod config;
 /// The routing tree (and, later, aggregation groups).
 pub mod dispatch;
+/// Inhibit rules: firing sources mute matching targets.
+pub mod inhibit;
 /// Label sets and Alertmanager-compatible fingerprints.
 pub mod labels;
 /// Label matchers (`=`, `!=`, `=~`, `!~`) and their text syntax.

@@ -26,6 +26,7 @@ use super::models::{
 use super::query::Query;
 use crate::alert::Alert;
 use crate::app::{AppState, Runtime};
+use crate::inhibit::Inhibitions;
 use crate::labels::LabelSet;
 use crate::metrics::StatusLabel;
 use crate::silence::filter_labels;
@@ -198,12 +199,23 @@ fn is_request_uri(s: &str) -> bool {
     s.starts_with('/') || url::Url::parse(s).is_ok()
 }
 
-/// One alert's mute state as the API shows it.
-pub(super) fn alert_status(state: &AppState, alert: &Alert, now: DateTime<Utc>) -> AlertStatus {
+/// One alert's mute state as the API shows it; `inhibitions` is indexed
+/// once per request from the same snapshot.
+pub(super) fn alert_status(
+    state: &AppState,
+    inhibitions: &Inhibitions,
+    alert: &Alert,
+    now: DateTime<Utc>,
+) -> AlertStatus {
     let silenced_by = state.silences.mutes(&alert.labels, now);
-    let suppressed = !silenced_by.is_empty();
+    let inhibited_by: Vec<String> = inhibitions
+        .inhibited_by(&alert.labels)
+        .map(|fp| fp.to_string())
+        .into_iter()
+        .collect();
+    let suppressed = !silenced_by.is_empty() || !inhibited_by.is_empty();
     AlertStatus {
-        inhibited_by: Vec::new(),
+        inhibited_by,
         muted_by: Vec::new(),
         silenced_by,
         state: if suppressed { "suppressed" } else { "active" },
@@ -284,6 +296,7 @@ async fn get_alerts(
     let now = state.now();
     let runtime = state.runtime();
     let snapshot = state.alerts.snapshot();
+    let inhibitions = Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
     let mut out = Vec::new();
     for alert in &snapshot {
         // Resolved alerts stay stored until GC but are not listed.
@@ -296,7 +309,7 @@ async fn get_alerts(
         {
             continue;
         }
-        let status = alert_status(&state, &alert, now);
+        let status = alert_status(&state, &inhibitions, alert, now);
         if !filter.keep_status(&status) {
             continue;
         }
@@ -318,7 +331,9 @@ async fn get_alert_groups(
     let runtime = state.runtime();
     // (group key, receiver) → (group labels, alerts)
     let mut groups: HashMap<(String, String), GroupAcc> = HashMap::new();
-    for alert in state.alerts.snapshot() {
+    let snapshot = state.alerts.snapshot();
+    let inhibitions = Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
+    for alert in &snapshot {
         if alert.resolved_at(now) || !filter.keep_labels(&alert) {
             continue;
         }
@@ -345,7 +360,7 @@ async fn get_alert_groups(
     for ((_, receiver), (labels, alerts)) in &groups {
         let mut shown = Vec::with_capacity(alerts.len());
         for alert in alerts {
-            let status = alert_status(&state, alert, now);
+            let status = alert_status(&state, &inhibitions, alert, now);
             if filter.keep_status(&status) {
                 let recv = receivers(&runtime, &alert.labels);
                 shown.push(to_gettable(alert, status, recv));

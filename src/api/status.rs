@@ -56,11 +56,14 @@ async fn get_receivers(State(state): State<AppState>) -> Json<Vec<Receiver>> {
 pub fn refresh_gauges(state: &AppState) {
     let now = state.now();
     let (mut active, mut suppressed) = (0i64, 0i64);
-    for alert in state.alerts.snapshot() {
+    let snapshot = state.alerts.snapshot();
+    let inhibitions =
+        crate::inhibit::Inhibitions::index(&state.runtime().inhibit_rules, &snapshot, now);
+    for alert in &snapshot {
         if alert.resolved_at(now) {
             continue;
         }
-        if super::alerts::alert_status(state, &alert, now).state == "active" {
+        if super::alerts::alert_status(state, &inhibitions, alert, now).state == "active" {
             active += 1;
         } else {
             suppressed += 1;

@@ -203,3 +203,48 @@ async fn a_large_batch_is_accepted_whole() {
     let alerts = s.get_json("/api/v2/alerts?filter=alertname%3DBulk").await;
     assert_eq!(alerts.as_array().unwrap().len(), 5000);
 }
+
+const INHIBIT_CONFIG: &str = r#"
+route:
+  receiver: default
+  group_by: [alertname]
+receivers:
+  - name: default
+inhibit_rules:
+  - source_matchers: ['severity="critical"']
+    target_matchers: ['severity="warning"']
+    equal: [cluster]
+"#;
+
+#[tokio::test]
+async fn inhibited_alerts_show_their_source() {
+    let s = TestServer::start(INHIBIT_CONFIG).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "InhSource", "severity": "critical", "cluster": "c1"}},
+        {"labels": {"alertname": "InhTarget", "severity": "warning", "cluster": "c1"}},
+        {"labels": {"alertname": "Elsewhere", "severity": "warning", "cluster": "c2"}}
+    ]))
+    .await;
+    let alerts = s.get_json("/api/v2/alerts").await;
+    let source = find(&alerts, "InhSource");
+    let target = find(&alerts, "InhTarget");
+    assert_eq!(target["fingerprint"], "fed36f423fbd892f");
+    assert_eq!(target["status"]["state"], "suppressed");
+    assert_eq!(
+        target["status"]["inhibitedBy"],
+        json!([source["fingerprint"]])
+    );
+    assert_eq!(find(&alerts, "Elsewhere")["status"]["state"], "active");
+    assert_eq!(source["status"]["state"], "active");
+    let visible = s.get_json("/api/v2/alerts?inhibited=false").await;
+    assert_eq!(visible.as_array().unwrap().len(), 2);
+
+    // Once the source resolves, the target is active again.
+    s.post_alerts(json!([{
+        "labels": {"alertname": "InhSource", "severity": "critical", "cluster": "c1"},
+        "endsAt": chrono::Utc::now().to_rfc3339()
+    }]))
+    .await;
+    let alerts = s.get_json("/api/v2/alerts").await;
+    assert_eq!(find(&alerts, "InhTarget")["status"]["state"], "active");
+}
