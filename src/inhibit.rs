@@ -162,7 +162,8 @@ mod tests {
             &["cluster"],
         );
         let idx = Inhibitions::index(&[sev], &alerts, t(10));
-        let cases: &[(&str, &[(&str, &str)], bool)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+        let cases: &[Case] = &[
             (
                 "warning in the same cluster is inhibited",
                 &[("severity", "warning"), ("cluster", "c1")],

@@ -370,7 +370,11 @@ fn can_update(prev: &Silence, next: &Silence, now: DateTime<Utc>) -> bool {
         return false;
     }
     match prev.state(now) {
-        SilenceState::Active => next.starts_at == prev.starts_at && next.ends_at >= now,
+        // Compared to the second, as Alertmanager does: the API shows
+        // milliseconds, so a client can never echo the stored start exactly.
+        SilenceState::Active => {
+            next.starts_at.timestamp() == prev.starts_at.timestamp() && next.ends_at >= now
+        }
         SilenceState::Pending => next.starts_at >= now,
         SilenceState::Expired => false,
     }

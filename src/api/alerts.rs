@@ -300,7 +300,7 @@ async fn get_alerts(
     let mut out = Vec::new();
     for alert in &snapshot {
         // Resolved alerts stay stored until GC but are not listed.
-        if alert.resolved_at(now) || !filter.keep_labels(&alert) {
+        if alert.resolved_at(now) || !filter.keep_labels(alert) {
             continue;
         }
         let recv = receivers(&runtime, &alert.labels);
@@ -334,7 +334,7 @@ async fn get_alert_groups(
     let snapshot = state.alerts.snapshot();
     let inhibitions = Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
     for alert in &snapshot {
-        if alert.resolved_at(now) || !filter.keep_labels(&alert) {
+        if alert.resolved_at(now) || !filter.keep_labels(alert) {
             continue;
         }
         for route in runtime.route.matches(&alert.labels) {

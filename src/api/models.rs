@@ -91,9 +91,9 @@ pub struct AlertGroup<'a> {
     pub receiver: Receiver,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ApiMatcher {
-    #[serde(rename = "isEqual", default = "yes")]
+    #[serde(rename = "isEqual")]
     pub is_equal: bool,
     #[serde(rename = "isRegex")]
     pub is_regex: bool,
@@ -101,8 +101,29 @@ pub struct ApiMatcher {
     pub value: String,
 }
 
-fn yes() -> bool {
-    true
+/// A posted matcher; required fields are optional here so that a missing
+/// one is a 422 naming it, as Alertmanager answers.
+#[derive(Debug, Deserialize)]
+pub struct PostableMatcher {
+    #[serde(rename = "isEqual")]
+    pub is_equal: Option<bool>,
+    #[serde(rename = "isRegex")]
+    pub is_regex: Option<bool>,
+    pub name: Option<String>,
+    pub value: Option<String>,
+}
+
+impl PostableMatcher {
+    /// Checks required fields in the order Alertmanager's schema lists them.
+    pub fn into_matcher(self, index: usize) -> Result<SilenceMatcher, String> {
+        let missing = |f: &str| format!("matchers.{index}.{f}");
+        Ok(SilenceMatcher {
+            is_regex: self.is_regex.ok_or_else(|| missing("isRegex"))?,
+            name: self.name.ok_or_else(|| missing("name"))?,
+            value: self.value.ok_or_else(|| missing("value"))?,
+            is_equal: self.is_equal.unwrap_or(true),
+        })
+    }
 }
 
 impl From<&SilenceMatcher> for ApiMatcher {
@@ -116,24 +137,13 @@ impl From<&SilenceMatcher> for ApiMatcher {
     }
 }
 
-impl From<ApiMatcher> for SilenceMatcher {
-    fn from(m: ApiMatcher) -> Self {
-        Self {
-            name: m.name,
-            value: m.value,
-            is_regex: m.is_regex,
-            is_equal: m.is_equal,
-        }
-    }
-}
-
 /// Body of `POST /api/v2/silences`; required fields are optional here so
 /// their absence becomes a 422 naming them rather than a parse error.
 #[derive(Debug, Deserialize)]
 pub struct PostableSilence {
     #[serde(default)]
     pub id: Option<String>,
-    pub matchers: Option<Vec<ApiMatcher>>,
+    pub matchers: Option<Vec<PostableMatcher>>,
     #[serde(rename = "startsAt")]
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(rename = "endsAt")]

@@ -33,15 +33,16 @@ impl Query {
             .map(Matchers)
     }
 
+    /// Alertmanager reads booleans with go-openapi's `ConvertBool`: a few
+    /// words mean true, anything else means false, nothing is refused.
     pub fn flag(&self, key: &str, default: bool) -> Result<bool, ApiError> {
-        match self.all(key).last() {
-            None | Some("") => Ok(default),
-            Some("true" | "1" | "t" | "T" | "TRUE" | "True") => Ok(true),
-            Some("false" | "0" | "f" | "F" | "FALSE" | "False") => Ok(false),
-            Some(other) => Err(ApiError::BadRequest(format!(
-                "{key}: {other:?} is not a boolean"
-            ))),
-        }
+        Ok(match self.all(key).last() {
+            None | Some("") => default,
+            Some(v) => matches!(
+                v.to_ascii_lowercase().as_str(),
+                "true" | "1" | "yes" | "ok" | "y" | "on" | "selected" | "checked" | "t" | "enabled"
+            ),
+        })
     }
 
     /// `receiver=` is a regex over receiver names, anchored like matchers.

@@ -135,6 +135,12 @@ async fn post_silences(
     let matchers = posted
         .matchers
         .ok_or_else(|| ApiError::required("matchers"))?;
+    let matchers = matchers
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| m.into_matcher(i))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|field| ApiError::required(&field))?;
     let starts_at = posted
         .starts_at
         .ok_or_else(|| ApiError::required("startsAt"))?;
@@ -157,7 +163,7 @@ async fn post_silences(
     }
     let silence = Silence {
         id: posted.id.unwrap_or_default(),
-        matchers: matchers.into_iter().map(Into::into).collect(),
+        matchers,
         starts_at,
         ends_at,
         updated_at: now,

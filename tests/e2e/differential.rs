@@ -603,8 +603,6 @@ async fn alerts_groups_and_receivers_match_alertmanager() {
         "receiver=sec.*",
         "receiver=seco",
         "receiver=nobody",
-        // KLAXON BUG (reported, fails today): klaxon answers 400 "is not a
-        // boolean" for "yes" and "off" (it accepts "1" and "FALSE").
         // go-openapi reads booleans with swag.ConvertBool: "1", "yes", "on",
         // "t"... (any case) are true, anything else false, never an error.
         "silenced=1",
@@ -731,11 +729,8 @@ async fn silence_lifecycle_matches_alertmanager() {
         p.differ("GET /api/v2/silence/{id}", na, nk);
     }
 
-    // KLAXON BUG (reported, fails today): klaxon's `can_update` compares
-    // startsAt exactly, but stores it with sub-millisecond precision and
-    // answers in milliseconds, so the round trip below (and the same-second
-    // case) expire the silence and create a new ID where 0.25 keeps it.
-    // Editing an active silence as amtool and the UI do (the stored silence
+    // Alertmanager compares an active silence's start to the second, so
+    // the millisecond round trip below keeps the ID. Editing an active silence as amtool and the UI do (the stored silence
     // sent back with a new comment and end) keeps its ID on 0.25.
     p.update_silence(
         "active: comment and endsAt",
@@ -1002,8 +997,7 @@ async fn bad_requests_get_alertmanager_status_codes() {
                 &later,
             ),
         ),
-        // KLAXON BUG (reported, fails today): 0.25 answers 422 (OpenAPI
-        // "required" check, code 602); klaxon 400.
+        // 0.25 answers 422 (OpenAPI "required" check, code 602).
         (
             "matcher without isRegex",
             sil(r#"[{"name": "alertname", "value": "X"}]"#, &nows, &later),
@@ -1071,8 +1065,7 @@ async fn bad_requests_get_alertmanager_status_codes() {
         format!("/api/v2/alerts?filter={}", q("alertname=~\"(\"")),
         format!("/api/v2/alerts?filter={}", q("0bad=\"x\"")),
         format!("/api/v2/alerts?filter={}", q("")),
-        // KLAXON BUG (reported, fails today): 0.25 reads any non-true word as
-        // false and answers 200; klaxon 400.
+        // 0.25 reads any non-true word as false and answers 200.
         "/api/v2/alerts?active=maybe".into(),
         "/api/v2/alerts?receiver=(".into(),
         format!("/api/v2/alerts/groups?filter={}", q("foo")),

@@ -63,16 +63,32 @@ async fn extending_a_pending_silence_keeps_its_id() {
 }
 
 #[tokio::test]
-async fn reposting_an_active_silence_from_the_api_replaces_it_as_alertmanager_does() {
-    // The stored start has nanoseconds, the API shows milliseconds, so the
-    // start "changed" and Alertmanager expires the old silence.
+async fn editing_an_active_silence_as_returned_by_the_api_keeps_its_id() {
+    // The stored start has sub-second precision and the API shows
+    // milliseconds; Alertmanager compares starts to the second.
     let s = TestServer::start(PLAIN_CONFIG).await;
     let id = s.add_silence(m("alertname", "A"), 60).await;
-    let current = s.get_json(&format!("/api/v2/silence/{id}")).await;
-    let now = chrono::Utc::now();
-    let mut update = body(m("alertname", "A"), now, now + chrono::Duration::hours(3));
-    update["id"] = json!(id);
-    update["startsAt"] = current["startsAt"].clone();
+    let mut update = s.get_json(&format!("/api/v2/silence/{id}")).await;
+    update["endsAt"] = json!((chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339());
+    update["comment"] = json!("extended");
+    let resp: Value = s
+        .post_json("/api/v2/silences", &update)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["silenceID"], json!(id));
+    let list = s.get_json("/api/v2/silences").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["comment"], "extended");
+}
+
+#[tokio::test]
+async fn moving_the_start_of_an_active_silence_replaces_it() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let id = s.add_silence(m("alertname", "A"), 60).await;
+    let mut update = s.get_json(&format!("/api/v2/silence/{id}")).await;
+    update["startsAt"] = json!((chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339());
     let resp: Value = s
         .post_json("/api/v2/silences", &update)
         .await
