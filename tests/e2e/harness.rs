@@ -145,6 +145,15 @@ impl BinaryServer {
     /// Starts the binary on `dir` (which holds `alertmanager.yml`) and waits
     /// until `/-/ready` answers.
     pub async fn start(dir: &Path, extra: &[&str]) -> BinaryServer {
+        Self::spawn(dir, extra, "").await
+    }
+
+    /// Starts with `--web.route-prefix`; readiness is checked under it.
+    pub async fn start_prefixed(dir: &Path, prefix: &str) -> BinaryServer {
+        Self::spawn(dir, &[&format!("--web.route-prefix={prefix}")], prefix).await
+    }
+
+    async fn spawn(dir: &Path, extra: &[&str], prefix: &str) -> BinaryServer {
         init();
         let port = free_port();
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
@@ -161,34 +170,29 @@ impl BinaryServer {
             .spawn()
             .expect("spawn klaxon");
         let base = format!("http://127.0.0.1:{port}");
-        wait_ready(&format!("{base}/-/ready")).await;
-        BinaryServer { child, base }
-    }
-
-    /// Starts with `--web.route-prefix`; readiness is checked under it.
-    pub async fn start_prefixed(dir: &Path, prefix: &str) -> BinaryServer {
-        init();
-        let port = free_port();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
-            .arg(format!(
-                "--config.file={}",
-                dir.join("alertmanager.yml").display()
-            ))
-            .arg(format!("--storage.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg(format!("--web.route-prefix={prefix}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn klaxon");
-        let base = format!("http://127.0.0.1:{port}");
         wait_ready(&format!("{base}{prefix}/-/ready")).await;
         BinaryServer { child, base }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Value {
+        let resp = client()
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        assert!(resp.status().is_success(), "POST {path}: {}", resp.status());
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let resp = client().get(self.url(path)).send().await.expect("GET");
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.json().await.expect("JSON answer")
     }
 
     /// SIGKILL: no shutdown code runs.
@@ -260,6 +264,18 @@ pub fn peer(program: &str) -> Option<PathBuf> {
         eprintln!("SKIPPED: {program} not installed (apt-get install it to run this test)");
     }
     found
+}
+
+/// A silence body for `alertname=<value>`, active for an hour from now.
+pub fn silence_json(alertname: &str, comment: &str) -> Value {
+    let now = chrono::Utc::now();
+    serde_json::json!({
+        "matchers": [{"name": "alertname", "value": alertname, "isRegex": false}],
+        "startsAt": now.to_rfc3339(),
+        "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
+        "createdBy": "test",
+        "comment": comment,
+    })
 }
 
 /// A minimal config routing everything to one receiver without integrations.

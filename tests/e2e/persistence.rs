@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{BinaryServer, PLAIN_CONFIG, TestServer, client, eventually};
+use crate::harness::{BinaryServer, PLAIN_CONFIG, TestServer, client, eventually, silence_json};
 
 #[tokio::test]
 async fn alerts_and_silences_survive_a_restart() {
@@ -45,22 +45,9 @@ async fn kill_9_loses_neither_acknowledged_silences_nor_committed_alerts() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let now = chrono::Utc::now();
-    let sil = json!({
-        "matchers": [{"name": "alertname", "value": "Crash", "isRegex": false}],
-        "startsAt": now.to_rfc3339(),
-        "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
-        "createdBy": "t", "comment": "durable"
-    });
-    let id: Value = c
-        .post(server.url("/api/v2/silences"))
-        .json(&sil)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let id = server
+        .post_json("/api/v2/silences", &silence_json("Crash", "durable"))
+        .await;
     // Alerts are group-committed; wait until klaxon reports them on disk.
     let metrics_url = server.url("/metrics");
     eventually(Duration::from_secs(10), "alerts persisted", || {
@@ -115,22 +102,9 @@ async fn a_silence_is_durable_the_moment_it_is_acknowledged() {
     std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
     let server = BinaryServer::start(dir.path(), &[]).await;
     let c = client();
-    let now = chrono::Utc::now();
-    let sil = json!({
-        "matchers": [{"name": "alertname", "value": "Instant", "isRegex": false}],
-        "startsAt": now.to_rfc3339(),
-        "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
-        "createdBy": "t", "comment": "no wait"
-    });
-    let id: Value = c
-        .post(server.url("/api/v2/silences"))
-        .json(&sil)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let id = server
+        .post_json("/api/v2/silences", &silence_json("Instant", "no wait"))
+        .await;
     server.kill9().await;
     let server = BinaryServer::start(dir.path(), &[]).await;
     let list: Value = c
