@@ -67,14 +67,7 @@ async fn kill_9_loses_neither_acknowledged_silences_nor_committed_alerts() {
     server.kill9().await;
 
     let server = BinaryServer::start(dir.path(), &[]).await;
-    let alerts: Value = c
-        .get(server.url("/api/v2/alerts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alerts: Value = server.get_json("/api/v2/alerts").await;
     assert_eq!(alerts.as_array().unwrap().len(), 200);
     assert!(
         alerts
@@ -101,20 +94,12 @@ async fn a_silence_is_durable_the_moment_it_is_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
     let server = BinaryServer::start(dir.path(), &[]).await;
-    let c = client();
     let id = server
         .post_json("/api/v2/silences", &silence_json("Instant", "no wait"))
         .await;
     server.kill9().await;
     let server = BinaryServer::start(dir.path(), &[]).await;
-    let list: Value = c
-        .get(server.url("/api/v2/silences"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = server.get_json("/api/v2/silences").await;
     assert_eq!(list[0]["id"], id["silenceID"]);
     server.kill9().await;
 }
