@@ -21,6 +21,15 @@ pub struct Alert {
     pub timeout: bool,
 }
 
+/// Go's zero `time.Time` (0001-01-01T00:00:00Z), which Alertmanager uses
+/// for "not set".
+pub fn go_zero_time() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("year 1 is representable")
+        .and_utc()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AlertError {
     #[error("start time missing")]
@@ -52,9 +61,21 @@ impl Alert {
         Ok(())
     }
 
-    /// Resolved once its end time has passed.
+    /// Resolved once its end time has passed. Go's zero time (what a
+    /// notification shows for a firing alert) means "no end".
     pub fn resolved_at(&self, now: DateTime<Utc>) -> bool {
-        self.ends_at <= now
+        self.ends_at != go_zero_time() && self.ends_at <= now
+    }
+
+    /// The copy a notification carries: a firing alert's end is cleared so
+    /// that it cannot resolve while the notification is under way, as
+    /// Alertmanager's flush does.
+    pub fn for_notification(&self, now: DateTime<Utc>) -> Alert {
+        let mut a = self.clone();
+        if !a.resolved_at(now) {
+            a.ends_at = go_zero_time();
+        }
+        a
     }
 
     /// Merges `newer` (just received) into `self` (stored), as

@@ -31,6 +31,8 @@ pub mod labels;
 pub mod matcher;
 /// Metrics with Alertmanager's names.
 pub mod metrics;
+/// The notification log and the dedup decision.
+pub mod nflog;
 /// Silences: CRUD, matching and durability.
 pub mod silence;
 /// The embedded sled store; the only module that names sled.

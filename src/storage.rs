@@ -1,8 +1,8 @@
 //! Durable state under `--storage.path`: the only module that names sled.
 //!
-//! Trees: `alerts` (fingerprint → alert), `silences` (id → silence) and
-//! `meta` (schema version). Every record starts with a one-byte format
-//! version so that a future klaxon can read or migrate it, and an unknown
+//! Trees: `alerts` (fingerprint → alert), `silences` (id → silence),
+//! `nflog` (notification log) and `meta` (schema version). Every record
+//! starts with a one-byte format version so that a future klaxon can read or migrate it, and an unknown
 //! one stops startup instead of being silently dropped.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::alert::Alert;
 use crate::labels::Fingerprint;
+use crate::nflog::NflogEntry;
 use crate::silence::Silence;
 
 /// Layout of the store as a whole; bump when trees change meaning.
@@ -58,6 +59,7 @@ pub struct Storage {
     db: sled::Db,
     alerts: sled::Tree,
     silences: sled::Tree,
+    nflog: sled::Tree,
 }
 
 impl Storage {
@@ -92,6 +94,7 @@ impl Storage {
             flush_lock: Arc::new(Mutex::new(())),
             alerts: db.open_tree("alerts")?,
             silences: db.open_tree("silences")?,
+            nflog: db.open_tree("nflog")?,
             db,
         };
         storage.flush_blocking()?;
@@ -164,6 +167,35 @@ impl Storage {
         tokio::task::spawn_blocking(move || {
             for id in &ids {
                 this.silences.remove(id.as_bytes())?;
+            }
+            this.flush_blocking()
+        })
+        .await
+        .expect("store task")
+    }
+
+    pub fn load_nflog(&self) -> Result<Vec<NflogEntry>, StorageError> {
+        load_all(&self.nflog, "nflog")
+    }
+
+    /// Stores notification-log entries and waits until they are on disk.
+    pub async fn put_nflog(&self, entries: Vec<NflogEntry>) -> Result<(), StorageError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for e in &entries {
+                this.nflog.insert(e.key.encode().as_bytes(), encode(e))?;
+            }
+            this.flush_blocking()
+        })
+        .await
+        .expect("store task")
+    }
+
+    pub async fn delete_nflog(&self, keys: Vec<String>) -> Result<(), StorageError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for k in &keys {
+                this.nflog.remove(k.as_bytes())?;
             }
             this.flush_blocking()
         })

@@ -16,16 +16,9 @@ fn ser_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&api_time(t))
 }
 
-/// Go's zero time, which clients send to mean "not set".
-fn go_zero() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z")
-        .expect("valid literal")
-        .with_timezone(&Utc)
-}
-
 /// Treats Go's zero time as absent.
 pub fn non_zero(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    t.filter(|t| *t != go_zero())
+    t.filter(|t| *t != crate::alert::go_zero_time())
 }
 
 /// One alert of a `POST /api/v2/alerts` body. `labels` is optional here so

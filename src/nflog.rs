@@ -1,0 +1,336 @@
+//! The notification log: what was last sent for each (group, receiver,
+//! integration), and the pure decision whether a flush needs a new
+//! notification.
+//!
+//! Entries live in memory and in the store, so that after a restart an
+//! unchanged group is not notified again before its repeat interval.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::storage::{Storage, StorageError};
+
+/// Identifies one integration of one receiver for one aggregation group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NflogKey {
+    pub group_key: String,
+    pub receiver: String,
+    pub integration: String,
+    /// Position of the integration among the receiver's configs of its kind.
+    pub index: usize,
+}
+
+impl NflogKey {
+    /// Stable text form, used as the store key.
+    pub fn encode(&self) -> String {
+        format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}",
+            self.group_key, self.receiver, self.integration, self.index
+        )
+    }
+}
+
+/// What the last successful notification contained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NflogEntry {
+    pub key: NflogKey,
+    pub firing: BTreeSet<u64>,
+    pub resolved: BTreeSet<u64>,
+    pub timestamp: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The alerts of one flush, by fingerprint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlushSets {
+    pub firing: BTreeSet<u64>,
+    pub resolved: BTreeSet<u64>,
+}
+
+/// Why a notification goes out (newer Alertmanagers report it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    FirstNotification,
+    NewAlertsInGroup,
+    AllResolved,
+    NewResolved,
+    RepeatInterval,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::FirstNotification => "first_notification",
+            Reason::NewAlertsInGroup => "new_alerts_in_group",
+            Reason::AllResolved => "all_alerts_resolved",
+            Reason::NewResolved => "new_alerts_resolved",
+            Reason::RepeatInterval => "repeat_interval_elapsed",
+        }
+    }
+}
+
+/// Alertmanager's `DedupStage.needsUpdate`, as a pure function.
+pub fn needs_update(
+    entry: Option<&NflogEntry>,
+    now: &FlushSets,
+    send_resolved: bool,
+    repeat_interval: Duration,
+    at: DateTime<Utc>,
+) -> Option<Reason> {
+    let Some(entry) = entry else {
+        // Never notified: only a group with something firing is worth it.
+        return (!now.firing.is_empty()).then_some(Reason::FirstNotification);
+    };
+    if !now.firing.is_subset(&entry.firing) {
+        return Some(Reason::NewAlertsInGroup);
+    }
+    if now.firing.is_empty() {
+        // Sent even without send_resolved, so the log forgets the firing
+        // alerts; nothing if the receiver never heard of them.
+        return (!entry.firing.is_empty()).then_some(Reason::AllResolved);
+    }
+    if send_resolved && !now.resolved.is_subset(&entry.resolved) {
+        return Some(Reason::NewResolved);
+    }
+    let repeat = chrono::Duration::from_std(repeat_interval).unwrap_or(chrono::Duration::MAX);
+    (entry.timestamp < at - repeat).then_some(Reason::RepeatInterval)
+}
+
+/// All entries, in memory and in the store.
+pub struct NotificationLog {
+    entries: Mutex<HashMap<NflogKey, NflogEntry>>,
+    storage: Storage,
+    retention: chrono::Duration,
+}
+
+impl NotificationLog {
+    pub fn load(storage: Storage, retention: Duration) -> Result<Self, StorageError> {
+        let entries = storage
+            .load_nflog()?
+            .into_iter()
+            .map(|e: NflogEntry| (e.key.clone(), e))
+            .collect();
+        Ok(Self {
+            entries: Mutex::new(entries),
+            storage,
+            retention: chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX),
+        })
+    }
+
+    pub fn get(&self, key: &NflogKey) -> Option<NflogEntry> {
+        self.entries.lock().expect("nflog lock").get(key).cloned()
+    }
+
+    /// Records a successful notification; durable before it returns, so a
+    /// crash right after sending does not send again.
+    pub async fn log(
+        &self,
+        key: NflogKey,
+        sets: FlushSets,
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let entry = NflogEntry {
+            key: key.clone(),
+            firing: sets.firing,
+            resolved: sets.resolved,
+            timestamp: at,
+            expires_at: at
+                .checked_add_signed(self.retention)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        };
+        self.storage.put_nflog(vec![entry.clone()]).await?;
+        self.entries.lock().expect("nflog lock").insert(key, entry);
+        Ok(())
+    }
+
+    /// Drops expired entries.
+    pub async fn gc(&self, now: DateTime<Utc>) -> Result<usize, StorageError> {
+        let doomed: Vec<NflogKey> = self
+            .entries
+            .lock()
+            .expect("nflog lock")
+            .values()
+            .filter(|e| e.expires_at < now)
+            .map(|e| e.key.clone())
+            .collect();
+        if doomed.is_empty() {
+            return Ok(0);
+        }
+        self.storage
+            .delete_nflog(doomed.iter().map(NflogKey::encode).collect())
+            .await?;
+        let mut entries = self.entries.lock().expect("nflog lock");
+        for k in &doomed {
+            entries.remove(k);
+        }
+        Ok(doomed.len())
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().expect("nflog lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn sets(firing: &[u64], resolved: &[u64]) -> FlushSets {
+        FlushSets {
+            firing: firing.iter().copied().collect(),
+            resolved: resolved.iter().copied().collect(),
+        }
+    }
+
+    fn entry(firing: &[u64], resolved: &[u64], at: i64) -> NflogEntry {
+        NflogEntry {
+            key: NflogKey {
+                group_key: "{}:{}".into(),
+                receiver: "r".into(),
+                integration: "webhook".into(),
+                index: 0,
+            },
+            firing: firing.iter().copied().collect(),
+            resolved: resolved.iter().copied().collect(),
+            timestamp: t(at),
+            expires_at: t(at + 1000),
+        }
+    }
+
+    #[test]
+    fn dedup_decision_table() {
+        let hour = Duration::from_secs(3600);
+        type Case<'a> = (
+            &'a str,
+            Option<NflogEntry>,
+            FlushSets,
+            bool,
+            i64,
+            Option<Reason>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "first notification with firing alerts",
+                None,
+                sets(&[1], &[]),
+                false,
+                0,
+                Some(Reason::FirstNotification),
+            ),
+            (
+                "first flush with only resolved alerts is silent",
+                None,
+                sets(&[], &[1]),
+                true,
+                0,
+                None,
+            ),
+            (
+                "a new firing alert is sent",
+                Some(entry(&[1], &[], 0)),
+                sets(&[1, 2], &[]),
+                false,
+                10,
+                Some(Reason::NewAlertsInGroup),
+            ),
+            (
+                "unchanged group waits for the repeat interval",
+                Some(entry(&[1], &[], 0)),
+                sets(&[1], &[]),
+                false,
+                10,
+                None,
+            ),
+            (
+                "unchanged group is repeated after the interval",
+                Some(entry(&[1], &[], 0)),
+                sets(&[1], &[]),
+                false,
+                3601,
+                Some(Reason::RepeatInterval),
+            ),
+            (
+                "all resolved is sent even without send_resolved",
+                Some(entry(&[1], &[], 0)),
+                sets(&[], &[1]),
+                false,
+                10,
+                Some(Reason::AllResolved),
+            ),
+            (
+                "fired and resolved unseen: nothing to say",
+                Some(entry(&[], &[1], 0)),
+                sets(&[], &[2]),
+                true,
+                10,
+                None,
+            ),
+            (
+                "a new resolved alert with send_resolved",
+                Some(entry(&[1, 2], &[], 0)),
+                sets(&[1], &[2]),
+                true,
+                10,
+                Some(Reason::NewResolved),
+            ),
+            (
+                "a new resolved alert without send_resolved",
+                Some(entry(&[1, 2], &[], 0)),
+                sets(&[1], &[2]),
+                false,
+                10,
+                None,
+            ),
+            (
+                "a firing subset is not news",
+                Some(entry(&[1, 2], &[], 0)),
+                sets(&[1], &[]),
+                false,
+                10,
+                None,
+            ),
+        ];
+        for (name, e, now, send_resolved, at, want) in cases {
+            assert_eq!(
+                needs_update(e.as_ref(), &now, send_resolved, hour, t(at)),
+                want,
+                "{name}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn entries_survive_reopening_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = entry(&[], &[], 0).key;
+        {
+            let log = NotificationLog::load(
+                Storage::open(dir.path()).unwrap(),
+                Duration::from_secs(3600),
+            )
+            .unwrap();
+            log.log(key.clone(), sets(&[7], &[]), t(0)).await.unwrap();
+        }
+        let log = NotificationLog::load(
+            Storage::open(dir.path()).unwrap(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
+        assert_eq!(log.get(&key).unwrap().firing, [7].into_iter().collect());
+        assert_eq!(log.gc(t(4000)).await.unwrap(), 1);
+        assert!(log.is_empty());
+    }
+}
