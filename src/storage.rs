@@ -2,8 +2,9 @@
 //!
 //! Trees: `alerts` (fingerprint → alert), `silences` (id → silence),
 //! `nflog` (notification log) and `meta` (schema version). Every record
-//! starts with a one-byte format version so that a future klaxon can read or migrate it, and an unknown
-//! one stops startup instead of being silently dropped.
+//! starts with a one-byte format version so that a future klaxon can read
+//! or migrate it, and an unknown one stops startup instead of being
+//! silently dropped.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
