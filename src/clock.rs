@@ -1,6 +1,6 @@
 //! The one wall-clock source. Production reads the system clock; tests use
-//! a manual clock they move by hand, so time-dependent decisions are
-//! deterministic.
+//! either a manual clock they move by hand or one that follows tokio's
+//! (pausable) time, so timers and time-dependent decisions agree.
 
 use std::sync::{Arc, Mutex};
 
@@ -8,30 +8,57 @@ use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    manual: Option<Arc<Mutex<DateTime<Utc>>>>,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Default)]
+enum Kind {
+    #[default]
+    System,
+    Manual(Arc<Mutex<DateTime<Utc>>>),
+    /// `base` plus the tokio time elapsed since `since`.
+    Tokio {
+        base: DateTime<Utc>,
+        since: tokio::time::Instant,
+    },
 }
 
 impl Clock {
     pub fn system() -> Self {
-        Self { manual: None }
+        Self { kind: Kind::System }
     }
 
     pub fn manual(start: DateTime<Utc>) -> Self {
         Self {
-            manual: Some(Arc::new(Mutex::new(start))),
+            kind: Kind::Manual(Arc::new(Mutex::new(start))),
+        }
+    }
+
+    /// Wall time that advances with tokio's clock: with paused time in a
+    /// test, `tokio::time::advance` moves both timers and `now()`.
+    pub fn following_tokio(base: DateTime<Utc>) -> Self {
+        Self {
+            kind: Kind::Tokio {
+                base,
+                since: tokio::time::Instant::now(),
+            },
         }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        match &self.manual {
-            Some(t) => *t.lock().expect("clock lock"),
-            None => Utc::now(),
+        match &self.kind {
+            Kind::System => Utc::now(),
+            Kind::Manual(t) => *t.lock().expect("clock lock"),
+            Kind::Tokio { base, since } => {
+                let elapsed = chrono::Duration::from_std(since.elapsed()).unwrap_or_default();
+                *base + elapsed
+            }
         }
     }
 
-    /// Moves a manual clock forward; a no-op on the system clock.
+    /// Moves a manual clock forward; a no-op on the other kinds.
     pub fn advance(&self, by: chrono::Duration) {
-        if let Some(t) = &self.manual {
+        if let Kind::Manual(t) = &self.kind {
             let mut t = t.lock().expect("clock lock");
             *t += by;
         }

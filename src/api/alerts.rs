@@ -5,7 +5,6 @@
 //! cannot take its valid neighbours down, and the store is locked once for
 //! the whole batch.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -354,7 +353,7 @@ async fn get_alert_groups(
     }
     let mut groups: Vec<((String, String), GroupAcc)> = groups.into_iter().collect();
     for (_, (_, alerts)) in &mut groups {
-        alerts.sort_by(|a, b| alert_order(&a.labels, &b.labels));
+        alerts.sort_by(|a, b| crate::dispatch::alert_order(&a.labels, &b.labels));
     }
     let mut out: Vec<AlertGroup> = Vec::with_capacity(groups.len());
     for ((_, receiver), (labels, alerts)) in &groups {
@@ -384,21 +383,6 @@ async fn get_alert_groups(
         }
     });
     Ok(Json(out).into_response())
-}
-
-/// Alertmanager's alert order within a group: `job`, then `instance`, then
-/// the label sets.
-fn alert_order(a: &LabelSet, b: &LabelSet) -> Ordering {
-    for key in ["job", "instance"] {
-        match (a.get(key), b.get(key)) {
-            (None, None) => continue,
-            (None, Some(_)) => return Ordering::Greater,
-            (Some(_), None) => return Ordering::Less,
-            (Some(x), Some(y)) if x != y => return x.cmp(y),
-            _ => {}
-        }
-    }
-    a.before(b)
 }
 
 #[cfg(test)]

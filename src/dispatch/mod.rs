@@ -1,4 +1,328 @@
-//! Dispatch: the routing tree and, with the pipeline, aggregation groups.
+//! Dispatch: routes every alert into its aggregation groups and lets each
+//! group flush on its own timers. A flush is handed to a [`Deliver`] (the
+//! notification pipeline) as a typed [`Flush`].
+
+mod group;
 pub mod route;
 
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::CancellationToken;
+
+pub use group::AggregationGroup;
 pub use route::{GroupBy, Route, RouteOpts};
+
+use crate::alert::Alert;
+use crate::clock::Clock;
+use crate::labels::{Fingerprint, LabelSet};
+
+/// What one group flush hands to the notification pipeline.
+#[derive(Debug, Clone)]
+pub struct Flush {
+    pub receiver: String,
+    pub group_key: String,
+    pub group_labels: LabelSet,
+    pub opts: RouteOpts,
+    /// Sorted as Alertmanager sorts them; firing alerts have no end.
+    pub alerts: Vec<Arc<Alert>>,
+    /// The timer's fire time, `now` for the whole flush.
+    pub now: DateTime<Utc>,
+}
+
+/// The notification pipeline as the dispatcher sees it. `true` means the
+/// flush is done (sent, or nothing needed sending); resolved alerts are
+/// then dropped from the group.
+pub trait Deliver: Send + Sync + 'static {
+    fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>>;
+}
+
+/// Groups are unique per route node and grouping-label values.
+type GroupId = (usize, Fingerprint);
+
+/// The running dispatcher of one config; replaced whole on reload.
+pub struct Dispatcher {
+    route: Arc<Route>,
+    deliver: Arc<dyn Deliver>,
+    clock: Clock,
+    groups: Mutex<HashMap<GroupId, Arc<AggregationGroup>>>,
+    cancel: CancellationToken,
+}
+
+impl Dispatcher {
+    /// Starts routing: first every alert in `initial`, then every batch the
+    /// alert store publishes on `updates`, until `cancel`.
+    pub fn start(
+        route: Arc<Route>,
+        deliver: Arc<dyn Deliver>,
+        clock: Clock,
+        initial: Vec<Arc<Alert>>,
+        mut updates: UnboundedReceiver<Vec<Arc<Alert>>>,
+        cancel: CancellationToken,
+    ) -> Arc<Dispatcher> {
+        let d = Arc::new(Dispatcher {
+            route,
+            deliver,
+            clock,
+            groups: Mutex::new(HashMap::new()),
+            cancel,
+        });
+        d.process(&initial);
+        let runner = d.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = runner.cancel.cancelled() => break,
+                    batch = updates.recv() => match batch {
+                        Some(batch) => runner.process(&batch),
+                        None => break,
+                    },
+                }
+            }
+        });
+        d
+    }
+
+    fn process(self: &Arc<Self>, alerts: &[Arc<Alert>]) {
+        let now = self.clock.now();
+        let mut groups = self.groups.lock().expect("groups lock");
+        for alert in alerts {
+            for route in self.route.matches(&alert.labels) {
+                let labels = route.opts.group_labels(&alert.labels);
+                let id = (route.id, labels.fingerprint());
+                if let Some(g) = groups.get(&id)
+                    && g.insert(alert.clone(), now)
+                {
+                    continue;
+                }
+                // No group, or its task ended. A resolved alert opens none.
+                if alert.resolved_at(now) {
+                    continue;
+                }
+                let g = AggregationGroup::new(route.group_key(&labels), labels, route.opts.clone());
+                g.insert(alert.clone(), now);
+                tokio::spawn(g.clone().run(
+                    self.deliver.clone(),
+                    self.clock.clone(),
+                    self.cancel.child_token(),
+                ));
+                groups.insert(id, g);
+            }
+        }
+    }
+
+    /// The live groups, for `/api/v2/alerts/groups` and the UI.
+    pub fn groups(&self) -> Vec<Arc<AggregationGroup>> {
+        let mut groups = self.groups.lock().expect("groups lock");
+        groups.retain(|_, g| !g.is_closed());
+        groups.values().cloned().collect()
+    }
+
+    pub fn stop(&self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Alertmanager's alert order within a group: `job`, then `instance`, then
+/// the label sets.
+pub fn alert_order(a: &LabelSet, b: &LabelSet) -> Ordering {
+    for key in ["job", "instance"] {
+        match (a.get(key), b.get(key)) {
+            (None, None) => continue,
+            (None, Some(_)) => return Ordering::Greater,
+            (Some(_), None) => return Ordering::Less,
+            (Some(x), Some(y)) if x != y => return x.cmp(y),
+            _ => {}
+        }
+    }
+    a.before(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+    use tokio::time::Instant;
+
+    /// Records every flush and reports success.
+    struct Recorder(mpsc::UnboundedSender<Flush>);
+
+    impl Deliver for Recorder {
+        fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+            let _ = self.0.send(flush);
+            Box::pin(async { true })
+        }
+    }
+
+    struct Rig {
+        clock: Clock,
+        tx: mpsc::UnboundedSender<Vec<Arc<Alert>>>,
+        flushes: mpsc::UnboundedReceiver<Flush>,
+        start: Instant,
+        _dispatcher: Arc<Dispatcher>,
+    }
+
+    fn rig(yaml: &str) -> Rig {
+        let cfg = Config::load_str(yaml, std::path::Path::new("t.yml"), &|_| None).unwrap();
+        let route = Arc::new(Route::from_config(&cfg.route));
+        let clock = Clock::following_tokio(
+            DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .into(),
+        );
+        let (ftx, flushes) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let d = Dispatcher::start(
+            route,
+            Arc::new(Recorder(ftx)),
+            clock.clone(),
+            Vec::new(),
+            rx,
+            CancellationToken::new(),
+        );
+        Rig {
+            clock,
+            tx,
+            flushes,
+            start: Instant::now(),
+            _dispatcher: d,
+        }
+    }
+
+    impl Rig {
+        fn alert(&self, name: &str, started_secs_ago: i64, resolved: bool) -> Arc<Alert> {
+            let now = self.clock.now();
+            Arc::new(Alert {
+                labels: [("alertname", name), ("instance", "i1")]
+                    .into_iter()
+                    .collect(),
+                annotations: LabelSet::new(),
+                starts_at: now - chrono::Duration::seconds(started_secs_ago),
+                ends_at: if resolved {
+                    now
+                } else {
+                    now + chrono::Duration::minutes(5)
+                },
+                generator_url: String::new(),
+                updated_at: now,
+                timeout: !resolved,
+            })
+        }
+
+        fn send(&self, alerts: Vec<Arc<Alert>>) {
+            self.tx.send(alerts).unwrap();
+        }
+
+        async fn next(&mut self) -> (Duration, Flush) {
+            let f = self.flushes.recv().await.unwrap();
+            (self.start.elapsed(), f)
+        }
+    }
+
+    const CONFIG: &str = r#"
+route:
+  receiver: r
+  group_by: [alertname]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+receivers: [{name: r}]
+"#;
+
+    #[tokio::test(start_paused = true)]
+    async fn first_flush_waits_for_group_wait() {
+        let mut r = rig(CONFIG);
+        r.send(vec![r.alert("A", 0, false)]);
+        let (at, f) = r.next().await;
+        assert_eq!(at, Duration::from_secs(30));
+        assert_eq!(f.group_key, r#"{}:{alertname="A"}"#);
+        assert_eq!(f.alerts.len(), 1);
+        // Firing alerts carry no end in a notification.
+        assert_eq!(f.alerts[0].ends_at, crate::alert::go_zero_time());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_old_alert_skips_group_wait() {
+        let mut r = rig(CONFIG);
+        r.send(vec![r.alert("A", 3600, false)]);
+        let (at, _) = r.next().await;
+        assert_eq!(at, Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn later_alerts_are_batched_into_the_next_group_interval() {
+        let mut r = rig(CONFIG);
+        r.send(vec![r.alert("A", 0, false)]);
+        let (at, _) = r.next().await;
+        assert_eq!(at, Duration::from_secs(30));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let mut second = (*r.alert("A", 0, false)).clone();
+        second.labels.insert("instance", "i2");
+        r.send(vec![Arc::new(second)]);
+        let (at, f) = r.next().await;
+        assert_eq!(at, Duration::from_secs(330));
+        assert_eq!(f.alerts.len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resolved_group_is_flushed_once_then_ends() {
+        let mut r = rig(CONFIG);
+        r.send(vec![r.alert("A", 0, false)]);
+        r.next().await;
+        tokio::time::advance(Duration::from_secs(60)).await;
+        r.send(vec![r.alert("A", 60, true)]);
+        let (at, f) = r.next().await;
+        assert_eq!(at, Duration::from_secs(330));
+        assert!(f.alerts[0].resolved_at(f.now));
+        // The group is gone: nothing more is flushed.
+        let quiet = tokio::time::timeout(Duration::from_secs(3600), r.flushes.recv()).await;
+        assert!(quiet.is_err(), "no flush after the group ended");
+        // A new firing alert opens a new group with a fresh group_wait.
+        let start = Instant::now();
+        r.send(vec![r.alert("A", 0, false)]);
+        r.flushes.recv().await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resolved_alert_alone_opens_no_group() {
+        let mut r = rig(CONFIG);
+        r.send(vec![r.alert("A", 0, true)]);
+        let quiet = tokio::time::timeout(Duration::from_secs(3600), r.flushes.recv()).await;
+        assert!(quiet.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn continue_routes_make_one_group_per_route() {
+        let mut r = rig(r#"
+route:
+  receiver: r
+  group_by: ['...']
+  group_wait: 1s
+  routes:
+    - receiver: a
+      matchers: ['alertname="A"']
+      continue: true
+    - receiver: b
+      matchers: ['alertname="A"']
+receivers: [{name: r}, {name: a}, {name: b}]
+"#);
+        r.send(vec![r.alert("A", 0, false)]);
+        let (_, f1) = r.next().await;
+        let (_, f2) = r.next().await;
+        let mut receivers = [f1.receiver, f2.receiver];
+        receivers.sort();
+        assert_eq!(receivers, ["a", "b"]);
+        assert_eq!(
+            f1.group_key.split(':').next_back().unwrap(),
+            r#"{alertname="A", instance="i1"}"#
+        );
+    }
+}

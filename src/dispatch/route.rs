@@ -43,6 +43,9 @@ impl RouteOpts {
 
 #[derive(Debug, Clone)]
 pub struct Route {
+    /// Position in a depth-first walk; unique within one tree, unlike `key`
+    /// (siblings may have identical matchers).
+    pub id: usize,
     pub matchers: Matchers,
     pub continue_: bool,
     pub opts: RouteOpts,
@@ -68,10 +71,18 @@ impl Route {
             mute_time_intervals: root.mute_time_intervals.clone(),
             active_time_intervals: root.active_time_intervals.clone(),
         };
-        Self::build(root, opts, None)
+        let mut next_id = 0;
+        Self::build(root, opts, None, &mut next_id)
     }
 
-    fn build(cfg: &RouteConfig, opts: RouteOpts, parent_key: Option<&str>) -> Route {
+    fn build(
+        cfg: &RouteConfig,
+        opts: RouteOpts,
+        parent_key: Option<&str>,
+        next_id: &mut usize,
+    ) -> Route {
+        let id = *next_id;
+        *next_id += 1;
         // Every matcher was compiled once already when the config was validated.
         let matchers = cfg
             .all_matchers()
@@ -83,9 +94,10 @@ impl Route {
         let routes = cfg
             .routes
             .iter()
-            .map(|child| Self::build(child, inherit(&opts, child), Some(&key)))
+            .map(|child| Self::build(child, inherit(&opts, child), Some(&key), next_id))
             .collect();
         Route {
+            id,
             matchers,
             continue_: cfg.continue_,
             opts,

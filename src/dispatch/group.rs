@@ -1,0 +1,147 @@
+//! One aggregation group: the alerts of one route that share the same
+//! grouping labels, and the task that flushes them on Alertmanager's
+//! timers (`group_wait`, then every `group_interval`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{Deliver, Flush, RouteOpts};
+use crate::alert::Alert;
+use crate::clock::Clock;
+use crate::labels::{Fingerprint, LabelSet};
+
+/// The alerts, and whether the group task has ended (decided under the same
+/// lock, so an insert never lands in a group nobody flushes).
+#[derive(Default)]
+struct Members {
+    alerts: HashMap<Fingerprint, Arc<Alert>>,
+    closed: bool,
+}
+
+pub struct AggregationGroup {
+    pub key: String,
+    pub labels: LabelSet,
+    pub opts: RouteOpts,
+    alerts: std::sync::Mutex<Members>,
+    /// Set once the first flush ran; until then an old alert flushes at once.
+    has_flushed: AtomicBool,
+    flush_now: Notify,
+}
+
+impl AggregationGroup {
+    pub fn new(key: String, labels: LabelSet, opts: RouteOpts) -> Arc<Self> {
+        Arc::new(Self {
+            key,
+            labels,
+            opts,
+            alerts: Default::default(),
+            has_flushed: AtomicBool::new(false),
+            flush_now: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Members> {
+        self.alerts.lock().expect("group lock")
+    }
+
+    /// Adds or replaces an alert; `false` if the group has ended and a new
+    /// one must take the alert. An alert that started more than
+    /// `group_wait` ago skips the wait, as in Alertmanager.
+    pub fn insert(&self, alert: Arc<Alert>, now: DateTime<Utc>) -> bool {
+        let wait = chrono::Duration::from_std(self.opts.group_wait).unwrap_or_default();
+        let stale = alert.starts_at + wait < now;
+        {
+            let mut members = self.lock();
+            if members.closed {
+                return false;
+            }
+            members.alerts.insert(alert.fingerprint(), alert);
+        }
+        if stale && !self.has_flushed.load(Ordering::Acquire) {
+            self.flush_now.notify_one();
+        }
+        true
+    }
+
+    pub fn alerts(&self) -> Vec<Arc<Alert>> {
+        self.lock().alerts.values().cloned().collect()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Ends the group if it has no alerts left.
+    fn close_if_empty(&self) -> bool {
+        let mut members = self.lock();
+        if members.alerts.is_empty() {
+            members.closed = true;
+        }
+        members.closed
+    }
+
+    /// Flushes until cancelled or until the group is empty after a flush.
+    pub async fn run(
+        self: Arc<Self>,
+        deliver: Arc<dyn Deliver>,
+        clock: Clock,
+        cancel: CancellationToken,
+    ) {
+        let mut next = Instant::now() + self.opts.group_wait;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep_until(next) => {}
+                _ = self.flush_now.notified(), if !self.has_flushed.load(Ordering::Acquire) => {}
+            }
+            // As Alertmanager: the next tick is set before flushing, so a slow
+            // delivery does not push every later flush back.
+            next = Instant::now() + self.opts.group_interval;
+            self.has_flushed.store(true, Ordering::Release);
+            self.flush(deliver.as_ref(), clock.now()).await;
+            if self.close_if_empty() {
+                return;
+            }
+        }
+    }
+
+    async fn flush(&self, deliver: &dyn Deliver, now: DateTime<Utc>) {
+        let snapshot = self.alerts();
+        if snapshot.is_empty() {
+            return;
+        }
+        let mut alerts: Vec<Arc<Alert>> = snapshot
+            .iter()
+            .map(|a| Arc::new(a.for_notification(now)))
+            .collect();
+        alerts.sort_by(|a, b| super::alert_order(&a.labels, &b.labels));
+        let flush = Flush {
+            receiver: self.opts.receiver.clone(),
+            group_key: self.key.clone(),
+            group_labels: self.labels.clone(),
+            opts: self.opts.clone(),
+            alerts,
+            now,
+        };
+        if deliver.deliver(flush).await {
+            // Resolved alerts are done, unless they were updated meanwhile.
+            let mut members = self.lock();
+            for a in snapshot.iter().filter(|a| a.resolved_at(now)) {
+                let fp = a.fingerprint();
+                if members
+                    .alerts
+                    .get(&fp)
+                    .is_some_and(|c| c.updated_at == a.updated_at)
+                {
+                    members.alerts.remove(&fp);
+                }
+            }
+        }
+    }
+}
