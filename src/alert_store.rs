@@ -11,7 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
 use tokio::sync::Notify;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use crate::alert::Alert;
@@ -30,6 +33,10 @@ struct State {
 
 pub struct AlertStore {
     state: Mutex<State>,
+    /// The dispatcher's feed: every merged batch, after the lock is released.
+    subscriber: Mutex<Option<UnboundedSender<Vec<Arc<Alert>>>>>,
+    /// Bumped on every change, so derived indexes know when to rebuild.
+    generation: AtomicU64,
     storage: Storage,
     wake: Notify,
     /// Alerts written to the store since start, for tests and metrics.
@@ -50,6 +57,8 @@ impl AlertStore {
                 ..State::default()
             }),
             storage,
+            subscriber: Mutex::new(None),
+            generation: AtomicU64::new(0),
             wake: Notify::new(),
             committed: Default::default(),
         })
@@ -64,6 +73,7 @@ impl AlertStore {
         if batch.is_empty() {
             return;
         }
+        let mut merged_batch = Vec::with_capacity(batch.len());
         let mut state = self.lock();
         for alert in batch {
             let fp = alert.fingerprint();
@@ -71,12 +81,36 @@ impl AlertStore {
                 Some(old) if old.overlaps(&alert) => old.merge(&alert, now),
                 _ => alert,
             };
-            state.alerts.insert(fp, Arc::new(merged));
+            let merged = Arc::new(merged);
+            state.alerts.insert(fp, merged.clone());
             state.deleted.remove(&fp);
             state.dirty.insert(fp);
+            merged_batch.push(merged);
         }
         drop(state);
+        self.generation.fetch_add(1, AtomicOrdering::Release);
         self.wake.notify_one();
+        if let Some(tx) = self.subscriber.lock().expect("subscriber lock").as_ref() {
+            // A closed receiver means the dispatcher is being replaced.
+            let _ = tx.send(merged_batch);
+        }
+    }
+
+    /// Replaces the subscriber (one dispatcher at a time) and returns the
+    /// alerts it must start from. The snapshot is taken under the subscriber
+    /// lock, so no update is missed; one may arrive in both, which is
+    /// harmless (inserting an alert twice changes nothing).
+    pub fn subscribe(&self) -> (Vec<Arc<Alert>>, UnboundedReceiver<Vec<Arc<Alert>>>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut sub = self.subscriber.lock().expect("subscriber lock");
+        let snapshot = self.snapshot();
+        *sub = Some(tx);
+        (snapshot, rx)
+    }
+
+    /// Changes since start; equal values mean nothing changed in between.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(AtomicOrdering::Acquire)
     }
 
     pub fn get(&self, fp: Fingerprint) -> Option<Arc<Alert>> {
@@ -116,6 +150,7 @@ impl AlertStore {
         }
         drop(state);
         if !doomed.is_empty() {
+            self.generation.fetch_add(1, AtomicOrdering::Release);
             self.wake.notify_one();
         }
         doomed.len()
