@@ -16,6 +16,7 @@ use crate::alert_store::AlertStore;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::dispatch::Route;
+use crate::history::History;
 use crate::inhibit::InhibitRule;
 use crate::metrics::Metrics;
 use crate::silence::Silences;
@@ -75,6 +76,7 @@ pub struct Shared {
     pub options: Options,
     pub alerts: Arc<AlertStore>,
     pub silences: Silences,
+    pub history: History,
     pub metrics: Metrics,
     pub started_at: DateTime<Utc>,
     runtime: RwLock<Arc<Runtime>>,
@@ -157,7 +159,8 @@ impl App {
             .with_context(|| format!("creating storage path {}", options.storage_path.display()))?;
         let storage = Storage::open(&options.storage_path)?;
         let alerts = Arc::new(AlertStore::load(storage.clone()).context("restoring alerts")?);
-        let silences = Silences::load(storage).context("restoring silences")?;
+        let silences = Silences::load(storage.clone()).context("restoring silences")?;
+        let history = History::new(storage);
         tracing::info!(
             alerts = alerts.len(),
             silences = silences.list().len(),
@@ -169,6 +172,7 @@ impl App {
             options,
             alerts,
             silences,
+            history,
             metrics: Metrics::new(),
             started_at,
             runtime: RwLock::new(runtime.clone()),
@@ -244,6 +248,12 @@ async fn run_gc(state: AppState, cancel: CancellationToken) {
         }
         let now = state.now();
         let alerts = state.alerts.gc(now, retention);
+        let cutoff = now
+            .checked_sub_signed(retention)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        if let Err(e) = state.history.gc(cutoff).await {
+            tracing::error!(error = %e, "notification history garbage collection failed");
+        }
         match state.silences.gc(now, retention).await {
             Ok(silences) if alerts + silences > 0 => {
                 tracing::debug!(alerts, silences, "garbage collected")

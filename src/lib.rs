@@ -23,6 +23,8 @@ pub mod clock;
 pub mod config;
 /// The routing tree (and, later, aggregation groups).
 pub mod dispatch;
+/// Every delivery attempt, for users (klaxon's own API and UI).
+pub mod history;
 /// Inhibit rules: firing sources mute matching targets.
 pub mod inhibit;
 /// Label sets and Alertmanager-compatible fingerprints.

@@ -1,10 +1,10 @@
 //! Durable state under `--storage.path`: the only module that names sled.
 //!
 //! Trees: `alerts` (fingerprint → alert), `silences` (id → silence),
-//! `nflog` (notification log) and `meta` (schema version). Every record
-//! starts with a one-byte format version so that a future klaxon can read
-//! or migrate it, and an unknown one stops startup instead of being
-//! silently dropped.
+//! `nflog` (notification log), `history` (delivery attempts) and `meta`
+//! (schema version). Every record starts with a one-byte format version so
+//! that a future klaxon can read or migrate it, and an unknown one stops
+//! startup instead of being silently dropped.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::alert::Alert;
+use crate::history::Attempt;
 use crate::labels::Fingerprint;
 use crate::nflog::NflogEntry;
 use crate::silence::Silence;
@@ -61,6 +62,7 @@ pub struct Storage {
     alerts: sled::Tree,
     silences: sled::Tree,
     nflog: sled::Tree,
+    history: sled::Tree,
 }
 
 impl Storage {
@@ -96,6 +98,7 @@ impl Storage {
             alerts: db.open_tree("alerts")?,
             silences: db.open_tree("silences")?,
             nflog: db.open_tree("nflog")?,
+            history: db.open_tree("history")?,
             db,
         };
         storage.flush_blocking()?;
@@ -204,6 +207,45 @@ impl Storage {
         .expect("store task")
     }
 
+    /// Appends one notification attempt. Not flushed on its own: history
+    /// rides along with the next durable write.
+    pub async fn put_history(&self, key: [u8; 16], attempt: Attempt) -> Result<(), StorageError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            this.history.insert(key, encode(&attempt))?;
+            Ok(())
+        })
+        .await
+        .expect("store task")
+    }
+
+    /// History records from newest to oldest, decoded lazily.
+    pub fn history_newest_first(&self) -> impl Iterator<Item = Result<Attempt, StorageError>> + '_ {
+        self.history.iter().rev().map(|entry| {
+            let (key, value) = entry?;
+            decode(&value, "history", &key)
+        })
+    }
+
+    /// Deletes history records whose key sorts before `bound`; returns how many.
+    pub async fn delete_history_before(&self, bound: [u8; 16]) -> Result<usize, StorageError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut n = 0;
+            for entry in this.history.range(..bound.to_vec()) {
+                let (key, _) = entry?;
+                this.history.remove(key)?;
+                n += 1;
+            }
+            if n > 0 {
+                this.flush_blocking()?;
+            }
+            Ok(n)
+        })
+        .await
+        .expect("store task")
+    }
+
     /// Waits until everything written so far is on disk. sled 0.34
     /// deadlocks when two flushes overlap (spacejam/sled#1308; its
     /// `flush_async` is affected too), so flushes take `flush_lock`.
@@ -220,6 +262,25 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+fn decode<T: DeserializeOwned>(
+    value: &[u8],
+    tree: &'static str,
+    key: &[u8],
+) -> Result<T, StorageError> {
+    let corrupt = |reason: String| StorageError::Corrupt {
+        tree,
+        key: String::from_utf8_lossy(key).escape_debug().to_string(),
+        reason,
+    };
+    match value.split_first() {
+        Some((&RECORD_VERSION, body)) => {
+            serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))
+        }
+        Some((v, _)) => Err(corrupt(format!("unknown record version {v}"))),
+        None => Err(corrupt("empty record".into())),
+    }
+}
+
 fn load_all<T: DeserializeOwned>(
     tree: &sled::Tree,
     name: &'static str,
@@ -227,18 +288,7 @@ fn load_all<T: DeserializeOwned>(
     let mut out = Vec::with_capacity(tree.len());
     for entry in tree.iter() {
         let (key, value) = entry?;
-        let corrupt = |reason: String| StorageError::Corrupt {
-            tree: name,
-            key: String::from_utf8_lossy(&key).escape_debug().to_string(),
-            reason,
-        };
-        match value.split_first() {
-            Some((&RECORD_VERSION, body)) => {
-                out.push(serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))?);
-            }
-            Some((v, _)) => return Err(corrupt(format!("unknown record version {v}"))),
-            None => return Err(corrupt("empty record".into())),
-        }
+        out.push(decode(&value, name, &key)?);
     }
     Ok(out)
 }

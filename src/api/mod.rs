@@ -4,6 +4,7 @@
 
 mod alerts;
 mod error;
+mod klaxon;
 pub mod models;
 mod query;
 mod silences;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::router())
         .merge(silences::router())
         .merge(status::router())
+        .merge(klaxon::router())
         .route("/api/v1/{*rest}", any(api_v1_gone))
         .route("/-/healthy", get(ok).head(ok))
         .route("/-/ready", get(ok).head(ok))

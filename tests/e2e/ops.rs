@@ -264,3 +264,14 @@ async fn secrets_are_redacted_in_status() {
     assert!(!original.contains("secret-token-123"), "{original}");
     assert!(original.contains("<secret>"), "{original}");
 }
+
+#[tokio::test]
+async fn notification_history_answers_pages_and_refuses_bad_numbers() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let page = s
+        .get_json("/api/klaxon/notifications?receiver=default&limit=10")
+        .await;
+    assert_eq!(page, json!({"notifications": []}));
+    let bad = s.get("/api/klaxon/notifications?limit=ten").await;
+    assert_eq!(bad.status(), 400);
+}
