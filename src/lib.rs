@@ -35,3 +35,5 @@ pub mod metrics;
 pub mod silence;
 /// The embedded sled store; the only module that names sled.
 pub mod storage;
+/// Time intervals: which named `time_intervals` contain `now`.
+pub mod time_interval;
