@@ -39,3 +39,5 @@ pub mod nflog;
 pub mod silence;
 /// The embedded sled store; the only module that names sled.
 pub mod storage;
+/// Time intervals: which named `time_intervals` contain `now`.
+pub mod time_interval;

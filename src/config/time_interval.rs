@@ -233,9 +233,12 @@ fn parse_days(s: &str) -> Result<InclusiveRange, String> {
             "day of month range {s:?}: the end must be negative when the start is negative"
         ));
     }
-    if begin.signum() == end.signum() && begin > end {
+    // As Alertmanager: compare in a 28-day month, so a range like `30:-1`
+    // that would be empty in February is rejected, not silently skipped.
+    let in_shortest_month = |d: i32| if d < 0 { 28 + d } else { d };
+    if in_shortest_month(begin) > in_shortest_month(end) {
         return Err(format!(
-            "day of month range {s:?}: the end day must not be before the start day"
+            "day of month range {s:?}: the end day is before the start day (checked in a 28-day month)"
         ));
     }
     Ok(InclusiveRange { begin, end })
@@ -334,6 +337,7 @@ mod tests {
         assert_eq!("1:5".parse::<DayOfMonthRange>().unwrap().0, range(1, 5));
         assert_eq!("-3:-1".parse::<DayOfMonthRange>().unwrap().0, range(-3, -1));
         assert_eq!("1:-1".parse::<DayOfMonthRange>().unwrap().0, range(1, -1));
+        assert_eq!("27:-1".parse::<DayOfMonthRange>().unwrap().0, range(27, -1));
         assert_eq!(
             "january:march".parse::<MonthRange>().unwrap().0,
             range(1, 3)
@@ -348,7 +352,9 @@ mod tests {
     #[test]
     fn rejects_invalid_ranges() {
         type Parser = fn(&str) -> Result<InclusiveRange, String>;
-        let bad: [(&str, Parser); 12] = [
+        let bad: [(&str, Parser); 14] = [
+            ("28:-1", parse_days),
+            ("30:-1", parse_days),
             ("monday:sunday", parse_weekdays),
             ("funday", parse_weekdays),
             ("mon:fri", parse_weekdays),
