@@ -25,12 +25,16 @@ pub mod config;
 pub mod dispatch;
 /// Inhibit rules: firing sources mute matching targets.
 pub mod inhibit;
+/// Notifiers: render, send and classify (webhook, ...).
+pub mod integrations;
 /// Label sets and Alertmanager-compatible fingerprints.
 pub mod labels;
 /// Label matchers (`=`, `!=`, `=~`, `!~`) and their text syntax.
 pub mod matcher;
 /// Metrics with Alertmanager's names.
 pub mod metrics;
+/// The notification pipeline: retry (mute and dedup to come).
+pub mod notify;
 /// Silences: CRUD, matching and durability.
 pub mod silence;
 /// The embedded sled store; the only module that names sled.
