@@ -1,43 +1,50 @@
 //! klaxon: a drop-in replacement for Prometheus Alertmanager.
 //!
 //! ```text
-//! Prometheus ─POST /api/v2/alerts─▶ api ─▶ alert_store ─▶ dispatch (route tree, groups)
-//! amctl / UI ─/api/v2/silences───▶ api ─▶ silence          │
-//!                                          │ storage (sled)  ▼
-//!                                          └──────────── notify: mute, dedup, retry ─▶ integrations
+//! Prometheus ─POST /api/v2/alerts─▶ api ─▶ alert_store ─(subscription)─▶ dispatch
+//! amctl / UI ─/api/v2/silences───▶ api ─▶ silence        route tree → aggregation groups
+//!                                          │                            │ Flush
+//!                                          │ storage (sled)             ▼
+//!                                          └────────── notify: mute · dedup (nflog) · retry
+//!                                                               ▼
+//!                                                      integrations (webhook, …)
 //! ```
 //!
 //! The modules below are listed in that order.
 
-/// The alert model and Alertmanager's merge rules.
-pub mod alert;
-/// All known alerts, merged, persisted in batches.
-pub mod alert_store;
-/// The HTTP API (Alertmanager v2) and operations endpoints.
-pub mod api;
-/// Builds, runs, reloads and stops everything.
-pub mod app;
-/// The injectable wall clock.
-pub mod clock;
-/// alertmanager.yml: parsing, `${VAR}` expansion and validation.
-pub mod config;
-/// The routing tree (and, later, aggregation groups).
-pub mod dispatch;
-/// Every delivery attempt, for users (klaxon's own API and UI).
-pub mod history;
-/// Inhibit rules: firing sources mute matching targets.
-pub mod inhibit;
 /// Label sets and Alertmanager-compatible fingerprints.
 pub mod labels;
 /// Label matchers (`=`, `!=`, `=~`, `!~`) and their text syntax.
 pub mod matcher;
-/// Metrics with Alertmanager's names.
-pub mod metrics;
-/// The notification log and the dedup decision.
-pub mod nflog;
+/// The alert model and Alertmanager's merge rules.
+pub mod alert;
+/// alertmanager.yml: parsing, `${VAR}` expansion and validation.
+pub mod config;
+/// The HTTP API (Alertmanager v2, klaxon's own) and operations endpoints.
+pub mod api;
+/// All known alerts, merged, persisted in batches, published to dispatch.
+pub mod alert_store;
 /// Silences: CRUD, matching and durability.
 pub mod silence;
-/// The embedded sled store; the only module that names sled.
-pub mod storage;
+/// The routing tree and aggregation groups with their timers.
+pub mod dispatch;
+/// The notification pipeline: mute, dedup, retry, record.
+pub mod notify;
+/// Inhibit rules: firing sources mute matching targets.
+pub mod inhibit;
 /// Time intervals: which named `time_intervals` contain `now`.
 pub mod time_interval;
+/// The notification log and the dedup decision.
+pub mod nflog;
+/// Notifiers: render, send and classify (webhook, …).
+pub mod integrations;
+/// Every delivery attempt, for users (klaxon's own API and UI).
+pub mod history;
+/// Metrics with Alertmanager's names.
+pub mod metrics;
+/// The embedded sled store; the only module that names sled.
+pub mod storage;
+/// The injectable wall clock.
+pub mod clock;
+/// Builds, runs, reloads and stops everything.
+pub mod app;

@@ -1,0 +1,327 @@
+//! Integrations: the last step of the pipeline. A [`Notifier`] renders one
+//! [`Notification`] (a flushed aggregation group) for its service, sends it,
+//! and classifies the answer as a [`NotifyError`]. Retrying is not its job:
+//! `notify::retry` does that once for every integration.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::alert::Alert;
+use crate::labels::LabelSet;
+
+/// The shared HTTP client and the HTTP answer classifier.
+pub mod http;
+/// The generic webhook (payload version 4).
+pub mod webhook;
+
+/// What a [`Notifier::notify`] call returns: boxed so that `dyn Notifier`
+/// works (a receiver holds a list of different integrations).
+pub type NotifyFuture<'a> = Pin<Box<dyn Future<Output = Result<(), NotifyError>> + Send + 'a>>;
+
+/// One integration of a receiver (Alertmanager's `notify.Notifier`).
+pub trait Notifier: Send + Sync {
+    /// The integration kind as Alertmanager names it (`webhook`, `discord`,
+    /// `email`), for logs and metrics labels.
+    fn name(&self) -> &'static str;
+
+    /// Whether resolved notifications are sent (`send_resolved`).
+    fn send_resolved(&self) -> bool;
+
+    /// Renders and sends one notification, once. Retries belong to the caller.
+    fn notify<'a>(&'a self, msg: &'a Notification) -> NotifyFuture<'a>;
+}
+
+/// Why a notification failed, and whether trying again may help.
+///
+/// The text never contains a URL: webhook and Discord URLs carry secrets in
+/// their path, so reqwest errors are stripped of theirs before they get here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// A server error, a rate limit or a network problem: try again,
+    /// after `retry_after` when the server said how long to wait.
+    #[error("{}{reason} (retryable)", StatusPrefix(*status))]
+    Retryable {
+        /// The HTTP status, when there was an answer.
+        status: Option<u16>,
+        reason: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The request itself is wrong (4xx, bad config, unreadable file):
+    /// sending it again would fail the same way.
+    #[error("{}{reason}", StatusPrefix(*status))]
+    Permanent { status: Option<u16>, reason: String },
+}
+
+impl NotifyError {
+    pub fn retryable(reason: impl Into<String>) -> Self {
+        NotifyError::Retryable {
+            status: None,
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        NotifyError::Permanent {
+            status: None,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, NotifyError::Retryable { .. })
+    }
+
+    /// The HTTP status of the answer, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            NotifyError::Retryable { status, .. } | NotifyError::Permanent { status, .. } => {
+                *status
+            }
+        }
+    }
+
+    /// How long the server asked us to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            NotifyError::Retryable { retry_after, .. } => *retry_after,
+            NotifyError::Permanent { .. } => None,
+        }
+    }
+}
+
+struct StatusPrefix(Option<u16>);
+
+impl fmt::Display for StatusPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(s) => write!(f, "unexpected status code {s}: "),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `firing` or `resolved`, for one alert or a whole group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    Firing,
+    Resolved,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Firing => "firing",
+            AlertStatus::Resolved => "resolved",
+        }
+    }
+
+    /// An alert's status at `now`.
+    pub fn of(alert: &Alert, now: DateTime<Utc>) -> Self {
+        if alert.resolved_at(now) {
+            AlertStatus::Resolved
+        } else {
+            AlertStatus::Firing
+        }
+    }
+
+    /// A group's status: `resolved` only when every alert is resolved
+    /// (Alertmanager's `model.Alerts.Status`).
+    pub fn of_group(alerts: &[Arc<Alert>], now: DateTime<Utc>) -> Self {
+        if alerts.iter().any(|a| !a.resolved_at(now)) {
+            AlertStatus::Firing
+        } else {
+            AlertStatus::Resolved
+        }
+    }
+}
+
+impl fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a flush hands to every integration of a receiver: the typed
+/// counterpart of Alertmanager's template data, read by the webhook payload
+/// now and by templates later.
+///
+/// The group status is not stored: it follows from `alerts` and `now`
+/// (see [`Notification::status`]), and an integration that truncates the
+/// alerts computes it over the ones it keeps, as Alertmanager does.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    /// The receiver's name from the config.
+    pub receiver: String,
+    /// The aggregation group's key, e.g. `{}:{alertname="Foo"}`.
+    pub group_key: String,
+    /// The labels the route groups by, with this group's values.
+    pub group_labels: LabelSet,
+    /// The group's alerts, in the dispatcher's order.
+    pub alerts: Vec<Arc<Alert>>,
+    /// `--web.external-url`, for links back to klaxon.
+    pub external_url: String,
+    /// The flush time: alert and group status are computed at this instant
+    /// so every integration of a flush sees the same thing.
+    pub now: DateTime<Utc>,
+}
+
+impl Notification {
+    /// `resolved` only when every alert is resolved at `now`.
+    pub fn status(&self) -> AlertStatus {
+        AlertStatus::of_group(&self.alerts, self.now)
+    }
+
+    pub fn common_labels(&self) -> LabelSet {
+        common_labels(&self.alerts)
+    }
+
+    pub fn common_annotations(&self) -> LabelSet {
+        common_annotations(&self.alerts)
+    }
+}
+
+/// Labels present with the same value in every alert.
+pub fn common_labels(alerts: &[Arc<Alert>]) -> LabelSet {
+    common(alerts, |a| &a.labels)
+}
+
+/// Annotations present with the same value in every alert.
+pub fn common_annotations(alerts: &[Arc<Alert>]) -> LabelSet {
+    common(alerts, |a| &a.annotations)
+}
+
+fn common(alerts: &[Arc<Alert>], set: impl Fn(&Alert) -> &LabelSet) -> LabelSet {
+    let mut out = LabelSet::new();
+    let Some((first, rest)) = alerts.split_first() else {
+        return out;
+    };
+    for (name, value) in set(first).iter() {
+        // Go compares map lookups, where a missing entry reads as "".
+        if rest.iter().all(|a| set(a).get(name).unwrap_or("") == value) {
+            out.insert(name, value);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::sync::{Arc, Once};
+
+    use chrono::{DateTime, Utc};
+
+    use crate::alert::Alert;
+    use crate::labels::LabelSet;
+
+    /// reqwest panics without a process-wide rustls provider.
+    pub fn install_crypto() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+    }
+
+    pub fn labels(pairs: &[(&str, &str)]) -> LabelSet {
+        let mut l = LabelSet::new();
+        for (k, v) in pairs {
+            l.insert(*k, *v);
+        }
+        l
+    }
+
+    pub fn alert(
+        labels_: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    ) -> Arc<Alert> {
+        Arc::new(Alert {
+            labels: labels(labels_),
+            annotations: labels(annotations),
+            starts_at,
+            ends_at,
+            generator_url: String::new(),
+            updated_at: starts_at,
+            timeout: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::test_support::alert;
+    use super::*;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn common_labels_keep_only_equal_values_present_everywhere() {
+        let alerts = vec![
+            alert(
+                &[("a", "1"), ("b", "x"), ("c", "1")],
+                &[("s", "same")],
+                t(0),
+                t(100),
+            ),
+            alert(
+                &[("a", "1"), ("b", "y")],
+                &[("s", "same"), ("d", "2")],
+                t(0),
+                t(100),
+            ),
+        ];
+        let labels: Vec<_> = common_labels(&alerts)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert_eq!(labels, ["a=1"]);
+        let ann: Vec<_> = common_annotations(&alerts)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        assert_eq!(ann, ["s=same"]);
+        assert!(common_labels(&[]).is_empty());
+    }
+
+    #[test]
+    fn group_is_resolved_only_when_every_alert_is() {
+        let firing = alert(&[("a", "1")], &[], t(0), t(100));
+        let resolved = alert(&[("a", "2")], &[], t(0), t(10));
+        let now = t(50);
+        assert_eq!(
+            AlertStatus::of_group(std::slice::from_ref(&resolved), now),
+            AlertStatus::Resolved
+        );
+        assert_eq!(
+            AlertStatus::of_group(&[resolved, firing], now),
+            AlertStatus::Firing
+        );
+    }
+
+    #[test]
+    fn error_text_names_the_status_and_retryability() {
+        let e = NotifyError::Retryable {
+            status: Some(503),
+            reason: "busy".into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "unexpected status code 503: busy (retryable)"
+        );
+        assert_eq!(NotifyError::permanent("bad").to_string(), "bad");
+    }
+}

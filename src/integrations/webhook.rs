@@ -1,0 +1,166 @@
+//! The generic webhook: Alertmanager's version 4 JSON payload, field for
+//! field, POSTed to `url` (or the URL read from `url_file` at send time).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::http::{HttpClient, HttpClientError, read_secret_file};
+use super::{
+    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, common_annotations,
+    common_labels,
+};
+use crate::alert::Alert;
+use crate::config::WebhookConfig;
+use crate::labels::LabelSet;
+
+/// What Go prints for its zero `time.Time`.
+const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// The webhook body (Alertmanager's `webhook.Message`: template data plus
+/// `version`, `groupKey`, `truncatedAlerts`), in Go's field order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub receiver: String,
+    pub status: AlertStatus,
+    pub alerts: Vec<MessageAlert>,
+    pub group_labels: LabelSet,
+    pub common_labels: LabelSet,
+    pub common_annotations: LabelSet,
+    #[serde(rename = "externalURL")]
+    pub external_url: String,
+    pub version: &'static str,
+    pub group_key: String,
+    /// How many alerts `max_alerts` left out.
+    pub truncated_alerts: u64,
+}
+
+/// One alert in the payload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageAlert {
+    pub status: AlertStatus,
+    pub labels: LabelSet,
+    pub annotations: LabelSet,
+    /// Go's RFC3339Nano.
+    pub starts_at: String,
+    /// Go's zero time while the alert is firing, whatever its end.
+    pub ends_at: String,
+    #[serde(rename = "generatorURL")]
+    pub generator_url: String,
+    pub fingerprint: String,
+}
+
+impl Message {
+    /// Builds the payload as Alertmanager does: truncate to the first
+    /// `max_alerts` (0: no limit) first, then compute status and common
+    /// labels over the alerts kept.
+    pub fn new(msg: &Notification, max_alerts: u64) -> Self {
+        let (kept, truncated) = truncate(&msg.alerts, max_alerts);
+        Message {
+            receiver: msg.receiver.clone(),
+            status: AlertStatus::of_group(kept, msg.now),
+            alerts: kept.iter().map(|a| MessageAlert::new(a, msg.now)).collect(),
+            group_labels: msg.group_labels.clone(),
+            common_labels: common_labels(kept),
+            common_annotations: common_annotations(kept),
+            external_url: msg.external_url.clone(),
+            version: "4",
+            group_key: msg.group_key.clone(),
+            truncated_alerts: truncated,
+        }
+    }
+}
+
+impl MessageAlert {
+    fn new(alert: &Alert, now: DateTime<Utc>) -> Self {
+        let status = AlertStatus::of(alert, now);
+        // Alertmanager's `types.Alerts` hides an end time not reached yet:
+        // a firing alert shows Go's zero time, whether its end came from
+        // the sender or from resolve_timeout.
+        let ends_at = match status {
+            AlertStatus::Firing => GO_ZERO_TIME.to_owned(),
+            AlertStatus::Resolved => go_rfc3339_nano(alert.ends_at),
+        };
+        MessageAlert {
+            status,
+            labels: alert.labels.clone(),
+            annotations: alert.annotations.clone(),
+            starts_at: go_rfc3339_nano(alert.starts_at),
+            ends_at,
+            generator_url: alert.generator_url.clone(),
+            fingerprint: alert.fingerprint().to_string(),
+        }
+    }
+}
+
+fn truncate(alerts: &[Arc<Alert>], max_alerts: u64) -> (&[Arc<Alert>], u64) {
+    match usize::try_from(max_alerts) {
+        Ok(max) if max != 0 && alerts.len() > max => (&alerts[..max], (alerts.len() - max) as u64),
+        _ => (alerts, 0),
+    }
+}
+
+/// Go's `time.RFC3339Nano` for a UTC time: fractional seconds with
+/// trailing zeros trimmed (none when whole), and `Z`.
+pub fn go_rfc3339_nano(t: DateTime<Utc>) -> String {
+    let mut out = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = t.timestamp_subsec_nanos();
+    if nanos != 0 {
+        let frac = format!("{nanos:09}");
+        out.push('.');
+        out.push_str(frac.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
+/// A `webhook_configs` entry, ready to send.
+#[derive(Debug)]
+pub struct Webhook {
+    config: WebhookConfig,
+    client: HttpClient,
+}
+
+impl Webhook {
+    pub fn new(config: WebhookConfig) -> Result<Self, HttpClientError> {
+        let timeout = config.timeout.map(|t| t.as_std());
+        let client = HttpClient::new(&config.http_config, timeout)?;
+        Ok(Webhook { config, client })
+    }
+
+    async fn url(&self) -> Result<String, NotifyError> {
+        match (&self.config.url, &self.config.url_file) {
+            (Some(url), _) => Ok(url.expose().to_owned()),
+            (None, Some(file)) => read_secret_file("url_file", file).await,
+            (None, None) => Err(NotifyError::permanent("no url or url_file configured")),
+        }
+    }
+
+    async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
+        let body = serde_json::to_vec(&Message::new(msg, self.config.max_alerts))
+            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))?;
+        let url = self.url().await?;
+        self.client.post_json(&url, body).await
+    }
+}
+
+impl Notifier for Webhook {
+    fn name(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn send_resolved(&self) -> bool {
+        self.config.send_resolved
+    }
+
+    fn notify<'a>(&'a self, msg: &'a Notification) -> NotifyFuture<'a> {
+        Box::pin(self.send(msg))
+    }
+}
+
+#[cfg(test)]
+#[path = "webhook_tests.rs"]
+mod tests;
