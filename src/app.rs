@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use crate::alert_store::AlertStore;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
-use crate::dispatch::Route;
+use crate::dispatch::{Dispatcher, Route};
+use crate::nflog::NotificationLog;
+use crate::notify::pipeline::{Pipeline, PipelineState};
 use crate::history::History;
 use crate::inhibit::InhibitRule;
 use crate::metrics::Metrics;
@@ -40,26 +42,35 @@ pub struct Options {
 /// Everything derived from one loaded config; swapped whole on reload.
 pub struct Runtime {
     pub config: Config,
-    pub route: Route,
+    pub route: Arc<Route>,
+    pub pipeline: Arc<Pipeline>,
     pub inhibit_rules: Vec<InhibitRule>,
     pub original: String,
 }
 
 impl Runtime {
-    fn new(config: Config) -> Self {
-        let route = Route::from_config(&config.route);
+    fn new(config: Config, parts: PipelineState, file: &std::path::Path) -> Result<Self, ConfigError> {
+        let pipeline = Pipeline::new(&config, parts).map_err(|e| ConfigError {
+            file: file.to_owned(),
+            line: None,
+            column: None,
+            field: Some("receivers".into()),
+            message: format!("building a notifier: {e}"),
+        })?;
+        let route = Arc::new(Route::from_config(&config.route));
         let inhibit_rules = config
             .inhibit_rules
             .iter()
             .map(InhibitRule::from_config)
             .collect();
         let original = config.original();
-        Self {
+        Ok(Self {
             config,
             route,
+            pipeline: Arc::new(pipeline),
             inhibit_rules,
             original,
-        }
+        })
     }
 
     /// Alertmanager's config hash metric: the first six bytes of the MD5 of
@@ -75,8 +86,12 @@ impl Runtime {
 pub struct Shared {
     pub options: Options,
     pub alerts: Arc<AlertStore>,
-    pub silences: Silences,
-    pub history: History,
+    pub silences: Arc<Silences>,
+    pub nflog: Arc<NotificationLog>,
+    pub history: Arc<History>,
+    dispatcher: std::sync::Mutex<Option<Arc<Dispatcher>>>,
+    /// Parent of every dispatcher's token: stopping the app stops them all.
+    cancel: CancellationToken,
     pub metrics: Metrics,
     pub started_at: DateTime<Utc>,
     runtime: RwLock<Arc<Runtime>>,
@@ -110,10 +125,10 @@ impl AppState {
         let loaded = tokio::task::spawn_blocking(move || Config::load_file(&path))
             .await
             .expect("config load task");
-        match loaded {
-            Ok(config) => {
-                let runtime = Arc::new(Runtime::new(config));
-                self.install(runtime);
+        let file = &self.options.config_file;
+        match loaded.and_then(|config| Runtime::new(config, self.pipeline_parts(), file)) {
+            Ok(runtime) => {
+                self.install(Arc::new(runtime));
                 tracing::info!(file = %self.options.config_file.display(), "configuration reloaded");
                 Ok(())
             }
@@ -125,7 +140,34 @@ impl AppState {
         }
     }
 
+    fn pipeline_parts(&self) -> PipelineState {
+        PipelineState {
+            alerts: self.alerts.clone(),
+            silences: self.silences.clone(),
+            nflog: self.nflog.clone(),
+            history: self.history.clone(),
+            external_url: self.options.external_url.to_string().trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Swaps in a new runtime and restarts dispatch on it. As in
+    /// Alertmanager, every alert is routed again; the notification log
+    /// keeps that from repeating notifications.
     fn install(&self, runtime: Arc<Runtime>) {
+        let mut dispatcher = self.dispatcher.lock().expect("dispatcher lock");
+        if let Some(old) = dispatcher.take() {
+            old.stop();
+        }
+        let (initial, updates) = self.alerts.subscribe();
+        *dispatcher = Some(Dispatcher::start(
+            runtime.route.clone(),
+            runtime.pipeline.clone(),
+            self.options.clock.clone(),
+            initial,
+            updates,
+            self.cancel.child_token(),
+        ));
+        drop(dispatcher);
         self.metrics.config_hash.set(runtime.hash());
         self.metrics
             .receivers
@@ -159,20 +201,38 @@ impl App {
             .with_context(|| format!("creating storage path {}", options.storage_path.display()))?;
         let storage = Storage::open(&options.storage_path)?;
         let alerts = Arc::new(AlertStore::load(storage.clone()).context("restoring alerts")?);
-        let silences = Silences::load(storage.clone()).context("restoring silences")?;
-        let history = History::new(storage);
+        let silences = Arc::new(Silences::load(storage.clone()).context("restoring silences")?);
+        let nflog = Arc::new(
+            NotificationLog::load(storage.clone(), options.retention)
+                .context("restoring the notification log")?,
+        );
+        let history = Arc::new(History::new(storage));
         tracing::info!(
             alerts = alerts.len(),
             silences = silences.list().len(),
             "state restored from the store"
         );
         let started_at = options.clock.now();
-        let runtime = Arc::new(Runtime::new(config));
+        let cancel = CancellationToken::new();
+        let external_url = options.external_url.to_string().trim_end_matches('/').to_owned();
+        let parts = PipelineState {
+            alerts: alerts.clone(),
+            silences: silences.clone(),
+            nflog: nflog.clone(),
+            history: history.clone(),
+            external_url,
+        };
+        let runtime = Arc::new(Runtime::new(config, parts, &options.config_file).with_context(|| {
+            format!("loading configuration from {}", options.config_file.display())
+        })?);
         let state = AppState(Arc::new(Shared {
             options,
             alerts,
             silences,
+            nflog,
             history,
+            dispatcher: std::sync::Mutex::new(None),
+            cancel: cancel.clone(),
             metrics: Metrics::new(),
             started_at,
             runtime: RwLock::new(runtime.clone()),
@@ -181,7 +241,6 @@ impl App {
         state.install(runtime);
 
         let addr = listener.local_addr()?;
-        let cancel = CancellationToken::new();
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(
             state.alerts.clone().run_committer(cancel.clone()),
@@ -251,6 +310,9 @@ async fn run_gc(state: AppState, cancel: CancellationToken) {
         let cutoff = now
             .checked_sub_signed(retention)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        if let Err(e) = state.nflog.gc(now).await {
+            tracing::error!(error = %e, "notification log garbage collection failed");
+        }
         if let Err(e) = state.history.gc(cutoff).await {
             tracing::error!(error = %e, "notification history garbage collection failed");
         }

@@ -1,5 +1,8 @@
 //! The notification pipeline between a flushed aggregation group and the
-//! integrations. For now only its retry step exists.
+//! integrations: `pipeline` (mute, dedup, send, record) and the one retry
+//! loop every integration shares.
 
+/// Mute, dedup, send with retries, record: `Pipeline::deliver`.
+pub mod pipeline;
 /// The one backoff loop shared by every integration.
 pub mod retry;

@@ -1,0 +1,300 @@
+//! The notification pipeline: what the dispatcher's flushes go through.
+//!
+//! `Pipeline::deliver` reads top to bottom as Alertmanager's stages do:
+//! time intervals, then inhibition and silences (mute), then for each
+//! integration of the receiver the dedup decision against the notification
+//! log, the send with retries, and the log entry once it succeeded.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::retry::retry;
+use crate::alert::Alert;
+use crate::alert_store::AlertStore;
+use crate::config::{Config, ReceiverConfig};
+use crate::dispatch::{Deliver, Flush};
+use crate::inhibit::{InhibitRule, Inhibitions};
+use crate::integrations::http::HttpClientError;
+use crate::integrations::webhook::Webhook;
+use crate::integrations::{Notification, Notifier, NotifyError};
+use crate::history::{Attempt, History, Outcome};
+use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
+use crate::silence::Silences;
+use crate::time_interval::TimeIntervals;
+
+/// One configured integration of a receiver.
+pub struct Integration {
+    pub notifier: Box<dyn Notifier>,
+    /// Position among the receiver's integrations of the same kind.
+    pub index: usize,
+}
+
+/// Builds every receiver's integrations; the only `match` over kinds.
+pub fn build_receivers(
+    receivers: &[ReceiverConfig],
+) -> Result<HashMap<String, Vec<Integration>>, HttpClientError> {
+    let mut out = HashMap::new();
+    for r in receivers {
+        let mut list = Vec::new();
+        for (index, cfg) in r.webhook_configs.iter().enumerate() {
+            list.push(Integration {
+                notifier: Box::new(Webhook::new(cfg.clone())?),
+                index,
+            });
+        }
+        out.insert(r.name.clone(), list);
+    }
+    Ok(out)
+}
+
+/// Inhibition needs every firing alert as a possible source; the index is
+/// rebuilt only when the store changed or a second passed (alerts resolve
+/// by time, too).
+struct InhibitionCache {
+    generation: u64,
+    built: Instant,
+    index: Arc<Inhibitions>,
+}
+
+pub struct Pipeline {
+    receivers: HashMap<String, Vec<Integration>>,
+    inhibit_rules: Vec<InhibitRule>,
+    time_intervals: TimeIntervals,
+    alerts: Arc<AlertStore>,
+    silences: Arc<Silences>,
+    nflog: Arc<NotificationLog>,
+    history: Arc<History>,
+    external_url: String,
+    inhibitions: Mutex<Option<InhibitionCache>>,
+}
+
+/// The long-lived parts a pipeline works with; the config-derived parts are
+/// rebuilt on every reload.
+#[derive(Clone)]
+pub struct PipelineState {
+    pub alerts: Arc<AlertStore>,
+    pub silences: Arc<Silences>,
+    pub nflog: Arc<NotificationLog>,
+    pub history: Arc<History>,
+    pub external_url: String,
+}
+
+impl Pipeline {
+    pub fn new(config: &Config, parts: PipelineState) -> Result<Self, HttpClientError> {
+        let PipelineState {
+            alerts,
+            silences,
+            nflog,
+            history,
+            external_url,
+        } = parts;
+        Ok(Self {
+            receivers: build_receivers(&config.receivers)?,
+            inhibit_rules: config
+                .inhibit_rules
+                .iter()
+                .map(InhibitRule::from_config)
+                .collect(),
+            time_intervals: TimeIntervals::new(&config.time_intervals),
+            alerts,
+            silences,
+            nflog,
+            history,
+            external_url,
+            inhibitions: Mutex::new(None),
+        })
+    }
+
+    fn inhibitions(&self, now: DateTime<Utc>) -> Arc<Inhibitions> {
+        let generation = self.alerts.generation();
+        let mut cache = self.inhibitions.lock().expect("inhibition cache");
+        if let Some(c) = cache.as_ref()
+            && c.generation == generation
+            && c.built.elapsed() < Duration::from_secs(1)
+        {
+            return c.index.clone();
+        }
+        let index = Arc::new(Inhibitions::index(
+            &self.inhibit_rules,
+            &self.alerts.snapshot(),
+            now,
+        ));
+        *cache = Some(InhibitionCache {
+            generation,
+            built: Instant::now(),
+            index: index.clone(),
+        });
+        index
+    }
+
+    /// Whether the route's time intervals silence it at `now`.
+    fn muted_by_time(&self, flush: &Flush) -> bool {
+        let opts = &flush.opts;
+        let muted = opts
+            .mute_time_intervals
+            .iter()
+            .any(|name| self.time_intervals.contains(name, flush.now));
+        let inactive = !opts.active_time_intervals.is_empty()
+            && !opts
+                .active_time_intervals
+                .iter()
+                .any(|name| self.time_intervals.contains(name, flush.now));
+        muted || inactive
+    }
+
+    /// Drops inhibited and silenced alerts.
+    fn unmuted(&self, alerts: &[Arc<Alert>], now: DateTime<Utc>) -> Vec<Arc<Alert>> {
+        let inhibitions = self.inhibitions(now);
+        alerts
+            .iter()
+            .filter(|a| inhibitions.inhibited_by(&a.labels).is_none())
+            .filter(|a| self.silences.mutes(&a.labels, now).is_empty())
+            .cloned()
+            .collect()
+    }
+
+    async fn deliver_flush(&self, flush: Flush) -> bool {
+        if self.muted_by_time(&flush) {
+            tracing::debug!(group_key = %flush.group_key, "muted by a time interval");
+            return true;
+        }
+        let alerts = self.unmuted(&flush.alerts, flush.now);
+        if alerts.is_empty() {
+            return true;
+        }
+        let Some(integrations) = self.receivers.get(&flush.receiver) else {
+            return true;
+        };
+        let mut sets = FlushSets::default();
+        for a in &alerts {
+            let fp = a.fingerprint().0;
+            if a.resolved_at(flush.now) {
+                sets.resolved.insert(fp);
+            } else {
+                sets.firing.insert(fp);
+            }
+        }
+        let sends = integrations
+            .iter()
+            .map(|i| self.deliver_to(i, &flush, &alerts, &sets));
+        futures_util::future::join_all(sends)
+            .await
+            .into_iter()
+            .all(|ok| ok)
+    }
+
+    /// Dedup, send with retries, record. `true` when nothing is left to do.
+    async fn deliver_to(
+        &self,
+        integration: &Integration,
+        flush: &Flush,
+        alerts: &[Arc<Alert>],
+        sets: &FlushSets,
+    ) -> bool {
+        let notifier = integration.notifier.as_ref();
+        let key = NflogKey {
+            group_key: flush.group_key.clone(),
+            receiver: flush.receiver.clone(),
+            integration: notifier.name().to_owned(),
+            index: integration.index,
+        };
+        let entry = self.nflog.get(&key);
+        let Some(reason) = needs_update(
+            entry.as_ref(),
+            sets,
+            notifier.send_resolved(),
+            flush.opts.repeat_interval,
+            flush.now,
+        ) else {
+            return true;
+        };
+        let to_send: Vec<Arc<Alert>> = if notifier.send_resolved() {
+            alerts.to_vec()
+        } else {
+            alerts
+                .iter()
+                .filter(|a| !a.resolved_at(flush.now))
+                .cloned()
+                .collect()
+        };
+        if !to_send.is_empty() {
+            let count = to_send.len();
+            let msg = Notification {
+                receiver: flush.receiver.clone(),
+                group_key: flush.group_key.clone(),
+                group_labels: flush.group_labels.clone(),
+                alerts: to_send,
+                external_url: self.external_url.clone(),
+                now: flush.now,
+            };
+            // Alertmanager's deadline for one flush's retries.
+            let deadline = flush.opts.group_interval.max(Duration::from_secs(10));
+            let sent = retry(deadline, || notifier.notify(&msg)).await;
+            self.record(flush, notifier.name(), count, reason, sent.as_ref().err())
+                .await;
+            if let Err(e) = sent {
+                tracing::error!(
+                    receiver = %flush.receiver,
+                    integration = notifier.name(),
+                    group_key = %flush.group_key,
+                    error = %e,
+                    "notification failed; the next flush tries again"
+                );
+                return false;
+            }
+            tracing::debug!(
+                receiver = %flush.receiver,
+                integration = notifier.name(),
+                group_key = %flush.group_key,
+                reason = reason.as_str(),
+                "notification sent"
+            );
+        }
+        // Logged even when only resolved alerts were withheld, so the next
+        // dedup decision knows the receiver is up to date.
+        if let Err(e) = self.nflog.log(key, sets.clone(), flush.now).await {
+            tracing::error!(error = %e, "writing the notification log failed");
+        }
+        true
+    }
+}
+
+impl Pipeline {
+    async fn record(
+        &self,
+        flush: &Flush,
+        integration: &str,
+        alerts: usize,
+        reason: Reason,
+        error: Option<&NotifyError>,
+    ) {
+        let attempt = Attempt {
+            time: flush.now,
+            receiver: flush.receiver.clone(),
+            integration: integration.to_owned(),
+            group_key: flush.group_key.clone(),
+            alerts,
+            reason: reason.as_str().to_owned(),
+            outcome: if error.is_some() {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            },
+            error: error.map(ToString::to_string),
+        };
+        if let Err(e) = self.history.record(attempt).await {
+            tracing::warn!(error = %e, "recording notification history failed");
+        }
+    }
+}
+
+impl Deliver for Pipeline {
+    fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+        Box::pin(self.deliver_flush(flush))
+    }
+}
