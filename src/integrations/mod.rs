@@ -213,6 +213,44 @@ fn common(alerts: &[Arc<Alert>], set: impl Fn(&Alert) -> &LabelSet) -> LabelSet 
     out
 }
 
+/// Encodes `value` as Go's `json.NewEncoder(w).Encode` does, so bodies are
+/// byte-identical to Alertmanager's: `<`, `>`, `&`, U+2028 and U+2029 in
+/// strings are `\u` escaped (Go's `SetEscapeHTML(true)` default), and a
+/// newline ends the document.
+pub fn encode_json_like_go<T: Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
+    value.serialize(&mut ser)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+struct GoFormatter;
+
+impl serde_json::ser::Formatter for GoFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let escaped = match c {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            writer.write_all(&fragment.as_bytes()[start..i])?;
+            writer.write_all(escaped.as_bytes())?;
+            start = i + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use std::sync::{Arc, Once};
@@ -308,6 +346,16 @@ mod tests {
         assert_eq!(
             AlertStatus::of_group(&[resolved, firing], now),
             AlertStatus::Firing
+        );
+    }
+
+    #[test]
+    fn json_is_encoded_like_gos_encoder() {
+        let v = serde_json::json!({"u": "a?x=1&y=<2>\u{2028}", "n": 1});
+        let got = String::from_utf8(encode_json_like_go(&v).unwrap()).unwrap();
+        assert_eq!(
+            got,
+            "{\"n\":1,\"u\":\"a?x=1\\u0026y=\\u003c2\\u003e\\u2028\"}\n"
         );
     }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::http::{HttpClient, HttpClientError, read_secret_file};
 use super::{
     AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, common_annotations,
-    common_labels,
+    common_labels, encode_json_like_go,
 };
 use crate::alert::Alert;
 use crate::config::WebhookConfig;
@@ -140,7 +140,7 @@ impl Webhook {
     }
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
-        let body = serde_json::to_vec(&Message::new(msg, self.config.max_alerts))
+        let body = encode_json_like_go(&Message::new(msg, self.config.max_alerts))
             .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))?;
         let url = self.url().await?;
         self.client.post_json(&url, body).await

@@ -264,6 +264,7 @@ struct Received {
     path: String,
     headers: HeaderMap,
     body: Value,
+    raw: Vec<u8>,
     at: tokio::time::Instant,
 }
 
@@ -313,6 +314,7 @@ async fn receive(
         path: uri.path().to_owned(),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        raw: body.to_vec(),
         at: tokio::time::Instant::now(),
     });
     let a = state
@@ -344,12 +346,15 @@ fn webhook(url: String, http_config: HttpConfig) -> Webhook {
 }
 
 fn firing() -> Notification {
-    simple_notification(vec![alert(
+    let mut a = (*alert(
         &[("alertname", "Foo"), ("instance", "a:1")],
         &[("summary", "it broke")],
         t(0),
         t(600),
-    )])
+    ))
+    .clone();
+    a.generator_url = "http://prom:9090/graph?g0.expr=up&g0.tab=1".into();
+    simple_notification(vec![Arc::new(a)])
 }
 
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -375,6 +380,75 @@ async fn delivers_the_payload_as_json_with_our_user_agent() {
         "it broke"
     );
     assert_eq!(got[0].body["commonLabels"]["instance"], "a:1");
+    // Byte for byte as Go's encoder: HTML characters escaped, final newline.
+    let raw = String::from_utf8(got[0].raw.clone()).unwrap();
+    assert!(
+        raw.contains(r#""generatorURL":"http://prom:9090/graph?g0.expr=up\u0026g0.tab=1""#),
+        "{raw}"
+    );
+    assert!(raw.ends_with("}\n"));
+}
+
+#[tokio::test]
+async fn goes_through_the_configured_proxy() {
+    let proxy = Sink::start(vec![]).await;
+    let config = HttpConfig {
+        proxy_url: Some(proxy.base.clone()),
+        ..HttpConfig::default()
+    };
+    webhook("http://hooks.invalid/via-proxy".into(), config)
+        .notify(&firing())
+        .await
+        .unwrap();
+    let got = proxy.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/via-proxy");
+    assert_eq!(got[0].headers["host"], "hooks.invalid");
+}
+
+#[tokio::test]
+async fn does_not_follow_redirects_when_told_not_to() {
+    let moved = Answer {
+        status: 307,
+        headers: vec![("location", "/elsewhere")],
+        body: String::new(),
+    };
+    let sink = Sink::start(vec![moved.clone(), moved]).await;
+    let config = HttpConfig {
+        follow_redirects: false,
+        ..HttpConfig::default()
+    };
+    let err = webhook(format!("{}/x", sink.base), config)
+        .notify(&firing())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(307));
+    assert!(!err.is_retryable());
+    // Followed by default.
+    webhook(format!("{}/x", sink.base), HttpConfig::default())
+        .notify(&firing())
+        .await
+        .unwrap();
+    let paths: Vec<_> = sink.received().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/x", "/x", "/elsewhere"]);
+}
+
+#[test]
+fn unreadable_ca_file_is_a_build_error_naming_the_field() {
+    install_crypto();
+    let config = HttpConfig {
+        tls_config: Some(crate::config::TlsConfig {
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        }),
+        ..HttpConfig::default()
+    };
+    let err = crate::integrations::http::HttpClient::new(&config, None).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("tls_config.ca_file: cannot read"),
+        "{err}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

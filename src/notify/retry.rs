@@ -33,14 +33,18 @@ where
     let deadline = Instant::now() + timeout;
     let mut backoff = Backoff::new();
     let mut attempts = 0u32;
+    let mut last: Option<NotifyError> = None;
     loop {
         attempts += 1;
         let error = match tokio::time::timeout_at(deadline, attempt()).await {
             Ok(Ok(())) => return Ok(attempts),
             Ok(Err(e)) => e,
             Err(_) => {
+                let last = last
+                    .map(|e| format!("; last error: {e}"))
+                    .unwrap_or_default();
                 return Err(NotifyError::retryable(format!(
-                    "gave up after {attempts} attempts: deadline of {timeout:?} exceeded"
+                    "gave up after {attempts} attempts: deadline of {timeout:?} exceeded{last}"
                 )));
             }
         };
@@ -52,6 +56,7 @@ where
             return Err(error);
         }
         tracing::debug!(attempts, ?wait, error = %error, "notification failed, retrying");
+        last = Some(error);
         tokio::time::sleep(wait).await;
     }
 }
