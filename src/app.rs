@@ -16,11 +16,11 @@ use crate::alert_store::AlertStore;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::dispatch::{Dispatcher, Route};
-use crate::nflog::NotificationLog;
-use crate::notify::pipeline::{Pipeline, PipelineState};
 use crate::history::History;
 use crate::inhibit::InhibitRule;
 use crate::metrics::Metrics;
+use crate::nflog::NotificationLog;
+use crate::notify::pipeline::{Pipeline, PipelineState};
 use crate::silence::Silences;
 use crate::storage::Storage;
 
@@ -49,7 +49,11 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    fn new(config: Config, parts: PipelineState, file: &std::path::Path) -> Result<Self, ConfigError> {
+    fn new(
+        config: Config,
+        parts: PipelineState,
+        file: &std::path::Path,
+    ) -> Result<Self, ConfigError> {
         let pipeline = Pipeline::new(&config, parts).map_err(|e| ConfigError {
             file: file.to_owned(),
             line: None,
@@ -146,7 +150,12 @@ impl AppState {
             silences: self.silences.clone(),
             nflog: self.nflog.clone(),
             history: self.history.clone(),
-            external_url: self.options.external_url.to_string().trim_end_matches('/').to_owned(),
+            external_url: self
+                .options
+                .external_url
+                .to_string()
+                .trim_end_matches('/')
+                .to_owned(),
         }
     }
 
@@ -214,7 +223,11 @@ impl App {
         );
         let started_at = options.clock.now();
         let cancel = CancellationToken::new();
-        let external_url = options.external_url.to_string().trim_end_matches('/').to_owned();
+        let external_url = options
+            .external_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_owned();
         let parts = PipelineState {
             alerts: alerts.clone(),
             silences: silences.clone(),
@@ -222,9 +235,14 @@ impl App {
             history: history.clone(),
             external_url,
         };
-        let runtime = Arc::new(Runtime::new(config, parts, &options.config_file).with_context(|| {
-            format!("loading configuration from {}", options.config_file.display())
-        })?);
+        let runtime = Arc::new(
+            Runtime::new(config, parts, &options.config_file).with_context(|| {
+                format!(
+                    "loading configuration from {}",
+                    options.config_file.display()
+                )
+            })?,
+        );
         let state = AppState(Arc::new(Shared {
             options,
             alerts,

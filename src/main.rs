@@ -160,10 +160,10 @@ async fn run() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let port = listener.local_addr()?.port();
-    let app = App::start(options(&flags, port)?, listener).await?;
-
+    // Before serving: once /-/ready answers, a SIGHUP must reload, not kill.
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let app = App::start(options(&flags, port)?, listener).await?;
     loop {
         tokio::select! {
             _ = hangup.recv() => {
