@@ -166,7 +166,7 @@ fn alert_json(i: usize, starts_at: &str) -> serde_json::Value {
             "alertname": format!("LoadRule{rule:02}"),
             "instance": format!("host-{host}"),
             "job": "node",
-            "severity": if rule % 3 == 0 { "critical" } else { "warning" },
+            "severity": if rule.is_multiple_of(3) { "critical" } else { "warning" },
             "team": format!("team-{}", host % 7),
             "env": "prod",
             "region": format!("region-{}", host % 3),
