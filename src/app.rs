@@ -307,6 +307,16 @@ impl App {
         for t in self.tasks {
             let _ = t.await;
         }
+        let dispatcher = self
+            .state
+            .dispatcher
+            .lock()
+            .expect("dispatcher lock")
+            .take();
+        if let Some(d) = dispatcher {
+            d.stop();
+            d.stopped().await;
+        }
         if let Err(e) = self.state.alerts.commit().await {
             tracing::error!(error = %e, "final commit failed");
         }

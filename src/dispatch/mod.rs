@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use group::AggregationGroup;
 pub use route::{GroupBy, Route, RouteOpts};
@@ -52,6 +53,8 @@ pub struct Dispatcher {
     clock: Clock,
     groups: Mutex<HashMap<GroupId, Arc<AggregationGroup>>>,
     cancel: CancellationToken,
+    /// Every task this dispatcher spawned, so stopping can wait for them.
+    tasks: TaskTracker,
 }
 
 impl Dispatcher {
@@ -71,10 +74,11 @@ impl Dispatcher {
             clock,
             groups: Mutex::new(HashMap::new()),
             cancel,
+            tasks: TaskTracker::new(),
         });
         d.process(&initial);
         let runner = d.clone();
-        tokio::spawn(async move {
+        d.tasks.spawn(async move {
             loop {
                 tokio::select! {
                     _ = runner.cancel.cancelled() => break,
@@ -106,7 +110,7 @@ impl Dispatcher {
                 }
                 let g = AggregationGroup::new(route.group_key(&labels), labels, route.opts.clone());
                 g.insert(alert.clone(), now);
-                tokio::spawn(g.clone().run(
+                self.tasks.spawn(g.clone().run(
                     self.deliver.clone(),
                     self.clock.clone(),
                     self.cancel.child_token(),
@@ -123,8 +127,16 @@ impl Dispatcher {
         groups.values().cloned().collect()
     }
 
+    /// Stops routing and flushing; in-flight deliveries are dropped (the
+    /// notification log makes the next dispatcher pick them up).
     pub fn stop(&self) {
         self.cancel.cancel();
+        self.tasks.close();
+    }
+
+    /// Resolves once every task of this dispatcher has ended.
+    pub async fn stopped(&self) {
+        self.tasks.wait().await;
     }
 }
 

@@ -290,3 +290,63 @@ receivers:
   - name: default
   - name: second
 "#;
+
+/// A local HTTP receiver for webhook notifications: records every body and
+/// answers with the next scripted status (then 200 for ever).
+pub struct WebhookSink {
+    pub url: String,
+    received: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Value>>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl WebhookSink {
+    pub async fn start(script: Vec<u16>) -> WebhookSink {
+        use axum::http::StatusCode;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let script = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
+            script,
+        )));
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let tx = tx.clone();
+                let script = script.clone();
+                async move {
+                    let code = script.lock().unwrap().pop_front().unwrap_or(200);
+                    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let _ = tx.send(v);
+                    StatusCode::from_u16(code).unwrap()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        WebhookSink {
+            url,
+            received: tokio::sync::Mutex::new(rx),
+            _server: server,
+        }
+    }
+
+    /// The next request body, waiting at most `limit`.
+    pub async fn next(&self, limit: Duration) -> Value {
+        let mut rx = self.received.lock().await;
+        tokio::time::timeout(limit, rx.recv())
+            .await
+            .expect("a webhook request in time")
+            .expect("sink open")
+    }
+
+    /// Whatever arrived so far, without waiting.
+    pub async fn drain(&self) -> Vec<Value> {
+        let mut rx = self.received.lock().await;
+        let mut out = Vec::new();
+        while let Ok(v) = rx.try_recv() {
+            out.push(v);
+        }
+        out
+    }
+}

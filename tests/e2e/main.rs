@@ -6,6 +6,7 @@ mod harness;
 mod api_alerts;
 mod bad_input;
 mod corpus;
+mod delivery;
 mod differential;
 mod ops;
 mod peers;

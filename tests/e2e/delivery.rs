@@ -1,0 +1,223 @@
+//! Notifications end to end: real klaxon, real HTTP to a local webhook
+//! receiver. Timers are short and every wait is bounded by the event it
+//! waits for.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::harness::{BinaryServer, TestServer, WebhookSink, eventually};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn config(url: &str, extra_route: &str) -> String {
+    format!(
+        r#"
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+{extra_route}
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: {url}
+"#
+    )
+}
+
+/// The notification history once it has an entry.
+async fn recorded(s: &TestServer) -> Value {
+    eventually(WAIT, "an attempt in the history", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (!h["notifications"][0].is_null()).then_some(h)
+    })
+    .await
+}
+
+fn alert_names(payload: &Value) -> Vec<String> {
+    let mut v: Vec<String> = payload["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{}/{}",
+                a["labels"]["alertname"].as_str().unwrap(),
+                a["labels"]["instance"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_firing_alert_is_delivered_with_alertmanagers_payload() {
+    let sink = WebhookSink::start(vec![]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    s.post_alerts(json!([{
+        "labels": {"alertname": "PayloadTest", "instance": "host0", "severity": "warning"},
+        "annotations": {"summary": "common summary"},
+        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up"
+    }]))
+    .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(p["version"], "4");
+    assert_eq!(p["receiver"], "hook");
+    assert_eq!(p["status"], "firing");
+    assert_eq!(p["groupKey"], r#"{}:{alertname="PayloadTest"}"#);
+    assert_eq!(p["groupLabels"], json!({"alertname": "PayloadTest"}));
+    assert_eq!(p["truncatedAlerts"], 0);
+    assert_eq!(p["externalURL"], s.base);
+    let a = &p["alerts"][0];
+    assert_eq!(a["endsAt"], "0001-01-01T00:00:00Z");
+    assert_eq!(a["fingerprint"], "28b167619333fb3c");
+    // The attempt is in the notification history (written right after).
+    let history = recorded(&s).await;
+    assert_eq!(history["notifications"][0]["outcome"], "success");
+    assert_eq!(history["notifications"][0]["reason"], "first_notification");
+}
+
+#[tokio::test]
+async fn alerts_of_a_group_are_batched_and_resolution_is_sent() {
+    let sink = WebhookSink::start(vec![]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Batch", "instance": "a"}},
+        {"labels": {"alertname": "Batch", "instance": "b"}}
+    ]))
+    .await;
+    let first = sink.next(WAIT).await;
+    assert_eq!(alert_names(&first), ["Batch/a", "Batch/b"]);
+    let now = chrono::Utc::now().to_rfc3339();
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Batch", "instance": "a"}, "endsAt": now},
+        {"labels": {"alertname": "Batch", "instance": "b"}, "endsAt": now}
+    ]))
+    .await;
+    let resolved = sink.next(WAIT).await;
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(alert_names(&resolved), ["Batch/a", "Batch/b"]);
+}
+
+#[tokio::test]
+async fn silenced_and_inhibited_alerts_are_not_sent() {
+    let sink = WebhookSink::start(vec![]).await;
+    let inhibit = r#"inhibit_rules:
+  - source_matchers: ['severity="critical"']
+    target_matchers: ['severity="warning"']
+    equal: [cluster]"#;
+    let s = TestServer::start(&format!("{}{inhibit}\n", config(&sink.url, ""))).await;
+    s.add_silence(
+        json!([{"name": "alertname", "value": "Quiet", "isRegex": false}]),
+        60,
+    )
+    .await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Quiet", "instance": "x"}},
+        {"labels": {"alertname": "Src", "severity": "critical", "cluster": "c1"}},
+        {"labels": {"alertname": "Dst", "severity": "warning", "cluster": "c1"}}
+    ]))
+    .await;
+    // Only the inhibition source goes out; the others are muted.
+    let p = sink.next(WAIT).await;
+    assert_eq!(alert_names(&p), ["Src/"]);
+    // A later, unmuted alert proves the pipeline kept running.
+    s.post_alerts(json!([{"labels": {"alertname": "Loud", "instance": "y"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(alert_names(&p), ["Loud/y"]);
+    let rest: Vec<Vec<String>> = sink.drain().await.iter().map(alert_names).collect();
+    assert!(
+        rest.iter().all(|names| !names
+            .iter()
+            .any(|n| n.starts_with("Quiet") || n.starts_with("Dst"))),
+        "{rest:?}"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_within_the_flush() {
+    let sink = WebhookSink::start(vec![500, 503]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Retry"}}]))
+        .await;
+    for _ in 0..3 {
+        let p = sink.next(WAIT).await;
+        assert_eq!(alert_names(&p), ["Retry/"]);
+    }
+    let history = recorded(&s).await;
+    assert_eq!(history["notifications"][0]["outcome"], "success");
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_recorded_without_the_url() {
+    let sink = WebhookSink::start(vec![400]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Refused"}}]))
+        .await;
+    sink.next(WAIT).await;
+    let history = eventually(WAIT, "a failed attempt in the history", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (h["notifications"][0]["outcome"] == "failure").then_some(h)
+    })
+    .await;
+    let error = history["notifications"][0]["error"].as_str().unwrap();
+    assert!(error.contains("400"), "{error}");
+    assert!(!error.contains("/hook"), "the URL leaked: {error}");
+}
+
+#[tokio::test]
+async fn a_restart_does_not_repeat_a_sent_notification() {
+    let sink = WebhookSink::start(vec![]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Once", "instance": "a"}}]))
+        .await;
+    assert_eq!(alert_names(&sink.next(WAIT).await), ["Once/a"]);
+    let s = s.restart().await;
+    // After the restart the restored group flushes at once and, knowing from
+    // the notification log that nothing changed, sends nothing. A new alert
+    // then proves it: the next message carries both, and is the only one.
+    s.post_alerts(json!([{"labels": {"alertname": "Once", "instance": "b"}}]))
+        .await;
+    let next = sink.next(WAIT).await;
+    assert_eq!(alert_names(&next), ["Once/a", "Once/b"]);
+    assert!(sink.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn kill_9_before_the_first_notification_still_sends_it_once() {
+    let sink = WebhookSink::start(vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&sink.url, "").replace("group_wait: 0s", "group_wait: 2s");
+    std::fs::write(dir.path().join("alertmanager.yml"), cfg).unwrap();
+    let server = BinaryServer::start(dir.path(), &[]).await;
+    server
+        .post_json(
+            "/api/v2/alerts",
+            &json!([{"labels": {"alertname": "Crash", "instance": "a"}}]),
+        )
+        .await;
+    // Wait for the group commit, then crash before group_wait is over.
+    eventually(WAIT, "the alert on disk", || async {
+        let text = crate::harness::client()
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains("klaxon_alerts_persisted 1").then_some(())
+    })
+    .await;
+    server.kill9().await;
+    assert!(sink.drain().await.is_empty(), "sent before the crash");
+    let server = BinaryServer::start(dir.path(), &[]).await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(alert_names(&p), ["Crash/a"]);
+    server.kill9().await;
+}
