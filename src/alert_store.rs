@@ -21,6 +21,9 @@ use crate::alert::Alert;
 use crate::labels::Fingerprint;
 use crate::storage::{Storage, StorageError};
 
+/// Log growth tolerated beyond twice the live set before compacting.
+const COMPACT_SLACK_BYTES: u64 = 16 * 1024 * 1024;
+
 /// How far the store may lag behind memory.
 pub const COMMIT_EVERY: Duration = Duration::from_millis(200);
 
@@ -41,6 +44,9 @@ pub struct AlertStore {
     wake: Notify,
     /// Alerts written to the store since start, for tests and metrics.
     committed: std::sync::atomic::AtomicU64,
+    /// Bytes in the alert log, and in its live part after the last compaction.
+    log_bytes: AtomicU64,
+    live_bytes: AtomicU64,
 }
 
 impl AlertStore {
@@ -61,6 +67,8 @@ impl AlertStore {
             generation: AtomicU64::new(0),
             wake: Notify::new(),
             committed: Default::default(),
+            log_bytes: AtomicU64::new(0),
+            live_bytes: AtomicU64::new(0),
         })
     }
 
@@ -173,23 +181,42 @@ impl AlertStore {
         let n = puts.len() as u64;
         let retry_deletes: Vec<Fingerprint> = deletes.iter().copied().collect();
         let result = self.storage.write_alerts(puts, retry_deletes.clone()).await;
-        if let Err(e) = result {
-            // Nothing is lost: mark everything dirty again for the next try.
-            let mut state = self.lock();
-            for fp in dirty {
-                if state.alerts.contains_key(&fp) {
-                    state.dirty.insert(fp);
+        let written = match result {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                // Nothing is lost: mark everything dirty again for the next try.
+                let mut state = self.lock();
+                for fp in dirty {
+                    if state.alerts.contains_key(&fp) {
+                        state.dirty.insert(fp);
+                    }
                 }
-            }
-            for fp in retry_deletes {
-                if !state.alerts.contains_key(&fp) {
-                    state.deleted.insert(fp);
+                for fp in retry_deletes {
+                    if !state.alerts.contains_key(&fp) {
+                        state.deleted.insert(fp);
+                    }
                 }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
         self.committed
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        self.compact_if_due(written).await
+    }
+
+    /// The alert log grows with every change (Prometheus re-sends firing
+    /// alerts every minute); once it holds much more than the live set,
+    /// rewrite it as the live set.
+    async fn compact_if_due(&self, appended: u64) -> Result<(), StorageError> {
+        let log = self.log_bytes.fetch_add(appended, AtomicOrdering::AcqRel) + appended;
+        let live = self.live_bytes.load(AtomicOrdering::Acquire);
+        if log <= 2 * live + COMPACT_SLACK_BYTES {
+            return Ok(());
+        }
+        let live_bytes = self.storage.compact_alerts(self.snapshot()).await?;
+        self.live_bytes.store(live_bytes, AtomicOrdering::Release);
+        self.log_bytes.store(live_bytes, AtomicOrdering::Release);
+        tracing::debug!(live_bytes, "alert log compacted");
         Ok(())
     }
 
