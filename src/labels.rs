@@ -5,7 +5,6 @@
 //! Alertmanager computes, so IDs shown by klaxon match the ones users see in
 //! Alertmanager, amtool and Grafana.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::Hasher;
 
@@ -64,24 +63,36 @@ impl fmt::Display for LabelName {
 
 /// A set of labels, kept sorted by name (byte order, as Go's `sort.Strings`).
 ///
+/// Stored as a sorted boxed slice rather than a map: an alert has a handful
+/// of labels, and a B-tree node costs hundreds of bytes however few entries
+/// it holds, twice per alert (labels and annotations).
+///
 /// Names are not checked on deserialisation so that the API can report an
 /// invalid alert in a batch without rejecting the whole body; call
 /// [`LabelSet::validate`] before trusting one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct LabelSet(BTreeMap<String, String>);
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct LabelSet(Vec<(Box<str>, Box<str>)>);
 
 impl LabelSet {
     pub fn new() -> Self {
         Self::default()
     }
 
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_ref().cmp(name))
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.position(name).ok().map(|i| self.0[i].1.as_ref())
     }
 
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.0.insert(name.into(), value.into());
+        let name: String = name.into();
+        let value: Box<str> = value.into().into_boxed_str();
+        match self.position(&name) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name.into_boxed_str(), value)),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -93,16 +104,16 @@ impl LabelSet {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.0.iter().map(|(k, _)| k.as_ref())
     }
 
     /// Alertmanager drops labels with empty values before validating.
     pub fn remove_empty_values(&mut self) {
-        self.0.retain(|_, v| !v.is_empty());
+        self.0.retain(|(_, v)| !v.is_empty());
     }
 
     /// Checks every name; an empty set is refused, as Alertmanager does.
@@ -115,8 +126,8 @@ impl LabelSet {
 
     /// Checks every name but allows an empty set (annotations).
     pub fn validate_names(&self) -> Result<(), LabelError> {
-        match self.0.keys().find(|k| !is_valid_label_name(k)) {
-            Some(bad) => Err(LabelError::InvalidName(bad.clone())),
+        match self.0.iter().find(|(k, _)| !is_valid_label_name(k)) {
+            Some((bad, _)) => Err(LabelError::InvalidName(bad.to_string())),
             None => Ok(()),
         }
     }
@@ -125,8 +136,8 @@ impl LabelSet {
     pub fn subset<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> LabelSet {
         let mut out = LabelSet::new();
         for n in names {
-            if let Some(v) = self.0.get(n) {
-                out.0.insert(n.to_owned(), v.clone());
+            if let Some(v) = self.get(n) {
+                out.insert(n, v);
             }
         }
         out
@@ -164,22 +175,68 @@ impl LabelSet {
         Ordering::Equal
     }
 
-    pub fn into_inner(self) -> BTreeMap<String, String> {
-        self.0
+    /// Sorts by name; for a repeated name the last value wins, as Go's JSON
+    /// decoder does.
+    fn from_pairs(mut pairs: Vec<(Box<str>, Box<str>)>) -> Self {
+        // Stable, so equal names keep their input order and the last one is
+        // the one kept below.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(Box<str>, Box<str>)> = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            match out.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => out.push((k, v)),
+            }
+        }
+        out.shrink_to_fit();
+        Self(out)
+    }
+}
+
+impl Serialize for LabelSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for LabelSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = LabelSet;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of label names to string values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<LabelSet, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    pairs.push((k.into_boxed_str(), v.into_boxed_str()));
+                }
+                Ok(LabelSet::from_pairs(pairs))
+            }
+        }
+        d.deserialize_map(Visit)
     }
 }
 
 impl FromIterator<(String, String)> for LabelSet {
     fn from_iter<T: IntoIterator<Item = (String, String)>>(iter: T) -> Self {
-        Self(iter.into_iter().collect())
+        Self::from_pairs(
+            iter.into_iter()
+                .map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str()))
+                .collect(),
+        )
     }
 }
 
 impl<'a> FromIterator<(&'a str, &'a str)> for LabelSet {
     fn from_iter<T: IntoIterator<Item = (&'a str, &'a str)>>(iter: T) -> Self {
-        Self(
+        Self::from_pairs(
             iter.into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
         )
     }
@@ -298,6 +355,17 @@ mod tests {
         for bad in ["", "1a", "a-b", "a.b", "é", "a:b"] {
             assert!(!is_valid_label_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn json_maps_round_trip_sorted_and_last_duplicate_wins() {
+        let ls: LabelSet = serde_json::from_str(r#"{"b":"1","a":"2","b":"3"}"#).unwrap();
+        assert_eq!(ls.get("b"), Some("3"));
+        assert_eq!(serde_json::to_string(&ls).unwrap(), r#"{"a":"2","b":"3"}"#);
+        let mut ls = ls;
+        ls.insert("c", "4");
+        ls.insert("a", "5");
+        assert_eq!(ls.to_string(), r#"{a="5", b="3", c="4"}"#);
     }
 
     #[test]
