@@ -123,14 +123,19 @@ struct Entry {
     matchers: Matchers,
 }
 
+/// FNV: these maps are probed once per label of every listed alert, and
+/// their keys come from users who can already create silences.
+type FastMap<K, V> = HashMap<K, V, fnv::FnvBuildHasher>;
+type FastSet<K> = HashSet<K, fnv::FnvBuildHasher>;
+
 #[derive(Default)]
 struct State {
-    by_id: HashMap<String, Entry>,
+    by_id: FastMap<String, Entry>,
     /// label name → value of one equality matcher → silence IDs. Nested so
     /// that lookups by `&str` need no allocation.
-    index: HashMap<String, HashMap<String, HashSet<String>>>,
+    index: FastMap<String, FastMap<String, FastSet<String>>>,
     /// Silences without an equality matcher; checked for every alert.
-    unindexed: HashSet<String>,
+    unindexed: FastSet<String>,
 }
 
 impl State {
