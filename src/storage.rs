@@ -26,16 +26,18 @@ const SCHEMA_VERSION: u8 = 1;
 const RECORD_VERSION: u8 = 1;
 /// sled's default cache is 1 GiB; klaxon's working set lives in memory
 /// anyway, so the page cache only needs to absorb write bursts.
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
-/// Log entries over a quarter of a segment become sled "blob" files, whose
-/// flush path was seen to hang forever in sled 0.34 while holding a
-/// process-wide lock. A large segment keeps ordinary nodes far from that.
-const SEGMENT_BYTES: usize = 16 * 1024 * 1024;
-/// Alert-log records are cut at about this size.
-const CHUNK_BYTES: usize = 512 * 1024;
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// Log entries over a quarter of a segment become sled "blob" files. A hang
+/// was seen in a test that combined a blob-sized record with `apply_batch`
+/// (the proven culprit, see `write_alerts`); klaxon keeps clear of both.
+const SEGMENT_BYTES: usize = 8 * 1024 * 1024;
+/// Alert-log records are cut at about this size. sled splits leaves at 16
+/// entries whatever their size, so 16 chunks must stay well under the blob
+/// threshold (a quarter of a segment).
+const CHUNK_BYTES: usize = 64 * 1024;
 /// Alerts whose record is larger (a multi-MiB annotation is legal in
-/// Alertmanager) are kept in memory only, so that even a node holding
-/// several of them stays under the blob threshold.
+/// Alertmanager) are kept in memory only, so records stay far from the
+/// blob threshold.
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
