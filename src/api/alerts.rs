@@ -287,15 +287,44 @@ fn to_gettable<'a>(
     }
 }
 
+/// What both list endpoints start from: the parsed filter and one
+/// consistent view of alerts, config and inhibitions at `now`.
+struct Listing {
+    filter: AlertFilter,
+    now: DateTime<Utc>,
+    runtime: Arc<Runtime>,
+    snapshot: Vec<Arc<Alert>>,
+    inhibitions: Inhibitions,
+}
+
+impl Listing {
+    fn new(state: &AppState, raw_query: Option<&str>) -> Result<Self, ApiError> {
+        let filter = AlertFilter::from_query(&Query::parse(raw_query))?;
+        let now = state.now();
+        let runtime = state.runtime();
+        let snapshot = state.alerts.snapshot();
+        let inhibitions = Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
+        Ok(Self {
+            filter,
+            now,
+            runtime,
+            snapshot,
+            inhibitions,
+        })
+    }
+}
+
 async fn get_alerts(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let filter = AlertFilter::from_query(&Query::parse(raw.as_deref()))?;
-    let now = state.now();
-    let runtime = state.runtime();
-    let snapshot = state.alerts.snapshot();
-    let inhibitions = Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
+    let Listing {
+        filter,
+        now,
+        runtime,
+        snapshot,
+        inhibitions,
+    } = Listing::new(&state, raw.as_deref())?;
     let mut out = Vec::new();
     for alert in &snapshot {
         // Resolved alerts stay stored until GC but are not listed.
@@ -325,13 +354,15 @@ async fn get_alert_groups(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let filter = AlertFilter::from_query(&Query::parse(raw.as_deref()))?;
-    let now = state.now();
-    let runtime = state.runtime();
+    let Listing {
+        filter,
+        now,
+        runtime,
+        snapshot,
+        inhibitions,
+    } = Listing::new(&state, raw.as_deref())?;
     // (group key, receiver) → (group labels, alerts)
     let mut groups: HashMap<(String, String), GroupAcc> = HashMap::new();
-    let snapshot = state.alerts.snapshot();
-    let inhibitions = Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
     for alert in &snapshot {
         if alert.resolved_at(now) || !filter.keep_labels(alert) {
             continue;
