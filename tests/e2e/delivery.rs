@@ -221,3 +221,82 @@ async fn kill_9_before_the_first_notification_still_sends_it_once() {
     assert_eq!(alert_names(&p), ["Crash/a"]);
     server.kill9().await;
 }
+
+#[tokio::test]
+async fn an_unchanged_group_is_repeated_after_repeat_interval() {
+    let sink = WebhookSink::start(vec![]).await;
+    let cfg = config(&sink.url, "").replace("repeat_interval: 1h", "repeat_interval: 2s");
+    let s = TestServer::start(&cfg).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Again"}}]))
+        .await;
+    let first = sink.next(WAIT).await;
+    let started = std::time::Instant::now();
+    let second = sink.next(WAIT).await;
+    // Checked on group_interval ticks: between repeat and repeat + interval.
+    let gap = started.elapsed();
+    assert!(
+        gap >= Duration::from_millis(1500),
+        "repeated too early: {gap:?}"
+    );
+    assert_eq!(alert_names(&first), alert_names(&second));
+    eventually(WAIT, "the repeat in the history", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (h["notifications"][0]["reason"] == "repeat_interval_elapsed").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mute_time_intervals_hold_notifications_and_active_intervals_release_them() {
+    let sink = WebhookSink::start(vec![]).await;
+    // `always` covers every instant; `never` covers none (the year 1999).
+    let cfg = format!(
+        r#"
+time_intervals:
+  - name: always
+    time_intervals:
+      - times: [{{start_time: "00:00", end_time: "24:00"}}]
+  - name: never
+    time_intervals:
+      - years: ["1999"]
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+  routes:
+    - matchers: ['alertname="Muted"']
+      mute_time_intervals: [always]
+    - matchers: ['alertname="Inactive"']
+      active_time_intervals: [never]
+    - matchers: ['alertname="Open"']
+      mute_time_intervals: [never]
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: {}
+"#,
+        sink.url
+    );
+    let s = TestServer::start(&cfg).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Muted"}},
+        {"labels": {"alertname": "Inactive"}},
+        {"labels": {"alertname": "Open"}}
+    ]))
+    .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(alert_names(&p), ["Open/"]);
+    // The muted groups keep flushing every second without sending: after a
+    // few intervals nothing else has arrived.
+    s.post_alerts(json!([{"labels": {"alertname": "Open", "instance": "2"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(alert_names(&p), ["Open/", "Open/2"]);
+    let rest: Vec<Vec<String>> = sink.drain().await.iter().map(alert_names).collect();
+    assert!(
+        rest.iter().flatten().all(|n| n.starts_with("Open")),
+        "{rest:?}"
+    );
+}
