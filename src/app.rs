@@ -96,7 +96,7 @@ pub struct Shared {
     dispatcher: std::sync::Mutex<Option<Arc<Dispatcher>>>,
     /// Parent of every dispatcher's token: stopping the app stops them all.
     cancel: CancellationToken,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub started_at: DateTime<Utc>,
     runtime: RwLock<Arc<Runtime>>,
     reload_lock: tokio::sync::Mutex<()>,
@@ -144,8 +144,18 @@ impl AppState {
         }
     }
 
+    /// Live aggregation groups of the running dispatcher.
+    pub fn aggregation_groups(&self) -> usize {
+        self.dispatcher
+            .lock()
+            .expect("dispatcher lock")
+            .as_ref()
+            .map_or(0, |d| d.groups().len())
+    }
+
     fn pipeline_parts(&self) -> PipelineState {
         PipelineState {
+            metrics: self.metrics.clone(),
             alerts: self.alerts.clone(),
             silences: self.silences.clone(),
             nflog: self.nflog.clone(),
@@ -228,7 +238,9 @@ impl App {
             .to_string()
             .trim_end_matches('/')
             .to_owned();
+        let metrics = Arc::new(Metrics::new());
         let parts = PipelineState {
+            metrics: metrics.clone(),
             alerts: alerts.clone(),
             silences: silences.clone(),
             nflog: nflog.clone(),
@@ -251,7 +263,7 @@ impl App {
             history,
             dispatcher: std::sync::Mutex::new(None),
             cancel: cancel.clone(),
-            metrics: Metrics::new(),
+            metrics,
             started_at,
             runtime: RwLock::new(runtime.clone()),
             reload_lock: tokio::sync::Mutex::new(()),

@@ -27,6 +27,23 @@ pub struct HttpLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IntegrationLabel {
+    pub integration: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FailureLabels {
+    pub integration: String,
+    /// `clientError`, `serverError` or `other`, as Alertmanager names them.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
     revision: String,
@@ -45,6 +62,13 @@ pub struct Metrics {
     pub config_last_reload_success_timestamp: Gauge<f64, AtomicU64>,
     pub receivers: Gauge,
     pub http_request_duration: Family<HttpLabels, Histogram>,
+    pub notifications: Family<IntegrationLabel, Counter>,
+    pub notifications_failed: Family<FailureLabels, Counter>,
+    pub notification_requests: Family<IntegrationLabel, Counter>,
+    pub notification_requests_failed: Family<IntegrationLabel, Counter>,
+    pub notification_latency: Family<IntegrationLabel, Histogram>,
+    pub notifications_suppressed: Family<ReasonLabel, Counter>,
+    pub aggregation_groups: Gauge,
     /// klaxon's own: alerts written to the store since start.
     pub alerts_persisted: Gauge,
     /// klaxon's own: alerts held, resolved ones included, until GC.
@@ -142,6 +166,51 @@ impl Metrics {
             "Alerts written to the store since start (group-committed).",
             alerts_persisted.clone(),
         );
+        let notifications = Family::<IntegrationLabel, Counter>::default();
+        registry.register(
+            "alertmanager_notifications",
+            "The total number of attempted notifications.",
+            notifications.clone(),
+        );
+        let notifications_failed = Family::<FailureLabels, Counter>::default();
+        registry.register(
+            "alertmanager_notifications_failed",
+            "The total number of failed notifications.",
+            notifications_failed.clone(),
+        );
+        let notification_requests = Family::<IntegrationLabel, Counter>::default();
+        registry.register(
+            "alertmanager_notification_requests",
+            "The total number of attempted notification requests.",
+            notification_requests.clone(),
+        );
+        let notification_requests_failed = Family::<IntegrationLabel, Counter>::default();
+        registry.register(
+            "alertmanager_notification_requests_failed",
+            "The total number of failed notification requests.",
+            notification_requests_failed.clone(),
+        );
+        let notification_latency =
+            Family::<IntegrationLabel, Histogram>::new_with_constructor(|| {
+                Histogram::new([1.0, 5.0, 10.0, 15.0, 20.0])
+            });
+        registry.register(
+            "alertmanager_notification_latency_seconds",
+            "The latency of notifications in seconds.",
+            notification_latency.clone(),
+        );
+        let notifications_suppressed = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "alertmanager_notifications_suppressed",
+            "The total number of notifications suppressed for being silenced, inhibited, outside of active time intervals or within muted time intervals.",
+            notifications_suppressed.clone(),
+        );
+        let aggregation_groups = Gauge::default();
+        registry.register(
+            "alertmanager_dispatcher_aggregation_groups",
+            "Number of active aggregation groups",
+            aggregation_groups.clone(),
+        );
         let alerts_stored = Gauge::default();
         registry.register(
             "klaxon_alerts_stored",
@@ -149,6 +218,13 @@ impl Metrics {
             alerts_stored.clone(),
         );
         Self {
+            notifications,
+            notifications_failed,
+            notification_requests,
+            notification_requests_failed,
+            notification_latency,
+            notifications_suppressed,
+            aggregation_groups,
             alerts_stored,
             registry,
             alerts,
@@ -162,6 +238,30 @@ impl Metrics {
             http_request_duration,
             alerts_persisted,
         }
+    }
+
+    /// Counts one integration's notification (after its retries).
+    pub fn notified(&self, integration: &str, failure: Option<&str>) {
+        let label = IntegrationLabel {
+            integration: integration.to_owned(),
+        };
+        self.notifications.get_or_create(&label).inc();
+        if let Some(reason) = failure {
+            self.notifications_failed
+                .get_or_create(&FailureLabels {
+                    integration: integration.to_owned(),
+                    reason: reason.to_owned(),
+                })
+                .inc();
+        }
+    }
+
+    pub fn suppressed(&self, reason: &str, n: usize) {
+        self.notifications_suppressed
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc_by(n as u64);
     }
 
     pub fn encode(&self) -> String {

@@ -88,4 +88,5 @@ pub fn refresh_gauges(state: &AppState) {
     }
     m.alerts_persisted.set(state.alerts.committed() as i64);
     m.alerts_stored.set(state.alerts.len() as i64);
+    m.aggregation_groups.set(state.aggregation_groups() as i64);
 }

@@ -23,6 +23,7 @@ use crate::inhibit::{InhibitRule, Inhibitions};
 use crate::integrations::http::HttpClientError;
 use crate::integrations::webhook::Webhook;
 use crate::integrations::{Notification, Notifier, NotifyError};
+use crate::metrics::{IntegrationLabel, Metrics};
 use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
 use crate::silence::Silences;
 use crate::time_interval::TimeIntervals;
@@ -62,6 +63,7 @@ struct InhibitionCache {
 }
 
 pub struct Pipeline {
+    metrics: Arc<Metrics>,
     receivers: HashMap<String, Vec<Integration>>,
     inhibit_rules: Vec<InhibitRule>,
     time_intervals: TimeIntervals,
@@ -77,6 +79,7 @@ pub struct Pipeline {
 /// rebuilt on every reload.
 #[derive(Clone)]
 pub struct PipelineState {
+    pub metrics: Arc<Metrics>,
     pub alerts: Arc<AlertStore>,
     pub silences: Arc<Silences>,
     pub nflog: Arc<NotificationLog>,
@@ -87,6 +90,7 @@ pub struct PipelineState {
 impl Pipeline {
     pub fn new(config: &Config, parts: PipelineState) -> Result<Self, HttpClientError> {
         let PipelineState {
+            metrics,
             alerts,
             silences,
             nflog,
@@ -94,6 +98,7 @@ impl Pipeline {
             external_url,
         } = parts;
         Ok(Self {
+            metrics,
             receivers: build_receivers(&config.receivers)?,
             inhibit_rules: config
                 .inhibit_rules
@@ -132,8 +137,8 @@ impl Pipeline {
         index
     }
 
-    /// Whether the route's time intervals silence it at `now`.
-    fn muted_by_time(&self, flush: &Flush) -> bool {
+    /// Whether, and why, the route's time intervals silence it at `now`.
+    fn muted_by_time(&self, flush: &Flush) -> Option<&'static str> {
         let opts = &flush.opts;
         let muted = opts
             .mute_time_intervals
@@ -144,23 +149,42 @@ impl Pipeline {
                 .active_time_intervals
                 .iter()
                 .any(|name| self.time_intervals.contains(name, flush.now));
-        muted || inactive
+        if muted {
+            Some("mute_time_interval")
+        } else if inactive {
+            Some("active_time_interval")
+        } else {
+            None
+        }
     }
 
-    /// Drops inhibited and silenced alerts.
+    /// Drops inhibited and silenced alerts, counting each as Alertmanager does.
     fn unmuted(&self, alerts: &[Arc<Alert>], now: DateTime<Utc>) -> Vec<Arc<Alert>> {
         let inhibitions = self.inhibitions(now);
-        alerts
+        let (mut inhibited, mut silenced) = (0, 0);
+        let kept = alerts
             .iter()
-            .filter(|a| inhibitions.inhibited_by(&a.labels).is_none())
-            .filter(|a| self.silences.mutes(&a.labels, now).is_empty())
+            .filter(|a| {
+                let muted = inhibitions.inhibited_by(&a.labels).is_some();
+                inhibited += usize::from(muted);
+                !muted
+            })
+            .filter(|a| {
+                let muted = !self.silences.mutes(&a.labels, now).is_empty();
+                silenced += usize::from(muted);
+                !muted
+            })
             .cloned()
-            .collect()
+            .collect();
+        self.metrics.suppressed("inhibition", inhibited);
+        self.metrics.suppressed("silence", silenced);
+        kept
     }
 
     async fn deliver_flush(&self, flush: Flush) -> bool {
-        if self.muted_by_time(&flush) {
-            tracing::debug!(group_key = %flush.group_key, "muted by a time interval");
+        if let Some(reason) = self.muted_by_time(&flush) {
+            tracing::debug!(group_key = %flush.group_key, reason, "muted by a time interval");
+            self.metrics.suppressed(reason, flush.alerts.len());
             return true;
         }
         let alerts = self.unmuted(&flush.alerts, flush.now);
@@ -234,7 +258,9 @@ impl Pipeline {
             };
             // Alertmanager's deadline for one flush's retries.
             let deadline = flush.opts.group_interval.max(Duration::from_secs(10));
-            let sent = retry(deadline, || notifier.notify(&msg)).await;
+            let sent = retry(deadline, || self.request(notifier, &msg)).await;
+            let failure = sent.as_ref().err().map(failure_reason);
+            self.metrics.notified(notifier.name(), failure);
             self.record(flush, notifier.name(), count, reason, sent.as_ref().err())
                 .await;
             if let Err(e) = sent {
@@ -264,7 +290,44 @@ impl Pipeline {
     }
 }
 
+/// Alertmanager's `reason` label for a failed notification.
+fn failure_reason(e: &NotifyError) -> &'static str {
+    match e.status() {
+        Some(s) if (400..500).contains(&s) => "clientError",
+        Some(s) if s >= 500 => "serverError",
+        _ => "other",
+    }
+}
+
 impl Pipeline {
+    /// One request to the integration, counted and timed.
+    async fn request(
+        &self,
+        notifier: &dyn Notifier,
+        msg: &Notification,
+    ) -> Result<(), NotifyError> {
+        let label = IntegrationLabel {
+            integration: notifier.name().to_owned(),
+        };
+        self.metrics
+            .notification_requests
+            .get_or_create(&label)
+            .inc();
+        let started = Instant::now();
+        let result = notifier.notify(msg).await;
+        self.metrics
+            .notification_latency
+            .get_or_create(&label)
+            .observe(started.elapsed().as_secs_f64());
+        if result.is_err() {
+            self.metrics
+                .notification_requests_failed
+                .get_or_create(&label)
+                .inc();
+        }
+        result
+    }
+
     async fn record(
         &self,
         flush: &Flush,

@@ -79,6 +79,15 @@ async fn a_firing_alert_is_delivered_with_alertmanagers_payload() {
     let history = recorded(&s).await;
     assert_eq!(history["notifications"][0]["outcome"], "success");
     assert_eq!(history["notifications"][0]["reason"], "first_notification");
+    let metrics = s.get("/metrics").await.text().await.unwrap();
+    for line in [
+        r#"alertmanager_notifications_total{integration="webhook"} 1"#,
+        r#"alertmanager_notification_requests_total{integration="webhook"} 1"#,
+        r#"alertmanager_notification_latency_seconds_count{integration="webhook"} 1"#,
+        "alertmanager_dispatcher_aggregation_groups 1",
+    ] {
+        assert!(metrics.contains(line), "missing {line:?}");
+    }
 }
 
 #[tokio::test]
@@ -125,6 +134,14 @@ async fn silenced_and_inhibited_alerts_are_not_sent() {
     // Only the inhibition source goes out; the others are muted.
     let p = sink.next(WAIT).await;
     assert_eq!(alert_names(&p), ["Src/"]);
+    eventually(WAIT, "silenced and inhibited alerts counted", || async {
+        let metrics = s.get("/metrics").await.text().await.ok()?;
+        (metrics.contains(r#"alertmanager_notifications_suppressed_total{reason="silence"} 1"#)
+            && metrics
+                .contains(r#"alertmanager_notifications_suppressed_total{reason="inhibition"} 1"#))
+        .then_some(())
+    })
+    .await;
     // A later, unmuted alert proves the pipeline kept running.
     s.post_alerts(json!([{"labels": {"alertname": "Loud", "instance": "y"}}]))
         .await;
@@ -151,6 +168,12 @@ async fn server_errors_are_retried_within_the_flush() {
     }
     let history = recorded(&s).await;
     assert_eq!(history["notifications"][0]["outcome"], "success");
+    let metrics = s.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(
+            r#"alertmanager_notification_requests_failed_total{integration="webhook"} 2"#
+        )
+    );
 }
 
 #[tokio::test]
@@ -165,6 +188,10 @@ async fn a_permanent_failure_is_recorded_without_the_url() {
         (h["notifications"][0]["outcome"] == "failure").then_some(h)
     })
     .await;
+    let metrics = s.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains(
+        r#"alertmanager_notifications_failed_total{integration="webhook",reason="clientError"} 1"#
+    ));
     let error = history["notifications"][0]["error"].as_str().unwrap();
     assert!(error.contains("400"), "{error}");
     assert!(!error.contains("/hook"), "the URL leaked: {error}");
