@@ -30,6 +30,12 @@ pub fn go_zero_time() -> DateTime<Utc> {
         .and_utc()
 }
 
+/// `t + d`, clamped to the latest representable time instead of
+/// panicking: durations come from users (`resolve_timeout`, retention).
+pub fn add_saturating(t: DateTime<Utc>, d: chrono::Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AlertError {
     #[error("start time missing")]

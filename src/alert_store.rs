@@ -148,7 +148,7 @@ impl AlertStore {
         let doomed: Vec<Fingerprint> = state
             .alerts
             .iter()
-            .filter(|(_, a)| a.ends_at + retention < now)
+            .filter(|(_, a)| crate::alert::add_saturating(a.ends_at, retention) < now)
             .map(|(fp, _)| *fp)
             .collect();
         for fp in &doomed {

@@ -332,7 +332,7 @@ impl Silences {
             .lock()
             .by_id
             .values()
-            .filter(|e| e.silence.ends_at + retention < now)
+            .filter(|e| crate::alert::add_saturating(e.silence.ends_at, retention) < now)
             .map(|e| e.silence.id.clone())
             .collect();
         if doomed.is_empty() {

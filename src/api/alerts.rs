@@ -163,7 +163,7 @@ fn decode(
     let starts_at = starts.or(ends).unwrap_or(now);
     let (ends_at, timeout) = match ends {
         Some(e) => (e, false),
-        None => (now + resolve_timeout, true),
+        None => (crate::alert::add_saturating(now, resolve_timeout), true),
     };
     Ok(Alert {
         labels,

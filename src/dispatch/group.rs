@@ -55,7 +55,7 @@ impl AggregationGroup {
     /// `group_wait` ago skips the wait, as in Alertmanager.
     pub fn insert(&self, alert: Arc<Alert>, now: DateTime<Utc>) -> bool {
         let wait = chrono::Duration::from_std(self.opts.group_wait).unwrap_or_default();
-        let stale = alert.starts_at + wait < now;
+        let stale = crate::alert::add_saturating(alert.starts_at, wait) < now;
         {
             let mut members = self.lock();
             if members.closed {
