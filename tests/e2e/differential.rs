@@ -16,7 +16,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{TestServer, client, eventually, free_port, peer, wait_ready};
+use crate::harness::{TestServer, WebhookSink, client, eventually, free_port, peer, wait_ready};
 
 /// PLAIN_CONFIG plus grouping by `team` under the second route, so groups
 /// differ by labels as well as by receiver. No inhibition: klaxon does not
@@ -1139,4 +1139,102 @@ async fn bad_requests_get_alertmanager_status_codes() {
     }
 
     p.finish().await;
+}
+
+/// The same config and alert timeline go to Alertmanager and to klaxon,
+/// each with its own webhook receiver; the notifications must be the same,
+/// in the same order, field for field (only `externalURL` differs).
+#[tokio::test]
+async fn notification_sequence_matches_alertmanager() {
+    let Some(program) = peer("prometheus-alertmanager") else {
+        return;
+    };
+    const WAIT: Duration = Duration::from_secs(20);
+    let config = |url: &str| {
+        format!(
+            r#"
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+  routes:
+    - receiver: db
+      matchers: ['team="db"']
+      group_by: [alertname, team]
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: {url}
+  - name: db
+    webhook_configs:
+      - url: {url}
+        max_alerts: 1
+"#
+        )
+    };
+    let am_sink = WebhookSink::start(vec![]).await;
+    let kx_sink = WebhookSink::start(vec![]).await;
+    let am = Alertmanager::start(&program, &config(&am_sink.url)).await;
+    let kx = TestServer::start(&config(&kx_sink.url)).await;
+    let c = client();
+
+    let started = rfc3339(Utc::now() - chrono::Duration::minutes(1));
+    let ended = rfc3339(Utc::now());
+    let firing = |name: &str, i: u32| {
+        json!({"labels": {"alertname": name, "instance": format!("h{i}")},
+               "annotations": {"summary": format!("{name} on h{i}")},
+               "startsAt": started, "generatorURL": "http://prometheus.example/graph"})
+    };
+    let resolved = |name: &str, i: u32| {
+        let mut a = firing(name, i);
+        a["endsAt"] = json!(ended);
+        a
+    };
+    let db = |i: u32| {
+        let mut a = firing("DbDown", i);
+        a["labels"]["team"] = json!("db");
+        a
+    };
+    let timeline = [
+        (
+            "two alerts start firing",
+            json!([firing("Seq", 1), firing("Seq", 2)]),
+        ),
+        (
+            "a third joins the group",
+            json!([firing("Seq", 1), firing("Seq", 2), firing("Seq", 3)]),
+        ),
+        (
+            "one resolves",
+            json!([resolved("Seq", 1), firing("Seq", 2), firing("Seq", 3)]),
+        ),
+        (
+            "all resolve",
+            json!([resolved("Seq", 2), resolved("Seq", 3)]),
+        ),
+        ("a child route with max_alerts", json!([db(1), db(2)])),
+    ];
+    for (step, batch) in timeline {
+        for base in [&am.base, &kx.base] {
+            let r = c
+                .post(format!("{base}/api/v2/alerts"))
+                .json(&batch)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{step}");
+        }
+        let mut a = am_sink.next(WAIT).await;
+        let mut k = kx_sink.next(WAIT).await;
+        for p in [&mut a, &mut k] {
+            p.as_object_mut().unwrap().remove("externalURL");
+        }
+        assert_eq!(
+            a, k,
+            "{step}: Alertmanager and klaxon sent different notifications"
+        );
+    }
+    am.stop().await;
 }
