@@ -42,6 +42,19 @@ pub fn build_receivers(
     let mut out = HashMap::new();
     for r in receivers {
         let mut list = Vec::new();
+        // Never silently: these validate but are not delivered yet.
+        for (kind, n) in [
+            ("discord_configs", r.discord_configs.len()),
+            ("email_configs", r.email_configs.len()),
+        ] {
+            if n > 0 {
+                tracing::warn!(
+                    receiver = %r.name,
+                    integration = kind,
+                    "this klaxon does not deliver {kind} yet; notifications for it are not sent"
+                );
+            }
+        }
         for (index, cfg) in r.webhook_configs.iter().enumerate() {
             list.push(Integration {
                 notifier: Box::new(Webhook::new(cfg.clone())?),
