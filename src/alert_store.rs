@@ -204,6 +204,20 @@ impl AlertStore {
         self.compact_if_due(written).await
     }
 
+    /// Rewrites the log as the live set if it holds anything more, so the
+    /// next start replays as little as possible (graceful shutdown).
+    pub async fn compact(&self) -> Result<(), StorageError> {
+        let log = self.log_bytes.load(AtomicOrdering::Acquire);
+        let live = self.live_bytes.load(AtomicOrdering::Acquire);
+        if log == 0 || log == live {
+            return Ok(());
+        }
+        let live_bytes = self.storage.compact_alerts(self.snapshot()).await?;
+        self.live_bytes.store(live_bytes, AtomicOrdering::Release);
+        self.log_bytes.store(live_bytes, AtomicOrdering::Release);
+        Ok(())
+    }
+
     /// The alert log grows with every change (Prometheus re-sends firing
     /// alerts every minute); once it holds much more than the live set,
     /// rewrite it as the live set.

@@ -332,6 +332,9 @@ impl App {
         if let Err(e) = self.state.alerts.commit().await {
             tracing::error!(error = %e, "final commit failed");
         }
+        if let Err(e) = self.state.alerts.compact().await {
+            tracing::error!(error = %e, "compacting the alert log at shutdown failed");
+        }
     }
 }
 
