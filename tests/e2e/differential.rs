@@ -1156,7 +1156,7 @@ async fn notification_sequence_matches_alertmanager() {
 route:
   receiver: hook
   group_by: [alertname]
-  group_wait: 1s
+  group_wait: 2s
   group_interval: 1s
   repeat_interval: 1h
   routes:
@@ -1180,42 +1180,70 @@ receivers:
     let kx = TestServer::start(&config(&kx_sink.url)).await;
     let c = client();
 
-    let started = rfc3339(Utc::now() - chrono::Duration::minutes(1));
-    let ended = rfc3339(Utc::now());
-    let firing = |name: &str, i: u32| {
+    // Every new group gets fresh start times: for an alert older than
+    // group_wait, Alertmanager flushes the moment the first alert of a batch
+    // lands, racing the rest of the batch (klaxon inserts the whole batch
+    // first). Fresh alerts make both wait group_wait, which is deterministic.
+    let firing = |name: &str, i: u32, started: &str| {
         json!({"labels": {"alertname": name, "instance": format!("h{i}")},
                "annotations": {"summary": format!("{name} on h{i}")},
                "startsAt": started, "generatorURL": "http://prometheus.example/graph"})
     };
-    let resolved = |name: &str, i: u32| {
-        let mut a = firing(name, i);
+    let resolved = |name: &str, i: u32, started: &str, ended: &str| {
+        let mut a = firing(name, i, started);
         a["endsAt"] = json!(ended);
         a
     };
-    let db = |i: u32| {
-        let mut a = firing("DbDown", i);
+    let db = |i: u32, started: &str| {
+        let mut a = firing("DbDown", i, started);
         a["labels"]["team"] = json!("db");
         a
     };
-    let timeline = [
+    let t0 = rfc3339(Utc::now());
+    // Each step builds its batch right before it is posted.
+    type Step<'a> = (&'a str, Box<dyn Fn() -> Value + 'a>);
+    let steps: Vec<Step> = vec![
         (
             "two alerts start firing",
-            json!([firing("Seq", 1), firing("Seq", 2)]),
+            Box::new(|| json!([firing("Seq", 1, &t0), firing("Seq", 2, &t0)])),
         ),
         (
             "a third joins the group",
-            json!([firing("Seq", 1), firing("Seq", 2), firing("Seq", 3)]),
+            Box::new(|| {
+                json!([
+                    firing("Seq", 1, &t0),
+                    firing("Seq", 2, &t0),
+                    firing("Seq", 3, &t0)
+                ])
+            }),
         ),
         (
             "one resolves",
-            json!([resolved("Seq", 1), firing("Seq", 2), firing("Seq", 3)]),
+            Box::new(|| {
+                let now = rfc3339(Utc::now());
+                json!([
+                    resolved("Seq", 1, &t0, &now),
+                    firing("Seq", 2, &t0),
+                    firing("Seq", 3, &t0)
+                ])
+            }),
         ),
         (
             "all resolve",
-            json!([resolved("Seq", 2), resolved("Seq", 3)]),
+            Box::new(|| {
+                let now = rfc3339(Utc::now());
+                json!([resolved("Seq", 2, &t0, &now), resolved("Seq", 3, &t0, &now)])
+            }),
         ),
-        ("a child route with max_alerts", json!([db(1), db(2)])),
+        (
+            "a child route with max_alerts",
+            Box::new(|| {
+                let now = rfc3339(Utc::now());
+                json!([db(1, &now), db(2, &now)])
+            }),
+        ),
     ];
+    let timeline = steps.iter().map(|(step, make)| (*step, make()));
     for (step, batch) in timeline {
         for base in [&am.base, &kx.base] {
             let r = c
