@@ -318,26 +318,21 @@ async fn get_alerts(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Listing {
-        filter,
-        now,
-        runtime,
-        snapshot,
-        inhibitions,
-    } = Listing::new(&state, raw.as_deref())?;
+    let l = Listing::new(&state, raw.as_deref())?;
+    let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
     let mut out = Vec::new();
-    for alert in &snapshot {
+    for alert in &l.snapshot {
         // Resolved alerts stay stored until GC but are not listed.
         if alert.resolved_at(now) || !filter.keep_labels(alert) {
             continue;
         }
-        let recv = receivers(&runtime, &alert.labels);
+        let recv = receivers(runtime, &alert.labels);
         if let Some(re) = &filter.receiver
             && !recv.iter().any(|r| re.is_match(r.name))
         {
             continue;
         }
-        let status = alert_status(&state, &inhibitions, alert, now);
+        let status = alert_status(&state, &l.inhibitions, alert, now);
         if !filter.keep_status(&status) {
             continue;
         }
@@ -354,16 +349,11 @@ async fn get_alert_groups(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Listing {
-        filter,
-        now,
-        runtime,
-        snapshot,
-        inhibitions,
-    } = Listing::new(&state, raw.as_deref())?;
+    let l = Listing::new(&state, raw.as_deref())?;
+    let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
     // (group key, receiver) → (group labels, alerts)
     let mut groups: HashMap<(String, String), GroupAcc> = HashMap::new();
-    for alert in &snapshot {
+    for alert in &l.snapshot {
         if alert.resolved_at(now) || !filter.keep_labels(alert) {
             continue;
         }
@@ -390,9 +380,9 @@ async fn get_alert_groups(
     for ((_, receiver), (labels, alerts)) in &groups {
         let mut shown = Vec::with_capacity(alerts.len());
         for alert in alerts {
-            let status = alert_status(&state, &inhibitions, alert, now);
+            let status = alert_status(&state, &l.inhibitions, alert, now);
             if filter.keep_status(&status) {
-                let recv = receivers(&runtime, &alert.labels);
+                let recv = receivers(runtime, &alert.labels);
                 shown.push(to_gettable(alert, status, recv));
             }
         }
