@@ -105,6 +105,14 @@ impl TestServer {
         resp.json().await.expect("JSON answer")
     }
 
+    /// Posts a silence body, expecting success; returns the silence ID.
+    pub async fn post_silence(&self, body: &Value) -> String {
+        let resp = self.post_json("/api/v2/silences", body).await;
+        assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+        let v: Value = resp.json().await.unwrap();
+        v["silenceID"].as_str().unwrap().to_owned()
+    }
+
     /// Creates a silence and returns its ID.
     pub async fn add_silence(&self, matchers: Value, minutes: i64) -> String {
         let now = chrono::Utc::now();
@@ -115,10 +123,7 @@ impl TestServer {
             "createdBy": "test",
             "comment": "test silence",
         });
-        let resp = self.post_json("/api/v2/silences", &body).await;
-        assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
-        let v: Value = resp.json().await.unwrap();
-        v["silenceID"].as_str().unwrap().to_owned()
+        self.post_silence(&body).await
     }
 
     /// Graceful stop: pending alerts are committed.

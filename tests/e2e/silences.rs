@@ -32,26 +32,14 @@ async fn extending_a_pending_silence_keeps_its_id() {
         start,
         start + chrono::Duration::hours(1),
     );
-    let id: Value = s
-        .post_json("/api/v2/silences", &create)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = id["silenceID"].clone();
+    let id = s.post_silence(&create).await;
     let mut update = body(
         m("alertname", "A"),
         start,
         start + chrono::Duration::hours(5),
     );
-    update["id"] = id.clone();
-    let resp: Value = s
-        .post_json("/api/v2/silences", &update)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(resp["silenceID"], id);
+    update["id"] = json!(id);
+    assert_eq!(s.post_silence(&update).await, id);
     assert_eq!(
         s.get_json("/api/v2/silences")
             .await
@@ -71,13 +59,7 @@ async fn editing_an_active_silence_as_returned_by_the_api_keeps_its_id() {
     let mut update = s.get_json(&format!("/api/v2/silence/{id}")).await;
     update["endsAt"] = json!((chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339());
     update["comment"] = json!("extended");
-    let resp: Value = s
-        .post_json("/api/v2/silences", &update)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(resp["silenceID"], json!(id));
+    assert_eq!(s.post_silence(&update).await, id);
     let list = s.get_json("/api/v2/silences").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["comment"], "extended");
@@ -89,13 +71,7 @@ async fn moving_the_start_of_an_active_silence_replaces_it() {
     let id = s.add_silence(m("alertname", "A"), 60).await;
     let mut update = s.get_json(&format!("/api/v2/silence/{id}")).await;
     update["startsAt"] = json!((chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339());
-    let resp: Value = s
-        .post_json("/api/v2/silences", &update)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_ne!(resp["silenceID"], json!(id));
+    assert_ne!(s.post_silence(&update).await, id);
     let old = s.get_json(&format!("/api/v2/silence/{id}")).await;
     assert_eq!(old["status"]["state"], "expired");
 }
@@ -107,11 +83,7 @@ async fn changing_matchers_replaces_the_silence() {
     let id = s.add_silence(m("alertname", "A"), 60).await;
     let mut update = body(m("alertname", "B"), now, now + chrono::Duration::hours(1));
     update["id"] = json!(id);
-    let resp = s.post_json("/api/v2/silences", &update).await;
-    let new_id = resp.json::<Value>().await.unwrap()["silenceID"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let new_id = s.post_silence(&update).await;
     assert_ne!(new_id, id);
     let old = s.get_json(&format!("/api/v2/silence/{id}")).await;
     assert_eq!(old["status"]["state"], "expired");
@@ -130,13 +102,7 @@ async fn delete_expires_and_listing_orders_by_state() {
         now + chrono::Duration::hours(1),
         now + chrono::Duration::hours(2),
     );
-    let p: Value = s
-        .post_json("/api/v2/silences", &pending)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let p = p["silenceID"].as_str().unwrap().to_owned();
+    let p = s.post_silence(&pending).await;
     let del = s
         .client
         .delete(s.url(&format!("/api/v2/silence/{a}")))
