@@ -36,6 +36,8 @@ pub mod inhibit;
 pub mod time_interval;
 /// The notification log and the dedup decision.
 pub mod nflog;
+/// Go templates and handlebars layouts over one data model.
+pub mod template;
 /// Notifiers: render, send and classify (webhook, …).
 pub mod integrations;
 /// Every delivery attempt, for users (klaxon's own API and UI).
