@@ -25,6 +25,7 @@ use super::models::{
 use super::query::Query;
 use crate::alert::Alert;
 use crate::app::{AppState, Runtime};
+use crate::dispatch::route::Route;
 use crate::inhibit::Inhibitions;
 use crate::labels::LabelSet;
 use crate::metrics::StatusLabel;
@@ -199,9 +200,12 @@ fn is_request_uri(s: &str) -> bool {
 }
 
 /// One alert's mute state as the API shows it; `inhibitions` is indexed
-/// once per request from the same snapshot.
+/// once per request from the same snapshot, and `routes` are the routes the
+/// alert matches (their time intervals decide `mutedBy`).
 pub(super) fn alert_status(
     state: &AppState,
+    runtime: &Runtime,
+    routes: &[&Route],
     inhibitions: &Inhibitions,
     alert: &Alert,
     now: DateTime<Utc>,
@@ -212,20 +216,24 @@ pub(super) fn alert_status(
         .map(|fp| fp.to_string())
         .into_iter()
         .collect();
-    let suppressed = !silenced_by.is_empty() || !inhibited_by.is_empty();
+    let mut muted_by: Vec<String> = routes
+        .iter()
+        .flat_map(|r| runtime.pipeline.muted_by(&r.opts, now))
+        .collect();
+    muted_by.sort_unstable();
+    muted_by.dedup();
+    let suppressed = !silenced_by.is_empty() || !inhibited_by.is_empty() || !muted_by.is_empty();
     AlertStatus {
         inhibited_by,
-        muted_by: Vec::new(),
+        muted_by,
         silenced_by,
         state: if suppressed { "suppressed" } else { "active" },
     }
 }
 
-fn receivers<'a>(runtime: &'a Runtime, labels: &LabelSet) -> Vec<ReceiverRef<'a>> {
-    runtime
-        .route
-        .matches(labels)
-        .into_iter()
+fn receivers<'a>(routes: &[&'a Route]) -> Vec<ReceiverRef<'a>> {
+    routes
+        .iter()
         .map(|r| ReceiverRef {
             name: &r.opts.receiver,
         })
@@ -326,13 +334,14 @@ async fn get_alerts(
         if alert.resolved_at(now) || !filter.keep_labels(alert) {
             continue;
         }
-        let recv = receivers(runtime, &alert.labels);
+        let routes = runtime.route.matches(&alert.labels);
+        let recv = receivers(&routes);
         if let Some(re) = &filter.receiver
             && !recv.iter().any(|r| re.is_match(r.name))
         {
             continue;
         }
-        let status = alert_status(&state, &l.inhibitions, alert, now);
+        let status = alert_status(&state, runtime, &routes, &l.inhibitions, alert, now);
         if !filter.keep_status(&status) {
             continue;
         }
@@ -380,9 +389,10 @@ async fn get_alert_groups(
     for ((_, receiver), (labels, alerts)) in &groups {
         let mut shown = Vec::with_capacity(alerts.len());
         for alert in alerts {
-            let status = alert_status(&state, &l.inhibitions, alert, now);
+            let routes = runtime.route.matches(&alert.labels);
+            let status = alert_status(&state, runtime, &routes, &l.inhibitions, alert, now);
             if filter.keep_status(&status) {
-                let recv = receivers(runtime, &alert.labels);
+                let recv = receivers(&routes);
                 shown.push(to_gettable(alert, status, recv));
             }
         }

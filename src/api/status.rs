@@ -57,13 +57,16 @@ pub fn refresh_gauges(state: &AppState) {
     let now = state.now();
     let (mut active, mut suppressed) = (0i64, 0i64);
     let snapshot = state.alerts.snapshot();
-    let inhibitions =
-        crate::inhibit::Inhibitions::index(&state.runtime().inhibit_rules, &snapshot, now);
+    let runtime = state.runtime();
+    let inhibitions = crate::inhibit::Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
     for alert in &snapshot {
         if alert.resolved_at(now) {
             continue;
         }
-        if super::alerts::alert_status(state, &inhibitions, alert, now).state == "active" {
+        let routes = runtime.route.matches(&alert.labels);
+        let status =
+            super::alerts::alert_status(state, &runtime, &routes, &inhibitions, alert, now);
+        if status.state == "active" {
             active += 1;
         } else {
             suppressed += 1;

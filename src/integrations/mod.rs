@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::alert::Alert;
 use crate::labels::LabelSet;
+use crate::nflog::Reason;
 
 /// The shared HTTP client and the HTTP answer classifier.
 pub mod http;
@@ -172,6 +173,9 @@ pub struct Notification {
     /// The flush time: alert and group status are computed at this instant
     /// so every integration of a flush sees the same thing.
     pub now: DateTime<Utc>,
+    /// Why the dedup step sends it; `None` for a notification outside the
+    /// pipeline (a receiver test).
+    pub reason: Option<Reason>,
 }
 
 impl Notification {

@@ -14,6 +14,7 @@ use super::{
 use crate::alert::Alert;
 use crate::config::WebhookConfig;
 use crate::labels::LabelSet;
+use crate::nflog::Reason;
 
 /// What Go prints for its zero `time.Time`.
 const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -35,6 +36,15 @@ pub struct Message {
     pub group_key: String,
     /// How many alerts `max_alerts` left out.
     pub truncated_alerts: u64,
+    /// Why this notification was sent (`first_notification`,
+    /// `new_alerts_in_group`, `all_alerts_resolved`, `new_alerts_resolved`,
+    /// `repeat_interval_elapsed`), as newer Alertmanagers add it; absent for
+    /// a receiver test.
+    #[serde(
+        rename = "notification_reason",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub notification_reason: Option<&'static str>,
 }
 
 /// One alert in the payload.
@@ -70,6 +80,7 @@ impl Message {
             version: "4",
             group_key: msg.group_key.clone(),
             truncated_alerts: truncated,
+            notification_reason: msg.reason.map(Reason::as_str),
         }
     }
 }

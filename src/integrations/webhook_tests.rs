@@ -91,6 +91,7 @@ fn notification_for(reference: &Value) -> (Notification, u64) {
         alerts,
         external_url: reference["externalURL"].as_str().unwrap().to_owned(),
         now,
+        reason: None,
     };
     (msg, max_alerts)
 }
@@ -156,6 +157,7 @@ fn simple_notification(alerts: Vec<Arc<Alert>>) -> Notification {
         alerts,
         external_url: "http://klaxon.example:9093".into(),
         now: t(100),
+        reason: None,
     }
 }
 

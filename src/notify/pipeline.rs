@@ -17,6 +17,7 @@ use super::retry::retry;
 use crate::alert::Alert;
 use crate::alert_store::AlertStore;
 use crate::config::{Config, ReceiverConfig};
+use crate::dispatch::route::RouteOpts;
 use crate::dispatch::{Deliver, Flush};
 use crate::history::{Attempt, History, Outcome};
 use crate::inhibit::{InhibitRule, Inhibitions};
@@ -152,23 +153,38 @@ impl Pipeline {
 
     /// Whether, and why, the route's time intervals silence it at `now`.
     fn muted_by_time(&self, flush: &Flush) -> Option<&'static str> {
-        let opts = &flush.opts;
-        let muted = opts
+        match self.time_mute(&flush.opts, flush.now)? {
+            TimeMute::Muted(_) => Some("mute_time_interval"),
+            TimeMute::Inactive(_) => Some("active_time_interval"),
+        }
+    }
+
+    /// The time intervals that mute a route's notifications at `now`, as
+    /// the API's `mutedBy` lists them: the `mute_time_intervals` that
+    /// contain `now`, or every `active_time_intervals` name when none does.
+    pub fn muted_by(&self, opts: &RouteOpts, now: DateTime<Utc>) -> Vec<String> {
+        match self.time_mute(opts, now) {
+            Some(TimeMute::Muted(names) | TimeMute::Inactive(names)) => names,
+            None => Vec::new(),
+        }
+    }
+
+    fn time_mute(&self, opts: &RouteOpts, now: DateTime<Utc>) -> Option<TimeMute> {
+        let muting: Vec<String> = opts
             .mute_time_intervals
             .iter()
-            .any(|name| self.time_intervals.contains(name, flush.now));
+            .filter(|name| self.time_intervals.contains(name, now))
+            .cloned()
+            .collect();
+        if !muting.is_empty() {
+            return Some(TimeMute::Muted(muting));
+        }
         let inactive = !opts.active_time_intervals.is_empty()
             && !opts
                 .active_time_intervals
                 .iter()
-                .any(|name| self.time_intervals.contains(name, flush.now));
-        if muted {
-            Some("mute_time_interval")
-        } else if inactive {
-            Some("active_time_interval")
-        } else {
-            None
-        }
+                .any(|name| self.time_intervals.contains(name, now));
+        inactive.then(|| TimeMute::Inactive(opts.active_time_intervals.clone()))
     }
 
     /// Drops inhibited and silenced alerts, counting each as Alertmanager does.
@@ -268,6 +284,7 @@ impl Pipeline {
                 alerts: to_send,
                 external_url: self.external_url.clone(),
                 now: flush.now,
+                reason: Some(reason),
             };
             // Alertmanager's deadline for one flush's retries.
             let deadline = flush.opts.group_interval.max(Duration::from_secs(10));
@@ -301,6 +318,12 @@ impl Pipeline {
         }
         true
     }
+}
+
+/// Why a route's time intervals mute it, with the interval names.
+enum TimeMute {
+    Muted(Vec<String>),
+    Inactive(Vec<String>),
 }
 
 /// Alertmanager's `reason` label for a failed notification.

@@ -71,6 +71,7 @@ async fn a_firing_alert_is_delivered_with_alertmanagers_payload() {
     assert_eq!(p["groupKey"], r#"{}:{alertname="PayloadTest"}"#);
     assert_eq!(p["groupLabels"], json!({"alertname": "PayloadTest"}));
     assert_eq!(p["truncatedAlerts"], 0);
+    assert_eq!(p["notification_reason"], "first_notification");
     assert_eq!(p["externalURL"], s.base);
     let a = &p["alerts"][0];
     assert_eq!(a["endsAt"], "0001-01-01T00:00:00Z");
@@ -109,6 +110,7 @@ async fn alerts_of_a_group_are_batched_and_resolution_is_sent() {
     .await;
     let resolved = sink.next(WAIT).await;
     assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["notification_reason"], "all_alerts_resolved");
     assert_eq!(alert_names(&resolved), ["Batch/a", "Batch/b"]);
 }
 
@@ -326,4 +328,30 @@ receivers:
         rest.iter().flatten().all(|n| n.starts_with("Open")),
         "{rest:?}"
     );
+    // The API says which intervals mute each alert, and counts them as
+    // suppressed; `muted=false` hides them.
+    let alerts = s.get_json("/api/v2/alerts").await;
+    let muted_by = |name: &str| {
+        let a = alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["labels"]["alertname"] == name)
+            .unwrap_or_else(|| panic!("{name} listed"));
+        (a["status"]["state"].clone(), a["status"]["mutedBy"].clone())
+    };
+    assert_eq!(muted_by("Muted"), (json!("suppressed"), json!(["always"])));
+    assert_eq!(
+        muted_by("Inactive"),
+        (json!("suppressed"), json!(["never"]))
+    );
+    assert_eq!(muted_by("Open"), (json!("active"), json!([])));
+    let unmuted = s.get_json("/api/v2/alerts?muted=false").await;
+    let names: Vec<&str> = unmuted
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["labels"]["alertname"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Open", "Open"]);
 }
