@@ -46,6 +46,8 @@ pub struct Runtime {
     pub pipeline: Arc<Pipeline>,
     pub inhibit_rules: Vec<InhibitRule>,
     pub original: String,
+    /// Each receiver's labels (`name` included), for `receiver_matchers`.
+    pub receiver_labels: std::collections::HashMap<String, crate::labels::LabelSet>,
 }
 
 impl Runtime {
@@ -68,12 +70,18 @@ impl Runtime {
             .map(InhibitRule::from_config)
             .collect();
         let original = config.original();
+        let receiver_labels = config
+            .receivers
+            .iter()
+            .map(|r| (r.name.clone(), r.label_set()))
+            .collect();
         Ok(Self {
             config,
             route,
             pipeline: Arc::new(pipeline),
             inhibit_rules,
             original,
+            receiver_labels,
         })
     }
 

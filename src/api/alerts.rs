@@ -249,6 +249,7 @@ struct AlertFilter {
     unprocessed: bool,
     muted: bool,
     receiver: Option<regex::Regex>,
+    receiver_matchers: crate::matcher::Matchers,
 }
 
 impl AlertFilter {
@@ -261,7 +262,19 @@ impl AlertFilter {
             unprocessed: q.flag("unprocessed", true)?,
             muted: q.flag("muted", true)?,
             receiver: q.receiver()?,
+            receiver_matchers: q.receiver_matchers()?,
         })
+    }
+
+    /// `receiver=` (a regex over the name) and `receiver_matchers=` (over
+    /// the receiver's labels) both accept this receiver.
+    fn keep_receiver(&self, runtime: &Runtime, name: &str) -> bool {
+        self.receiver.as_ref().is_none_or(|re| re.is_match(name))
+            && (self.receiver_matchers.is_empty()
+                || runtime
+                    .receiver_labels
+                    .get(name)
+                    .is_some_and(|labels| self.receiver_matchers.matches(labels)))
     }
 
     fn keep_status(&self, st: &AlertStatus) -> bool {
@@ -336,9 +349,7 @@ async fn get_alerts(
         }
         let routes = runtime.route.matches(&alert.labels);
         let recv = receivers(&routes);
-        if let Some(re) = &filter.receiver
-            && !recv.iter().any(|r| re.is_match(r.name))
-        {
+        if !recv.iter().any(|r| filter.keep_receiver(runtime, r.name)) {
             continue;
         }
         let status = alert_status(&state, runtime, &routes, &l.inhibitions, alert, now);
@@ -367,9 +378,7 @@ async fn get_alert_groups(
             continue;
         }
         for route in runtime.route.matches(&alert.labels) {
-            if let Some(re) = &filter.receiver
-                && !re.is_match(&route.opts.receiver)
-            {
+            if !filter.keep_receiver(runtime, &route.opts.receiver) {
                 continue;
             }
             let group_labels = route.opts.group_labels(&alert.labels);

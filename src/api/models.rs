@@ -66,6 +66,13 @@ pub struct Receiver {
     pub name: String,
 }
 
+/// One entry of `/api/v2/receivers`.
+#[derive(Debug, Serialize)]
+pub struct GettableReceiver {
+    pub name: String,
+    pub labels: LabelSet,
+}
+
 /// A receiver name borrowed from the running config.
 #[derive(Debug, Serialize)]
 pub struct ReceiverRef<'a> {

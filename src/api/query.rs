@@ -27,8 +27,24 @@ impl Query {
 
     /// Every `filter=` value, each one matcher as in Alertmanager.
     pub fn filter(&self) -> Result<Matchers, ApiError> {
-        self.all("filter")
-            .map(|f| Matcher::parse(f).map_err(|e| ApiError::BadRequest(e.to_string())))
+        self.matchers("filter")
+    }
+
+    /// Every `receiver_matchers=` value: matchers over a receiver's labels
+    /// (its config `labels` plus `name`), as newest Alertmanager takes them.
+    pub fn receiver_matchers(&self) -> Result<Matchers, ApiError> {
+        self.matchers("receiver_matchers")
+    }
+
+    fn matchers(&self, key: &str) -> Result<Matchers, ApiError> {
+        self.all(key)
+            .map(|f| {
+                Matcher::parse(f).map_err(|e| match key {
+                    // Alertmanager's own message, unprefixed.
+                    "filter" => ApiError::BadRequest(e.to_string()),
+                    _ => ApiError::BadRequest(format!("{key}: {e}")),
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Matchers)
     }

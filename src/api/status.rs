@@ -2,10 +2,12 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::routing::get;
 
-use super::models::{ClusterStatus, ConfigStatus, Receiver, Status, VersionInfo};
+use super::ApiError;
+use super::models::{ClusterStatus, ConfigStatus, GettableReceiver, Status, VersionInfo};
+use super::query::Query;
 use crate::app::AppState;
 use crate::metrics::StateLabel;
 
@@ -38,18 +40,28 @@ async fn get_status(State(state): State<AppState>) -> Json<Status> {
     })
 }
 
-async fn get_receivers(State(state): State<AppState>) -> Json<Vec<Receiver>> {
-    Json(
-        state
-            .runtime()
+/// Every receiver, with its labels (`name` included) as newest
+/// Alertmanager lists them; `receiver_matchers=` filters on those labels.
+async fn get_receivers(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<GettableReceiver>>, ApiError> {
+    let matchers = Query::parse(raw.as_deref()).receiver_matchers()?;
+    let runtime = state.runtime();
+    Ok(Json(
+        runtime
             .config
             .receivers
             .iter()
-            .map(|r| Receiver {
-                name: r.name.clone(),
+            .filter_map(|r| {
+                let labels = runtime.receiver_labels.get(&r.name)?;
+                matchers.matches(labels).then(|| GettableReceiver {
+                    name: r.name.clone(),
+                    labels: labels.clone(),
+                })
             })
             .collect(),
-    )
+    ))
 }
 
 /// Recomputes the state gauges, which depend on the clock and on silences.

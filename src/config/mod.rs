@@ -295,6 +295,15 @@ impl RouteConfig {
 #[serde(deny_unknown_fields)]
 pub struct ReceiverConfig {
     pub name: String,
+    /// Labels that identify the receiver to API clients (newest
+    /// Alertmanager); `name` is added to them, so `receiver_matchers` can
+    /// always match on it.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub labels: BTreeMap<String, String>,
     #[serde(
         default,
         deserialize_with = "null_default",
@@ -313,6 +322,18 @@ pub struct ReceiverConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub email_configs: Vec<EmailConfig>,
+}
+
+impl ReceiverConfig {
+    /// The receiver's labels with `name` set to its name.
+    pub fn label_set(&self) -> crate::labels::LabelSet {
+        let mut set = crate::labels::LabelSet::new();
+        for (k, v) in &self.labels {
+            set.insert(k.as_str(), v.as_str());
+        }
+        set.insert("name", self.name.as_str());
+        set
+    }
 }
 
 /// An inhibit rule; legacy `source_match`/`source_match_re`/`target_match`/

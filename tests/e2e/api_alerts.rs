@@ -200,8 +200,74 @@ async fn receivers_are_listed_in_config_order() {
     let s = TestServer::start(PLAIN_CONFIG).await;
     assert_eq!(
         s.get_json("/api/v2/receivers").await,
-        json!([{"name": "default"}, {"name": "second"}])
+        json!([
+            {"name": "default", "labels": {"name": "default"}},
+            {"name": "second", "labels": {"name": "second"}}
+        ])
     );
+}
+
+#[tokio::test]
+async fn receiver_matchers_select_by_receiver_labels() {
+    let s = TestServer::start(
+        r#"
+route:
+  receiver: ops
+  routes:
+    - matchers: [team="db"]
+      receiver: dba
+receivers:
+  - name: ops
+    labels: {owner: platform, kind: webhook}
+  - name: dba
+    labels: {owner: data}
+"#,
+    )
+    .await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Disk", "team": "db"}},
+        {"labels": {"alertname": "Cpu", "team": "web"}}
+    ]))
+    .await;
+    let q = |m: &str| {
+        format!(
+            "receiver_matchers={}",
+            m.replace('=', "%3D").replace('"', "%22")
+        )
+    };
+    let names = |v: &Value| -> Vec<String> {
+        let mut n: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["labels"]["alertname"].as_str().unwrap().to_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    let by_owner = s
+        .get_json(&format!("/api/v2/alerts?{}", q(r#"owner="data""#)))
+        .await;
+    assert_eq!(names(&by_owner), ["Disk"]);
+    let by_name = s
+        .get_json(&format!("/api/v2/alerts?{}", q(r#"name=~"ops|dba""#)))
+        .await;
+    assert_eq!(names(&by_name), ["Cpu", "Disk"]);
+    let groups = s
+        .get_json(&format!(
+            "/api/v2/alerts/groups?{}",
+            q(r#"owner="platform""#)
+        ))
+        .await;
+    assert_eq!(groups.as_array().unwrap().len(), 1);
+    assert_eq!(groups[0]["receiver"], json!({"name": "ops"}));
+    assert_eq!(
+        s.get_json(&format!("/api/v2/receivers?{}", q(r#"kind="webhook""#)))
+            .await,
+        json!([{"name": "ops", "labels": {"kind": "webhook", "name": "ops", "owner": "platform"}}])
+    );
+    let bad = s.get("/api/v2/alerts?receiver_matchers=%3Dx").await;
+    assert_eq!(bad.status(), 400);
 }
 
 #[tokio::test]

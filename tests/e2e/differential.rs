@@ -429,8 +429,15 @@ fn normalise_silences(list: &Value, ids: &HashMap<String, String>) -> Value {
     }
 }
 
-fn as_is(v: &Value, _: &HashMap<String, String>) -> Value {
-    v.clone()
+/// Receiver labels are newer than Alertmanager 0.25.
+fn without_receiver_labels(v: &Value, _: &HashMap<String, String>) -> Value {
+    let mut v = v.clone();
+    for r in v.as_array_mut().into_iter().flatten() {
+        if let Some(obj) = r.as_object_mut() {
+            obj.remove("labels");
+        }
+    }
+    v
 }
 
 fn silence(matchers: Value, starts: DateTime<Utc>, ends: DateTime<Utc>, comment: &str) -> Value {
@@ -541,7 +548,8 @@ async fn alerts_groups_and_receivers_match_alertmanager() {
 
     p.compare("/api/v2/alerts", normalise_alerts).await;
     p.compare("/api/v2/alerts/groups", normalise_groups).await;
-    p.compare("/api/v2/receivers", as_is).await;
+    p.compare("/api/v2/receivers", without_receiver_labels)
+        .await;
     p.compare("/api/v2/silences", normalise_silences).await;
 
     // Raw order of the alert list (Alertmanager sorts by fingerprint).
