@@ -1,0 +1,244 @@
+//! `compare`: the ingest, memory, silence, GET and restart measurements,
+//! klaxon and Alertmanager one after the other, as a markdown table.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use reqwest::Client;
+
+use crate::server::{
+    CONFIG, Kind, Server, clock_ticks, cpu_seconds, free_port, rss_bytes, settled_cpu,
+    spawn_server, terminate, wait_ready,
+};
+use crate::workload::{IngestLoad, QueryReport, RunReport, create_silences, ingest, ms, query};
+
+// ---------------------------------------------------------------------------
+// Comparison.
+
+#[derive(Clone, Copy)]
+pub struct Plan {
+    pub load: IngestLoad,
+    pub silences: usize,
+    pub get_repeat: usize,
+}
+
+pub struct Measurement {
+    first_ready: Duration,
+    rss_idle: u64,
+    ingest: RunReport,
+    ingest_cpu: f64,
+    rss_loaded: u64,
+    silences: RunReport,
+    get: QueryReport,
+    restart: Option<Restart>,
+}
+
+pub struct Restart {
+    ready: Duration,
+    restored: usize,
+}
+
+pub async fn measure(
+    client: &Client,
+    kind: Kind,
+    bin: &Path,
+    plan: Plan,
+) -> anyhow::Result<Measurement> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("loadgen-{}-", kind.name()))
+        .tempdir()?;
+    let ticks = clock_ticks();
+    let port = free_port()?;
+    eprintln!(
+        "{}: starting on port {port} in {}",
+        kind.name(),
+        dir.path().display()
+    );
+    let spawned = Instant::now();
+    let mut server = spawn_server(kind, bin, dir.path(), port, CONFIG)?;
+    let first_ready = wait_ready(client, &mut server, spawned).await?;
+    let rss_idle = rss_bytes(server.pid)?;
+
+    let alerts = plan.load.alerts;
+    eprintln!("{}: ingesting {alerts} alerts", kind.name());
+    let cpu_before = cpu_seconds(server.pid, ticks)?;
+    let ingest = ingest(client, &server.url, plan.load).await?;
+    let ingest_cpu = settled_cpu(server.pid, ticks).await? - cpu_before;
+    let rss_loaded = rss_bytes(server.pid)?;
+    eprintln!("{}: {}", kind.name(), ingest.describe(alerts));
+
+    eprintln!("{}: creating {} silences", kind.name(), plan.silences);
+    let silences =
+        create_silences(client, &server.url, plan.silences, plan.load.connections).await?;
+    eprintln!("{}: timing GET ×{}", kind.name(), plan.get_repeat);
+    let get = query(client, &server.url, plan.get_repeat).await?;
+    ensure!(
+        get.alerts == alerts,
+        "{} lists {} alerts, {alerts} were posted",
+        kind.name(),
+        get.alerts
+    );
+
+    let restart = match kind {
+        Kind::Klaxon => {
+            Some(restart_on_same_storage(client, kind, bin, dir.path(), &mut server).await?)
+        }
+        // Alertmanager keeps alerts in memory only: nothing to restore.
+        Kind::Alertmanager => None,
+    };
+    drop(server);
+    Ok(Measurement {
+        first_ready,
+        rss_idle,
+        ingest,
+        ingest_cpu,
+        rss_loaded,
+        silences,
+        get,
+        restart,
+    })
+}
+
+/// Stops the server, starts it again on the same storage and port, and
+/// reports how long it took to answer `/-/ready` and how many alerts it
+/// lists.
+async fn restart_on_same_storage(
+    client: &Client,
+    kind: Kind,
+    bin: &Path,
+    dir: &Path,
+    server: &mut Server,
+) -> anyhow::Result<Restart> {
+    eprintln!("{}: restarting on the same storage", kind.name());
+    terminate(server).await?;
+    let port: u16 = server
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .context("server URL without port")?;
+    let spawned = Instant::now();
+    *server = spawn_server(kind, bin, dir, port, CONFIG)?;
+    let ready = wait_ready(client, server, spawned).await?;
+    let restored = query(client, &server.url, 1).await?.alerts;
+    Ok(Restart { ready, restored })
+}
+
+/// One row: metric, both values, klaxon ÷ Alertmanager and the target.
+pub fn row(metric: &str, k: String, a: String, ratio: Option<f64>, target: &str) -> String {
+    let ratio = ratio.map_or_else(|| "–".to_owned(), |r| format!("{r:.3}"));
+    format!("| {metric} | {k} | {a} | {ratio} | {target} |\n")
+}
+
+pub fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+pub fn comparison_table(k: &Measurement, a: &Measurement, plan: Plan) -> String {
+    let n = plan.load.alerts;
+    let rate = |m: &Measurement| m.ingest.rate(n);
+    let cpu100k = |m: &Measurement| m.ingest_cpu / n as f64 * 100_000.0;
+    let get = |m: &Measurement| m.get.latency.p50.as_secs_f64() * 1000.0;
+    let mut t = format!(
+        "N = {n} alerts, batch {}, {} connections, {} silences, GET median of {}\n\n",
+        plan.load.batch, plan.load.connections, plan.silences, plan.get_repeat
+    );
+    t += "| metric | klaxon | alertmanager | klaxon ÷ AM | target |\n";
+    t += "|---|---|---|---|---|\n";
+    t += &row(
+        "ingest rate (alerts/s)",
+        format!("{:.0}", rate(k)),
+        format!("{:.0}", rate(a)),
+        Some(rate(k) / rate(a)),
+        "≥ 10",
+    );
+    t += &row(
+        "ingest wall time",
+        format!("{:.2} s", k.ingest.elapsed.as_secs_f64()),
+        format!("{:.2} s", a.ingest.elapsed.as_secs_f64()),
+        Some(k.ingest.elapsed.as_secs_f64() / a.ingest.elapsed.as_secs_f64()),
+        "",
+    );
+    t += &row(
+        "POST latency p50 / p99",
+        format!(
+            "{} / {}",
+            ms(k.ingest.latency.p50),
+            ms(k.ingest.latency.p99)
+        ),
+        format!(
+            "{} / {}",
+            ms(a.ingest.latency.p50),
+            ms(a.ingest.latency.p99)
+        ),
+        None,
+        "",
+    );
+    t += &row(
+        "server CPU-s per 100k alerts",
+        format!("{:.2}", cpu100k(k)),
+        format!("{:.2}", cpu100k(a)),
+        Some(cpu100k(k) / cpu100k(a)),
+        "≤ 0.1",
+    );
+    t += &row(
+        "RSS idle",
+        mib(k.rss_idle),
+        mib(a.rss_idle),
+        Some(k.rss_idle as f64 / a.rss_idle as f64),
+        "",
+    );
+    t += &row(
+        &format!("RSS after {n} alerts"),
+        mib(k.rss_loaded),
+        mib(a.rss_loaded),
+        Some(k.rss_loaded as f64 / a.rss_loaded as f64),
+        "≤ 0.25 (at 100k)",
+    );
+    t += &row(
+        &format!("create {} silences (per s)", plan.silences),
+        format!("{:.0}", k.silences.rate(plan.silences)),
+        format!("{:.0}", a.silences.rate(plan.silences)),
+        Some(k.silences.rate(plan.silences) / a.silences.rate(plan.silences)),
+        "",
+    );
+    t += &row(
+        "GET /api/v2/alerts p50",
+        ms(k.get.latency.p50),
+        ms(a.get.latency.p50),
+        Some(get(k) / get(a)),
+        "≤ 0.1 (at 20k)",
+    );
+    t += &row(
+        "GET answer size",
+        mib(k.get.bytes as u64),
+        mib(a.get.bytes as u64),
+        Some(k.get.bytes as f64 / a.get.bytes as f64),
+        "",
+    );
+    t += &row(
+        "start to ready (empty store)",
+        ms(k.first_ready),
+        ms(a.first_ready),
+        None,
+        "",
+    );
+    if let Some(r) = &k.restart {
+        t += &row(
+            &format!("restart to ready ({n} stored alerts)"),
+            ms(r.ready),
+            "n/a (alerts not persisted)".into(),
+            None,
+            "< 1 s (at 100k)",
+        );
+        t += &row(
+            "alerts listed after restart",
+            format!("{} of {n}", r.restored),
+            "n/a".into(),
+            None,
+            "all",
+        );
+    }
+    t
+}

@@ -1,0 +1,185 @@
+//! Load generator for klaxon and any Alertmanager-compatible server.
+//!
+//! `ingest`, `query` and `silences` load a server that is already running;
+//! `compare` starts klaxon and Alertmanager one after the other on loopback,
+//! runs the same workload against each and prints a markdown table (see
+//! `benches/RESULTS.md`). Server CPU and memory come from `/proc`, so the
+//! numbers are the server's own, not the load generator's.
+//!
+//! `pipeline` runs the notification benchmarks (POST → webhook latency,
+//! inhibition cost, dispatch throughput) against both servers.
+
+mod compare;
+mod pipeline;
+mod server;
+mod sink;
+mod workload;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use reqwest::Client;
+
+use compare::{Plan, comparison_table, measure};
+use pipeline::{PipelinePlan, measure_pipeline, pipeline_table};
+use server::Kind;
+use workload::{IngestLoad, create_silences, ingest, ms, query};
+
+#[derive(Parser)]
+#[command(about = "Load an Alertmanager-compatible server over API v2")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Post N distinct alerts in Prometheus-style batches.
+    Ingest {
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        load: IngestLoad,
+    },
+    /// Time `GET /api/v2/alerts`.
+    Query {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 10)]
+        repeat: usize,
+    },
+    /// Create K silences, each matching one instance.
+    Silences {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+    },
+    /// Run the same workload against klaxon and Alertmanager side by side.
+    Compare {
+        /// klaxon binary (a release build).
+        #[arg(long)]
+        klaxon: PathBuf,
+        /// Alertmanager binary.
+        #[arg(long)]
+        alertmanager: PathBuf,
+        #[command(flatten)]
+        load: IngestLoad,
+        /// Silences created before the GET timing.
+        #[arg(long, default_value_t = 1000)]
+        silences: usize,
+        /// GET runs whose median is reported.
+        #[arg(long, default_value_t = 5)]
+        get_repeat: usize,
+    },
+    /// The notification benchmarks against klaxon and Alertmanager.
+    Pipeline {
+        #[arg(long)]
+        klaxon: PathBuf,
+        #[arg(long)]
+        alertmanager: PathBuf,
+        /// Alerts timed from POST to webhook arrival.
+        #[arg(long, default_value_t = 1000)]
+        latency_alerts: usize,
+        /// Alert counts for the inhibition GET timing.
+        #[arg(long, value_delimiter = ',', default_value = "2000,4000")]
+        inhibition: Vec<usize>,
+        #[arg(long, default_value_t = 100_000)]
+        dispatch_alerts: usize,
+        #[arg(long, default_value_t = 10_000)]
+        dispatch_groups: usize,
+        #[arg(long, default_value_t = 2000)]
+        dispatch_silences: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // reqwest is built without a default TLS provider; it must exist before
+    // the first Client, even for plain HTTP.
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .map_err(|_| anyhow::anyhow!("installing the TLS crypto provider"))?;
+    let cli = Cli::parse();
+    let client = http_client(64)?;
+    match cli.command {
+        Cmd::Ingest { url, load } => {
+            let r = ingest(&client, &url, load).await?;
+            println!("{}", r.describe(load.alerts));
+        }
+        Cmd::Query { url, repeat } => {
+            let r = query(&client, &url, repeat).await?;
+            println!(
+                "GET /api/v2/alerts ×{repeat}: p50 {} p99 {}, {} alerts, {} bytes",
+                ms(r.latency.p50),
+                ms(r.latency.p99),
+                r.alerts,
+                r.bytes
+            );
+        }
+        Cmd::Silences {
+            url,
+            count,
+            connections,
+        } => {
+            let r = create_silences(&client, &url, count, connections).await?;
+            println!(
+                "{count} silences in {:.2}s: {:.0}/s, p50 {} p99 {}",
+                r.elapsed.as_secs_f64(),
+                r.rate(count),
+                ms(r.latency.p50),
+                ms(r.latency.p99)
+            );
+        }
+        Cmd::Compare {
+            klaxon,
+            alertmanager,
+            load,
+            silences,
+            get_repeat,
+        } => {
+            let plan = Plan {
+                load,
+                silences,
+                get_repeat,
+            };
+            let k = measure(&client, Kind::Klaxon, &klaxon, plan).await?;
+            let a = measure(&client, Kind::Alertmanager, &alertmanager, plan).await?;
+            print!("{}", comparison_table(&k, &a, plan));
+        }
+        Cmd::Pipeline {
+            klaxon,
+            alertmanager,
+            latency_alerts,
+            inhibition,
+            dispatch_alerts,
+            dispatch_groups,
+            dispatch_silences,
+        } => {
+            let plan = PipelinePlan {
+                latency_alerts,
+                inhibition_sizes: inhibition,
+                dispatch_alerts,
+                dispatch_groups,
+                dispatch_silences,
+                connections: 8,
+            };
+            let k = measure_pipeline(&client, Kind::Klaxon, &klaxon, &plan).await?;
+            let a = measure_pipeline(&client, Kind::Alertmanager, &alertmanager, &plan).await?;
+            print!("{}", pipeline_table(&k, &a, &plan));
+        }
+    }
+    Ok(())
+}
+
+fn http_client(pool: usize) -> anyhow::Result<Client> {
+    Ok(Client::builder()
+        // A proxy from the environment would distort loopback timings.
+        .no_proxy()
+        .pool_max_idle_per_host(pool)
+        .timeout(Duration::from_secs(120))
+        .build()?)
+}
