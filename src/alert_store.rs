@@ -14,7 +14,6 @@ use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use tokio::sync::Notify;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use crate::alert::Alert;
@@ -34,10 +33,20 @@ struct State {
     deleted: HashSet<Fingerprint>,
 }
 
+/// Who hears of every change to the store (the dispatcher).
+pub trait Subscriber: Send + Sync {
+    /// Called with each merged batch, outside the store's lock.
+    fn alerts_changed(&self, batch: &[Arc<Alert>]);
+}
+
 pub struct AlertStore {
     state: Mutex<State>,
-    /// The dispatcher's feed: every merged batch, after the lock is released.
-    subscriber: Mutex<Option<UnboundedSender<Vec<Arc<Alert>>>>>,
+    /// The dispatcher: told of every merged batch, after the lock is
+    /// released, in the poster's own task (no queue between ingest and
+    /// routing, so the API's group view is current when a POST returns).
+    /// Weak: the app owns the dispatcher, and the dispatcher's pipeline
+    /// owns this store.
+    subscriber: Mutex<Option<std::sync::Weak<dyn Subscriber>>>,
     /// Bumped on every change, so derived indexes know when to rebuild.
     generation: AtomicU64,
     storage: Storage,
@@ -98,22 +107,25 @@ impl AlertStore {
         drop(state);
         self.generation.fetch_add(1, AtomicOrdering::Release);
         self.wake.notify_one();
-        if let Some(tx) = self.subscriber.lock().expect("subscriber lock").as_ref() {
-            // A closed receiver means the dispatcher is being replaced.
-            let _ = tx.send(merged_batch);
+        let subscriber = self
+            .subscriber
+            .lock()
+            .expect("subscriber lock")
+            .as_ref()
+            .and_then(std::sync::Weak::upgrade);
+        if let Some(s) = subscriber {
+            s.alerts_changed(&merged_batch);
         }
     }
 
     /// Replaces the subscriber (one dispatcher at a time) and returns the
-    /// alerts it must start from. The snapshot is taken under the subscriber
-    /// lock, so no update is missed; one may arrive in both, which is
-    /// harmless (inserting an alert twice changes nothing).
-    pub fn subscribe(&self) -> (Vec<Arc<Alert>>, UnboundedReceiver<Vec<Arc<Alert>>>) {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut sub = self.subscriber.lock().expect("subscriber lock");
-        let snapshot = self.snapshot();
-        *sub = Some(tx);
-        (snapshot, rx)
+    /// alerts it must start from. The snapshot is taken after the swap, so
+    /// no update is missed; one may arrive in both, and batches may reach
+    /// the subscriber out of order, so it keeps the newest version of each
+    /// alert (by `updated_at`).
+    pub fn subscribe(&self, subscriber: &Arc<dyn Subscriber>) -> Vec<Arc<Alert>> {
+        *self.subscriber.lock().expect("subscriber lock") = Some(Arc::downgrade(subscriber));
+        self.snapshot()
     }
 
     /// Changes since start; equal values mean nothing changed in between.

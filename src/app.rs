@@ -152,13 +152,18 @@ impl AppState {
         }
     }
 
-    /// Live aggregation groups of the running dispatcher.
+    /// How many aggregation groups the running dispatcher has.
     pub fn aggregation_groups(&self) -> usize {
+        self.live_groups().len()
+    }
+
+    /// The running dispatcher's aggregation groups.
+    pub fn live_groups(&self) -> Vec<Arc<crate::dispatch::group::AggregationGroup>> {
         self.dispatcher
             .lock()
             .expect("dispatcher lock")
             .as_ref()
-            .map_or(0, |d| d.groups().len())
+            .map_or_else(Vec::new, |d| d.groups())
     }
 
     fn pipeline_parts(&self) -> PipelineState {
@@ -185,15 +190,16 @@ impl AppState {
         if let Some(old) = dispatcher.take() {
             old.stop();
         }
-        let (initial, updates) = self.alerts.subscribe();
-        *dispatcher = Some(Dispatcher::start(
+        let next = Dispatcher::start(
             runtime.route.clone(),
             runtime.pipeline.clone(),
             self.options.clock.clone(),
-            initial,
-            updates,
             self.cancel.child_token(),
-        ));
+        );
+        let subscriber: Arc<dyn crate::alert_store::Subscriber> = next.clone();
+        let initial = self.alerts.subscribe(&subscriber);
+        next.process(&initial);
+        *dispatcher = Some(next);
         drop(dispatcher);
         self.metrics.config_hash.set(runtime.hash());
         self.metrics

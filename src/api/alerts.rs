@@ -5,7 +5,6 @@
 //! cannot take its valid neighbours down, and the store is locked once for
 //! the whole batch.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -363,39 +362,33 @@ async fn get_alerts(
     Ok(Json(out).into_response())
 }
 
-type GroupAcc = (LabelSet, Vec<Arc<Alert>>);
-
+/// The dispatcher's live aggregation groups, as Alertmanager lists them:
+/// each group's unresolved alerts that pass the filters, empty groups left
+/// out.
 async fn get_alert_groups(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let l = Listing::new(&state, raw.as_deref())?;
     let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
-    // (group key, receiver) → (group labels, alerts)
-    let mut groups: HashMap<(String, String), GroupAcc> = HashMap::new();
-    for alert in &l.snapshot {
-        if alert.resolved_at(now) || !filter.keep_labels(alert) {
+    let mut groups: Vec<(String, LabelSet, Vec<Arc<Alert>>)> = Vec::new();
+    for group in state.live_groups() {
+        if !filter.keep_receiver(runtime, &group.opts.receiver) {
             continue;
         }
-        for route in runtime.route.matches(&alert.labels) {
-            if !filter.keep_receiver(runtime, &route.opts.receiver) {
-                continue;
-            }
-            let group_labels = route.opts.group_labels(&alert.labels);
-            let key = route.group_key(&group_labels);
-            groups
-                .entry((key, route.opts.receiver.clone()))
-                .or_insert_with(|| (group_labels, Vec::new()))
-                .1
-                .push(alert.clone());
+        let mut alerts: Vec<Arc<Alert>> = group
+            .alerts()
+            .into_iter()
+            .filter(|a| !a.resolved_at(now) && filter.keep_labels(a))
+            .collect();
+        if alerts.is_empty() {
+            continue;
         }
-    }
-    let mut groups: Vec<((String, String), GroupAcc)> = groups.into_iter().collect();
-    for (_, (_, alerts)) in &mut groups {
         alerts.sort_by(|a, b| crate::dispatch::alert_order(&a.labels, &b.labels));
+        groups.push((group.opts.receiver.clone(), group.labels.clone(), alerts));
     }
     let mut out: Vec<AlertGroup> = Vec::with_capacity(groups.len());
-    for ((_, receiver), (labels, alerts)) in &groups {
+    for (receiver, labels, alerts) in &groups {
         let mut shown = Vec::with_capacity(alerts.len());
         for alert in alerts {
             let routes = runtime.route.matches(&alert.labels);

@@ -61,7 +61,18 @@ impl AggregationGroup {
             if members.closed {
                 return false;
             }
-            members.alerts.insert(alert.fingerprint(), alert);
+            // Batches may arrive out of order (see `AlertStore::subscribe`):
+            // an older version never replaces a newer one.
+            match members.alerts.entry(alert.fingerprint()) {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if e.get().updated_at <= alert.updated_at {
+                        e.insert(alert);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(alert);
+                }
+            }
         }
         if stale && !self.has_flushed.load(Ordering::Acquire) {
             self.flush_now.notify_one();

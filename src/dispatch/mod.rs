@@ -2,7 +2,9 @@
 //! group flush on its own timers. A flush is handed to a [`Deliver`] (the
 //! notification pipeline) as a typed [`Flush`].
 
-mod group;
+/// Aggregation groups and their timers.
+pub mod group;
+/// The routing tree.
 pub mod route;
 
 use std::cmp::Ordering;
@@ -12,7 +14,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -20,6 +21,7 @@ pub use group::AggregationGroup;
 pub use route::{GroupBy, Route, RouteOpts};
 
 use crate::alert::Alert;
+use crate::alert_store::Subscriber;
 use crate::clock::Clock;
 use crate::labels::{Fingerprint, LabelSet};
 
@@ -57,42 +59,37 @@ pub struct Dispatcher {
     tasks: TaskTracker,
 }
 
+impl Subscriber for Dispatcher {
+    fn alerts_changed(&self, batch: &[Arc<Alert>]) {
+        self.process(batch);
+    }
+}
+
 impl Dispatcher {
-    /// Starts routing: first every alert in `initial`, then every batch the
-    /// alert store publishes on `updates`, until `cancel`.
+    /// A dispatcher for `route`; alerts arrive through [`Dispatcher::process`]
+    /// (the alert store calls it as a [`Subscriber`]) until `cancel`.
     pub fn start(
         route: Arc<Route>,
         deliver: Arc<dyn Deliver>,
         clock: Clock,
-        initial: Vec<Arc<Alert>>,
-        mut updates: UnboundedReceiver<Vec<Arc<Alert>>>,
         cancel: CancellationToken,
     ) -> Arc<Dispatcher> {
-        let d = Arc::new(Dispatcher {
+        Arc::new(Dispatcher {
             route,
             deliver,
             clock,
             groups: Mutex::new(HashMap::new()),
             cancel,
             tasks: TaskTracker::new(),
-        });
-        d.process(&initial);
-        let runner = d.clone();
-        d.tasks.spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = runner.cancel.cancelled() => break,
-                    batch = updates.recv() => match batch {
-                        Some(batch) => runner.process(&batch),
-                        None => break,
-                    },
-                }
-            }
-        });
-        d
+        })
     }
 
-    fn process(self: &Arc<Self>, alerts: &[Arc<Alert>]) {
+    /// Routes alerts into their aggregation groups, starting the groups'
+    /// tasks as needed.
+    pub fn process(&self, alerts: &[Arc<Alert>]) {
+        if self.cancel.is_cancelled() {
+            return;
+        }
         let now = self.clock.now();
         let mut groups = self.groups.lock().expect("groups lock");
         for alert in alerts {
@@ -175,10 +172,9 @@ mod tests {
 
     struct Rig {
         clock: Clock,
-        tx: mpsc::UnboundedSender<Vec<Arc<Alert>>>,
         flushes: mpsc::UnboundedReceiver<Flush>,
         start: Instant,
-        _dispatcher: Arc<Dispatcher>,
+        dispatcher: Arc<Dispatcher>,
     }
 
     fn rig(yaml: &str) -> Rig {
@@ -190,21 +186,17 @@ mod tests {
                 .into(),
         );
         let (ftx, flushes) = mpsc::unbounded_channel();
-        let (tx, rx) = mpsc::unbounded_channel();
         let d = Dispatcher::start(
             route,
             Arc::new(Recorder(ftx)),
             clock.clone(),
-            Vec::new(),
-            rx,
             CancellationToken::new(),
         );
         Rig {
             clock,
-            tx,
             flushes,
             start: Instant::now(),
-            _dispatcher: d,
+            dispatcher: d,
         }
     }
 
@@ -229,7 +221,7 @@ mod tests {
         }
 
         fn send(&self, alerts: Vec<Arc<Alert>>) {
-            self.tx.send(alerts).unwrap();
+            self.dispatcher.process(&alerts);
         }
 
         async fn next(&mut self) -> (Duration, Flush) {

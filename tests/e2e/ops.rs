@@ -82,7 +82,7 @@ async fn reload_applies_a_good_config_and_keeps_the_old_one_on_error() {
     assert_eq!(reload().await.status(), 200);
     assert_eq!(
         s.get_json("/api/v2/receivers").await,
-        json!([{"name": "other"}])
+        json!([{"name": "other", "labels": {"name": "other"}}])
     );
 
     std::fs::write(
@@ -95,7 +95,7 @@ async fn reload_applies_a_good_config_and_keeps_the_old_one_on_error() {
     assert!(!failed.text().await.unwrap().is_empty());
     assert_eq!(
         s.get_json("/api/v2/receivers").await,
-        json!([{"name": "other"}])
+        json!([{"name": "other", "labels": {"name": "other"}}])
     );
     let metrics = s.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("alertmanager_config_last_reload_successful 0"));
@@ -148,7 +148,7 @@ async fn sighup_reloads_the_config() {
         let url = server.url("/api/v2/receivers");
         async move {
             let v: serde_json::Value = c.get(url).send().await.ok()?.json().await.ok()?;
-            (v == json!([{"name": "hup"}])).then_some(())
+            (v == json!([{"name": "hup", "labels": {"name": "hup"}}])).then_some(())
         }
     })
     .await;
@@ -241,7 +241,10 @@ async fn a_reload_with_an_unset_variable_keeps_the_running_config() {
     );
     assert_eq!(
         s.get_json("/api/v2/receivers").await,
-        json!([{"name": "default"}, {"name": "second"}])
+        json!([
+            {"name": "default", "labels": {"name": "default"}},
+            {"name": "second", "labels": {"name": "second"}}
+        ])
     );
 }
 
