@@ -105,11 +105,16 @@ impl AggregationGroup {
         cancel: CancellationToken,
     ) {
         let mut next = Instant::now() + self.opts.group_wait;
+        // With no group_wait the first flush is now: a timer would round it
+        // up to the timer wheel's next millisecond tick.
+        let mut immediate = self.opts.group_wait.is_zero();
         loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep_until(next) => {}
-                _ = self.flush_now.notified(), if !self.has_flushed.load(Ordering::Acquire) => {}
+            if !std::mem::take(&mut immediate) {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep_until(next) => {}
+                    _ = self.flush_now.notified(), if !self.has_flushed.load(Ordering::Acquire) => {}
+                }
             }
             // As Alertmanager: the next tick is set before flushing, so a slow
             // delivery does not push every later flush back.

@@ -253,6 +253,15 @@ receivers: [{name: r}]
     }
 
     #[tokio::test(start_paused = true)]
+    async fn no_group_wait_flushes_a_new_group_at_once() {
+        let mut r = rig(&CONFIG.replace("group_wait: 30s", "group_wait: 0s"));
+        r.send(vec![r.alert("A", 0, false)]);
+        let (at, f) = r.next().await;
+        assert_eq!(at, Duration::ZERO);
+        assert_eq!(f.alerts.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_old_alert_skips_group_wait() {
         let mut r = rig(CONFIG);
         r.send(vec![r.alert("A", 3600, false)]);
