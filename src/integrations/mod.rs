@@ -15,6 +15,8 @@ use serde::Serialize;
 use crate::alert::Alert;
 use crate::labels::LabelSet;
 
+/// Discord webhooks: embeds, length limits, rate limits.
+pub mod discord;
 /// The shared HTTP client and the HTTP answer classifier.
 pub mod http;
 /// The generic webhook (payload version 4).
