@@ -12,10 +12,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
+use super::rate_limits::MAX_RATE_LIMIT_WAIT;
 use super::*;
 use crate::config::Secret;
 use crate::integrations::test_support::{alert, install_crypto, labels};
 use crate::notify::retry::retry;
+use reqwest::header::HeaderMap;
 
 const REFERENCE_DIR: &str = "/work/shared/reference";
 
@@ -684,4 +686,25 @@ async fn a_template_that_cannot_render_falls_back_to_the_default_text() {
         !description.is_empty() && !description.contains("{{"),
         "{description}"
     );
+}
+
+#[tokio::test]
+async fn a_global_rate_limit_holds_every_webhook() {
+    let mut global = rate_limited(0.3);
+    global.body =
+        json!({"message": "You are being rate limited.", "retry_after": 0.3, "global": true})
+            .to_string();
+    let (first, url_a) = Server::start(vec![global]).await;
+    let (second, url_b) = Server::start(vec![]).await;
+    let limits = Arc::new(RateLimits::new());
+    let (a, b) = (
+        discord(config(&url_a), &limits),
+        discord(config(&url_b), &limits),
+    );
+    let msg = reference_alert_notification(false);
+    let err = a.notify(&msg).await.unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_millis(300)));
+    b.notify(&msg).await.unwrap();
+    let waited = second.times()[0] - first.times()[0];
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
 }
