@@ -289,6 +289,10 @@ async fn rate_limited_notifications_arrive_within_the_flush() {
         .collect();
     assert_eq!(statuses, [429, 429, 204]);
     assert!(discord.early().is_empty(), "sent while told to wait");
+    eprintln!(
+        "measured: delivered {:?} after the POST, through two 429s of 0.2 s",
+        delivered.at - posted
+    );
     assert_eq!(delivered.body["embeds"][0]["title"], "plain title");
     assert_eq!(delivered.body["embeds"][0]["color"], 0x992D22);
 
@@ -342,6 +346,11 @@ async fn a_rate_limited_webhook_does_not_delay_another() {
         calm.at.saturating_duration_since(limited.at)
     );
     assert!(discord.early().is_empty(), "sent while told to wait");
+    eprintln!(
+        "measured: calm webhook {:?} after the busy one's 429; busy retried {:?} after it",
+        calm.at.saturating_duration_since(limited.at),
+        busy.at - limited.at
+    );
 }
 
 #[tokio::test]
@@ -371,9 +380,12 @@ async fn receivers_sharing_a_webhook_share_its_queue_and_bucket() {
     let statuses: Vec<u16> = all.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [204, 204, 204], "klaxon drew a 429");
     assert!(discord.early().is_empty());
-    for pair in all.windows(2) {
-        assert!(pair[1].at - pair[0].at >= Duration::from_millis(400));
-    }
+    let gaps: Vec<Duration> = all.windows(2).map(|p| p[1].at - p[0].at).collect();
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(400)),
+        "{gaps:?}"
+    );
+    eprintln!("measured: gaps between sends to a 1-per-0.4 s webhook: {gaps:?}");
 }
 
 #[tokio::test]
@@ -611,6 +623,11 @@ receivers:
                 shape(&kx_body)
             ));
         }
+        // Not compared: klaxon's default message is its own layout.
+        eprintln!(
+            "{step} description\n  alertmanager: {}\n  klaxon:       {}",
+            am_body["embeds"][0]["description"], kx_body["embeds"][0]["description"]
+        );
         for field in ["title", "color"] {
             let (x, y) = (&am_body["embeds"][0][field], &kx_body["embeds"][0][field]);
             if x != y {
