@@ -26,6 +26,12 @@ use crate::config::DiscordConfig;
 use crate::metrics::Metrics;
 use crate::template::{Data, Flavor, Templates};
 
+/// The per-webhook queues and buckets, and reading a 429.
+#[path = "discord_rate_limits.rs"]
+mod rate_limits;
+use rate_limits::DEFAULT_RATE_LIMIT_WAIT;
+pub use rate_limits::{Bucket, RateLimited, RateLimits, parse_rate_limit};
+
 /// Discord's embed colour for a firing group (Alertmanager's red).
 pub const COLOR_FIRING: u32 = 0x992D22;
 /// Discord's embed colour for a resolved group (Alertmanager's green).
@@ -410,11 +416,6 @@ pub fn fallback_message(data: &Data) -> String {
     }
     out
 }
-
-#[path = "discord_rate_limits.rs"]
-mod rate_limits;
-use rate_limits::DEFAULT_RATE_LIMIT_WAIT;
-pub use rate_limits::{Bucket, RateLimited, RateLimits, parse_rate_limit};
 
 #[cfg(test)]
 #[path = "discord_tests.rs"]
