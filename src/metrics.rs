@@ -38,6 +38,13 @@ pub struct FailureLabels {
     pub reason: String,
 }
 
+/// Which field of which integration was cut to the service's limit.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TruncationLabels {
+    pub integration: String,
+    pub field: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabel {
     pub reason: String,
@@ -73,6 +80,8 @@ pub struct Metrics {
     pub alerts_persisted: Gauge,
     /// klaxon's own: alerts held, resolved ones included, until GC.
     pub alerts_stored: Gauge,
+    /// klaxon's own: fields cut to a service's documented length limit.
+    pub notification_truncations: Family<TruncationLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -217,7 +226,14 @@ impl Metrics {
             "Alerts held in memory and in the store, resolved ones included until GC.",
             alerts_stored.clone(),
         );
+        let notification_truncations = Family::<TruncationLabels, Counter>::default();
+        registry.register(
+            "klaxon_notification_truncations",
+            "Notification fields truncated to the service's length limit, by integration and field.",
+            notification_truncations.clone(),
+        );
         Self {
+            notification_truncations,
             notifications,
             notifications_failed,
             notification_requests,
@@ -254,6 +270,16 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// Counts one field cut to an integration's length limit.
+    pub fn truncated(&self, integration: &str, field: &str) {
+        self.notification_truncations
+            .get_or_create(&TruncationLabels {
+                integration: integration.to_owned(),
+                field: field.to_owned(),
+            })
+            .inc();
     }
 
     pub fn suppressed(&self, reason: &str, n: usize) {

@@ -168,6 +168,13 @@ impl HttpClient {
     /// POSTs a JSON body and classifies the answer. Errors never contain
     /// `url` (nor its path, should the server echo it back).
     pub async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
+        self.send_json(url, body).await?.classify()
+    }
+
+    /// POSTs a JSON body and returns the answer unclassified, for an
+    /// integration that reads more than the status (Discord's rate-limit
+    /// headers). Transport errors never contain `url`.
+    pub async fn send_json(&self, url: &str, body: Vec<u8>) -> Result<HttpAnswer, NotifyError> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| NotifyError::permanent(format!("invalid URL: {e}")))?;
         let req = self
@@ -190,8 +197,12 @@ impl HttpClient {
                 }
             }
         }
-        // Retry-After dates are the server's wall clock, hence the real one.
-        classify(status, &headers, &excerpt, Utc::now()).map_err(|e| redact(e, &parsed))
+        Ok(HttpAnswer {
+            status,
+            headers,
+            body: excerpt,
+            url: parsed,
+        })
     }
 
     async fn authorize(&self, req: RequestBuilder) -> Result<RequestBuilder, NotifyError> {
@@ -229,6 +240,31 @@ impl HttpClient {
                 req.header(AUTHORIZATION, value)
             }
         })
+    }
+}
+
+/// An HTTP answer: status, headers and the start of an error body (a
+/// success body is not read). It keeps the request URL only to scrub it
+/// from error texts; it has no `Debug` so the URL cannot be printed.
+pub struct HttpAnswer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// At most a few KiB, and only for non-2xx answers.
+    pub body: Vec<u8>,
+    url: reqwest::Url,
+}
+
+impl HttpAnswer {
+    /// [`classify`] with the URL scrubbed from the error text.
+    pub fn classify(&self) -> Result<(), NotifyError> {
+        // Retry-After dates are the server's wall clock, hence the real one.
+        classify(self.status, &self.headers, &self.body, Utc::now()).map_err(|e| self.redact(e))
+    }
+
+    /// Removes the request URL (and its path and query) from an error that
+    /// an integration built from this answer.
+    pub fn redact(&self, e: NotifyError) -> NotifyError {
+        redact(e, &self.url)
     }
 }
 
@@ -326,7 +362,7 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
 }
 
 /// The first characters of a body, on one line, for an error text.
-fn body_excerpt(body: &[u8]) -> String {
+pub(crate) fn body_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();
     let mut chars = text.split_whitespace().flat_map(|w| w.chars().chain([' ']));

@@ -16,6 +16,8 @@ use crate::alert::Alert;
 use crate::labels::LabelSet;
 use crate::nflog::Reason;
 
+/// Discord webhooks: embeds, length limits, rate limits.
+pub mod discord;
 /// The shared HTTP client and the HTTP answer classifier.
 pub mod http;
 /// The generic webhook (payload version 4).

@@ -21,12 +21,14 @@ use crate::dispatch::route::RouteOpts;
 use crate::dispatch::{Deliver, Flush};
 use crate::history::{Attempt, History, Outcome};
 use crate::inhibit::{InhibitRule, Inhibitions};
+use crate::integrations::discord::{Discord, RateLimits};
 use crate::integrations::http::HttpClientError;
 use crate::integrations::webhook::Webhook;
 use crate::integrations::{Notification, Notifier, NotifyError};
 use crate::metrics::{IntegrationLabel, Metrics};
 use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
 use crate::silence::Silences;
+use crate::template::Templates;
 use crate::time_interval::TimeIntervals;
 
 /// One configured integration of a receiver.
@@ -37,28 +39,39 @@ pub struct Integration {
 }
 
 /// Builds every receiver's integrations; the only `match` over kinds.
+/// `templates` renders the integrations' templated fields; Discord's
+/// rate-limit state is shared by all Discord notifiers built here.
 pub fn build_receivers(
     receivers: &[ReceiverConfig],
+    templates: &Arc<Templates>,
+    metrics: &Arc<Metrics>,
 ) -> Result<HashMap<String, Vec<Integration>>, HttpClientError> {
     let mut out = HashMap::new();
+    let discord_limits = Arc::new(RateLimits::new());
     for r in receivers {
         let mut list = Vec::new();
         // Never silently: these validate but are not delivered yet.
-        for (kind, n) in [
-            ("discord_configs", r.discord_configs.len()),
-            ("email_configs", r.email_configs.len()),
-        ] {
-            if n > 0 {
-                tracing::warn!(
-                    receiver = %r.name,
-                    integration = kind,
-                    "this klaxon does not deliver {kind} yet; notifications for it are not sent"
-                );
-            }
+        if !r.email_configs.is_empty() {
+            tracing::warn!(
+                receiver = %r.name,
+                integration = "email_configs",
+                "this klaxon does not deliver email_configs yet; notifications for it are not sent"
+            );
         }
         for (index, cfg) in r.webhook_configs.iter().enumerate() {
             list.push(Integration {
                 notifier: Box::new(Webhook::new(cfg.clone())?),
+                index,
+            });
+        }
+        for (index, cfg) in r.discord_configs.iter().enumerate() {
+            list.push(Integration {
+                notifier: Box::new(Discord::new(
+                    cfg.clone(),
+                    templates.clone(),
+                    discord_limits.clone(),
+                    metrics.clone(),
+                )?),
                 index,
             });
         }
@@ -112,8 +125,12 @@ impl Pipeline {
             external_url,
         } = parts;
         Ok(Self {
-            metrics,
-            receivers: build_receivers(&config.receivers)?,
+            // The builtin set until Config carries the compiled `templates:`.
+            receivers: build_receivers(
+                &config.receivers,
+                &Arc::new(Templates::builtin()),
+                &metrics,
+            )?,
             inhibit_rules: config
                 .inhibit_rules
                 .iter()
@@ -126,6 +143,7 @@ impl Pipeline {
             history,
             external_url,
             inhibitions: Mutex::new(None),
+            metrics,
         })
     }
 

@@ -8,6 +8,7 @@ mod bad_input;
 mod corpus;
 mod delivery;
 mod differential;
+mod discord;
 mod ops;
 mod peers;
 mod persistence;
