@@ -175,9 +175,8 @@ pub struct ClientOptions {
 impl ClientOptions {
     /// Reads a `--http.config.file` (Prometheus' `http_config` format).
     pub fn read_http_config(path: &Path) -> Result<HttpConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ClientError::HttpConfig(format!("cannot read {}: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ClientError::HttpConfig(format!("cannot read {}: {e}", path.display())))?;
         parse_yaml(&text, path).map_err(|e| ClientError::HttpConfig(e.to_string()))
     }
 }
@@ -224,8 +223,9 @@ impl Client {
             .timeout(options.timeout);
         if let Some(tls) = &http.tls_config {
             if let Some(ca) = &tls.ca_file {
-                let pem = std::fs::read(ca)
-                    .map_err(|e| ClientError::HttpConfig(format!("tls_config.ca_file {ca}: {e}")))?;
+                let pem = std::fs::read(ca).map_err(|e| {
+                    ClientError::HttpConfig(format!("tls_config.ca_file {ca}: {e}"))
+                })?;
                 let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                     ClientError::HttpConfig(format!("tls_config.ca_file {ca}: {e}"))
                 })?;
@@ -356,7 +356,11 @@ impl Client {
         decode(what, &body)
     }
 
-    async fn get_listed<T: DeserializeOwned>(&self, what: &str, url: Url) -> Result<Vec<Listed<T>>> {
+    async fn get_listed<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        url: Url,
+    ) -> Result<Vec<Listed<T>>> {
         let raws: Vec<Box<RawValue>> = self.get_json(what, url).await?;
         raws.into_iter()
             .map(|raw| {

@@ -15,7 +15,10 @@ use crate::history::{Attempt, Query as HistoryQuery};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/klaxon/notifications", get(get_notifications))
-        .route("/api/klaxon/receivers/{name}/test", post(post_receiver_test))
+        .route(
+            "/api/klaxon/receivers/{name}/test",
+            post(post_receiver_test),
+        )
 }
 
 /// The alert a receiver test sends; its name and annotations say it is a test.

@@ -157,8 +157,16 @@ async fn add(ctx: &Context, a: AddArgs) -> Result {
         };
         annotations.insert(k, v);
     }
-    let starts_at = a.start.as_deref().map(|s| parse_time("--start", s)).transpose()?;
-    let ends_at = a.end.as_deref().map(|s| parse_time("--end", s)).transpose()?;
+    let starts_at = a
+        .start
+        .as_deref()
+        .map(|s| parse_time("--start", s))
+        .transpose()?;
+    let ends_at = a
+        .end
+        .as_deref()
+        .map(|s| parse_time("--end", s))
+        .transpose()?;
     if let (Some(s), Some(e)) = (starts_at, ends_at)
         && e < s
     {

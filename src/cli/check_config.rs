@@ -52,7 +52,7 @@ pub fn run(args: CheckConfigArgs) -> Result {
 /// The summary of a config that loads, or the lines saying why it does not.
 pub fn check(file: &Path) -> std::result::Result<String, Vec<String>> {
     let config = Config::load_file(file).map_err(|e| {
-        let mut lines = vec![e.to_string()];
+        let mut lines = vec![one_line(&e.to_string())];
         if let Ok(text) = std::fs::read_to_string(file) {
             let unset = unset_variables(&text);
             if !unset.is_empty() {
@@ -72,6 +72,20 @@ pub fn check(file: &Path) -> std::result::Result<String, Vec<String>> {
         )]
     })?;
     Ok(summary(&config))
+}
+
+/// The regex crate explains a bad pattern over several lines, the last of
+/// which says why; a report line keeps the first and that last one.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().collect();
+    match (lines.first(), lines.last()) {
+        (Some(first), Some(last)) if lines.len() > 1 => {
+            let first = first.trim_end().trim_end_matches("regex parse error:");
+            let first = first.trim_end().trim_end_matches(':');
+            format!("{first}: {}", last.trim().trim_start_matches("error: "))
+        }
+        _ => message.to_owned(),
+    }
 }
 
 fn summary(c: &Config) -> String {

@@ -88,9 +88,11 @@ struct Served {
 
 async fn load_route(ctx: &Context, file: Option<&Path>) -> Result<Route> {
     let config = match file {
-        Some(path) => Config::load_file(path)
-            .map_err(|e| CliError::Failed(e.to_string()))?
-            .route,
+        Some(path) => {
+            Config::load_file(path)
+                .map_err(|e| CliError::Failed(e.to_string()))?
+                .route
+        }
         None => {
             let client = ctx.client()?;
             let status = client.status().await?;
@@ -165,7 +167,14 @@ pub fn draw(root: &Route, marked: &HashSet<usize>) -> String {
     out
 }
 
-fn node(r: &Route, prefix: &str, last: bool, root: bool, marked: &HashSet<usize>, out: &mut String) {
+fn node(
+    r: &Route,
+    prefix: &str,
+    last: bool,
+    root: bool,
+    marked: &HashSet<usize>,
+    out: &mut String,
+) {
     let branch = if last { "└── " } else { "├── " };
     let name = if root {
         "default-route".to_owned()
@@ -186,7 +195,14 @@ fn node(r: &Route, prefix: &str, last: bool, root: bool, marked: &HashSet<usize>
     out.push('\n');
     let child_prefix = format!("{prefix}{}", if last { "    " } else { "│   " });
     for (i, c) in r.routes.iter().enumerate() {
-        node(c, &child_prefix, i + 1 == r.routes.len(), false, marked, out);
+        node(
+            c,
+            &child_prefix,
+            i + 1 == r.routes.len(),
+            false,
+            marked,
+            out,
+        );
     }
 }
 

@@ -197,7 +197,10 @@ mod tests {
     fn a_bare_first_word_is_an_alertname() {
         let ms = parse_matchers(&args(&["HighLoad", "severity=~crit|warn"])).unwrap();
         let shown: Vec<String> = ms.iter().map(ToString::to_string).collect();
-        assert_eq!(shown, [r#"alertname="HighLoad""#, r#"severity=~"crit|warn""#]);
+        assert_eq!(
+            shown,
+            [r#"alertname="HighLoad""#, r#"severity=~"crit|warn""#]
+        );
     }
 
     #[test]

@@ -186,10 +186,7 @@ mod tests {
     fn times_are_absolute_and_relative() {
         let now: DateTime<Utc> = "2026-05-01T10:00:00Z".parse().unwrap();
         let later = now + chrono::Duration::minutes(119);
-        assert_eq!(
-            ends(&later, now),
-            "2026-05-01 11:59:00 UTC (ends in 1h59m)"
-        );
+        assert_eq!(ends(&later, now), "2026-05-01 11:59:00 UTC (ends in 1h59m)");
         let earlier = now - chrono::Duration::minutes(3);
         assert_eq!(
             ends(&earlier, now),

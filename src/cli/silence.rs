@@ -236,7 +236,12 @@ async fn query(ctx: &Context, q: QueryArgs) -> Result {
         })
         .collect();
     if q.quiet {
-        emit(&shown.iter().map(|l| format!("{}\n", l.item.id)).collect::<String>());
+        emit(
+            &shown
+                .iter()
+                .map(|l| format!("{}\n", l.item.id))
+                .collect::<String>(),
+        );
         return Ok(());
     }
     print_silences(ctx.output, &shown, now);
@@ -314,8 +319,16 @@ async fn update(ctx: &Context, u: UpdateArgs) -> Result {
         .as_deref()
         .map(|d| parse_duration("--duration", d))
         .transpose()?;
-    let start = u.start.as_deref().map(|s| parse_time("--start", s)).transpose()?;
-    let end = u.end.as_deref().map(|s| parse_time("--end", s)).transpose()?;
+    let start = u
+        .start
+        .as_deref()
+        .map(|s| parse_time("--start", s))
+        .transpose()?;
+    let end = u
+        .end
+        .as_deref()
+        .map(|s| parse_time("--end", s))
+        .transpose()?;
     let client = ctx.client()?;
     let mut ids = String::new();
     for id in &u.ids {
@@ -337,7 +350,9 @@ async fn update(ctx: &Context, u: UpdateArgs) -> Result {
                 "silence {id} would end before it starts"
             )));
         }
-        let new_id = client.post_silence(&postable(&s, Some(s.id.clone()))).await?;
+        let new_id = client
+            .post_silence(&postable(&s, Some(s.id.clone())))
+            .await?;
         ids.push_str(&new_id);
         ids.push('\n');
     }

@@ -448,7 +448,10 @@ impl Config {
 /// settings file, `--http.config.file`, a served `config.original`) into
 /// `T`, without `${VAR}` expansion. Here so that all YAML parsing stays in
 /// this module.
-pub fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
     serde_saphyr::from_str(text).map_err(|e| {
         let location = e.location();
         ConfigError {
