@@ -498,11 +498,11 @@ fn server_message(status: StatusCode, body: &[u8]) -> String {
 fn root_cause(e: &reqwest::Error) -> String {
     let mut current: &dyn std::error::Error = e;
     while let Some(next) = current.source() {
-        if let Some(io) = next.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return "connection refused".to_owned();
-            }
-            // Keep descending: an io::Error may wrap the real cause.
+        // Otherwise keep descending: an io::Error may wrap the real cause.
+        if let Some(io) = next.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return "connection refused".to_owned();
         }
         current = next;
     }

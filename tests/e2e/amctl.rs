@@ -174,7 +174,7 @@ async fn silence_commands_manage_silences_on_klaxon() {
     let active = s
         .get_json("/api/v2/silences?active=true&expired=false")
         .await;
-    assert_eq!(ids(&active), [new_id.clone()]);
+    assert_eq!(ids(&active), [new_id.as_str()]);
     assert_eq!(active[0]["comment"], "longer");
 
     // Unknown IDs, bad matchers, missing comments.
@@ -741,10 +741,10 @@ async fn silence_and_alert_commands_work_against_alertmanager() {
     .await;
     let id = id.ok("silence add").trim().to_owned();
     let silences = get("/api/v2/silences").await;
-    assert_eq!(ids(&silences), [id.clone()]);
+    assert_eq!(ids(&silences), [id.as_str()]);
     assert_eq!(silences[0]["comment"], "on alertmanager");
     let listed = amctl(h, base, &["silence", "query", "-o", "json"]).await;
-    assert_eq!(ids(&json_of(listed.ok("silence query"))), [id.clone()]);
+    assert_eq!(ids(&json_of(listed.ok("silence query"))), [id.as_str()]);
     let table = amctl(h, base, &["silence"]).await;
     assert!(
         table.ok("silence table").contains(r#"alertname="AmFoo""#),
