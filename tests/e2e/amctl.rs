@@ -860,3 +860,86 @@ async fn completion_version_and_template_render() {
     let run = amctl_env(home.path(), &["completion", "tcsh"], &[]).await;
     assert_eq!(run.code, Some(2));
 }
+
+/// A stand-in API that insists on credentials, and never answers alerts.
+async fn guarded_api(expected_auth: &'static str) -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    let app = axum::Router::new()
+        .route(
+            "/api/v2/silences",
+            axum::routing::get(move |headers: HeaderMap| async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+                if auth == Some(expected_auth) {
+                    (StatusCode::OK, "[]")
+                } else {
+                    (StatusCode::UNAUTHORIZED, "\"unauthorized\"")
+                }
+            }),
+        )
+        .route(
+            "/api/v2/alerts",
+            axum::routing::get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "[]"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}
+
+#[tokio::test]
+async fn http_config_file_sends_credentials_and_timeout_is_enforced() {
+    // "amctl:s3cret" in base64.
+    let base = guarded_api("Basic YW1jdGw6czNjcmV0").await;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let run = amctl(h, &base, &["silence", "-q"]).await;
+    run.fails(1, "amctl: listing silences: 401: unauthorized");
+
+    let basic = h.join("basic.yml");
+    let secret = h.join("password");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    std::fs::write(
+        &basic,
+        format!(
+            "basic_auth:\n  username: amctl\n  password_file: {}\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let flag = format!("--http.config.file={}", basic.display());
+    assert_eq!(
+        amctl(h, &base, &[&flag, "silence", "-q"])
+            .await
+            .ok("basic auth"),
+        ""
+    );
+
+    let bearer_base = guarded_api("Bearer t0ken").await;
+    let bearer = h.join("bearer.yml");
+    std::fs::write(&bearer, "authorization:\n  credentials: t0ken\n").unwrap();
+    let flag = format!("--http.config.file={}", bearer.display());
+    assert_eq!(
+        amctl(h, &bearer_base, &[&flag, "silence", "-q"])
+            .await
+            .ok("bearer"),
+        ""
+    );
+
+    let broken = h.join("broken.yml");
+    std::fs::write(&broken, "basic_auth:\n  user: x\n").unwrap();
+    let flag = format!("--http.config.file={}", broken.display());
+    let run = amctl(h, &base, &[&flag, "silence"]).await;
+    run.fails(1, "broken.yml:2");
+
+    let url = format!("--alertmanager.url={base}");
+    let run = amctl_env(h, &[&url, "--timeout=1s", "alert"], &[]).await;
+    run.fails(
+        1,
+        &format!("amctl: cannot reach {base}: no answer in time (see --timeout)"),
+    );
+}
