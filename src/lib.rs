@@ -50,3 +50,7 @@ pub mod storage;
 pub mod clock;
 /// Builds, runs, reloads and stops everything.
 pub mod app;
+/// A typed API v2 client (amctl, tests).
+pub mod client;
+/// amctl's commands, one module per command group.
+pub mod cli;

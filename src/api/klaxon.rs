@@ -3,16 +3,91 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::routing::get;
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::{get, post};
 use serde::Serialize;
 
 use super::ApiError;
+use super::models::ReceiverTestResult;
 use crate::app::AppState;
 use crate::history::{Attempt, Query as HistoryQuery};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/klaxon/notifications", get(get_notifications))
+    Router::new()
+        .route("/api/klaxon/notifications", get(get_notifications))
+        .route(
+            "/api/klaxon/receivers/{name}/test",
+            post(post_receiver_test),
+        )
+}
+
+/// The alert a receiver test sends; its name and annotations say it is a test.
+pub const TEST_ALERTNAME: &str = "KlaxonTestNotification";
+
+/// A clearly marked test notification for `receiver`, firing, at `now`.
+fn test_notification(
+    receiver: &str,
+    external_url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::integrations::Notification {
+    let labels: crate::labels::LabelSet = [("alertname", TEST_ALERTNAME)].into_iter().collect();
+    let annotations: crate::labels::LabelSet = [
+        (
+            "summary",
+            "Test notification from klaxon: ignore it, no action needed",
+        ),
+        (
+            "description",
+            "Sent on request (amctl receiver test) to check that this receiver's integrations deliver. It is not a real alert.",
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let alert = crate::alert::Alert {
+        labels: labels.clone(),
+        annotations,
+        starts_at: now,
+        // Go's zero time: firing, as a real notification shows it.
+        ends_at: crate::alert::go_zero_time(),
+        generator_url: external_url.to_owned(),
+        updated_at: now,
+        timeout: false,
+    };
+    crate::integrations::Notification {
+        receiver: receiver.to_owned(),
+        group_key: format!("klaxon-test:{labels}"),
+        group_labels: labels,
+        alerts: vec![std::sync::Arc::new(alert)],
+        external_url: external_url.to_owned(),
+        now,
+        reason: None,
+    }
+}
+
+/// Sends a test notification through every integration of the receiver
+/// now and answers each one's result; 404 for an unknown receiver.
+async fn post_receiver_test(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<ReceiverTestResult>>, ApiError> {
+    let external_url = state.options.external_url.to_string();
+    let msg = test_notification(&name, external_url.trim_end_matches('/'), state.now());
+    let pipeline = state.runtime().pipeline.clone();
+    let outcomes = pipeline
+        .send_test(&msg)
+        .await
+        .ok_or_else(|| ApiError::NotFound(format!("receiver {name:?} not found")))?;
+    Ok(Json(
+        outcomes
+            .into_iter()
+            .map(|o| ReceiverTestResult {
+                integration: o.integration.to_owned(),
+                index: o.index,
+                ok: o.result.is_ok(),
+                error: o.result.err().map(|e| e.to_string()),
+            })
+            .collect(),
+    ))
 }
 
 const DEFAULT_LIMIT: usize = 100;

@@ -48,16 +48,21 @@ mod time_format_tests {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Serializable too: amctl's `alert add` posts it.
+#[derive(Debug, Deserialize, Serialize)]
 pub struct PostableAlert {
     pub labels: Option<LabelSet>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<LabelSet>,
-    #[serde(default, rename = "startsAt")]
+    #[serde(default, rename = "startsAt", skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
-    #[serde(default, rename = "endsAt")]
+    #[serde(default, rename = "endsAt", skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<DateTime<Utc>>,
-    #[serde(default, rename = "generatorURL")]
+    #[serde(
+        default,
+        rename = "generatorURL",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub generator_url: Option<String>,
 }
 
@@ -115,9 +120,11 @@ pub struct AlertGroup<'a> {
     pub receiver: Receiver,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Deserializable too: amctl reads silences back. Alertmanager before 0.22
+/// did not send `isEqual`; absent means `true`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiMatcher {
-    #[serde(rename = "isEqual")]
+    #[serde(rename = "isEqual", default = "is_equal_default")]
     pub is_equal: bool,
     #[serde(rename = "isRegex")]
     pub is_regex: bool,
@@ -125,13 +132,17 @@ pub struct ApiMatcher {
     pub value: String,
 }
 
+fn is_equal_default() -> bool {
+    true
+}
+
 /// A posted matcher; required fields are optional here so that a missing
 /// one is a 422 naming it, as Alertmanager answers.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct PostableMatcher {
-    #[serde(rename = "isEqual")]
+    #[serde(rename = "isEqual", skip_serializing_if = "Option::is_none")]
     pub is_equal: Option<bool>,
-    #[serde(rename = "isRegex")]
+    #[serde(rename = "isRegex", skip_serializing_if = "Option::is_none")]
     pub is_regex: Option<bool>,
     pub name: Option<String>,
     pub value: Option<String>,
@@ -163,9 +174,9 @@ impl From<&SilenceMatcher> for ApiMatcher {
 
 /// Body of `POST /api/v2/silences`; required fields are optional here so
 /// their absence becomes a 422 naming them rather than a parse error.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct PostableSilence {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub matchers: Option<Vec<PostableMatcher>>,
     #[serde(rename = "startsAt")]
@@ -253,4 +264,16 @@ pub struct Status {
     pub uptime: DateTime<Utc>,
     #[serde(rename = "versionInfo")]
     pub version_info: VersionInfo,
+}
+
+/// One integration's answer to `POST /api/klaxon/receivers/{name}/test`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiverTestResult {
+    /// The integration kind (`webhook`, `discord`, `email`).
+    pub integration: String,
+    /// Position among the receiver's integrations of that kind.
+    pub index: usize,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

@@ -465,6 +465,26 @@ impl Config {
     }
 }
 
+/// Parses a YAML document that is not an alertmanager.yml to load (amctl's
+/// settings file, `--http.config.file`, a served `config.original`) into
+/// `T`, without `${VAR}` expansion. Here so that all YAML parsing stays in
+/// this module.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
+    serde_saphyr::from_str(text).map_err(|e| {
+        let location = e.location();
+        ConfigError {
+            file: path.to_owned(),
+            line: location.as_ref().map(|l| l.line()).filter(|l| *l > 0),
+            column: location.as_ref().map(|l| l.column()),
+            field: None,
+            message: plain_message(&e),
+        }
+    })
+}
+
 fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<RawConfig, ConfigError> {
     let mut path = None;
     let options = serde_saphyr::options::Options::default();

@@ -410,6 +410,64 @@ impl Pipeline {
     }
 }
 
+/// What one integration answered to a test notification.
+#[derive(Debug)]
+pub struct TestOutcome {
+    pub integration: &'static str,
+    pub index: usize,
+    pub result: Result<(), NotifyError>,
+}
+
+/// A test must answer the operator promptly, whatever the service does.
+const TEST_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Pipeline {
+    /// Sends `msg` through every integration of `msg.receiver` once, now.
+    /// No muting, no dedup, no retries and no notification-log entry: a test
+    /// must neither be hidden by nor hide a real notification. Each attempt
+    /// is recorded in history with reason `test`. `None`: no such receiver.
+    pub async fn send_test(&self, msg: &Notification) -> Option<Vec<TestOutcome>> {
+        let integrations = self.receivers.get(&msg.receiver)?;
+        let sends = integrations.iter().map(|i| async move {
+            let notifier = i.notifier.as_ref();
+            let result = tokio::time::timeout(TEST_SEND_TIMEOUT, notifier.notify(msg))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(NotifyError::permanent(format!(
+                        "no answer within {}s",
+                        TEST_SEND_TIMEOUT.as_secs()
+                    )))
+                });
+            TestOutcome {
+                integration: notifier.name(),
+                index: i.index,
+                result,
+            }
+        });
+        let outcomes = futures_util::future::join_all(sends).await;
+        for o in &outcomes {
+            let attempt = Attempt {
+                time: msg.now,
+                receiver: msg.receiver.clone(),
+                integration: o.integration.to_owned(),
+                group_key: msg.group_key.clone(),
+                alerts: msg.alerts.len(),
+                reason: "test".to_owned(),
+                outcome: if o.result.is_ok() {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                },
+                error: o.result.as_ref().err().map(ToString::to_string),
+            };
+            if let Err(e) = self.history.record(attempt).await {
+                tracing::warn!(error = %e, "recording notification history failed");
+            }
+        }
+        Some(outcomes)
+    }
+}
+
 impl Deliver for Pipeline {
     fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
         Box::pin(self.deliver_flush(flush))

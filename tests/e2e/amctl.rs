@@ -1,0 +1,959 @@
+//! amctl as users run it: the built binary as a subprocess against a
+//! klaxon on loopback (and against Debian's Alertmanager, and beside real
+//! amtool), checking its output and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use klaxon::config::Config;
+use serde_json::{Value, json};
+
+use crate::differential::Alertmanager;
+use crate::harness::{PLAIN_CONFIG, TestServer, WebhookSink, free_port, peer};
+
+/// One finished amctl run.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(&self, what: &str) -> &str {
+        assert_eq!(self.code, Some(0), "{what}: {self:?}");
+        &self.stdout
+    }
+
+    /// A failure with exit `code` and one stderr line containing `text`.
+    fn fails(&self, code: i32, text: &str) {
+        assert_eq!(self.code, Some(code), "{self:?}");
+        assert_eq!(self.stderr.lines().count(), 1, "one line: {self:?}");
+        assert!(self.stderr.contains(text), "{text:?} not in {self:?}");
+    }
+}
+
+/// Runs amctl with a private `$HOME` (no operator settings leak in), a
+/// bounded wait and no `ALERTMANAGER_URL` from the test's environment.
+async fn amctl_env(home: &Path, args: &[&str], env: &[(String, String)]) -> Run {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_amctl"))
+        .args(args)
+        .env("HOME", home)
+        .env("USER", "e2e-user")
+        .env_remove("ALERTMANAGER_URL")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn amctl");
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("amctl {args:?} did not finish in 60 s"))
+        .expect("amctl output");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs amctl against `base`.
+async fn amctl(home: &Path, base: &str, args: &[&str]) -> Run {
+    let url = format!("--alertmanager.url={base}");
+    let mut all = vec![url.as_str(), "--timeout=10s"];
+    all.extend_from_slice(args);
+    amctl_env(home, &all, &[]).await
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn silence_commands_manage_silences_on_klaxon() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    let (h, base) = (home.path(), s.base.as_str());
+
+    // A bare first word is the alertname; the ID is all that is printed.
+    let run = amctl(
+        h,
+        base,
+        &["silence", "add", "HighLoad", "team=~a|b", "-c", "deploy"],
+    )
+    .await;
+    let id = run.ok("silence add").trim().to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{run:?}");
+    let api = s.get_json("/api/v2/silences").await;
+    assert_eq!(api[0]["createdBy"], "e2e-user");
+    assert_eq!(
+        api[0]["matchers"],
+        json!([
+            {"name": "alertname", "value": "HighLoad", "isRegex": false, "isEqual": true},
+            {"name": "team", "value": "a|b", "isRegex": true, "isEqual": true}
+        ])
+    );
+
+    let table = amctl(h, base, &["silence"]).await;
+    let table = table.ok("silence");
+    let header = table.lines().next().unwrap();
+    assert!(header.starts_with("ID "), "{table}");
+    assert!(
+        header.contains("Matchers") && header.contains("Ends At"),
+        "{table}"
+    );
+    let row = table.lines().nth(1).unwrap();
+    assert!(row.starts_with(&id), "{table}");
+    assert!(
+        row.contains(r#"alertname="HighLoad" team=~"a|b""#),
+        "{table}"
+    );
+    assert!(row.contains("(ends in 1h)"), "{table}");
+    assert!(row.contains(" UTC "), "{table}");
+    // Columns are aligned: every line's "Matchers" column starts at one place.
+    let col = header.find("Matchers").unwrap();
+    assert_eq!(&row[col..col + 9], "alertname", "{table}");
+
+    let quiet = amctl(h, base, &["silence", "query", "-q"]).await;
+    assert_eq!(quiet.ok("query -q").trim(), id);
+    let listed = amctl(h, base, &["silence", "query", "-o", "json", "HighLoad"]).await;
+    assert_eq!(
+        json_of(listed.ok("query -o json")),
+        api,
+        "JSON is the API's, unchanged"
+    );
+    let none = amctl(h, base, &["silence", "query", "-q", "alertname=Other"]).await;
+    assert_eq!(none.ok("filtered query"), "");
+    let by = amctl(h, base, &["silence", "-q", "--created-by", "someone-else"]).await;
+    assert_eq!(by.ok("created-by"), "");
+    let within = amctl(h, base, &["silence", "-q", "--within", "30m"]).await;
+    assert_eq!(within.ok("within"), "", "ends in 1h, not within 30m");
+
+    let updated = amctl(
+        h,
+        base,
+        &["silence", "update", &id, "-c", "longer", "-d", "3h"],
+    )
+    .await;
+    assert_eq!(
+        updated.ok("update").trim(),
+        id,
+        "active silence updated in place"
+    );
+    let sil = s.get_json(&format!("/api/v2/silence/{id}")).await;
+    assert_eq!(sil["comment"], "longer");
+
+    // Export, expire, then import as new silences.
+    let export = amctl(h, base, &["silence", "query", "-o", "json"]).await;
+    let file = home.path().join("silences.json");
+    std::fs::write(&file, export.ok("export")).unwrap();
+    amctl(h, base, &["silence", "expire", &id])
+        .await
+        .ok("expire");
+    let expired = amctl(h, base, &["silence", "query", "--expired", "-q"]).await;
+    assert_eq!(expired.ok("expired").trim(), id);
+    assert_eq!(amctl(h, base, &["silence", "-q"]).await.ok("active"), "");
+    let file_arg = file.to_string_lossy().into_owned();
+    let imported = amctl(h, base, &["silence", "import", "-f", "-c", "2", &file_arg]).await;
+    let new_id = imported.ok("import -f").trim().to_owned();
+    assert_ne!(new_id, id);
+    let active = s
+        .get_json("/api/v2/silences?active=true&expired=false")
+        .await;
+    assert_eq!(ids(&active), [new_id.as_str()]);
+    assert_eq!(active[0]["comment"], "longer");
+
+    // Unknown IDs, bad matchers, missing comments.
+    let unknown = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+    let run = amctl(h, base, &["silence", "expire", unknown]).await;
+    run.fails(1, &format!("amctl: silence {unknown} not found"));
+    let run = amctl(h, base, &["silence", "update", "not-an-id", "-c", "x"]).await;
+    run.fails(1, "amctl: silence not-an-id not found");
+    let run = amctl(h, base, &["silence", "add", "team=~(", "-c", "x"]).await;
+    run.fails(
+        2,
+        r#"amctl: bad matcher "team=~(": invalid regular expression "(": unclosed group"#,
+    );
+    let run = amctl(h, base, &["silence", "add", "HighLoad", "nonsense"]).await;
+    run.fails(2, r#"amctl: bad matcher "nonsense""#);
+    let run = amctl(h, base, &["silence", "add", "HighLoad"]).await;
+    run.fails(2, "amctl: a comment is required: pass -c/--comment");
+    let run = amctl(
+        h,
+        base,
+        &["silence", "add", "HighLoad", "-d", "1.5h", "-c", "x"],
+    )
+    .await;
+    run.fails(2, "amctl: invalid --duration \"1.5h\"");
+    let run = amctl(h, base, &["frobnicate"]).await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let run = amctl(h, base, &["silence", "add", "--bogus-flag"]).await;
+    run.fails(
+        2,
+        "amctl: unexpected argument '--bogus-flag' found (see amctl --help)",
+    );
+    let after = s
+        .get_json("/api/v2/silences?active=true&expired=false")
+        .await;
+    assert_eq!(ids(&after), [new_id], "failed commands changed nothing");
+}
+
+#[tokio::test]
+async fn settings_file_gives_url_author_and_comment_policy() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    // amtool's file is the fallback when amctl has none.
+    let dir = home.path().join(".config/amtool");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.yml"),
+        format!(
+            "alertmanager.url: {}\nauthor: settings-author\nrequire-comment: false\noutput: json\ndate.format: ignored\n",
+            s.base
+        ),
+    )
+    .unwrap();
+    let run = amctl_env(home.path(), &["silence", "add", "Quiet"], &[]).await;
+    let id = run.ok("add without comment").trim().to_owned();
+    let listed = amctl_env(home.path(), &["silence"], &[]).await;
+    let list = json_of(listed.ok("query, json from settings"));
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["createdBy"], "settings-author");
+    assert_eq!(list[0]["comment"], "");
+
+    // amctl's own file wins over amtool's; the flag wins over both.
+    let own = home.path().join(".config/amctl");
+    std::fs::create_dir_all(&own).unwrap();
+    std::fs::write(
+        own.join("config.yml"),
+        format!("alertmanager.url: {}\n", s.base),
+    )
+    .unwrap();
+    let run = amctl_env(home.path(), &["silence", "add", "Loud"], &[]).await;
+    run.fails(2, "a comment is required");
+    let run = amctl_env(
+        home.path(),
+        &["silence", "add", "Loud", "--require-comment=false"],
+        &[],
+    )
+    .await;
+    run.ok("--require-comment=false");
+    // ALERTMANAGER_URL beats the file.
+    let port = free_port();
+    let env = [(
+        "ALERTMANAGER_URL".to_owned(),
+        format!("http://127.0.0.1:{port}"),
+    )];
+    let run = amctl_env(home.path(), &["silence"], &env).await;
+    run.fails(
+        1,
+        &format!("amctl: cannot reach http://127.0.0.1:{port}: connection refused"),
+    );
+}
+
+#[tokio::test]
+async fn unreachable_server_is_one_clear_line() {
+    let home = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    for args in [
+        &["silence", "query"][..],
+        &["alert"],
+        &["config", "show"],
+        &["receiver", "test", "x"],
+    ] {
+        let run = amctl(home.path(), &base, args).await;
+        assert_eq!(
+            run.stderr,
+            format!("amctl: cannot reach {base}: connection refused\n"),
+            "{args:?}"
+        );
+        assert_eq!(run.code, Some(1));
+    }
+    let run = amctl(home.path(), "ftp://x", &["silence"]).await;
+    run.fails(1, "invalid Alertmanager URL");
+}
+
+#[tokio::test]
+async fn alert_commands_add_and_query_alerts_on_klaxon() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    let (h, base) = (home.path(), s.base.as_str());
+    let run = amctl(
+        h,
+        base,
+        &[
+            "alert",
+            "add",
+            "DiskFull",
+            "team=b",
+            "--annotation",
+            "summary=disk is full",
+            "--generator-url",
+            "http://prometheus/graph",
+        ],
+    )
+    .await;
+    run.ok("alert add");
+    amctl(h, base, &["alert", "add", "alertname=Muted"])
+        .await
+        .ok("alert add 2");
+    amctl(h, base, &["silence", "add", "Muted", "-c", "quiet"])
+        .await
+        .ok("silence");
+
+    let table = amctl(h, base, &["alert"]).await;
+    let table = table.ok("alert");
+    assert!(table.starts_with("Alertname "), "{table}");
+    assert!(
+        table.contains("DiskFull") && table.contains("disk is full"),
+        "{table}"
+    );
+    assert!(table.contains("(started "), "{table}");
+    assert!(
+        !table.contains("Muted"),
+        "silenced alerts are hidden by default: {table}"
+    );
+    let silenced = amctl(h, base, &["alert", "query", "-s"]).await;
+    let silenced = silenced.ok("alert -s");
+    assert!(
+        silenced.contains("Muted") && !silenced.contains("DiskFull"),
+        "{silenced}"
+    );
+    let extended = amctl(h, base, &["alert", "query", "-o", "extended", "DiskFull"]).await;
+    let extended = extended.ok("extended");
+    assert!(
+        extended.contains(r#"alertname="DiskFull" team="b""#),
+        "{extended}"
+    );
+    assert!(extended.contains("http://prometheus/graph"), "{extended}");
+    assert!(extended.contains("second"), "the receiver: {extended}");
+
+    let json = amctl(
+        h,
+        base,
+        &["alert", "query", "-o", "json", "-a", "-s", "-i", "-u"],
+    )
+    .await;
+    let api = s.get_json("/api/v2/alerts").await;
+    assert_eq!(json_of(json.ok("alert -o json")), api);
+    let by_receiver = amctl(h, base, &["alert", "-o", "json", "-r", "sec.*"]).await;
+    let list = json_of(by_receiver.ok("alert -r"));
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+
+    let run = amctl(h, base, &["alert", "add", "X", "severity=~crit"]).await;
+    run.fails(2, "labels are name=value");
+    let run = amctl(h, base, &["alert", "query", "a=~["]).await;
+    run.fails(2, "bad matcher");
+}
+
+const ROUTES: &str = r#"
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - receiver: crit
+      matchers: ['severity="critical"']
+      continue: true
+    - receiver: team-b
+      matchers: [team=b]
+receivers:
+  - name: default
+  - name: crit
+  - name: team-b
+"#;
+
+#[tokio::test]
+async fn config_commands_show_and_test_the_routing_tree() {
+    let s = TestServer::start(ROUTES).await;
+    let home = tempfile::tempdir().unwrap();
+    let (h, base) = (home.path(), s.base.as_str());
+    let tree = "Routing tree:\n\
+                └── default-route  receiver: default\n    \
+                ├── {severity=\"critical\"}  continue: true  receiver: crit\n    \
+                └── {team=\"b\"}  receiver: team-b\n";
+    assert_eq!(
+        amctl(h, base, &["config", "routes"]).await.ok("routes"),
+        tree
+    );
+    let file = s.config_path().to_string_lossy().into_owned();
+    let offline = amctl_env(
+        h,
+        &["config", "routes", "show", "--config.file", &file],
+        &[],
+    )
+    .await;
+    assert_eq!(offline.ok("routes from file"), tree);
+
+    let shown = amctl(h, base, &["config", "show"]).await;
+    assert!(
+        shown.ok("config show").contains("receiver: team-b"),
+        "{shown:?}"
+    );
+
+    for (from_file, labels, want) in [
+        (false, &["severity=critical", "team=b"][..], "crit,team-b"),
+        (true, &["severity=critical", "team=b"], "crit,team-b"),
+        (false, &["Foo"], "default"),
+        (true, &["team=b"], "team-b"),
+    ] {
+        let mut args = vec!["config", "routes", "test"];
+        if from_file {
+            args.extend(["--config.file", &file]);
+        }
+        args.extend_from_slice(labels);
+        let verify = format!("--verify.receivers={want}");
+        args.push(&verify);
+        let run = if from_file {
+            amctl_env(h, &args, &[]).await
+        } else {
+            amctl(h, base, &args).await
+        };
+        assert_eq!(run.ok("routes test"), format!("{want}\n"), "{labels:?}");
+    }
+    let run = amctl(
+        h,
+        base,
+        &[
+            "config",
+            "routes",
+            "test",
+            "team=b",
+            "--verify.receivers=crit",
+        ],
+    )
+    .await;
+    assert_eq!(run.stdout, "team-b\n");
+    run.fails(
+        1,
+        "amctl: expected receivers crit but the labels reach team-b",
+    );
+    let run = amctl(h, base, &["config", "routes", "test", "--tree", "team=b"]).await;
+    assert!(
+        run.ok("--tree")
+            .contains("└── {team=\"b\"}  receiver: team-b  <- matched"),
+        "{run:?}"
+    );
+    let run = amctl_env(
+        h,
+        &["config", "routes", "--config.file", "/nonexistent.yml"],
+        &[],
+    )
+    .await;
+    run.fails(1, "amctl: /nonexistent.yml: cannot read config file");
+}
+
+#[tokio::test]
+async fn receiver_test_sends_a_marked_notification_through_each_integration() {
+    let sink = WebhookSink::start(vec![]).await;
+    let failing = WebhookSink::start(vec![500]).await;
+    let config = format!(
+        r#"
+route:
+  receiver: hooks
+receivers:
+  - name: hooks
+    webhook_configs:
+      - url: {ok}
+  - name: mixed
+    webhook_configs:
+      - url: {ok}
+      - url: {bad}
+  - name: nothing
+"#,
+        ok = sink.url,
+        bad = failing.url
+    );
+    let s = TestServer::start(&config).await;
+    let home = tempfile::tempdir().unwrap();
+    let (h, base) = (home.path(), s.base.as_str());
+
+    let run = amctl(h, base, &["receiver", "test", "hooks"]).await;
+    let out = run.ok("receiver test");
+    assert!(out.contains("webhook[0]") && out.contains("ok"), "{out}");
+    let body = sink.next(Duration::from_secs(10)).await;
+    assert_eq!(body["receiver"], "hooks");
+    assert_eq!(body["status"], "firing");
+    assert_eq!(
+        body["alerts"][0]["labels"]["alertname"],
+        "KlaxonTestNotification"
+    );
+    let summary = body["alerts"][0]["annotations"]["summary"]
+        .as_str()
+        .unwrap();
+    assert!(summary.contains("Test notification"), "{summary}");
+    // A test is not a real notification: no alert exists, history says "test".
+    assert_eq!(s.get_json("/api/v2/alerts").await, json!([]));
+    let history = s.get_json("/api/klaxon/notifications?receiver=hooks").await;
+    assert_eq!(history["notifications"][0]["reason"], "test");
+
+    let run = amctl(h, base, &["receiver", "test", "mixed", "-o", "json"]).await;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let results = json_of(&run.stdout);
+    assert_eq!(
+        results[0],
+        json!({"integration": "webhook", "index": 0, "ok": true})
+    );
+    assert_eq!(results[1]["ok"], false);
+    assert!(
+        results[1]["error"].as_str().unwrap().contains("500"),
+        "{results}"
+    );
+    assert!(run.stderr.contains("1 of 2 integrations"), "{run:?}");
+    sink.next(Duration::from_secs(10)).await;
+
+    let run = amctl(h, base, &["receiver", "test", "nope"]).await;
+    run.fails(1, r#"amctl: receiver "nope" not found"#);
+    let run = amctl(h, base, &["receiver", "test", "nothing"]).await;
+    run.fails(1, "has no integrations");
+    // Straight to the endpoint: 404 for an unknown receiver.
+    let resp = s
+        .post_json("/api/klaxon/receivers/nope/test", &json!({}))
+        .await;
+    assert_eq!(resp.status(), 404);
+}
+
+#[tokio::test]
+async fn check_config_passes_every_example() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let home = tempfile::tempdir().unwrap();
+    // The examples take their secrets from the environment, as users do.
+    let secrets: Vec<(String, String)> = [
+        (
+            "DISCORD_WEBHOOK_URL",
+            "https://discord.com/api/webhooks/1/token",
+        ),
+        ("GMAIL_APP_PASSWORD", "app-password"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for file in files {
+        let f = file.to_string_lossy().into_owned();
+        let run = amctl_env(home.path(), &["check-config", &f], &secrets).await;
+        let out = run.ok(&f);
+        assert!(
+            out.starts_with(&format!("Checking {f}  SUCCESS\nFound:\n")),
+            "{out}"
+        );
+        assert!(out.contains(" receivers: "), "{out}");
+    }
+}
+
+#[tokio::test]
+async fn check_config_reports_broken_configs_with_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "unknown-receiver.yml",
+            "route:\n  receiver: nope\nreceivers:\n  - name: default\n",
+            &[
+                r#"unknown-receiver.yml:2:3: route.receiver: undefined receiver "nope" used in route"#,
+            ],
+        ),
+        (
+            "bad-duration.yml",
+            "route:\n  receiver: default\n  group_wait: 5x\nreceivers:\n  - name: default\n",
+            &[
+                r#"bad-duration.yml:3:15: route.group_wait: not a valid duration string: "5x" (expected e.g. 30s, 5m, 1h30m, 1d)"#,
+            ],
+        ),
+        (
+            "typo.yml",
+            "route:\n  receiver: default\nrecievers:\n  - name: default\n",
+            &[
+                "typo.yml:3:1: recievers: unknown field `recievers`, expected one of global, route, receivers, inhibit_rules, time_intervals, mute_time_intervals, templates (Alertmanager's config is strict: remove or fix the key)",
+            ],
+        ),
+        (
+            "unset.yml",
+            "route:\n  receiver: default\nreceivers:\n  - name: default\n    webhook_configs:\n      - url: ${AMCTL_E2E_UNSET_HOOK}\n        http_config:\n          bearer_token: ${AMCTL_E2E_UNSET_TOKEN}\n",
+            &[
+                "unset.yml:6:14: receivers[0].webhook_configs[0].url: environment variable AMCTL_E2E_UNSET_HOOK is not set (write ${AMCTL_E2E_UNSET_HOOK:-default} to give a default)",
+                "  unset environment variables: AMCTL_E2E_UNSET_HOOK, AMCTL_E2E_UNSET_TOKEN",
+            ],
+        ),
+        (
+            "slack.yml",
+            "route:\n  receiver: default\nreceivers:\n  - name: default\n    slack_configs:\n      - api_url: http://x\n",
+            &[
+                "slack.yml:5:5: receivers[0].slack_configs: klaxon does not support slack_configs (yet); supported: webhook_configs, discord_configs, email_configs",
+            ],
+        ),
+        (
+            "bad-matcher.yml",
+            "route:\n  receiver: default\n  routes:\n    - receiver: default\n      matchers: ['severity=~\"(\"']\nreceivers:\n  - name: default\n",
+            &[
+                r#"bad-matcher.yml:5:17: route.routes[0].matchers: invalid regular expression "(": unclosed group"#,
+            ],
+        ),
+        (
+            "bad-yaml.yml",
+            "route:\n  receiver: default\nreceivers: [\n",
+            &["bad-yaml.yml:3:12: receivers: unclosed bracket '['"],
+        ),
+    ];
+    let home = tempfile::tempdir().unwrap();
+    let mut all = Vec::new();
+    for (name, text, lines) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let p = path.to_string_lossy().into_owned();
+        let run = amctl_env(home.path(), &["check-config", &p], &[]).await;
+        run.fails(1, "amctl: 1 of 1 config files failed the check");
+        let mut want = format!(
+            "Checking {p}  FAILED: {}/{}\n",
+            dir.path().display(),
+            lines[0]
+        );
+        for l in &lines[1..] {
+            want.push_str(l);
+            want.push('\n');
+        }
+        assert_eq!(run.stdout, want, "{name}");
+        all.push(p);
+    }
+    // Several files: each reported, the good one too, exit 1.
+    let good = dir.path().join("good.yml");
+    std::fs::write(&good, PLAIN_CONFIG).unwrap();
+    all.push(good.to_string_lossy().into_owned());
+    let args: Vec<&str> = ["check-config"]
+        .into_iter()
+        .chain(all.iter().map(String::as_str))
+        .collect();
+    let run = amctl_env(home.path(), &args, &[]).await;
+    run.fails(1, "amctl: 7 of 8 config files failed the check");
+    assert!(
+        run.stdout.contains(&format!(
+            "Checking {}  SUCCESS\nFound:\n - global config\n - route with 1 child routes\n - 2 receivers: default (no integrations), second (no integrations)\n",
+            good.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    let run = amctl_env(home.path(), &["check-config"], &[]).await;
+    assert_eq!(run.code, Some(2), "no file is a usage error: {run:?}");
+}
+
+/// check-config agrees with the server's loader on every corpus file.
+#[tokio::test]
+async fn check_config_agrees_with_the_server_on_the_corpus() {
+    use crate::corpus::{corpus_dir, dummy, files, name, sed_placeholders};
+    let Some(dir) = corpus_dir() else { return };
+    let var = regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)").unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (mut passed, mut failed) = (0, 0);
+    for folder in ["supported", "other-receivers"] {
+        for path in files(&dir.join(folder)) {
+            let file = name(&path);
+            let text = sed_placeholders(&std::fs::read_to_string(&path).unwrap());
+            let copy = work.path().join(format!("{folder}-{file}"));
+            std::fs::write(&copy, &text).unwrap();
+            // The same values the server's corpus test gives every ${VAR}.
+            let env: Vec<(String, String)> = var
+                .captures_iter(&text)
+                .map(|c| (c[1].to_owned(), dummy(&c[1])))
+                .collect();
+            let expected = Config::load_str(&text, &copy, &|n| Some(dummy(n)));
+            let c = copy.to_string_lossy().into_owned();
+            let run = amctl_env(home.path(), &["check-config", &c], &env).await;
+            match expected {
+                Ok(_) => {
+                    assert_eq!(run.code, Some(0), "{folder}/{file}: {run:?}");
+                    assert!(run.stdout.contains("SUCCESS"), "{folder}/{file}");
+                    passed += 1;
+                }
+                Err(e) => {
+                    assert_eq!(run.code, Some(1), "{folder}/{file}: {run:?}");
+                    let first = e.to_string().lines().next().unwrap().to_owned();
+                    assert!(
+                        run.stdout.contains(&format!("FAILED: {first}")),
+                        "{folder}/{file}: server says {e}\namctl: {}",
+                        run.stdout
+                    );
+                    failed += 1;
+                }
+            }
+        }
+    }
+    eprintln!("corpus: {passed} configs pass, {failed} fail, as the server decides");
+    assert!(
+        passed >= 20 && failed >= 9,
+        "{passed} passed, {failed} failed"
+    );
+}
+
+/// Alertmanager's own config, for the peer tests.
+const AM_CONFIG: &str =
+    "route:\n  receiver: default\n  group_by: [alertname]\nreceivers:\n  - name: default\n";
+
+#[tokio::test]
+async fn silence_and_alert_commands_work_against_alertmanager() {
+    let Some(program) = peer("prometheus-alertmanager") else {
+        return;
+    };
+    let am = Alertmanager::start(&program, AM_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    let (h, base) = (home.path(), am.base.as_str());
+    let client = crate::harness::client();
+    let get = |path: &str| {
+        let req = client.get(format!("{base}{path}"));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+
+    let run = amctl(
+        h,
+        base,
+        &[
+            "alert",
+            "add",
+            "AmFoo",
+            "severity=page",
+            "--annotation",
+            "summary=from amctl",
+        ],
+    )
+    .await;
+    run.ok("alert add");
+    let alerts = get("/api/v2/alerts").await;
+    assert_eq!(
+        alerts[0]["labels"],
+        json!({"alertname": "AmFoo", "severity": "page"})
+    );
+    let listed = amctl(h, base, &["alert", "query", "-o", "json"]).await;
+    assert_eq!(json_of(listed.ok("alert query")), alerts);
+    let table = amctl(h, base, &["alert"]).await;
+    assert!(table.ok("alert table").contains("from amctl"), "{table:?}");
+
+    let id = amctl(
+        h,
+        base,
+        &["silence", "add", "AmFoo", "-c", "on alertmanager"],
+    )
+    .await;
+    let id = id.ok("silence add").trim().to_owned();
+    let silences = get("/api/v2/silences").await;
+    assert_eq!(ids(&silences), [id.as_str()]);
+    assert_eq!(silences[0]["comment"], "on alertmanager");
+    let listed = amctl(h, base, &["silence", "query", "-o", "json"]).await;
+    assert_eq!(ids(&json_of(listed.ok("silence query"))), [id.as_str()]);
+    let table = amctl(h, base, &["silence"]).await;
+    assert!(
+        table.ok("silence table").contains(r#"alertname="AmFoo""#),
+        "{table:?}"
+    );
+    let silenced = amctl(h, base, &["alert", "-s", "-q"]).await;
+    // `-q` is not an alert flag: a usage error, exit 2.
+    assert_eq!(silenced.code, Some(2), "{silenced:?}");
+    let silenced = amctl(h, base, &["alert", "-s", "-o", "json"]).await;
+    let silenced = json_of(silenced.ok("alert -s"));
+    assert_eq!(silenced[0]["status"]["silencedBy"], json!([id.clone()]));
+
+    let updated = amctl(h, base, &["silence", "update", &id, "-c", "changed"]).await;
+    let new_id = updated.ok("update").trim().to_owned();
+    let after = get(&format!("/api/v2/silence/{new_id}")).await;
+    assert_eq!(after["comment"], "changed");
+    amctl(h, base, &["silence", "expire", &new_id])
+        .await
+        .ok("expire");
+    let expired = amctl(h, base, &["silence", "--expired", "-q"]).await;
+    assert!(expired.ok("expired").contains(&new_id), "{expired:?}");
+    let unknown = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+    let run = amctl(h, base, &["silence", "update", unknown, "-c", "x"]).await;
+    run.fails(1, &format!("silence {unknown} not found"));
+    am.stop().await;
+}
+
+#[tokio::test]
+async fn amtool_and_amctl_see_each_others_silences_on_klaxon() {
+    let Some(amtool) = peer("amtool") else {
+        return;
+    };
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    let amtool_run = |args: &'static [&'static str]| {
+        let base = s.base.clone();
+        let (program, home) = (amtool.clone(), home.path().to_owned());
+        async move {
+            let out = tokio::process::Command::new(program)
+                .arg(format!("--alertmanager.url={base}/"))
+                .args(args)
+                .env("HOME", home)
+                .stdin(Stdio::null())
+                .kill_on_drop(true)
+                .output();
+            let out = tokio::time::timeout(Duration::from_secs(30), out)
+                .await
+                .expect("amtool in time")
+                .expect("amtool runs");
+            assert!(out.status.success(), "amtool {args:?}: {out:?}");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+    };
+    let by_amtool = amtool_run(&[
+        "silence",
+        "add",
+        "alertname=FromAmtool",
+        "-c",
+        "amtool made it",
+    ])
+    .await
+    .trim()
+    .to_owned();
+    let (h, base) = (home.path(), s.base.as_str());
+    let by_amctl = amctl(
+        h,
+        base,
+        &["silence", "add", "FromAmctl", "-c", "amctl made it"],
+    )
+    .await;
+    let by_amctl = by_amctl.ok("amctl add").trim().to_owned();
+
+    let amctl_sees = amctl(h, base, &["silence", "query"]).await;
+    let amctl_sees = amctl_sees.ok("amctl query");
+    assert!(
+        amctl_sees.contains(&by_amtool) && amctl_sees.contains("amtool made it"),
+        "{amctl_sees}"
+    );
+    let amtool_sees = amtool_run(&["silence", "query"]).await;
+    assert!(
+        amtool_sees.contains(&by_amctl) && amtool_sees.contains("amctl made it"),
+        "{amtool_sees}"
+    );
+    // amtool's JSON imports with amctl (a new ID each with -f).
+    let export = amtool_run(&["silence", "query", "-o", "json"]).await;
+    let file = home.path().join("from-amtool.json");
+    std::fs::write(&file, export).unwrap();
+    let f = file.to_string_lossy().into_owned();
+    let imported = amctl(h, base, &["silence", "import", "--force", &f]).await;
+    assert_eq!(imported.ok("import").lines().count(), 2);
+    let quiet = amtool_run(&["silence", "query", "-q"]).await;
+    assert_eq!(quiet.lines().count(), 4, "{quiet}");
+}
+
+#[tokio::test]
+async fn completion_version_and_template_render() {
+    let home = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let run = amctl_env(home.path(), &["completion", shell], &[]).await;
+        let script = run.ok(shell);
+        assert!(
+            script.contains("amctl") && script.contains("silence"),
+            "{shell}"
+        );
+    }
+    let run = amctl_env(home.path(), &["--version"], &[]).await;
+    assert_eq!(
+        run.ok("--version"),
+        format!("amctl {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let run = amctl_env(home.path(), &["template", "render", "--receiver", "x"], &[]).await;
+    run.fails(1, "amctl: template render is not available yet");
+    let run = amctl_env(home.path(), &["completion", "tcsh"], &[]).await;
+    assert_eq!(run.code, Some(2));
+}
+
+/// A stand-in API that insists on credentials, and never answers alerts.
+async fn guarded_api(expected_auth: &'static str) -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    let app = axum::Router::new()
+        .route(
+            "/api/v2/silences",
+            axum::routing::get(move |headers: HeaderMap| async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+                if auth == Some(expected_auth) {
+                    (StatusCode::OK, "[]")
+                } else {
+                    (StatusCode::UNAUTHORIZED, "\"unauthorized\"")
+                }
+            }),
+        )
+        .route(
+            "/api/v2/alerts",
+            axum::routing::get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "[]"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}
+
+#[tokio::test]
+async fn http_config_file_sends_credentials_and_timeout_is_enforced() {
+    // "amctl:s3cret" in base64.
+    let base = guarded_api("Basic YW1jdGw6czNjcmV0").await;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let run = amctl(h, &base, &["silence", "-q"]).await;
+    run.fails(1, "amctl: listing silences: 401: unauthorized");
+
+    let basic = h.join("basic.yml");
+    let secret = h.join("password");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    std::fs::write(
+        &basic,
+        format!(
+            "basic_auth:\n  username: amctl\n  password_file: {}\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let flag = format!("--http.config.file={}", basic.display());
+    assert_eq!(
+        amctl(h, &base, &[&flag, "silence", "-q"])
+            .await
+            .ok("basic auth"),
+        ""
+    );
+
+    let bearer_base = guarded_api("Bearer t0ken").await;
+    let bearer = h.join("bearer.yml");
+    std::fs::write(&bearer, "authorization:\n  credentials: t0ken\n").unwrap();
+    let flag = format!("--http.config.file={}", bearer.display());
+    assert_eq!(
+        amctl(h, &bearer_base, &[&flag, "silence", "-q"])
+            .await
+            .ok("bearer"),
+        ""
+    );
+
+    let broken = h.join("broken.yml");
+    std::fs::write(&broken, "basic_auth:\n  user: x\n").unwrap();
+    let flag = format!("--http.config.file={}", broken.display());
+    let run = amctl(h, &base, &[&flag, "silence"]).await;
+    run.fails(1, "broken.yml:2");
+
+    let url = format!("--alertmanager.url={base}");
+    let run = amctl_env(h, &[&url, "--timeout=1s", "alert"], &[]).await;
+    run.fails(
+        1,
+        &format!("amctl: cannot reach {base}: no answer in time (see --timeout)"),
+    );
+}
