@@ -20,12 +20,13 @@ use crate::config::{Config, ReceiverConfig};
 use crate::dispatch::{Deliver, Flush};
 use crate::history::{Attempt, History, Outcome};
 use crate::inhibit::{InhibitRule, Inhibitions};
-use crate::integrations::http::HttpClientError;
+use crate::integrations::email::Email;
 use crate::integrations::webhook::Webhook;
-use crate::integrations::{Notification, Notifier, NotifyError};
+use crate::integrations::{BuildError, Notification, Notifier, NotifyError};
 use crate::metrics::{IntegrationLabel, Metrics};
 use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
 use crate::silence::Silences;
+use crate::template::Templates;
 use crate::time_interval::TimeIntervals;
 
 /// One configured integration of a receiver.
@@ -38,15 +39,13 @@ pub struct Integration {
 /// Builds every receiver's integrations; the only `match` over kinds.
 pub fn build_receivers(
     receivers: &[ReceiverConfig],
-) -> Result<HashMap<String, Vec<Integration>>, HttpClientError> {
+    templates: &Arc<Templates>,
+) -> Result<HashMap<String, Vec<Integration>>, BuildError> {
     let mut out = HashMap::new();
     for r in receivers {
         let mut list = Vec::new();
         // Never silently: these validate but are not delivered yet.
-        for (kind, n) in [
-            ("discord_configs", r.discord_configs.len()),
-            ("email_configs", r.email_configs.len()),
-        ] {
+        for (kind, n) in [("discord_configs", r.discord_configs.len())] {
             if n > 0 {
                 tracing::warn!(
                     receiver = %r.name,
@@ -58,6 +57,12 @@ pub fn build_receivers(
         for (index, cfg) in r.webhook_configs.iter().enumerate() {
             list.push(Integration {
                 notifier: Box::new(Webhook::new(cfg.clone())?),
+                index,
+            });
+        }
+        for (index, cfg) in r.email_configs.iter().enumerate() {
+            list.push(Integration {
+                notifier: Box::new(Email::new(cfg.clone(), templates.clone())?),
                 index,
             });
         }
@@ -101,7 +106,7 @@ pub struct PipelineState {
 }
 
 impl Pipeline {
-    pub fn new(config: &Config, parts: PipelineState) -> Result<Self, HttpClientError> {
+    pub fn new(config: &Config, parts: PipelineState) -> Result<Self, BuildError> {
         let PipelineState {
             metrics,
             alerts,
@@ -112,7 +117,9 @@ impl Pipeline {
         } = parts;
         Ok(Self {
             metrics,
-            receivers: build_receivers(&config.receivers)?,
+            // Until the config carries its compiled `templates:`, every
+            // receiver renders with klaxon's built-in set.
+            receivers: build_receivers(&config.receivers, &Arc::new(Templates::builtin()))?,
             inhibit_rules: config
                 .inhibit_rules
                 .iter()

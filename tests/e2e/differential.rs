@@ -35,15 +35,15 @@ receivers:
 "#;
 
 /// A real Alertmanager child process, cluster disabled, on loopback.
-struct Alertmanager {
+pub(crate) struct Alertmanager {
     child: tokio::process::Child,
-    base: String,
+    pub(crate) base: String,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Alertmanager {
-    async fn start(program: &Path, config: &str) -> Alertmanager {
+    pub(crate) async fn start(program: &Path, config: &str) -> Alertmanager {
         let dir = tempfile::tempdir().expect("alertmanager dir");
         std::fs::write(dir.path().join("alertmanager.yml"), config).expect("write config");
         let port = free_port();
@@ -88,7 +88,7 @@ impl Alertmanager {
         }
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod corpus;
 mod delivery;
 mod differential;
+mod email;
 mod ops;
 mod peers;
 mod persistence;
