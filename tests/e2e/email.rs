@@ -41,7 +41,8 @@ struct Record {
     messages: Mutex<Vec<Received>>,
 }
 
-/// mailin's callbacks: accepts `PASSWORD` for any user, records the rest.
+/// mailin's callbacks: accepts `PASSWORD` for any user, refuses `busy@…`
+/// recipients with a temporary error, records the rest.
 /// mailin clones it per connection, so `current` starts empty each time.
 #[derive(Clone)]
 struct Recorder {
@@ -67,6 +68,10 @@ impl Handler for Recorder {
     }
 
     fn rcpt(&mut self, to: &str) -> Response {
+        if to.starts_with("busy@") {
+            // 451: a temporary local error, as a full queue would give.
+            return response::INTERNAL_ERROR;
+        }
         self.current.rcpt_to.push(to.to_owned());
         response::OK
     }
@@ -439,6 +444,15 @@ async fn require_tls_false_sends_in_plain_text_as_alertmanager_does() {
 
 #[tokio::test]
 async fn a_rejected_password_fails_permanently_and_is_never_shown() {
+    // Every log line of this test at any level: a current-thread runtime
+    // runs klaxon's tasks on this thread, under this subscriber.
+    let logs = LogCapture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(logs.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let certs = Certs::new();
     let smtp = SmtpServer::start(Security::StartTls(&certs, &[AuthMechanism::Login]));
     let wrong = "wrong-s3cret-app-password";
@@ -458,9 +472,65 @@ async fn a_rejected_password_fails_permanently_and_is_never_shown() {
         s.get_json("/api/v2/status").await.to_string(),
         s.get_json("/api/v2/receivers").await.to_string(),
         s.get("/metrics").await.text().await.unwrap(),
+        logs.text(),
     ];
+    assert!(logs.text().contains("535"), "the failure was logged");
     for text in everywhere {
         assert!(!text.contains(wrong), "the password leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_temporary_smtp_error_is_retried_within_the_flush() {
+    let smtp = SmtpServer::start(Security::Plain);
+    let email = format!(
+        r#"      - to: busy@example.com
+        from: klaxon@example.com
+        smarthost: {}
+        require_tls: false"#,
+        smtp.addr
+    );
+    let s = TestServer::start(&klaxon_config(&email)).await;
+    fire(&s, "Busy").await;
+    let history = eventually(WAIT, "a failed attempt", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (h["notifications"][0]["outcome"] == "failure").then_some(h)
+    })
+    .await;
+    let error = history["notifications"][0]["error"].as_str().unwrap();
+    assert!(error.contains("451"), "{error}");
+    assert!(
+        smtp.record.sessions.load(Ordering::SeqCst) >= 2,
+        "4xx is retried"
+    );
+}
+
+/// A log sink for `tracing_subscriber::fmt`.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+
+    fn make_writer(&'a self) -> LogCapture {
+        self.clone()
     }
 }
 
