@@ -497,10 +497,12 @@ fn tls_parameters(config: &EmailConfig, host: &str) -> Result<TlsParameters, Ema
         None | Some("TLS12") => {}
         Some("TLS13") => builder = builder.set_min_tls_version(TlsVersion::Tlsv13),
         Some(other) => {
-            return Err(EmailBuildError::Tls {
-                field: "min_version",
-                reason: format!("{other} is not supported for email (TLS12 or TLS13)"),
-            });
+            // rustls speaks TLS 1.2 and 1.3 only. Refusing the config would
+            // break a drop-in replacement over a floor that still holds.
+            tracing::warn!(
+                min_version = other,
+                "tls_config.min_version below TLS12 is raised to TLS12 (rustls has no older TLS)"
+            );
         }
     }
     builder.build_rustls().map_err(bad("tls_config"))
