@@ -22,6 +22,11 @@ use crate::silence::Silence;
 
 /// Layout of the store as a whole; bump when trees change meaning.
 const SCHEMA_VERSION: u8 = 1;
+fn is_lock_busy(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock
+        || io.to_string().contains("could not acquire lock"))
+}
+
 /// Format of each record's payload.
 const RECORD_VERSION: u8 = 1;
 /// sled's default cache is 1 GiB; klaxon's working set lives in memory
@@ -75,6 +80,23 @@ pub struct Storage {
 
 impl Storage {
     pub fn open(path: &Path) -> Result<Self, StorageError> {
+        // The previous owner of the store (this process after a restart, or
+        // one being replaced) can hold sled's file lock for a moment while
+        // sled's own threads finish; wait for it briefly, then give up.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            match Self::open_once(path) {
+                Err(StorageError::Open { source, .. })
+                    if is_lock_busy(&source) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Self, StorageError> {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)

@@ -18,10 +18,22 @@ use crate::nflog::Reason;
 
 /// Discord webhooks: embeds, length limits, rate limits.
 pub mod discord;
+/// Email over SMTP (Gmail-ready: STARTTLS or implicit TLS, AUTH).
+pub mod email;
 /// The shared HTTP client and the HTTP answer classifier.
 pub mod http;
 /// The generic webhook (payload version 4).
 pub mod webhook;
+
+/// Why a receiver's integration cannot be built from a validated config
+/// (a config error at load or reload).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Http(#[from] http::HttpClientError),
+    #[error(transparent)]
+    Email(#[from] email::EmailBuildError),
+}
 
 /// What a [`Notifier::notify`] call returns: boxed so that `dyn Notifier`
 /// works (a receiver holds a list of different integrations).

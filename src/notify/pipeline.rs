@@ -22,9 +22,9 @@ use crate::dispatch::{Deliver, Flush};
 use crate::history::{Attempt, History, Outcome};
 use crate::inhibit::{InhibitRule, Inhibitions};
 use crate::integrations::discord::{Discord, RateLimits};
-use crate::integrations::http::HttpClientError;
+use crate::integrations::email::Email;
 use crate::integrations::webhook::Webhook;
-use crate::integrations::{Notification, Notifier, NotifyError};
+use crate::integrations::{BuildError, Notification, Notifier, NotifyError};
 use crate::metrics::{IntegrationLabel, Metrics};
 use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
 use crate::silence::Silences;
@@ -45,19 +45,11 @@ pub fn build_receivers(
     receivers: &[ReceiverConfig],
     templates: &Arc<Templates>,
     metrics: &Arc<Metrics>,
-) -> Result<HashMap<String, Vec<Integration>>, HttpClientError> {
+) -> Result<HashMap<String, Vec<Integration>>, BuildError> {
     let mut out = HashMap::new();
     let discord_limits = Arc::new(RateLimits::new());
     for r in receivers {
         let mut list = Vec::new();
-        // Never silently: these validate but are not delivered yet.
-        if !r.email_configs.is_empty() {
-            tracing::warn!(
-                receiver = %r.name,
-                integration = "email_configs",
-                "this klaxon does not deliver email_configs yet; notifications for it are not sent"
-            );
-        }
         for (index, cfg) in r.webhook_configs.iter().enumerate() {
             list.push(Integration {
                 notifier: Box::new(Webhook::new(cfg.clone())?),
@@ -72,6 +64,12 @@ pub fn build_receivers(
                     discord_limits.clone(),
                     metrics.clone(),
                 )?),
+                index,
+            });
+        }
+        for (index, cfg) in r.email_configs.iter().enumerate() {
+            list.push(Integration {
+                notifier: Box::new(Email::new(cfg.clone(), templates.clone())?),
                 index,
             });
         }
@@ -115,7 +113,7 @@ pub struct PipelineState {
 }
 
 impl Pipeline {
-    pub fn new(config: &Config, parts: PipelineState) -> Result<Self, HttpClientError> {
+    pub fn new(config: &Config, parts: PipelineState) -> Result<Self, BuildError> {
         let PipelineState {
             metrics,
             alerts,
@@ -125,7 +123,8 @@ impl Pipeline {
             external_url,
         } = parts;
         Ok(Self {
-            // The builtin set until Config carries the compiled `templates:`.
+            // Until the config carries its compiled `templates:`, every
+            // receiver renders with klaxon's built-in set.
             receivers: build_receivers(
                 &config.receivers,
                 &Arc::new(Templates::builtin()),

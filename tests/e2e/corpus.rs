@@ -95,9 +95,14 @@ fn supported_corpus_configs_load() {
         }
         let refs = file_refs(&text);
         if refs.is_empty() {
-            if let Err(e) = Config::load_str(&text, &path, &env) {
-                panic!("{file} should load: {e}");
-            }
+            let config = Config::load_str(&text, &path, &env)
+                .unwrap_or_else(|e| panic!("{file} should load: {e}"));
+            // Building the notifiers checks what only they check (email TLS).
+            crate::harness::init();
+            let templates = std::sync::Arc::new(klaxon::template::Templates::builtin());
+            let metrics = std::sync::Arc::new(klaxon::metrics::Metrics::new());
+            klaxon::notify::pipeline::build_receivers(&config.receivers, &templates, &metrics)
+                .unwrap_or_else(|e| panic!("{file} should build its notifiers: {e}"));
             loaded += 1;
             continue;
         }

@@ -10,6 +10,7 @@ mod corpus;
 mod delivery;
 mod differential;
 mod discord;
+mod email;
 mod ops;
 mod peers;
 mod persistence;

@@ -1,0 +1,624 @@
+//! Email end to end: klaxon sends to a real SMTP server running in this
+//! process (mailin-embedded, a certificate chain from rcgen), and the
+//! received message is parsed as MIME. STARTTLS with AUTH LOGIN and PLAIN,
+//! implicit TLS on a second listener, a server without STARTTLS, a
+//! rejected password, and the same alert through Alertmanager 0.25.
+//!
+//! mailin-embedded has no implicit TLS, so that listener is a thin
+//! tokio-rustls adapter in front of a plain mailin server.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mail_parser::{Message, MessageParser, MimeHeaders};
+use mailin_embedded::{AuthMechanism, Handler, Response, Server, SslConfig, response};
+use serde_json::json;
+
+use crate::harness::{TestServer, eventually, init};
+
+const WAIT: Duration = Duration::from_secs(20);
+const PASSWORD: &str = "hunter2-app-password";
+
+/// One message as the server saw it.
+#[derive(Debug, Clone, Default)]
+struct Received {
+    /// `PLAIN` or `LOGIN` with the user name, when the client authenticated.
+    auth: Option<(String, String)>,
+    mail_from: String,
+    rcpt_to: Vec<String>,
+    data: Vec<u8>,
+}
+
+/// What the server recorded, shared by every connection's handler.
+#[derive(Default)]
+struct Record {
+    /// Connections that said EHLO.
+    sessions: AtomicUsize,
+    mail_commands: AtomicUsize,
+    messages: Mutex<Vec<Received>>,
+}
+
+/// mailin's callbacks: accepts `PASSWORD` for any user, refuses `busy@…`
+/// recipients with a temporary error, records the rest.
+/// mailin clones it per connection, so `current` starts empty each time.
+#[derive(Clone)]
+struct Recorder {
+    record: Arc<Record>,
+    current: Received,
+    greeted: bool,
+}
+
+impl Handler for Recorder {
+    fn helo(&mut self, _ip: std::net::IpAddr, _domain: &str) -> Response {
+        // A client says EHLO again after STARTTLS: count connections once.
+        if !self.greeted {
+            self.greeted = true;
+            self.record.sessions.fetch_add(1, Ordering::SeqCst);
+        }
+        response::OK
+    }
+
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, from: &str) -> Response {
+        self.record.mail_commands.fetch_add(1, Ordering::SeqCst);
+        self.current.mail_from = from.to_owned();
+        response::OK
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        if to.starts_with("busy@") {
+            // 451: a temporary local error, as a full queue would give.
+            return response::INTERNAL_ERROR;
+        }
+        self.current.rcpt_to.push(to.to_owned());
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let done = std::mem::take(&mut self.current);
+        self.current.auth = done.auth.clone();
+        self.record.messages.lock().unwrap().push(done);
+        response::OK
+    }
+
+    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
+        self.login("PLAIN", user, password)
+    }
+
+    fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        self.login("LOGIN", user, password)
+    }
+}
+
+impl Recorder {
+    fn login(&mut self, mechanism: &str, user: &str, password: &str) -> Response {
+        if password != PASSWORD {
+            return response::INVALID_CREDENTIALS;
+        }
+        self.current.auth = Some((mechanism.to_owned(), user.to_owned()));
+        response::AUTH_OK
+    }
+}
+
+/// A CA and a `localhost` certificate it signed, as PEM files.
+struct Certs {
+    _dir: tempfile::TempDir,
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl Certs {
+    fn new() -> Certs {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "klaxon test CA");
+        let ca_key = KeyPair::generate().unwrap();
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".into()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, pem: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        Certs {
+            ca: write("ca.pem", ca.pem()),
+            cert: write("cert.pem", leaf.pem()),
+            key: write("key.pem", leaf_key.serialize_pem()),
+            _dir: dir,
+        }
+    }
+}
+
+/// A running SMTP server on loopback. Its threads live until the test
+/// process ends (mailin-embedded has no shutdown); each test has its own.
+struct SmtpServer {
+    addr: SocketAddr,
+    record: Arc<Record>,
+}
+
+enum Security<'a> {
+    /// STARTTLS offered, AUTH (after STARTTLS) with these mechanisms in
+    /// this order.
+    StartTls(&'a Certs, &'a [AuthMechanism]),
+    /// Neither STARTTLS nor AUTH.
+    Plain,
+}
+
+impl SmtpServer {
+    fn start(security: Security<'_>) -> SmtpServer {
+        init();
+        let record = Arc::new(Record::default());
+        let handler = Recorder {
+            record: record.clone(),
+            current: Received::default(),
+            greeted: false,
+        };
+        let mut server = Server::new(handler);
+        server.with_name("localhost").with_num_threads(2);
+        match security {
+            Security::StartTls(certs, mechanisms) => {
+                server
+                    .with_ssl(SslConfig::SelfSigned {
+                        cert_path: certs.cert.display().to_string(),
+                        key_path: certs.key.display().to_string(),
+                    })
+                    .unwrap();
+                for m in mechanisms {
+                    server.with_auth(m.clone());
+                }
+            }
+            Security::Plain => {
+                server.with_ssl(SslConfig::None).unwrap();
+            }
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        server.with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        SmtpServer { addr, record }
+    }
+
+    /// An implicit-TLS listener in front of a plain server: TLS is
+    /// terminated here and the SMTP bytes are relayed.
+    async fn start_implicit_tls(certs: &Certs) -> SmtpServer {
+        let inner = SmtpServer::start(Security::Plain);
+        let config = server_tls_config(certs);
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let backend = inner.addr;
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    if let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await {
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                    }
+                });
+            }
+        });
+        SmtpServer {
+            addr,
+            record: inner.record,
+        }
+    }
+
+    fn messages(&self) -> Vec<Received> {
+        self.record.messages.lock().unwrap().clone()
+    }
+
+    /// The first message, waiting for it at most `WAIT`.
+    async fn next_message(&self) -> Received {
+        eventually(WAIT, "a message at the SMTP server", || async {
+            self.messages().into_iter().next()
+        })
+        .await
+    }
+}
+
+fn server_tls_config(certs: &Certs) -> rustls::ServerConfig {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(&certs.cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(&certs.key).unwrap();
+    rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap()
+}
+
+/// klaxon's config: one email receiver, short timers.
+fn klaxon_config(email: &str) -> String {
+    format!(
+        r#"
+route:
+  receiver: mail
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: mail
+    email_configs:
+{email}
+"#
+    )
+}
+
+/// The email config most tests use: STARTTLS to `addr`, trusting `ca`.
+fn starttls_email(addr: SocketAddr, ca: &Path, password: &str) -> String {
+    format!(
+        r#"      - to: 'Ops Team <ops@example.com>, Zoë <zoe@example.org>'
+        from: 'Klaxon Alarmglöckchen <klaxon@example.com>'
+        hello: klaxon.test
+        smarthost: {addr}
+        auth_username: alice@example.com
+        auth_password: {password}
+        tls_config:
+          ca_file: {ca}
+          server_name: localhost
+        headers:
+          Subject: 'Plattenplatz knapp ✓'
+          X-Team: storage
+        text: 'plain text: grüße'
+        html: '<p>html: grüße</p>'"#,
+        ca = ca.display()
+    )
+}
+
+fn parse(data: &[u8]) -> Message<'_> {
+    MessageParser::default()
+        .parse(data)
+        .expect("a MIME message")
+}
+
+async fn fire(s: &TestServer, name: &str) {
+    let resp = s
+        .post_alerts(json!([{"labels": {"alertname": name, "severity": "critical"}}]))
+        .await;
+    assert_eq!(resp.status(), 200);
+}
+
+/// Sends one alert through a STARTTLS server offering `mechanisms` and
+/// checks everything the message carries; returns the mechanism used.
+async fn deliver_over_starttls(mechanisms: &[AuthMechanism]) -> String {
+    let certs = Certs::new();
+    let smtp = SmtpServer::start(Security::StartTls(&certs, mechanisms));
+    let s = TestServer::start(&klaxon_config(&starttls_email(
+        smtp.addr, &certs.ca, PASSWORD,
+    )))
+    .await;
+    fire(&s, "DiskFull").await;
+    let got = smtp.next_message().await;
+
+    assert_eq!(got.mail_from, "klaxon@example.com");
+    assert_eq!(got.rcpt_to, ["ops@example.com", "zoe@example.org"]);
+    let m = parse(&got.data);
+    assert_eq!(m.subject(), Some("Plattenplatz knapp ✓"));
+    let from = m.from().unwrap().first().unwrap();
+    assert_eq!(from.name(), Some("Klaxon Alarmglöckchen"));
+    assert_eq!(from.address(), Some("klaxon@example.com"));
+    let to: Vec<_> = m
+        .to()
+        .unwrap()
+        .iter()
+        .map(|a| a.address().unwrap())
+        .collect();
+    assert_eq!(to, ["ops@example.com", "zoe@example.org"]);
+    assert_eq!(m.header_raw("X-Team").map(str::trim), Some("storage"));
+    assert!(m.date().is_some(), "Date header");
+    assert!(m.message_id().is_some_and(|id| id.contains('@')));
+    assert_eq!(m.content_type().unwrap().subtype(), Some("alternative"));
+    assert_eq!(m.body_text(0).unwrap(), "plain text: grüße");
+    assert_eq!(m.body_html(0).unwrap(), "<p>html: grüße</p>");
+
+    let history = eventually(WAIT, "a successful attempt", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (h["notifications"][0]["outcome"] == "success").then_some(h)
+    })
+    .await;
+    assert_eq!(history["notifications"][0]["integration"], "email");
+    let (mechanism, user) = got.auth.expect("the client authenticated");
+    assert_eq!(user, "alice@example.com");
+    mechanism
+}
+
+#[tokio::test]
+async fn starttls_delivery_uses_login_when_the_server_lists_it_first() {
+    // Gmail lists `LOGIN PLAIN XOAUTH2`; Alertmanager takes the first.
+    let used = deliver_over_starttls(&[AuthMechanism::Login, AuthMechanism::Plain]).await;
+    assert_eq!(used, "LOGIN");
+}
+
+#[tokio::test]
+async fn starttls_delivery_uses_plain_when_the_server_lists_it_first() {
+    let used = deliver_over_starttls(&[AuthMechanism::Plain, AuthMechanism::Login]).await;
+    assert_eq!(used, "PLAIN");
+}
+
+#[tokio::test]
+async fn implicit_tls_delivery_works_on_a_second_listener() {
+    let certs = Certs::new();
+    let smtp = SmtpServer::start_implicit_tls(&certs).await;
+    let email = format!(
+        r#"      - to: ops@example.com
+        from: klaxon@example.com
+        smarthost: {}
+        force_implicit_tls: true
+        tls_config:
+          insecure_skip_verify: true
+        html: '<p>hi</p>'
+        text: hi"#,
+        smtp.addr
+    );
+    let s = TestServer::start(&klaxon_config(&email)).await;
+    fire(&s, "Implicit").await;
+    let got = smtp.next_message().await;
+    let m = parse(&got.data);
+    assert_eq!(got.rcpt_to, ["ops@example.com"]);
+    assert_eq!(m.body_text(0).unwrap(), "hi");
+    // No Subject configured: the default (here klaxon's built-in
+    // rendering of Alertmanager's default subject).
+    assert_eq!(
+        m.subject().map(str::trim),
+        Some("[FIRING:1] Implicit (critical)")
+    );
+}
+
+#[tokio::test]
+async fn without_starttls_require_tls_fails_and_retries_without_sending_in_plain_text() {
+    let smtp = SmtpServer::start(Security::Plain);
+    let email = format!(
+        r#"      - to: ops@example.com
+        from: klaxon@example.com
+        smarthost: {}
+        auth_username: alice
+        auth_password: {PASSWORD}"#,
+        smtp.addr
+    );
+    let s = TestServer::start(&klaxon_config(&email)).await;
+    fire(&s, "NoTls").await;
+    // The flush retries until its deadline (10 s), then records a failure.
+    let history = eventually(WAIT, "a failed attempt", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (h["notifications"][0]["outcome"] == "failure").then_some(h)
+    })
+    .await;
+    let error = history["notifications"][0]["error"].as_str().unwrap();
+    assert!(error.contains("STARTTLS"), "{error}");
+    assert!(
+        smtp.record.sessions.load(Ordering::SeqCst) >= 2,
+        "the failure was retried"
+    );
+    assert_eq!(smtp.record.mail_commands.load(Ordering::SeqCst), 0);
+    assert!(smtp.messages().is_empty(), "nothing was sent in plain text");
+}
+
+#[tokio::test]
+async fn require_tls_false_sends_in_plain_text_as_alertmanager_does() {
+    let smtp = SmtpServer::start(Security::Plain);
+    let email = format!(
+        r#"      - to: ops@example.com
+        from: klaxon@example.com
+        smarthost: {}
+        require_tls: false
+        text: plain
+        html: ''"#,
+        smtp.addr
+    );
+    let s = TestServer::start(&klaxon_config(&email)).await;
+    fire(&s, "PlainOk").await;
+    let got = smtp.next_message().await;
+    let m = parse(&got.data);
+    assert_eq!(m.body_text(0).unwrap(), "plain");
+    let raw = String::from_utf8_lossy(&got.data);
+    assert!(
+        !raw.contains("text/html"),
+        "html: '' turns the HTML part off"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_password_fails_permanently_and_is_never_shown() {
+    // Every log line of this test at any level: a current-thread runtime
+    // runs klaxon's tasks on this thread, under this subscriber.
+    let logs = LogCapture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(logs.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let certs = Certs::new();
+    let smtp = SmtpServer::start(Security::StartTls(&certs, &[AuthMechanism::Login]));
+    let wrong = "wrong-s3cret-app-password";
+    let s = TestServer::start(&klaxon_config(&starttls_email(smtp.addr, &certs.ca, wrong))).await;
+    fire(&s, "BadPassword").await;
+    let history = eventually(WAIT, "a failed attempt", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (h["notifications"][0]["outcome"] == "failure").then_some(h)
+    })
+    .await;
+    let error = history["notifications"][0]["error"].as_str().unwrap();
+    assert!(error.contains("535"), "{error}");
+    // 5xx is permanent: one session, no retry.
+    assert_eq!(smtp.record.sessions.load(Ordering::SeqCst), 1);
+    let everywhere: Vec<String> = vec![
+        history.to_string(),
+        s.get_json("/api/v2/status").await.to_string(),
+        s.get_json("/api/v2/receivers").await.to_string(),
+        s.get("/metrics").await.text().await.unwrap(),
+        logs.text(),
+    ];
+    assert!(logs.text().contains("535"), "the failure was logged");
+    for text in everywhere {
+        assert!(!text.contains(wrong), "the password leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_temporary_smtp_error_is_retried_within_the_flush() {
+    let smtp = SmtpServer::start(Security::Plain);
+    let email = format!(
+        r#"      - to: busy@example.com
+        from: klaxon@example.com
+        smarthost: {}
+        require_tls: false"#,
+        smtp.addr
+    );
+    let s = TestServer::start(&klaxon_config(&email)).await;
+    fire(&s, "Busy").await;
+    let history = eventually(WAIT, "a failed attempt", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (h["notifications"][0]["outcome"] == "failure").then_some(h)
+    })
+    .await;
+    let error = history["notifications"][0]["error"].as_str().unwrap();
+    assert!(error.contains("451"), "{error}");
+    assert!(
+        smtp.record.sessions.load(Ordering::SeqCst) >= 2,
+        "4xx is retried"
+    );
+}
+
+/// A log sink for `tracing_subscriber::fmt`.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+
+    fn make_writer(&'a self) -> LogCapture {
+        self.clone()
+    }
+}
+
+#[test]
+fn the_gmail_example_loads_and_builds_a_notifier() {
+    init();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gmail.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let env = |name: &str| (name == "GMAIL_APP_PASSWORD").then(|| "abcd efgh ijkl mnop".to_owned());
+    let config = klaxon::config::Config::load_str(&text, &path, &env).unwrap();
+    let templates = Arc::new(klaxon::template::Templates::builtin());
+    let metrics = Arc::new(klaxon::metrics::Metrics::new());
+    let receivers =
+        klaxon::notify::pipeline::build_receivers(&config.receivers, &templates, &metrics).unwrap();
+    let names: Vec<&str> = receivers
+        .values()
+        .flatten()
+        .map(|i| i.notifier.name())
+        .collect();
+    assert!(names.contains(&"email"), "{names:?}");
+    let mail = &config.receivers[0].email_configs[0];
+    assert_eq!(mail.smarthost.as_deref(), Some("smtp.gmail.com:587"));
+    assert_eq!(
+        mail.auth_password.as_ref().unwrap().expose(),
+        "abcd efgh ijkl mnop"
+    );
+}
+
+/// The same alert through Alertmanager 0.25 and klaxon, both with default
+/// templates, gives the same Subject.
+#[tokio::test]
+async fn the_default_subject_matches_alertmanagers() {
+    let Some(program) = crate::harness::peer("prometheus-alertmanager") else {
+        return;
+    };
+    let certs = Certs::new();
+    let smtp = SmtpServer::start(Security::StartTls(&certs, &[AuthMechanism::Plain]));
+    let email = |to: &str| {
+        format!(
+            r#"      - to: {to}
+        from: klaxon@example.com
+        smarthost: localhost:{port}
+        auth_username: alice
+        auth_password: {PASSWORD}
+        tls_config:
+          ca_file: {ca}"#,
+            port = smtp.addr.port(),
+            ca = certs.ca.display()
+        )
+    };
+    let am = crate::differential::Alertmanager::start(
+        &program,
+        &klaxon_config(&email("am@example.com")),
+    )
+    .await;
+    let kx = TestServer::start(&klaxon_config(&email("kx@example.com"))).await;
+    let alert = json!([{
+        "labels": {"alertname": "Differential", "instance": "db1", "severity": "critical"},
+        "annotations": {"summary": "the same alert"}
+    }]);
+    let client = crate::harness::client();
+    for base in [&am.base, &kx.base] {
+        let resp = client
+            .post(format!("{base}/api/v2/alerts"))
+            .json(&alert)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let both = eventually(WAIT, "a message from each", || async {
+        let msgs = smtp.messages();
+        let from = |to: &str| msgs.iter().find(|m| m.rcpt_to == [to]).cloned();
+        Some((from("am@example.com")?, from("kx@example.com")?))
+    })
+    .await;
+    am.stop().await;
+    let (from_am, from_kx) = both;
+    let (am_msg, kx_msg) = (parse(&from_am.data), parse(&from_kx.data));
+    let subject = |m: &Message<'_>| m.subject().map(str::to_owned);
+    assert_eq!(
+        subject(&am_msg).as_deref().map(str::trim),
+        Some("[FIRING:1] Differential (db1 critical)")
+    );
+    assert_eq!(
+        subject(&kx_msg),
+        subject(&am_msg),
+        "klaxon's Subject differs"
+    );
+    assert!(kx_msg.body_html(0).is_some(), "klaxon sends an HTML part");
+}
