@@ -166,17 +166,16 @@ impl Base {
                 }
                 let t = t.add_parse_tree(FIELD, tree).map_err(map_err)?;
                 // Executing runs (and caches) the escaping analysis; only an
-                // escaping error matters here, the data is a placeholder.
-                if let Err(e @ gotmpl::TemplateError::Escape { .. }) =
+                // escaping error matters here, the data is a placeholder. A
+                // missing `{{template}}` is left to render time, as in Go's
+                // text/template (Alertmanager accepts such a config).
+                if let Err(e @ gotmpl::TemplateError::Escape { code, line: l, .. }) =
                     t.execute_template_to_string(FIELD, &Value::Nil)
+                    && code != gotmpl::EscapeErrorCode::NoSuchTemplate
                 {
-                    let line = match &e {
-                        gotmpl::TemplateError::Escape { line, .. } => *line,
-                        _ => 0,
-                    };
                     return Err(TemplateError::Parse {
                         origin: origin.to_owned(),
-                        line: (line > 0).then_some(line),
+                        line: (l > 0).then_some(l),
                         message: e.to_string(),
                     });
                 }
@@ -247,10 +246,9 @@ fn check_blocks(src: &str) -> Result<(), (usize, String)> {
             "if" | "range" | "with" | "define" | "block" => {
                 open.push((line_at(start), word.to_owned()))
             }
-            "end" => {
-                if open.pop().is_none() {
-                    return Err((line_at(start), "unexpected {{end}}".into()));
-                }
+            // The guard pops: an `end` closes the innermost block.
+            "end" if open.pop().is_none() => {
+                return Err((line_at(start), "unexpected {{end}}".into()));
             }
             "else" if open.is_empty() => {
                 return Err((line_at(start), "unexpected {{else}}".into()));

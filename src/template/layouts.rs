@@ -64,9 +64,29 @@ impl std::fmt::Debug for Layouts {
     }
 }
 
+/// HTML escaping of the five characters that matter; handlebars' default
+/// also turns `=` and `` ` `` into entities, which makes links unreadable
+/// in a mail's source for no gain inside quoted attributes.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn registry(escape: bool) -> Handlebars<'static> {
     let mut h = Handlebars::new();
-    if !escape {
+    if escape {
+        h.register_escape_fn(html_escape);
+    } else {
         h.register_escape_fn(no_escape);
     }
     h.register_helper("upper", Box::new(upper));

@@ -564,3 +564,36 @@ fn the_builtin_set_compiles_every_embedded_file() {
         assert!(!err.contains("undefined function"), "{f}: {err}");
     }
 }
+
+#[test]
+#[ignore]
+fn preview() {
+    let t = Templates::builtin();
+    let data = group(&[AlertStatus::Firing, AlertStatus::Resolved]);
+    for (name, _, _) in LAYOUTS {
+        println!(
+            "==== {name}\n{}\n====",
+            t.render_layout(name, &data).unwrap()
+        );
+    }
+}
+
+#[test]
+fn a_missing_template_is_a_render_error_not_a_load_error_as_in_alertmanager() {
+    let t = Templates::builtin();
+    for flavor in [Flavor::Text, Flavor::Html] {
+        t.check(r#"{{ template "defined.elsewhere" . }}"#, flavor)
+            .unwrap();
+        assert!(
+            t.render(r#"{{ template "defined.elsewhere" . }}"#, flavor, &firing())
+                .is_err()
+        );
+    }
+    let err = t
+        .check(
+            r#"<a href="{{ if .Status }}/x?a={{ else }}/y/{{ end }}{{ .Receiver }}">"#,
+            Flavor::Html,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("ambiguous"), "{err}");
+}

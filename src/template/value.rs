@@ -160,7 +160,9 @@ fn alert_json(a: &Value) -> serde_json::Value {
     let (labels, label_pairs, _) = kv_json(field(a, "Labels"));
     let (annotations, annotation_pairs, _) = kv_json(field(a, "Annotations"));
     let ends = text_field(a, "EndsAt");
-    let ended = GoTime::parse(&ends).is_some_and(|t| !t.is_zero());
+    let ended = GoTime::parse(&ends).filter(|t| !t.is_zero());
+    let short = |t: &GoTime| t.format("2006-01-02 15:04:05 MST");
+    let starts = text_field(a, "StartsAt");
     json!({
         "status": text_field(a, "Status"),
         "firing": text_field(a, "Status") == "firing",
@@ -168,8 +170,10 @@ fn alert_json(a: &Value) -> serde_json::Value {
         "labelPairs": label_pairs,
         "annotations": annotations,
         "annotationPairs": annotation_pairs,
-        "startsAt": text_field(a, "StartsAt"),
-        "endsAt": if ended { ends } else { String::new() },
+        "startsAtText": GoTime::parse(&starts).map(|t| short(&t)).unwrap_or_default(),
+        "endsAtText": ended.as_ref().map(short).unwrap_or_default(),
+        "startsAt": starts,
+        "endsAt": if ended.is_some() { ends } else { String::new() },
         "generatorURL": text_field(a, "GeneratorURL"),
         "fingerprint": text_field(a, "Fingerprint"),
     })

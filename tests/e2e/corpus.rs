@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use klaxon::config::Config;
 use regex::Regex;
 
-fn corpus_dir() -> Option<PathBuf> {
+pub(crate) fn corpus_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/configs");
     if dir.is_dir() {
         Some(dir)
@@ -18,7 +18,7 @@ fn corpus_dir() -> Option<PathBuf> {
     }
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -58,7 +58,7 @@ fn dummy(name: &str) -> String {
 
 /// What the sed-based entrypoints do before Alertmanager starts; `${VAR}`
 /// is left to klaxon's own expansion.
-fn sed_placeholders(text: &str) -> String {
+pub(crate) fn sed_placeholders(text: &str) -> String {
     let percent = Regex::new(r"%%([A-Z_]+)%%").unwrap();
     let under = Regex::new(r"__([A-Z][A-Z_]*[A-Z])__").unwrap();
     let text = percent.replace_all(text, |c: &regex::Captures| dummy(&c[1]));
@@ -69,17 +69,17 @@ fn sed_placeholders(text: &str) -> String {
     )
 }
 
-fn env(name: &str) -> Option<String> {
+pub(crate) fn env(name: &str) -> Option<String> {
     Some(dummy(name))
 }
 
 /// Paths of `*_file:` values in the text.
-fn file_refs(text: &str) -> Vec<String> {
+pub(crate) fn file_refs(text: &str) -> Vec<String> {
     let re = Regex::new(r"(?m)^[ \t-]*[a-z_]+_file:\s*['\x22]?([^'\x22\s#]+)").unwrap();
     re.captures_iter(text).map(|c| c[1].to_owned()).collect()
 }
 
-fn name(path: &Path) -> String {
+pub(crate) fn name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
 }
 

@@ -12,3 +12,4 @@ mod ops;
 mod peers;
 mod persistence;
 mod silences;
+mod templates;
