@@ -187,6 +187,10 @@ impl AppState {
             self.cancel.child_token(),
         ));
         drop(dispatcher);
+        runtime
+            .config
+            .template_set()
+            .count_failures_in(self.metrics.template_render_failures.clone());
         self.metrics.config_hash.set(runtime.hash());
         self.metrics
             .receivers

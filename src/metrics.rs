@@ -73,6 +73,9 @@ pub struct Metrics {
     pub alerts_persisted: Gauge,
     /// klaxon's own: alerts held, resolved ones included, until GC.
     pub alerts_stored: Gauge,
+    /// klaxon's own: templates that failed to render, so that the default
+    /// layout went out instead.
+    pub template_render_failures: Counter,
 }
 
 impl Default for Metrics {
@@ -217,7 +220,14 @@ impl Metrics {
             "Alerts held in memory and in the store, resolved ones included until GC.",
             alerts_stored.clone(),
         );
+        let template_render_failures = Counter::default();
+        registry.register(
+            "klaxon_template_render_failures",
+            "Notification templates that failed to render; the default layout was sent instead.",
+            template_render_failures.clone(),
+        );
         Self {
+            template_render_failures,
             notifications,
             notifications_failed,
             notification_requests,

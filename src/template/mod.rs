@@ -15,10 +15,12 @@
 //! template never swallows an alert.
 
 pub mod data;
+mod duration;
 mod functions;
 mod go;
 mod gotime;
 mod layouts;
+mod methods;
 mod value;
 
 use std::collections::{HashMap, HashSet};
@@ -363,5 +365,7 @@ impl Templates {
     }
 }
 
+#[cfg(test)]
+mod load_tests;
 #[cfg(test)]
 mod tests;
