@@ -47,6 +47,15 @@ pub const EMAIL_HTML: &str = r#"{{ template "email.default.html" . }}"#;
 /// klaxon's default for an email's `text` part (Alertmanager sends none).
 pub const EMAIL_TEXT: &str = r#"{{ template "email.default.text" . }}"#;
 
+/// Every default above with its flavor.
+const DEFAULTS: &[(&str, Flavor)] = &[
+    (DISCORD_TITLE, Flavor::Text),
+    (DISCORD_MESSAGE, Flavor::Text),
+    (EMAIL_SUBJECT, Flavor::Text),
+    (EMAIL_HTML, Flavor::Html),
+    (EMAIL_TEXT, Flavor::Text),
+];
+
 /// A template that failed to compile or render.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
@@ -192,7 +201,7 @@ impl Templates {
         fallback: Option<Box<Templates>>,
     ) -> Self {
         let layouts = Arc::new(layouts);
-        Templates {
+        let templates = Templates {
             base: Base::new(&defines, func_map(&layouts)),
             layouts,
             known_funcs: Arc::new(known),
@@ -200,7 +209,14 @@ impl Templates {
             fallback,
             failures: AtomicU64::new(0),
             failure_counter: OnceLock::new(),
+        };
+        // The integrations' defaults are rendered for every notification
+        // that does not set its own text: compile them now. A user's broken
+        // redefinition of one shows up when rendering, with the fallback.
+        for (text, flavor) in DEFAULTS {
+            let _ = templates.check(text, *flavor);
         }
+        templates
     }
 
     /// The defaults plus every file matched by the config's `templates:`
