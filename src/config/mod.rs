@@ -440,13 +440,10 @@ impl Config {
                 }
                 e
             })?;
-        let compiled = templates::compile(&config, base).map_err(|mut e| {
+        let compiled = templates::compile(&config, base, text).map_err(|mut e| {
             // A `templates:` file's error already names that file.
             if e.file.as_os_str().is_empty() {
                 e.file = path.to_owned();
-                if let (None, Some(field)) = (e.line, e.field.as_deref()) {
-                    (e.line, e.column) = locate::locate(text, field).unzip();
-                }
             }
             e
         })?;

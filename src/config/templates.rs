@@ -62,7 +62,7 @@ pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
 /// Loads the `templates:` files (relative globs from `base`, the config
 /// file's directory) and compiles every templated field into the cache.
 /// Errors in a field carry its path; the caller finds its line.
-pub(super) fn compile(config: &Config, base: &Path) -> Result<Templates, ConfigError> {
+pub(super) fn compile(config: &Config, base: &Path, yaml: &str) -> Result<Templates, ConfigError> {
     let templates = Templates::load(&config.templates, base).map_err(|e| match e {
         TemplateError::Parse {
             origin,
@@ -82,17 +82,42 @@ pub(super) fn compile(config: &Config, base: &Path) -> Result<Templates, ConfigE
     })?;
     for (field, text, flavor) in fields(config) {
         templates.check(text, flavor).map_err(|e| {
-            let message = match e {
+            let (template_line, message) = match e {
                 TemplateError::Parse {
                     line: Some(line),
                     message,
                     ..
-                } => format!("template error on line {line} of the template: {message}"),
-                TemplateError::Parse { message, .. } => format!("template error: {message}"),
-                other => format!("template error: {other}"),
+                } => (
+                    Some(line),
+                    format!("template error on line {line} of the template: {message}"),
+                ),
+                TemplateError::Parse { message, .. } => {
+                    (None, format!("template error: {message}"))
+                }
+                other => (None, format!("template error: {other}")),
             };
-            ConfigError::at(field, message)
+            let mut error = ConfigError::at(&field, message);
+            if let Some((key_line, column)) = super::locate::locate(yaml, &field) {
+                error.line = Some(yaml_line(yaml, key_line, template_line));
+                error.column = Some(column);
+            }
+            error
         })?;
     }
     Ok(templates)
+}
+
+/// The YAML line of a template's line: in a block scalar (`|`, `>`) the
+/// template starts on the line after the key; otherwise the key's line is
+/// the best guess.
+fn yaml_line(yaml: &str, key_line: u64, template_line: Option<usize>) -> u64 {
+    let key_text = yaml
+        .lines()
+        .nth(key_line.saturating_sub(1) as usize)
+        .unwrap_or("");
+    let value = key_text.split_once(':').map_or("", |(_, v)| v.trim_start());
+    match template_line {
+        Some(l) if value.starts_with('|') || value.starts_with('>') => key_line + l as u64,
+        _ => key_line,
+    }
 }

@@ -481,11 +481,12 @@ fn a_template_syntax_error_in_a_field_is_a_config_error_with_field_and_line() {
         err.field.as_deref(),
         Some("receivers[0].discord_configs[0].message")
     );
-    assert_eq!(err.line, Some(9), "{err}");
-    assert!(err.message.contains("of the template"), "{err}");
+    // The template's third line, inside the block scalar.
+    assert_eq!(err.line, Some(12), "{err}");
+    assert!(err.message.contains("line 3 of the template"), "{err}");
     assert!(
         err.to_string()
-            .starts_with("/etc/klaxon/alertmanager.yml:9:"),
+            .starts_with("/etc/klaxon/alertmanager.yml:12:"),
         "{err}"
     );
 
