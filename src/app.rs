@@ -201,6 +201,10 @@ impl AppState {
         next.process(&initial);
         *dispatcher = Some(next);
         drop(dispatcher);
+        runtime
+            .config
+            .template_set()
+            .count_failures_in(self.metrics.template_render_failures.clone());
         self.metrics.config_hash.set(runtime.hash());
         self.metrics
             .receivers

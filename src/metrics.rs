@@ -82,6 +82,9 @@ pub struct Metrics {
     pub alerts_stored: Gauge,
     /// klaxon's own: fields cut to a service's documented length limit.
     pub notification_truncations: Family<TruncationLabels, Counter>,
+    /// klaxon's own: templates that failed to render, so that the default
+    /// layout went out instead.
+    pub template_render_failures: Counter,
 }
 
 impl Default for Metrics {
@@ -232,8 +235,15 @@ impl Metrics {
             "Notification fields truncated to the service's length limit, by integration and field.",
             notification_truncations.clone(),
         );
+        let template_render_failures = Counter::default();
+        registry.register(
+            "klaxon_template_render_failures",
+            "Notification templates that failed to render; the default layout was sent instead.",
+            template_render_failures.clone(),
+        );
         Self {
             notification_truncations,
+            template_render_failures,
             notifications,
             notifications_failed,
             notification_requests,

@@ -1,15 +1,17 @@
 //! `alertmanager.yml`: serde types, loading with `${VAR}` expansion, and
 //! validation. All YAML parsing in klaxon lives here.
 //!
-//! Loading is three steps: deserialize (strict: unknown fields are errors,
+//! Loading is four steps: deserialize (strict: unknown fields are errors,
 //! with file, line and field path), [`validate`] (references, names, URLs,
-//! global SMTP defaults), then `*_file` existence checks.
+//! global SMTP defaults), `*_file` existence checks, then template
+//! compilation (the `templates:` files and every templated field).
 
 mod duration;
 mod env;
 mod files;
 mod locate;
 mod receivers;
+mod templates;
 mod time_interval;
 mod unsupported;
 mod validate;
@@ -27,6 +29,7 @@ pub use env::{UnsetVariable, expand};
 pub use receivers::{
     Authorization, BasicAuth, DiscordConfig, EmailConfig, HttpConfig, TlsConfig, WebhookConfig,
 };
+pub use templates::CompiledTemplates;
 pub use time_interval::{
     DayOfMonthRange, InclusiveRange, IntervalLocation, MonthRange, TimeInterval,
     TimeIntervalConfig, TimeRange, WeekdayRange, YearRange,
@@ -120,6 +123,9 @@ pub struct Config {
     /// Template globs as written; relative ones are relative to the config
     /// file's directory.
     pub templates: Vec<String>,
+    /// The `templates:` files and every templated field, compiled at load.
+    #[serde(skip)]
+    pub compiled_templates: CompiledTemplates,
 }
 
 #[derive(Deserialize)]
@@ -443,6 +449,7 @@ impl Config {
             inhibit_rules: raw.inhibit_rules,
             time_intervals,
             templates: raw.templates,
+            compiled_templates: CompiledTemplates::default(),
         };
         let base = path.parent().unwrap_or(Path::new("."));
         validate::validate(&mut config)
@@ -454,7 +461,27 @@ impl Config {
                 }
                 e
             })?;
+        let compiled = templates::compile(&config, base, text).map_err(|mut e| {
+            // A `templates:` file's error already names that file.
+            if e.file.as_os_str().is_empty() {
+                e.file = path.to_owned();
+            }
+            e
+        })?;
+        config.compiled_templates = CompiledTemplates(std::sync::Arc::new(compiled));
         Ok(config)
+    }
+
+    /// The compiled templates (defaults, `templates:` files, fields) the
+    /// integrations render with.
+    pub fn template_set(&self) -> &std::sync::Arc<crate::template::Templates> {
+        &self.compiled_templates.0
+    }
+
+    /// Every templated receiver field that is set: `(field path, text,
+    /// flavor)`, e.g. `receivers[0].discord_configs[0].title`.
+    pub fn templated_fields(&self) -> Vec<(String, &str, crate::template::Flavor)> {
+        templates::fields(self)
     }
 
     /// YAML with defaults filled in and every secret as `<secret>`, for

@@ -15,3 +15,4 @@ mod ops;
 mod peers;
 mod persistence;
 mod silences;
+mod templates;
