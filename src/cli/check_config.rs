@@ -65,9 +65,8 @@ pub fn check(file: &Path) -> std::result::Result<String, Vec<String>> {
         lines
     })?;
     // Startup builds every notifier too (reading CA files, parsing headers).
-    let templates = std::sync::Arc::new(crate::template::Templates::builtin());
     let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
-    build_receivers(&config.receivers, &templates, &metrics).map_err(|e| {
+    build_receivers(&config.receivers, config.template_set(), &metrics).map_err(|e| {
         vec![format!(
             "{}: receivers: building a notifier: {e}",
             file.display()

@@ -231,6 +231,7 @@ impl Discord {
             Ok(out) => return out,
             Err(e) => e,
         };
+        self.templates.count_failure();
         let fallback = default
             .filter(|d| *d != text)
             .and_then(|d| self.templates.render(d, Flavor::Text, data).ok());

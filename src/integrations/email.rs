@@ -178,6 +178,7 @@ impl Email {
             Ok(v) => return Some(v),
             Err(e) => e,
         };
+        self.templates.count_failure();
         tracing::warn!(
             receiver = %msg.receiver,
             integration = "email",

@@ -123,13 +123,7 @@ impl Pipeline {
             external_url,
         } = parts;
         Ok(Self {
-            // Until the config carries its compiled `templates:`, every
-            // receiver renders with klaxon's built-in set.
-            receivers: build_receivers(
-                &config.receivers,
-                &Arc::new(Templates::builtin()),
-                &metrics,
-            )?,
+            receivers: build_receivers(&config.receivers, config.template_set(), &metrics)?,
             inhibit_rules: config
                 .inhibit_rules
                 .iter()

@@ -373,7 +373,9 @@ impl Templates {
         let _ = self.failure_counter.set(counter);
     }
 
-    fn count_failure(&self) {
+    /// Counts a render failure an integration handled itself (it logs it
+    /// and falls back), so `klaxon_template_render_failures_total` sees it.
+    pub fn count_failure(&self) {
         self.failures.fetch_add(1, Ordering::Relaxed);
         if let Some(c) = self.failure_counter.get() {
             c.inc();
