@@ -11,4 +11,6 @@ mod differential;
 mod ops;
 mod peers;
 mod persistence;
+mod routes_api;
 mod silences;
+mod ui;
