@@ -266,9 +266,7 @@ async fn fingerprint_of(s: &TestServer, instance: &str) -> String {
 
 #[tokio::test]
 async fn ui_alerts_silence_expire_routes_in_a_browser() {
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+    // Servers first: a panic before the session exists leaves no browser behind.
     let s = TestServer::start(PLAIN_CONFIG).await;
     post_alert(
         &s,
@@ -287,6 +285,9 @@ async fn ui_alerts_silence_expire_routes_in_a_browser() {
     .await;
     let fp = fingerprint_of(&s, "a").await;
     let base = s.base.clone();
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
 
     browser
         .run("silence-lifecycle", async |c| {
@@ -401,9 +402,6 @@ async fn ui_alerts_silence_expire_routes_in_a_browser() {
 
 #[tokio::test]
 async fn ui_runs_under_a_route_prefix_in_a_browser() {
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alertmanager.yml"), PLAIN_CONFIG).unwrap();
     let server = BinaryServer::start_prefixed(dir.path(), "/am").await;
@@ -415,6 +413,9 @@ async fn ui_runs_under_a_route_prefix_in_a_browser() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     let base = server.base.clone();
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
     browser
         .run("route-prefix", async |c| {
             // The bare prefix redirects to the page; its API calls stay under it.

@@ -7,10 +7,10 @@ import { api } from "../api.js";
 import { h, replace, errorBox, labelChip, pager, hashFor } from "../dom.js";
 import { filterBar, indexLabels } from "../filter_bar.js";
 import { parseMatchers, formatMatcher, formatMatchers, fromLabels } from "../matchers.js";
-import { relative, absolute } from "../time.js";
+import { absolute, humanDuration } from "../time.js";
 
-const GROUPS_PER_PAGE = 50;
-const ALERTS_PER_GROUP = 20;
+const GROUPS_PER_PAGE = 25;
+const ALERTS_PER_GROUP = 10;
 const REFRESH_MS = 15000;
 
 /** Severity label → colour class; unknown values get the neutral one. */
@@ -35,7 +35,7 @@ export function render(el, route, ctx) {
     offset: 0,
     shown: new Map(), // group id → alerts shown (beyond the default)
     groups: [],
-    index: new Map(),
+    index: null, // label name → values, built when the filter bar asks
   };
   let timer = null;
   let left = false;
@@ -52,7 +52,8 @@ export function render(el, route, ctx) {
 
   const bar = filterBar({
     value: state.filter,
-    labelIndex: () => state.index,
+    labelIndex: () =>
+      (state.index ??= indexLabels(state.groups.flatMap((g) => g.alerts.map((a) => a.labels)))),
     onChange: (text) => {
       state.filter = text;
       state.offset = 0;
@@ -133,8 +134,8 @@ export function render(el, route, ctx) {
         receiver: state.receiver ? escapeRegex(state.receiver) : "",
       });
       if (left) return;
-      state.groups = groups;
-      state.index = indexLabels(groups.flatMap((g) => g.alerts.map((a) => a.labels)));
+      state.groups = sortGroups(groups);
+      state.index = null;
       draw();
     } catch (e) {
       if (!left) replace(list, errorBox(e));
@@ -207,7 +208,7 @@ export function render(el, route, ctx) {
         h("strong", { class: "alertname" }, labels.alertname || "(no alertname)"),
         h("span", { class: `badge ${st.state || "active"}` }, st.state || "active"),
         labels.severity ? h("span", { class: "badge severity" }, labels.severity) : null,
-        h("time", { datetime: a.startsAt, title: absolute(a.startsAt) }, `since ${relative(a.startsAt).replace(/ ago$/, "")}`),
+        h("time", { datetime: a.startsAt, title: `Started ${absolute(a.startsAt)}` }, firingFor(a.startsAt)),
         h("span", { class: "actions" },
           h("a", { class: "button silence-this", href: silenceHref }, "Silence this"),
           a.generatorURL ? h("a", { class: "button", href: a.generatorURL, rel: "noreferrer" }, "Source") : null)),
@@ -228,6 +229,11 @@ export function render(el, route, ctx) {
   };
 }
 
+function firingFor(iso) {
+  const secs = (Date.now() - Date.parse(iso)) / 1000;
+  return secs < 60 ? "started just now" : `for ${humanDuration(secs)}`;
+}
+
 /** The reasons an alert is suppressed, each linking to its cause. */
 function whySuppressed(st, fingerprints) {
   const reasons = [];
@@ -243,6 +249,12 @@ function whySuppressed(st, fingerprints) {
     reasons.push(h("li", {}, "Muted by time interval ", h("code", {}, name)));
   }
   return reasons.length ? h("ul", { class: "why" }, reasons) : null;
+}
+
+/** By receiver, then group labels, so groups keep their place on refresh. */
+function sortGroups(groups) {
+  const key = (g) => `${g.receiver.name}\u0000${Object.keys(g.labels).sort().map((k) => `${k}=${g.labels[k]}`).join("\u0000")}`;
+  return groups.map((g) => [key(g), g]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, g]) => g);
 }
 
 function safeParse(text) {
