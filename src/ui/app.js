@@ -79,6 +79,18 @@ function render() {
 
 window.addEventListener("hashchange", render);
 
+// A bug in a view should not fail silently: show it above the view until
+// dismissed, and count it on <body data-errors> (the browser tests read it).
+function reportError(message) {
+  const banner = h("div", { class: "error global-error", role: "alert" },
+    `Something went wrong in the page: ${message} `,
+    h("button", { type: "button", onclick: () => banner.remove() }, "Dismiss"));
+  main.before(banner);
+  document.body.dataset.errors = String(Number(document.body.dataset.errors || 0) + 1);
+}
+window.addEventListener("error", (e) => reportError(e.message));
+window.addEventListener("unhandledrejection", (e) => reportError(e.reason?.message || String(e.reason)));
+
 // "/" focuses the current view's filter, as in many web apps; Escape
 // leaves a field so the shortcut works again.
 document.addEventListener("keydown", (e) => {

@@ -316,6 +316,17 @@ async fn ui_alerts_silence_expire_routes_in_a_browser() {
             )
             .await?;
 
+            // The filter bar suggests label values and filters on Enter.
+            type_into(c, ".filter-input", r#"{alertname="UiD"#).await?;
+            until(
+                c,
+                "a value suggestion",
+                r#"[...document.querySelectorAll('datalist option')].some(o => o.value === '{alertname="UiDiskFull"')"#,
+            )
+            .await?;
+            type_into(c, ".filter-input", "{alertname=\"UiDiskFull\"}\u{E007}").await?;
+            until(c, "one group left", "document.querySelectorAll('.group').length === 1 && location.hash.includes('filter=')").await?;
+
             // "Silence this" pre-fills the form with the alert's labels.
             click(c, &format!(".alert[data-fingerprint=\"{fp}\"] .silence-this")).await?;
             until(c, "three matcher rows", "document.querySelectorAll('.matcher-row').length === 3").await?;
@@ -361,6 +372,13 @@ async fn ui_alerts_silence_expire_routes_in_a_browser() {
             until(c, "the active tab to empty", "document.querySelector('.tab-active .count')?.textContent === '0'").await?;
             click(c, ".tab-expired").await?;
             until(c, "the silence under expired", &format!("document.querySelector('li.silence[data-silence-id=\"{id}\"] .recreate') !== null")).await?;
+            click(c, &format!("li.silence[data-silence-id=\"{id}\"] .recreate")).await?;
+            until(
+                c,
+                "the recreate form with the old matchers",
+                "document.querySelector('h1')?.textContent === 'Recreate silence' && document.querySelectorAll('.matcher-row').length === 3 && document.querySelector('#silence-comment').value === 'from the browser test'",
+            )
+            .await?;
 
             // A link with a filter pre-fills the form.
             let filter: String = url::form_urlencoded::byte_serialize(br#"{alertname="X"}"#).collect();
@@ -394,6 +412,8 @@ async fn ui_alerts_silence_expire_routes_in_a_browser() {
                 c.execute("return document.querySelectorAll('.error').length", vec![]).await? == json!(0),
                 "an error box is shown"
             );
+            let errors = c.execute("return document.body.dataset.errors || null", vec![]).await?;
+            ensure!(errors.is_null(), "the page reported {errors} script error(s)");
 
             only_own_origin(c, &base).await
         })

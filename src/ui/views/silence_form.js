@@ -40,11 +40,10 @@ export function render(el, route, ctx) {
         model.matchers = s.matchers.map(fromApi);
         model.comment = s.comment;
         model.createdBy = s.createdBy || model.createdBy;
-        if (recreate || s.status.state === "expired") {
-          // Same length as before, starting now.
-          const length = Math.max(60, (Date.parse(s.endsAt) - Date.parse(s.startsAt)) / 1000);
-          model.end = new Date(now.getTime() + length * 1000);
-        } else {
+        // Recreating (or "editing" an expired silence) makes a new one from
+        // now with the default length: an expired silence's own length is
+        // usually how long until someone expired it, not what was meant.
+        if (!recreate && s.status.state !== "expired") {
           model.id = s.id;
           model.start = new Date(s.startsAt);
           model.startIso = s.startsAt;

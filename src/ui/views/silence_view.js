@@ -45,7 +45,7 @@ export function render(el, route) {
         row("Updated", when(s.updatedAt)),
         row("Created by", s.createdBy),
         row("Comment", h("span", { class: "comment" }, s.comment))),
-      silenceActions(s, load),
+      silenceActions(s, load, { onItsPage: true }),
       h("h2", {}, st === "pending" ? `Would mute ${alerts.length} alert(s)` : st === "active" ? `Mutes ${alerts.length} alert(s)` : "Expired: mutes nothing"),
       h("ul", { class: "alerts compact" }, alerts.slice(0, 200).map((a) =>
         h("li", { class: `alert ${severityClass(a.labels)}`, "data-fingerprint": a.fingerprint },

@@ -73,18 +73,28 @@ export function render(el, route, ctx) {
     by.pending.sort((a, b) => a.startsAt.localeCompare(b.startsAt));
     by.expired.sort((a, b) => b.endsAt.localeCompare(a.endsAt));
 
+    const pick = (st) => {
+      state.tab = st;
+      state.offset = 0;
+      save();
+      draw();
+      tabs.querySelector(`.tab-${st}`).focus();
+    };
+    // The tab pattern: one tab stop, arrow keys move between tabs.
+    const onKey = (e) => {
+      const i = STATES.indexOf(state.tab);
+      if (e.key === "ArrowRight") pick(STATES[(i + 1) % STATES.length]);
+      else if (e.key === "ArrowLeft") pick(STATES[(i + STATES.length - 1) % STATES.length]);
+    };
     replace(tabs, STATES.map((st) =>
       h("button", {
         type: "button",
         role: "tab",
         class: `tab tab-${st}`,
+        tabindex: st === state.tab ? "0" : "-1",
         "aria-selected": String(st === state.tab),
-        onclick: () => {
-          state.tab = st;
-          state.offset = 0;
-          save();
-          draw();
-        },
+        onclick: () => pick(st),
+        onkeydown: onKey,
       }, `${st[0].toUpperCase()}${st.slice(1)} `, h("span", { class: "count" }, String(by[st].length)))));
 
     const rows = by[state.tab];
@@ -147,10 +157,10 @@ function timeSpan(label, iso) {
  * View / Edit / Expire (with an inline confirmation, reachable by
  * keyboard and without a modal) / Recreate for expired ones.
  */
-export function silenceActions(s, reload) {
+export function silenceActions(s, reload, { onItsPage = false } = {}) {
   const st = s.status.state;
   const box = h("div", { class: "actions" });
-  const view = h("a", { class: "button", href: `#/silences/${encodeURIComponent(s.id)}` }, "View");
+  const view = onItsPage ? null : h("a", { class: "button", href: `#/silences/${encodeURIComponent(s.id)}` }, "View");
   const normal = () => {
     replace(box,
       view,
