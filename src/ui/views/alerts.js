@@ -117,7 +117,10 @@ export function render(el, route, ctx) {
     load();
   };
 
+  let latest = 0; // answers to older requests (a refresh racing a new filter) are dropped
+
   async function load() {
+    const mine = ++latest;
     let matchers;
     try {
       matchers = parseMatchers(state.filter);
@@ -133,7 +136,7 @@ export function render(el, route, ctx) {
         active: true,
         receiver: state.receiver ? escapeRegex(state.receiver) : "",
       });
-      if (left) return;
+      if (left || mine !== latest) return;
       state.groups = sortGroups(groups);
       state.index = null;
       draw();

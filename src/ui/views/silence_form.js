@@ -175,7 +175,9 @@ function form(el, model, ctx, editId, recreate, isLeft) {
 
   // --- preview -----------------------------------------------------------
   const preview = h("section", { class: "preview", "aria-live": "polite" });
+  let latest = 0; // a slow answer for old matchers must not replace a newer one
   const changed = debounce(async () => {
+    const mine = ++latest;
     errors.matchers.textContent = "";
     const ms = model.matchers.filter((m) => m.name);
     if (ms.length === 0) {
@@ -184,7 +186,7 @@ function form(el, model, ctx, editId, recreate, isLeft) {
     }
     try {
       const alerts = await api.alerts({ filter: ms.map(formatMatcher), silenced: true, inhibited: true, muted: true, active: true });
-      if (isLeft()) return;
+      if (isLeft() || mine !== latest) return;
       replace(preview,
         h("h2", {}, h("span", { id: "preview-count" }, String(alerts.length)), ` alert${alerts.length === 1 ? "" : "s"} would be muted`),
         h("ul", { class: "alerts compact" }, alerts.slice(0, PREVIEW_LIMIT).map((a) =>

@@ -43,7 +43,10 @@ export function render(el, route, ctx) {
     tabs,
     list);
 
+  let latest = 0; // answers to superseded requests are dropped
+
   async function load() {
+    const mine = ++latest;
     let matchers;
     try {
       matchers = parseMatchers(state.filter);
@@ -56,7 +59,7 @@ export function render(el, route, ctx) {
         api.silences({ filter: matchers.map(formatMatcher) }),
         api.alerts({ silenced: true, inhibited: true, muted: true, active: true }),
       ]);
-      if (left) return;
+      if (left || mine !== latest) return;
       state.silences = silences;
       state.alerts = alerts;
       state.index = indexLabels(silences.flatMap((s) => s.matchers.map((m) => ({ [m.name]: m.value }))));
