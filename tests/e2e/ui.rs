@@ -461,3 +461,63 @@ async fn ui_runs_under_a_route_prefix_in_a_browser() {
         })
         .await;
 }
+
+/// The page's matcher parser (`ui/matchers.js`, run in the browser) and
+/// the server's agree: what the UI writes into `?filter=` links and API
+/// calls parses on the server to the same matchers.
+#[tokio::test]
+async fn ui_matcher_syntax_agrees_with_the_server() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let base = s.base.clone();
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let inputs = [
+        r#"{alertname="Foo"}"#,
+        r#"alertname=Foo, severity=~"crit|warn""#,
+        r#"{a!="x, y", b!~"z.*", c="quote \" and \\ backslash"}"#,
+        r#"{ team = "db" , env=~"prod|staging" }"#,
+        r#"{msg="naïve ☃"}"#,
+    ];
+    browser
+        .run("matcher-syntax", async |c| {
+            c.goto(&format!("{base}/#/status")).await?;
+            let out = c
+                .execute_async(
+                    r#"const [inputs, done] = arguments;
+                       import("./ui/matchers.js").then(m => done(inputs.map(t => {
+                         const ms = m.parseMatchers(t);
+                         return { text: m.formatMatchers(ms), api: ms.map(m.toApi) };
+                       }))).catch(e => done(String(e)));"#,
+                    vec![json!(inputs)],
+                )
+                .await?;
+            let out = out
+                .as_array()
+                .with_context(|| format!("not a list: {out}"))?;
+            for (input, got) in inputs.iter().zip(out) {
+                let text = got["text"].as_str().context("text")?;
+                let server = klaxon::matcher::Matchers::parse(text)
+                    .with_context(|| format!("server rejects {text} (from {input})"))?;
+                let expected = klaxon::matcher::Matchers::parse(input)
+                    .with_context(|| format!("server rejects {input}"))?;
+                ensure!(
+                    server == expected,
+                    "{input} → {text}: server reads {server} vs {expected}"
+                );
+                let api = got["api"].as_array().context("api")?;
+                ensure!(api.len() == expected.0.len(), "{input}: {api:?}");
+                for (a, m) in api.iter().zip(expected.iter()) {
+                    ensure!(
+                        a["name"] == m.name.as_str()
+                            && a["value"] == m.value.as_str()
+                            && a["isRegex"] == m.kind.is_regex()
+                            && a["isEqual"] == m.kind.is_equal(),
+                        "{input}: {a} vs {m}"
+                    );
+                }
+            }
+            Ok(())
+        })
+        .await;
+}
