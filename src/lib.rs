@@ -22,6 +22,8 @@ pub mod alert;
 pub mod config;
 /// The HTTP API (Alertmanager v2, klaxon's own) and operations endpoints.
 pub mod api;
+/// The web UI, embedded in the binary.
+pub mod ui;
 /// All known alerts, merged, persisted in batches, published to dispatch.
 pub mod alert_store;
 /// Silences: CRUD, matching and durability.

@@ -7,6 +7,7 @@ mod error;
 mod klaxon;
 pub mod models;
 mod query;
+mod routes;
 mod silences;
 mod status;
 
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(silences::router())
         .merge(status::router())
         .merge(klaxon::router())
+        .merge(routes::router())
         .route("/api/v1/{*rest}", any(api_v1_gone))
         .route("/-/healthy", get(ok).head(ok))
         .route("/-/ready", get(ok).head(ok))
@@ -50,11 +52,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state.clone());
     let prefix = state.options.route_prefix.trim_end_matches('/');
-    if prefix.is_empty() {
+    let routes = if prefix.is_empty() {
         routes
     } else {
         Router::new().nest(prefix, routes)
-    }
+    };
+    routes.merge(crate::ui::router(prefix))
 }
 
 async fn ok() -> &'static str {

@@ -14,5 +14,7 @@ mod email;
 mod ops;
 mod peers;
 mod persistence;
+mod routes_api;
 mod silences;
 mod templates;
+mod ui;

@@ -1,0 +1,59 @@
+// #/status: version, uptime, cluster, what the store holds, and the
+// running config (the API has already replaced secrets with <secret>).
+
+import { api } from "../api.js";
+import { h, replace, errorBox } from "../dom.js";
+import { relative, absolute } from "../time.js";
+
+export function render(el) {
+  let left = false;
+  replace(el, h("h1", {}, "Status"), h("p", { class: "muted" }, "Loading…"));
+
+  (async () => {
+    try {
+      const [status, alerts, silences] = await Promise.all([
+        api.status(),
+        api.alerts({ silenced: true, inhibited: true, muted: true, active: true, unprocessed: true }),
+        api.silences(),
+      ]);
+      if (left) return;
+      const v = status.versionInfo || {};
+      const cluster = status.cluster || {};
+      const byState = { active: 0, pending: 0, expired: 0 };
+      for (const s of silences) byState[s.status.state] = (byState[s.status.state] || 0) + 1;
+      const suppressed = alerts.filter((a) => a.status.state === "suppressed").length;
+      const row = (k, ...v) => [h("dt", {}, k), h("dd", {}, ...v)];
+      replace(el,
+        h("h1", {}, "Status"),
+        h("section", { class: "card" },
+          h("h2", {}, "klaxon"),
+          h("dl", { class: "facts", id: "status-facts" },
+            row("Version", h("span", { id: "status-version" }, v.version || "?")),
+            v.revision ? row("Revision", v.revision) : null,
+            v.branch ? row("Branch", v.branch) : null,
+            row("Started", h("time", { datetime: status.uptime }, absolute(status.uptime)), ` (up ${relative(status.uptime).replace(/ ago$/, "")})`))),
+        h("section", { class: "card" },
+          h("h2", {}, "Cluster"),
+          h("dl", { class: "facts" },
+            row("Status", h("span", { class: `badge ${cluster.status || ""}` }, cluster.status || "?")),
+            cluster.name ? row("Name", cluster.name) : null,
+            row("Peers", (cluster.peers || []).length
+              ? h("ul", {}, cluster.peers.map((p) => h("li", {}, `${p.name} ${p.address}`)))
+              : "none (klaxon runs as a single instance)"))),
+        h("section", { class: "card" },
+          h("h2", {}, "Store"),
+          h("dl", { class: "facts" },
+            row("Alerts", `${alerts.length} (${alerts.length - suppressed} active, ${suppressed} suppressed)`),
+            row("Silences", `${silences.length} (${byState.active} active, ${byState.pending} pending, ${byState.expired} expired)`))),
+        h("section", { class: "card" },
+          h("h2", {}, "Config"),
+          h("p", { class: "hint" }, "As loaded, with defaults filled in; secrets are shown as <secret>."),
+          h("pre", { class: "config", tabindex: "0" }, status.config?.original || "")));
+    } catch (e) {
+      if (!left) replace(el, h("h1", {}, "Status"), errorBox(e));
+    }
+  })();
+  return () => {
+    left = true;
+  };
+}
