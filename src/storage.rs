@@ -67,8 +67,9 @@ pub enum StorageError {
 /// Handle to the embedded store; cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
-    /// Held for the length of every flush; see `Storage::open`.
-    flush_lock: Arc<Mutex<()>>,
+    /// Serializes flushes and lets one flush cover every write made
+    /// before it started (group commit); see `flush_blocking`.
+    flush_gate: Arc<FlushGate>,
     db: sled::Db,
     alert_log: sled::Tree,
     /// Key of the next alert-log record.
@@ -133,7 +134,7 @@ impl Storage {
             None => 0,
         };
         let storage = Self {
-            flush_lock: Arc::new(Mutex::new(())),
+            flush_gate: Arc::new(FlushGate::default()),
             alert_log,
             next_seq: Arc::new(AtomicU64::new(next_seq)),
             silences: db.open_tree("silences")?,
@@ -355,12 +356,34 @@ impl Storage {
 
     /// Waits until everything written so far is on disk. sled 0.34
     /// deadlocks when two flushes overlap (spacejam/sled#1308; its
-    /// `flush_async` is affected too), so flushes take `flush_lock`.
+    /// `flush_async` is affected too), so flushes go through one gate.
+    ///
+    /// Group commit: a caller takes a ticket once its writes are in sled;
+    /// a flush covers every ticket taken before it began, so callers that
+    /// queued behind it return without flushing again. Many notifications
+    /// finishing at once cost a few flushes, not one each.
     fn flush_blocking(&self) -> Result<(), StorageError> {
-        let _one_at_a_time = self.flush_lock.lock().expect("flush lock");
+        let gate = &self.flush_gate;
+        let ticket = gate.requested.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut durable = gate.durable.lock().expect("flush lock");
+        if *durable >= ticket {
+            return Ok(());
+        }
+        let covers = gate.requested.load(Ordering::Acquire);
         self.db.flush()?;
+        *durable = covers;
         Ok(())
     }
+}
+
+/// The group-commit state behind `flush_blocking`.
+#[derive(Default)]
+struct FlushGate {
+    /// Tickets handed out: one per flush request, taken after its writes.
+    requested: AtomicU64,
+    /// The highest ticket known to be on disk. Held during a flush, which
+    /// also keeps two sled flushes from overlapping (spacejam/sled#1308).
+    durable: Mutex<u64>,
 }
 
 /// One alert-log record as read back.
