@@ -59,13 +59,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum TemplateCommand {
-    /// Render what a receiver's message would contain (not available yet).
-    Render {
-        #[arg(long)]
-        receiver: String,
-        #[arg(long)]
-        alerts: Option<PathBuf>,
-    },
+    /// Render what a receiver's integrations would send, offline.
+    Render(cli::template::RenderArgs),
 }
 
 /// The commands that talk to a server.
@@ -116,14 +111,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::CheckConfig(args) => return Ok(cli::check_config::run(args)?),
-        Command::Template { command } => {
-            let TemplateCommand::Render { .. } = command;
-            return Err(CliError::Failed(
-                "template render is not available yet: klaxon's template engine is still being built"
-                    .into(),
-            )
-            .into());
-        }
+        Command::Template {
+            command: TemplateCommand::Render(args),
+        } => return Ok(cli::template::run(args)?),
         Command::Silence(a) => Remote::Silence(a),
         Command::Alert(a) => Remote::Alert(a),
         Command::Config(a) => Remote::Config(a),

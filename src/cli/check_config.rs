@@ -121,11 +121,12 @@ fn summary(c: &Config) -> String {
     );
     let _ = writeln!(out, " - {} inhibit rules", c.inhibit_rules.len());
     let _ = writeln!(out, " - {} time intervals", c.time_intervals.len());
-    // The template engine is not merged yet: globs are counted, not compiled.
+    // Loading compiled every `templates:` file and templated field already.
     let _ = writeln!(
         out,
-        " - {} templates (not compiled yet: klaxon's template engine is still being built)",
-        c.templates.len()
+        " - {} template globs, {} templated fields (compiled)",
+        c.templates.len(),
+        c.templated_fields().len()
     );
     out
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod output;
 pub mod receiver;
 pub mod silence;
+pub mod template;
 
 use std::path::{Path, PathBuf};
 

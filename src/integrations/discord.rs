@@ -357,6 +357,12 @@ impl Notifier for Discord {
     fn notify<'a>(&'a self, msg: &'a Notification) -> NotifyFuture<'a> {
         Box::pin(self.send(msg))
     }
+
+    fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
+        let body = encode_json_like_go(&self.payload(msg))
+            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
 }
 
 // ------------------------------------------------------ last-resort texts

@@ -217,6 +217,12 @@ impl Notifier for Email {
     fn notify<'a>(&'a self, msg: &'a Notification) -> NotifyFuture<'a> {
         Box::pin(self.send(msg))
     }
+
+    fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
+        let data = Data::new(msg);
+        let (_, message) = build_message(&self.render(&data, msg), SystemTime::from(msg.now))?;
+        Ok(String::from_utf8_lossy(&message).into_owned())
+    }
 }
 
 /// Everything templated, rendered.

@@ -50,6 +50,10 @@ pub trait Notifier: Send + Sync {
 
     /// Renders and sends one notification, once. Retries belong to the caller.
     fn notify<'a>(&'a self, msg: &'a Notification) -> NotifyFuture<'a>;
+
+    /// What `notify` would send for `msg`, rendered but not sent: the
+    /// request body, or the whole email (`amctl template render`).
+    fn preview(&self, msg: &Notification) -> Result<String, NotifyError>;
 }
 
 /// Why a notification failed, and whether trying again may help.

@@ -150,9 +150,13 @@ impl Webhook {
         }
     }
 
+    fn body(&self, msg: &Notification) -> Result<Vec<u8>, NotifyError> {
+        encode_json_like_go(&Message::new(msg, self.config.max_alerts))
+            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))
+    }
+
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
-        let body = encode_json_like_go(&Message::new(msg, self.config.max_alerts))
-            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))?;
+        let body = self.body(msg)?;
         let url = self.url().await?;
         self.client.post_json(&url, body).await
     }
@@ -169,6 +173,10 @@ impl Notifier for Webhook {
 
     fn notify<'a>(&'a self, msg: &'a Notification) -> NotifyFuture<'a> {
         Box::pin(self.send(msg))
+    }
+
+    fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
+        Ok(String::from_utf8_lossy(&self.body(msg)?).into_owned())
     }
 }
 

@@ -854,7 +854,7 @@ async fn amtool_and_amctl_see_each_others_silences_on_klaxon() {
 }
 
 #[tokio::test]
-async fn completion_version_and_template_render() {
+async fn completion_and_version() {
     let home = tempfile::tempdir().unwrap();
     for shell in ["bash", "zsh", "fish"] {
         let run = amctl_env(home.path(), &["completion", shell], &[]).await;
@@ -869,10 +869,91 @@ async fn completion_version_and_template_render() {
         run.ok("--version"),
         format!("amctl {}\n", env!("CARGO_PKG_VERSION"))
     );
-    let run = amctl_env(home.path(), &["template", "render", "--receiver", "x"], &[]).await;
-    run.fails(1, "amctl: template render is not available yet");
     let run = amctl_env(home.path(), &["completion", "tcsh"], &[]).await;
     assert_eq!(run.code, Some(2));
+}
+
+#[tokio::test]
+async fn template_render_shows_what_each_integration_would_send() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        r#"
+route:
+  receiver: team
+  group_by: [alertname]
+receivers:
+  - name: team
+    discord_configs:
+      - webhook_url: https://discord.example/api/webhooks/1/secret-token
+        title: '{{ .Status | toUpper }}: {{ .CommonLabels.alertname }}'
+    email_configs:
+      - to: oncall@example.com
+        from: klaxon@example.com
+        smarthost: smtp.example.com:587
+    webhook_configs:
+      - url: http://hooks.example/alerts
+"#,
+    )
+    .unwrap();
+    let alerts = dir.path().join("alerts.json");
+    std::fs::write(
+        &alerts,
+        r#"[{"labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
+             "annotations": {"summary": "Disk full on db1"}}]"#,
+    )
+    .unwrap();
+    let c = config.to_string_lossy().into_owned();
+    let a = alerts.to_string_lossy().into_owned();
+    let run = amctl_env(
+        home.path(),
+        &[
+            "template",
+            "render",
+            "--receiver",
+            "team",
+            "--config.file",
+            &c,
+            "--alerts",
+            &a,
+        ],
+        &[],
+    )
+    .await;
+    let out = run.ok("template render");
+    assert!(out.contains("== discord[0] =="), "{out}");
+    assert!(out.contains(r#""title":"FIRING: DiskFull""#), "{out}");
+    assert!(out.contains("== email[0] =="), "{out}");
+    // Alertmanager's default subject, from klaxon's layout.
+    assert!(
+        out.contains("Subject: [FIRING:1] DiskFull (db1 critical)"),
+        "{out}"
+    );
+    assert!(out.contains("To: oncall@example.com"), "{out}");
+    assert!(out.contains("== webhook[0] =="), "{out}");
+    assert!(
+        out.contains(r#""groupKey":"{}:{alertname=\"DiskFull\"}""#),
+        "{out}"
+    );
+    // The render sends nothing and shows no secret.
+    assert!(!out.contains("secret-token"), "{out}");
+
+    let run = amctl_env(
+        home.path(),
+        &[
+            "template",
+            "render",
+            "--receiver",
+            "nobody",
+            "--config.file",
+            &c,
+        ],
+        &[],
+    )
+    .await;
+    run.fails(1, "no receiver named \"nobody\"");
 }
 
 /// A stand-in API that insists on credentials, and never answers alerts.
