@@ -380,3 +380,34 @@ async fn prometheus_posts_firing_alerts_to_klaxon() {
     prom.stop().await;
     s.stop().await;
 }
+
+/// `examples/prometheus/` is a valid Prometheus setup, as Debian's
+/// promtool checks it.
+#[tokio::test]
+async fn the_prometheus_example_passes_promtool() {
+    let Some(promtool) = peer("promtool") else {
+        return;
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus");
+    for args in [
+        ["check", "config", "prometheus.yml"],
+        ["check", "rules", "rules.yml"],
+    ] {
+        let out = tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::process::Command::new(&promtool)
+                .args(args)
+                .current_dir(&dir)
+                .output(),
+        )
+        .await
+        .expect("promtool finishes")
+        .expect("promtool runs");
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
