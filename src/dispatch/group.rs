@@ -120,7 +120,13 @@ impl AggregationGroup {
             // delivery does not push every later flush back.
             next = Instant::now() + self.opts.group_interval;
             self.has_flushed.store(true, Ordering::Release);
-            self.flush(deliver.as_ref(), clock.now()).await;
+            // A delivery still retrying must not hold up shutdown or a
+            // reload: it is dropped, and the notification log (written
+            // only after success) makes the next dispatcher send it.
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = self.flush(deliver.as_ref(), clock.now()) => {}
+            }
             if self.close_if_empty() {
                 return;
             }

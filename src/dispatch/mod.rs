@@ -252,6 +252,47 @@ receivers: [{name: r}]
         assert_eq!(f.alerts[0].ends_at, crate::alert::go_zero_time());
     }
 
+    /// A receiver that never answers.
+    struct Stalled;
+
+    impl Deliver for Stalled {
+        fn deliver(&self, _: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stopping_does_not_wait_for_a_delivery_in_flight() {
+        let cfg = Config::load_str(CONFIG, std::path::Path::new("t.yml"), &|_| None).unwrap();
+        let clock = Clock::following_tokio(
+            DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .into(),
+        );
+        let d = Dispatcher::start(
+            Arc::new(Route::from_config(&cfg.route)),
+            Arc::new(Stalled),
+            clock.clone(),
+            CancellationToken::new(),
+        );
+        let now = clock.now();
+        d.process(&[Arc::new(Alert {
+            labels: [("alertname", "A")].into_iter().collect(),
+            annotations: LabelSet::new(),
+            starts_at: now,
+            ends_at: now + chrono::Duration::minutes(5),
+            generator_url: String::new(),
+            updated_at: now,
+            timeout: true,
+        })]);
+        // Past group_wait: the flush is stuck in delivery.
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        d.stop();
+        tokio::time::timeout(Duration::from_secs(1), d.stopped())
+            .await
+            .expect("the stuck delivery is dropped on stop");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_group_wait_flushes_a_new_group_at_once() {
         let mut r = rig(&CONFIG.replace("group_wait: 30s", "group_wait: 0s"));
