@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+/// How long a stopping group lets a delivery in flight finish.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 use tokio_util::sync::CancellationToken;
 
 use super::{Deliver, Flush, RouteOpts};
@@ -121,11 +124,18 @@ impl AggregationGroup {
             next = Instant::now() + self.opts.group_interval;
             self.has_flushed.store(true, Ordering::Release);
             // A delivery still retrying must not hold up shutdown or a
-            // reload: it is dropped, and the notification log (written
-            // only after success) makes the next dispatcher send it.
+            // reload for its whole deadline: after a short grace (enough
+            // for one that is finishing to write the notification log) it
+            // is dropped, and the log, written only after success, makes
+            // the next dispatcher send it.
+            let flush = self.flush(deliver.as_ref(), clock.now());
+            tokio::pin!(flush);
             tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = self.flush(deliver.as_ref(), clock.now()) => {}
+                _ = &mut flush => {}
+                _ = cancel.cancelled() => {
+                    let _ = tokio::time::timeout(STOP_GRACE, flush).await;
+                    return;
+                }
             }
             if self.close_if_empty() {
                 return;

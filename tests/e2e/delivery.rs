@@ -355,3 +355,176 @@ receivers:
         .collect();
     assert_eq!(names, ["Open", "Open"]);
 }
+
+#[tokio::test]
+async fn group_by_all_labels_gives_every_alert_its_own_group() {
+    let sink = WebhookSink::start(vec![]).await;
+    let s = TestServer::start(&config(&sink.url, "").replace("[alertname]", "['...']")).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Each", "instance": "a"}},
+        {"labels": {"alertname": "Each", "instance": "b"}}
+    ]))
+    .await;
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let p = sink.next(WAIT).await;
+        assert_eq!(p["alerts"].as_array().unwrap().len(), 1, "{p}");
+        keys.push(p["groupKey"].as_str().unwrap().to_owned());
+    }
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            r#"{}:{alertname="Each", instance="a"}"#,
+            r#"{}:{alertname="Each", instance="b"}"#
+        ]
+    );
+}
+
+#[tokio::test]
+async fn continue_sends_to_every_matching_route() {
+    let critical = WebhookSink::start(vec![]).await;
+    let db = WebhookSink::start(vec![]).await;
+    let fallback = WebhookSink::start(vec![]).await;
+    let cfg = format!(
+        r#"
+route:
+  receiver: fallback
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  routes:
+    - matchers: [severity="critical"]
+      receiver: critical
+      continue: true
+    - matchers: [team="db"]
+      receiver: db
+receivers:
+  - name: fallback
+    webhook_configs: [{{url: {}}}]
+  - name: critical
+    webhook_configs: [{{url: {}}}]
+  - name: db
+    webhook_configs: [{{url: {}}}]
+"#,
+        fallback.url, critical.url, db.url
+    );
+    let s = TestServer::start(&cfg).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Both", "severity": "critical", "team": "db"}}]))
+        .await;
+    assert_eq!(alert_names(&critical.next(WAIT).await), ["Both/"]);
+    assert_eq!(alert_names(&db.next(WAIT).await), ["Both/"]);
+    // A continue route that matched alone still counts as a match: the
+    // root's receiver is not used.
+    s.post_alerts(json!([{"labels": {"alertname": "CritOnly", "severity": "critical"}}]))
+        .await;
+    assert_eq!(alert_names(&critical.next(WAIT).await), ["CritOnly/"]);
+    s.post_alerts(json!([{"labels": {"alertname": "Neither"}}]))
+        .await;
+    assert_eq!(alert_names(&fallback.next(WAIT).await), ["Neither/"]);
+    assert!(fallback.drain().await.is_empty());
+    assert!(db.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn alerts_joining_a_flushed_group_wait_for_its_group_interval() {
+    let sink = WebhookSink::start(vec![]).await;
+    let s = TestServer::start(
+        &config(&sink.url, "").replace("group_interval: 1s", "group_interval: 2s"),
+    )
+    .await;
+    s.post_alerts(json!([{"labels": {"alertname": "Join", "instance": "a"}}]))
+        .await;
+    let first = sink.next(WAIT).await;
+    let flushed = std::time::Instant::now();
+    assert_eq!(alert_names(&first), ["Join/a"]);
+    s.post_alerts(json!([{"labels": {"alertname": "Join", "instance": "b"}}]))
+        .await;
+    s.post_alerts(json!([{"labels": {"alertname": "Join", "instance": "c"}}]))
+        .await;
+    // Both newcomers go out together, on the group's next tick.
+    let second = sink.next(WAIT).await;
+    assert_eq!(alert_names(&second), ["Join/a", "Join/b", "Join/c"]);
+    assert!(
+        flushed.elapsed() >= Duration::from_millis(1500),
+        "sent {:?} after the first flush, before group_interval",
+        flushed.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn resolved_alerts_are_not_sent_without_send_resolved() {
+    let sink = WebhookSink::start(vec![]).await;
+    let cfg = config(&sink.url, "").replace(
+        &format!("      - url: {}", sink.url),
+        &format!("      - url: {}\n        send_resolved: false", sink.url),
+    );
+    let s = TestServer::start(&cfg).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Quietly", "instance": "a"}},
+        {"labels": {"alertname": "Quietly", "instance": "b"}}
+    ]))
+    .await;
+    assert_eq!(
+        alert_names(&sink.next(WAIT).await),
+        ["Quietly/a", "Quietly/b"]
+    );
+    let now = chrono::Utc::now().to_rfc3339();
+    s.post_alerts(json!([{"labels": {"alertname": "Quietly", "instance": "a"}, "endsAt": now}]))
+        .await;
+    // A new firing alert is sent; the resolved one is left out of it.
+    s.post_alerts(json!([{"labels": {"alertname": "Quietly", "instance": "c"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(p["status"], "firing");
+    assert_eq!(alert_names(&p), ["Quietly/b", "Quietly/c"]);
+    // Then everything resolves: nothing is sent for it.
+    let now = chrono::Utc::now().to_rfc3339();
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Quietly", "instance": "b"}, "endsAt": now},
+        {"labels": {"alertname": "Quietly", "instance": "c"}, "endsAt": now}
+    ]))
+    .await;
+    eventually(WAIT, "the resolved group is gone", || async {
+        let groups = s.get_json("/api/v2/alerts/groups").await;
+        groups.as_array()?.is_empty().then_some(())
+    })
+    .await;
+    // A different group still notifies, so the sink is live.
+    s.post_alerts(json!([{"labels": {"alertname": "Other"}}]))
+        .await;
+    assert_eq!(alert_names(&sink.next(WAIT).await), ["Other/"]);
+    let rest = sink.drain().await;
+    assert!(rest.iter().all(|p| p["status"] != "resolved"), "{rest:?}");
+}
+
+#[tokio::test]
+async fn expiring_a_silence_releases_the_alert_it_muted() {
+    let sink = WebhookSink::start(vec![]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    let id = s
+        .add_silence(
+            json!([{"name": "alertname", "value": "Hushed", "isRegex": false}]),
+            60,
+        )
+        .await;
+    s.post_alerts(json!([{"labels": {"alertname": "Hushed"}}]))
+        .await;
+    eventually(WAIT, "the alert counted as silenced", || async {
+        let metrics = s.get("/metrics").await.text().await.ok()?;
+        metrics
+            .contains(r#"alertmanager_notifications_suppressed_total{reason="silence"}"#)
+            .then_some(())
+    })
+    .await;
+    assert!(sink.drain().await.is_empty());
+    let r = s
+        .client
+        .delete(s.url(&format!("/api/v2/silence/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The group's next tick finds it unmuted and never notified.
+    assert_eq!(alert_names(&sink.next(WAIT).await), ["Hushed/"]);
+}
