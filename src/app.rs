@@ -371,7 +371,9 @@ async fn run_gc(state: AppState, cancel: CancellationToken) {
         let cutoff = now
             .checked_sub_signed(retention)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        state.metrics.nflog_maintenance.inc();
         if let Err(e) = state.nflog.gc(now).await {
+            state.metrics.nflog_maintenance_errors.inc();
             tracing::error!(error = %e, "notification log garbage collection failed");
         }
         if let Err(e) = state.history.gc(cutoff).await {

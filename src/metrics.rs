@@ -85,6 +85,13 @@ pub struct Metrics {
     /// klaxon's own: templates that failed to render, so that the default
     /// layout went out instead.
     pub template_render_failures: Counter,
+    /// Notification-log lookups (one per dedup decision).
+    pub nflog_queries: Counter,
+    /// Notification-log writes that failed.
+    pub nflog_query_errors: Counter,
+    /// Garbage collections of the notification log, and failed ones.
+    pub nflog_maintenance: Counter,
+    pub nflog_maintenance_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -241,7 +248,35 @@ impl Metrics {
             "Notification templates that failed to render; the default layout was sent instead.",
             template_render_failures.clone(),
         );
+        let nflog_queries = Counter::default();
+        registry.register(
+            "alertmanager_nflog_queries",
+            "Number of notification log queries were received.",
+            nflog_queries.clone(),
+        );
+        let nflog_query_errors = Counter::default();
+        registry.register(
+            "alertmanager_nflog_query_errors",
+            "Number notification log received queries that failed.",
+            nflog_query_errors.clone(),
+        );
+        let nflog_maintenance = Counter::default();
+        registry.register(
+            "alertmanager_nflog_maintenance",
+            "How many maintenances were executed for the notification log.",
+            nflog_maintenance.clone(),
+        );
+        let nflog_maintenance_errors = Counter::default();
+        registry.register(
+            "alertmanager_nflog_maintenance_errors",
+            "How many maintenances were executed for the notification log that failed.",
+            nflog_maintenance_errors.clone(),
+        );
         Self {
+            nflog_queries,
+            nflog_query_errors,
+            nflog_maintenance,
+            nflog_maintenance_errors,
             notification_truncations,
             template_render_failures,
             notifications,

@@ -271,6 +271,7 @@ impl Pipeline {
             integration: notifier.name().to_owned(),
             index: integration.index,
         };
+        self.metrics.nflog_queries.inc();
         let entry = self.nflog.get(&key);
         let Some(reason) = needs_update(
             entry.as_ref(),
@@ -329,6 +330,7 @@ impl Pipeline {
         // Logged even when only resolved alerts were withheld, so the next
         // dedup decision knows the receiver is up to date.
         if let Err(e) = self.nflog.log(key, sets.clone(), flush.now).await {
+            self.metrics.nflog_query_errors.inc();
             tracing::error!(error = %e, "writing the notification log failed");
         }
         true

@@ -86,6 +86,8 @@ async fn a_firing_alert_is_delivered_with_alertmanagers_payload() {
         r#"alertmanager_notification_requests_total{integration="webhook"} 1"#,
         r#"alertmanager_notification_latency_seconds_count{integration="webhook"} 1"#,
         "alertmanager_dispatcher_aggregation_groups 1",
+        "alertmanager_nflog_queries_total 1",
+        "alertmanager_nflog_query_errors_total 0",
     ] {
         assert!(metrics.contains(line), "missing {line:?}");
     }
