@@ -82,7 +82,8 @@ impl Inhibitions {
 
     /// The source alert that inhibits `labels`, if any.
     pub fn inhibited_by(&self, labels: &LabelSet) -> Option<Fingerprint> {
-        let own = labels.fingerprint();
+        // Hashed only when a rule has candidates: most alerts match no target.
+        let mut own = None;
         for (rule, sources) in &self.rules {
             if !rule.target.matches(labels) {
                 continue;
@@ -93,6 +94,7 @@ impl Inhibitions {
             };
             // An alert matching both sides cannot be inhibited by a source
             // that also matches both sides (that includes itself).
+            let own = *own.get_or_insert_with(|| labels.fingerprint());
             if let Some((fp, _)) = candidates
                 .iter()
                 .find(|(fp, src_is_target)| *fp != own && !(both_sides && *src_is_target))
