@@ -101,6 +101,8 @@ pub struct Shared {
     pub silences: Arc<Silences>,
     pub nflog: Arc<NotificationLog>,
     pub history: Arc<History>,
+    /// The store itself, for its size on disk (status page).
+    pub storage: Storage,
     dispatcher: std::sync::Mutex<Option<Arc<Dispatcher>>>,
     /// Parent of every dispatcher's token: stopping the app stops them all.
     cancel: CancellationToken,
@@ -243,7 +245,7 @@ impl App {
             NotificationLog::load(storage.clone(), options.retention)
                 .context("restoring the notification log")?,
         );
-        let history = Arc::new(History::new(storage));
+        let history = Arc::new(History::new(storage.clone()));
         tracing::info!(
             alerts = alerts.len(),
             silences = silences.list().len(),
@@ -279,6 +281,7 @@ impl App {
             silences,
             nflog,
             history,
+            storage,
             dispatcher: std::sync::Mutex::new(None),
             cancel: cancel.clone(),
             metrics,

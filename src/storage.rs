@@ -147,6 +147,11 @@ impl Storage {
     }
 
     /// Replays the alert log: later records override earlier ones.
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StorageError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
     pub fn load_alerts(&self) -> Result<Vec<Alert>, StorageError> {
         let mut alerts: HashMap<u64, Alert> = HashMap::new();
         for entry in self.alert_log.iter() {

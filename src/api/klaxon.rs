@@ -15,6 +15,7 @@ use crate::history::{Attempt, Query as HistoryQuery};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/klaxon/notifications", get(get_notifications))
+        .route("/api/klaxon/store", get(get_store))
         .route(
             "/api/klaxon/receivers/{name}/test",
             post(post_receiver_test),
@@ -136,5 +137,29 @@ async fn get_notifications(
     Ok(Json(NotificationPage {
         notifications,
         next_offset,
+    }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoreStatus {
+    /// `--storage.path`.
+    path: String,
+    size_on_disk_bytes: u64,
+    /// Alerts held, resolved ones included until garbage collection.
+    alerts: usize,
+}
+
+/// What the sled store holds, for the status page.
+async fn get_store(State(state): State<AppState>) -> Result<Json<StoreStatus>, ApiError> {
+    let storage = state.storage.clone();
+    let size = tokio::task::spawn_blocking(move || storage.size_on_disk())
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(StoreStatus {
+        path: state.options.storage_path.display().to_string(),
+        size_on_disk_bytes: size,
+        alerts: state.alerts.len(),
     }))
 }

@@ -60,6 +60,7 @@ export const api = {
   status: () => request("GET", "api/v2/status"),
   receivers: () => request("GET", "api/v2/receivers"),
   notifications: (params) => request("GET", withQuery("api/klaxon/notifications", params)),
+  store: () => request("GET", "api/klaxon/store"),
   routes: () => request("GET", "api/klaxon/routes"),
   routeMatch: (labels) => request("GET", withQuery("api/klaxon/routes/match", { labels })),
 };

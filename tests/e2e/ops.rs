@@ -270,3 +270,14 @@ async fn notification_history_answers_pages_and_refuses_bad_numbers() {
     let bad = s.get("/api/klaxon/notifications?limit=ten").await;
     assert_eq!(bad.status(), 400);
 }
+
+#[tokio::test]
+async fn the_store_reports_its_size_on_disk() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Sized"}}]))
+        .await;
+    let store = s.get_json("/api/klaxon/store").await;
+    assert!(store["sizeOnDiskBytes"].as_u64().unwrap() > 0, "{store}");
+    assert_eq!(store["alerts"], 1);
+    assert!(store["path"].as_str().unwrap().ends_with("data"), "{store}");
+}

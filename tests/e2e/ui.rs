@@ -406,6 +406,7 @@ async fn ui_alerts_silence_expire_routes_in_a_browser() {
             // Status and notifications render without errors.
             c.goto(&format!("{base}/#/status")).await?;
             until(c, "the version", "document.querySelector('#status-version')?.textContent.length > 0").await?;
+            until(c, "the store size", "/^[0-9.]+ (B|KiB|MiB|GiB)$/.test(document.querySelector('#status-store-size')?.textContent || '')").await?;
             c.goto(&format!("{base}/#/notifications")).await?;
             until(c, "the history view", "document.querySelector('#notifications-receiver') !== null && document.querySelector('.empty, table') !== null").await?;
             ensure!(

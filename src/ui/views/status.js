@@ -5,16 +5,29 @@ import { api } from "../api.js";
 import { h, replace, errorBox } from "../dom.js";
 import { relative, absolute } from "../time.js";
 
+/** 1536 → "1.5 KiB". */
+function bytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i += 1;
+  }
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}
+
 export function render(el) {
   let left = false;
   replace(el, h("h1", {}, "Status"), h("p", { class: "muted" }, "Loading…"));
 
   (async () => {
     try {
-      const [status, alerts, silences] = await Promise.all([
+      const [status, alerts, silences, store] = await Promise.all([
         api.status(),
         api.alerts({ silenced: true, inhibited: true, muted: true, active: true, unprocessed: true }),
         api.silences(),
+        // klaxon's own endpoint; absent when the UI talks to something else.
+        api.store().catch(() => null),
       ]);
       if (left) return;
       const v = status.versionInfo || {};
@@ -44,7 +57,9 @@ export function render(el) {
           h("h2", {}, "Store"),
           h("dl", { class: "facts" },
             row("Alerts", `${alerts.length} (${alerts.length - suppressed} active, ${suppressed} suppressed)`),
-            row("Silences", `${silences.length} (${byState.active} active, ${byState.pending} pending, ${byState.expired} expired)`))),
+            row("Silences", `${silences.length} (${byState.active} active, ${byState.pending} pending, ${byState.expired} expired)`),
+            store ? row("Size on disk", h("span", { id: "status-store-size" }, bytes(store.sizeOnDiskBytes))) : null,
+            store ? row("Path", h("code", {}, store.path)) : null)),
         h("section", { class: "card" },
           h("h2", {}, "Config"),
           h("p", { class: "hint" }, "As loaded, with defaults filled in; secrets are shown as <secret>."),
