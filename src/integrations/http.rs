@@ -393,7 +393,7 @@ pub fn transport_error(e: reqwest::Error) -> NotifyError {
 }
 
 /// `error: cause: cause`, as Go prints wrapped errors.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

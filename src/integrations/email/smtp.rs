@@ -26,6 +26,7 @@ use md5::{Digest, Md5};
 
 use crate::config::EmailConfig;
 use crate::integrations::NotifyError;
+use crate::integrations::http::error_chain;
 
 /// How long connecting (TCP and implicit TLS) may take. The pipeline's
 /// flush deadline bounds the whole exchange.
@@ -421,20 +422,6 @@ fn classify(step: &str, e: &SmtpError) -> NotifyError {
     } else {
         NotifyError::permanent(reason)
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 /// `host:port` (IPv6 in brackets); the port may be a service name, as Go
