@@ -391,16 +391,3 @@ fn html_flavor_escapes_like_html_template() {
         .unwrap();
     assert_eq!(text, "<b>db</b> & co");
 }
-
-#[test]
-#[ignore]
-fn shows_every_layout_for_a_mixed_group() {
-    let t = Templates::builtin();
-    let data = group(&[AlertStatus::Firing, AlertStatus::Resolved]);
-    for (name, _, _) in LAYOUTS {
-        println!(
-            "==== {name}\n{}\n====",
-            t.render_layout(name, &data).unwrap()
-        );
-    }
-}
