@@ -421,21 +421,7 @@ fn redact(e: NotifyError, url: &reqwest::Url) -> NotifyError {
         }
         r
     };
-    match e {
-        NotifyError::Retryable {
-            status,
-            reason,
-            retry_after,
-        } => NotifyError::Retryable {
-            status,
-            reason: scrub(reason),
-            retry_after,
-        },
-        NotifyError::Permanent { status, reason } => NotifyError::Permanent {
-            status,
-            reason: scrub(reason),
-        },
-    }
+    e.map_reason(scrub)
 }
 
 #[cfg(test)]

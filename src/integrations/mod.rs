@@ -107,6 +107,25 @@ impl NotifyError {
         }
     }
 
+    /// The same error with its text rewritten (to take a secret out of it).
+    pub fn map_reason(self, f: impl FnOnce(String) -> String) -> Self {
+        match self {
+            NotifyError::Retryable {
+                status,
+                reason,
+                retry_after,
+            } => NotifyError::Retryable {
+                status,
+                reason: f(reason),
+                retry_after,
+            },
+            NotifyError::Permanent { status, reason } => NotifyError::Permanent {
+                status,
+                reason: f(reason),
+            },
+        }
+    }
+
     /// How long the server asked us to wait before trying again.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -91,21 +91,7 @@ impl Credentials {
             }
             reason
         };
-        match e {
-            NotifyError::Retryable {
-                status,
-                reason,
-                retry_after,
-            } => NotifyError::Retryable {
-                status,
-                reason: scrub(reason),
-                retry_after,
-            },
-            NotifyError::Permanent { status, reason } => NotifyError::Permanent {
-                status,
-                reason: scrub(reason),
-            },
-        }
+        e.map_reason(scrub)
     }
 }
 
