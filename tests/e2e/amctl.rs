@@ -954,6 +954,24 @@ receivers:
     )
     .await;
     run.fails(1, "no receiver named \"nobody\"");
+
+    std::fs::write(&alerts, "{not json").unwrap();
+    let run = amctl_env(
+        home.path(),
+        &[
+            "template",
+            "render",
+            "--receiver",
+            "team",
+            "--config.file",
+            &c,
+            "--alerts",
+            &a,
+        ],
+        &[],
+    )
+    .await;
+    run.fails(1, "not a JSON list of alerts");
 }
 
 /// A stand-in API that insists on credentials, and never answers alerts.
