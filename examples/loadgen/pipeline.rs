@@ -17,10 +17,12 @@ use serde_json::json;
 
 use crate::compare::{mib, row};
 use crate::server::{
-    Kind, Server, clock_ticks, cpu_seconds, free_port, rss_bytes, spawn_server, wait_ready,
+    CONFIG, Kind, Server, clock_ticks, cpu_seconds, free_port, rss_bytes, spawn_server, wait_ready,
 };
 use crate::sink::Sink;
-use crate::workload::{Latency, alert_json, api, create_silences, latency, ms, post_all, query};
+use crate::workload::{
+    Latency, alert_json, api, batch_bodies, create_silences, latency, ms, post_all, query,
+};
 
 #[derive(Clone)]
 pub struct PipelinePlan {
@@ -159,15 +161,8 @@ async fn inhibited_get(
     bin: &Path,
     n: usize,
 ) -> anyhow::Result<Duration> {
-    let config = "\
-global:
-  resolve_timeout: 1h
-route:
-  receiver: default
-  group_by: [alertname]
-  group_wait: 1h
-receivers:
-  - name: default
+    let config = format!(
+        "{CONFIG}\
 inhibit_rules:
   - source_matchers: ['severity=\"critical\"']
     target_matchers: ['severity=~\"warning|info\"']
@@ -175,8 +170,9 @@ inhibit_rules:
   - source_matchers: ['severity=\"warning\"']
     target_matchers: ['severity=\"info\"']
     equal: [namespace, alertname]
-";
-    let f = fresh(client, kind, bin, config).await?;
+"
+    );
+    let f = fresh(client, kind, bin, &config).await?;
     let starts = now_rfc3339();
     let alerts: Vec<_> = (0..n)
         .map(|i| {
@@ -193,10 +189,7 @@ inhibit_rules:
             })
         })
         .collect();
-    let bodies = alerts
-        .chunks(64)
-        .map(|c| serde_json::Value::Array(c.to_vec()).to_string())
-        .collect();
+    let bodies = batch_bodies(&alerts, 64);
     post_all(client, &api(&f.server.url, "alerts"), bodies, 8).await?;
     let r = query(client, &f.server.url, 5).await?;
     ensure!(
@@ -243,10 +236,7 @@ async fn dispatch(
             a
         })
         .collect();
-    let bodies = alerts
-        .chunks(64)
-        .map(|c| serde_json::Value::Array(c.to_vec()).to_string())
-        .collect();
+    let bodies = batch_bodies(&alerts, 64);
     let ticks = clock_ticks();
     let cpu_before = cpu_seconds(f.server.pid, ticks)?;
     let started = Instant::now();

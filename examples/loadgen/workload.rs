@@ -59,12 +59,15 @@ pub fn alert_json(i: usize, starts_at: &str) -> serde_json::Value {
 /// does for alerts it has not resolved.
 pub fn ingest_bodies(alerts: usize, batch: usize) -> Vec<String> {
     let starts_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-    let all: Vec<usize> = (0..alerts).collect();
-    all.chunks(batch.max(1))
-        .map(|chunk| {
-            let batch: Vec<_> = chunk.iter().map(|&i| alert_json(i, &starts_at)).collect();
-            serde_json::Value::Array(batch).to_string()
-        })
+    let all: Vec<_> = (0..alerts).map(|i| alert_json(i, &starts_at)).collect();
+    batch_bodies(&all, batch)
+}
+
+/// POST bodies of at most `batch` alerts each, as Prometheus sends them.
+pub fn batch_bodies(alerts: &[serde_json::Value], batch: usize) -> Vec<String> {
+    alerts
+        .chunks(batch.max(1))
+        .map(|c| serde_json::Value::Array(c.to_vec()).to_string())
         .collect()
 }
 
