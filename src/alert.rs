@@ -1,6 +1,8 @@
 //! The alert as klaxon keeps it, and Alertmanager's rules for merging a
 //! re-sent alert into the one already stored.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +15,8 @@ pub struct Alert {
     pub annotations: LabelSet,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub generator_url: String,
+    /// Shared: alerts of one rule carry the same URL (see `intern`).
+    pub generator_url: Arc<str>,
     /// When klaxon last received this alert.
     pub updated_at: DateTime<Utc>,
     /// True when `ends_at` was not sent but set to `now + resolve_timeout`;
@@ -131,7 +134,7 @@ mod tests {
             annotations: LabelSet::new(),
             starts_at: t(start),
             ends_at: t(end),
-            generator_url: String::new(),
+            generator_url: "".into(),
             updated_at: t(updated),
             timeout,
         }

@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::alert::Alert;
+use crate::intern::Interner;
 use crate::labels::Fingerprint;
 use crate::storage::{Storage, StorageError};
 
@@ -49,6 +50,8 @@ pub struct AlertStore {
     subscriber: Mutex<Option<std::sync::Weak<dyn Subscriber>>>,
     /// Bumped on every change, so derived indexes know when to rebuild.
     generation: AtomicU64,
+    /// Generator URLs, one copy each; the API checks a URL once.
+    urls: Interner,
     storage: Storage,
     wake: Notify,
     /// Alerts written to the store since start, for tests and metrics.
@@ -61,10 +64,14 @@ pub struct AlertStore {
 impl AlertStore {
     /// Restores the alerts kept in the store.
     pub fn load(storage: Storage) -> Result<Self, StorageError> {
+        let urls = Interner::default();
         let alerts = storage
             .load_alerts()?
             .into_iter()
-            .map(|a| (a.fingerprint(), Arc::new(a)))
+            .map(|mut a| {
+                a.generator_url = urls.intern(&a.generator_url);
+                (a.fingerprint(), Arc::new(a))
+            })
             .collect();
         Ok(Self {
             state: Mutex::new(State {
@@ -74,6 +81,7 @@ impl AlertStore {
             storage,
             subscriber: Mutex::new(None),
             generation: AtomicU64::new(0),
+            urls,
             wake: Notify::new(),
             committed: Default::default(),
             log_bytes: AtomicU64::new(0),
@@ -128,6 +136,11 @@ impl AlertStore {
         self.snapshot()
     }
 
+    /// The shared generator URLs (see [`Interner`]).
+    pub fn urls(&self) -> &Interner {
+        &self.urls
+    }
+
     /// Changes since start; equal values mean nothing changed in between.
     pub fn generation(&self) -> u64 {
         self.generation.load(AtomicOrdering::Acquire)
@@ -169,6 +182,7 @@ impl AlertStore {
             state.deleted.insert(*fp);
         }
         drop(state);
+        self.urls.prune();
         if !doomed.is_empty() {
             self.generation.fetch_add(1, AtomicOrdering::Release);
             self.wake.notify_one();

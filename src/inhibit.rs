@@ -121,7 +121,7 @@ mod tests {
             annotations: LabelSet::new(),
             starts_at: t(0),
             ends_at: t(ends),
-            generator_url: String::new(),
+            generator_url: "".into(),
             updated_at: t(0),
             timeout: true,
         })

@@ -5,8 +5,11 @@
 //! Alertmanager computes, so IDs shown by klaxon match the ones users see in
 //! Alertmanager, amtool and Grafana.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::hash::Hasher;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,62 +66,137 @@ impl fmt::Display for LabelName {
 
 /// A set of labels, kept sorted by name (byte order, as Go's `sort.Strings`).
 ///
-/// Stored as a sorted boxed slice rather than a map: an alert has a handful
-/// of labels, and a B-tree node costs hundreds of bytes however few entries
-/// it holds, twice per alert (labels and annotations).
+/// Packed: every name and value back to back in one string, with the end
+/// offset of each in a second allocation. An alert holds two sets (labels
+/// and annotations), and 100k alerts must fit in a fraction of
+/// Alertmanager's memory: one allocation per string cost fifteen
+/// allocations per set, each with malloc's overhead.
 ///
 /// Names are not checked on deserialisation so that the API can report an
 /// invalid alert in a batch without rejecting the whole body; call
 /// [`LabelSet::validate`] before trusting one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct LabelSet(Vec<(Box<str>, Box<str>)>);
+#[derive(Default)]
+pub struct LabelSet {
+    /// Pair `i` is `name(i)` then `value(i)`, in name order.
+    text: Box<str>,
+    /// End offset in `text` of each name and value: `2i` ends name `i`,
+    /// `2i + 1` ends its value. Starts are the previous end.
+    ends: Box<[u32]>,
+    /// The fingerprint once computed (0: not yet). Ingest, routing and
+    /// grouping each need it; a set never changes in place, so it is
+    /// computed at most once per set.
+    fingerprint: AtomicU64,
+}
+
+impl Clone for LabelSet {
+    fn clone(&self) -> Self {
+        Self {
+            text: self.text.clone(),
+            ends: self.ends.clone(),
+            fingerprint: AtomicU64::new(self.fingerprint.load(Relaxed)),
+        }
+    }
+}
+
+impl PartialEq for LabelSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.ends == other.ends && self.text == other.text
+    }
+}
+
+impl Eq for LabelSet {}
+
+impl std::hash::Hash for LabelSet {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+        self.ends.hash(state);
+    }
+}
 
 impl LabelSet {
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn position(&self, name: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_ref().cmp(name))
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.position(name).ok().map(|i| self.0[i].1.as_ref())
-    }
-
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let name: String = name.into();
-        let value: Box<str> = value.into().into_boxed_str();
-        match self.position(&name) {
-            Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (name.into_boxed_str(), value)),
+    fn start(&self, slot: usize) -> usize {
+        match slot {
+            0 => 0,
+            s => self.ends[s - 1] as usize,
         }
     }
 
+    fn slot(&self, slot: usize) -> &str {
+        &self.text[self.start(slot)..self.ends[slot] as usize]
+    }
+
+    fn name_at(&self, i: usize) -> &str {
+        self.slot(2 * i)
+    }
+
+    fn value_at(&self, i: usize) -> &str {
+        self.slot(2 * i + 1)
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.name_at(mid).cmp(name) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.position(name).ok().map(|i| self.value_at(i))
+    }
+
+    /// Sets one label; rebuilds the set, so meant for building sets, not
+    /// for hot paths.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let (name, value) = (name.into(), value.into());
+        let mut pairs: Vec<(&str, &str)> = self.iter().collect();
+        pairs.push((&name, &value));
+        *self = Self::from_pairs(pairs);
+    }
+
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.ends.len() / 2
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ends.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone {
+        let mut start = 0;
+        self.ends.chunks_exact(2).map(move |pair| {
+            let (name_end, value_end) = (pair[0] as usize, pair[1] as usize);
+            let name = &self.text[start..name_end];
+            let value = &self.text[name_end..value_end];
+            start = value_end;
+            (name, value)
+        })
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(k, _)| k.as_ref())
+        (0..self.len()).map(|i| self.name_at(i))
     }
 
     /// Alertmanager drops labels with empty values before validating.
     pub fn remove_empty_values(&mut self) {
-        self.0.retain(|(_, v)| !v.is_empty());
+        if self.iter().any(|(_, v)| v.is_empty()) {
+            let kept: Vec<(&str, &str)> = self.iter().filter(|(_, v)| !v.is_empty()).collect();
+            *self = Self::from_pairs(kept);
+        }
     }
 
     /// Checks every name; an empty set is refused, as Alertmanager does.
     pub fn validate(&self) -> Result<(), LabelError> {
-        if self.0.is_empty() {
+        if self.is_empty() {
             return Err(LabelError::Empty);
         }
         self.validate_names()
@@ -126,32 +204,37 @@ impl LabelSet {
 
     /// Checks every name but allows an empty set (annotations).
     pub fn validate_names(&self) -> Result<(), LabelError> {
-        match self.0.iter().find(|(k, _)| !is_valid_label_name(k)) {
-            Some((bad, _)) => Err(LabelError::InvalidName(bad.to_string())),
+        match self.names().find(|k| !is_valid_label_name(k)) {
+            Some(bad) => Err(LabelError::InvalidName(bad.to_string())),
             None => Ok(()),
         }
     }
 
     /// The labels whose names are in `names`, in a new set.
     pub fn subset<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> LabelSet {
-        let mut out = LabelSet::new();
-        for n in names {
-            if let Some(v) = self.get(n) {
-                out.insert(n, v);
-            }
-        }
-        out
+        let pairs: Vec<(&str, &str)> = names
+            .into_iter()
+            .filter_map(|n| self.get(n).map(|v| (n, v)))
+            .collect();
+        Self::from_pairs(pairs)
     }
 
     pub fn fingerprint(&self) -> Fingerprint {
+        let cached = self.fingerprint.load(Relaxed);
+        if cached != 0 {
+            return Fingerprint(cached);
+        }
         let mut h = fnv::FnvHasher::default();
-        for (k, v) in &self.0 {
+        for (k, v) in self.iter() {
             h.write(k.as_bytes());
             h.write_u8(0xff);
             h.write(v.as_bytes());
             h.write_u8(0xff);
         }
-        Fingerprint(h.finish())
+        // A set whose hash is 0 is simply hashed again next time.
+        let fp = h.finish();
+        self.fingerprint.store(fp, Relaxed);
+        Fingerprint(fp)
     }
 
     /// Prometheus' `LabelSet.Before`: smaller sets first, then the first
@@ -177,19 +260,43 @@ impl LabelSet {
 
     /// Sorts by name; for a repeated name the last value wins, as Go's JSON
     /// decoder does.
-    fn from_pairs(mut pairs: Vec<(Box<str>, Box<str>)>) -> Self {
-        // Stable, so equal names keep their input order and the last one is
-        // the one kept below.
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Box<str>, Box<str>)> = Vec::with_capacity(pairs.len());
-        for (k, v) in pairs {
-            match out.last_mut() {
+    fn from_pairs<S: AsRef<str>>(mut pairs: Vec<(S, S)>) -> Self {
+        // Stable, so equal names keep their input order and the last one
+        // wins below.
+        pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        let mut kept: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
+        for (k, v) in &pairs {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            match kept.last_mut() {
                 Some(last) if last.0 == k => last.1 = v,
-                _ => out.push((k, v)),
+                _ => kept.push((k, v)),
             }
         }
-        out.shrink_to_fit();
-        Self(out)
+        let total: usize = kept.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let mut text = String::with_capacity(total);
+        let mut ends = Vec::with_capacity(kept.len() * 2);
+        for (k, v) in kept {
+            text.push_str(k);
+            ends.push(offset(text.len()));
+            text.push_str(v);
+            ends.push(offset(text.len()));
+        }
+        Self {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+            fingerprint: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Request bodies are size-limited far below 4 GiB, so an offset always fits.
+fn offset(len: usize) -> u32 {
+    u32::try_from(len).expect("a label set under 4 GiB")
+}
+
+impl fmt::Debug for LabelSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -211,9 +318,12 @@ impl<'de> Deserialize<'de> for LabelSet {
                 self,
                 mut map: A,
             ) -> Result<LabelSet, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some((k, v)) = map.next_entry::<String, String>()? {
-                    pairs.push((k.into_boxed_str(), v.into_boxed_str()));
+                // Borrowed from the body where it has no escapes: no
+                // allocation per name or value, only the packed set's.
+                let mut pairs: Vec<(Cow<'de, str>, Cow<'de, str>)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((k, v)) = map.next_entry::<CowStr<'de>, CowStr<'de>>()? {
+                    pairs.push((k.0, v.0));
                 }
                 Ok(LabelSet::from_pairs(pairs))
             }
@@ -222,23 +332,44 @@ impl<'de> Deserialize<'de> for LabelSet {
     }
 }
 
+/// A string that borrows from the input when it can (serde's `Cow<str>`
+/// always allocates).
+struct CowStr<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for CowStr<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = CowStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
 impl FromIterator<(String, String)> for LabelSet {
     fn from_iter<T: IntoIterator<Item = (String, String)>>(iter: T) -> Self {
-        Self::from_pairs(
-            iter.into_iter()
-                .map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str()))
-                .collect(),
-        )
+        Self::from_pairs(iter.into_iter().collect())
     }
 }
 
 impl<'a> FromIterator<(&'a str, &'a str)> for LabelSet {
     fn from_iter<T: IntoIterator<Item = (&'a str, &'a str)>>(iter: T) -> Self {
-        Self::from_pairs(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        Self::from_pairs(iter.into_iter().collect())
     }
 }
 
@@ -247,7 +378,7 @@ impl<'a> FromIterator<(&'a str, &'a str)> for LabelSet {
 impl fmt::Display for LabelSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("{")?;
-        for (i, (k, v)) in self.0.iter().enumerate() {
+        for (i, (k, v)) in self.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }

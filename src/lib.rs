@@ -18,6 +18,8 @@ pub mod labels;
 pub mod matcher;
 /// The alert model and Alertmanager's merge rules.
 pub mod alert;
+/// Shared copies of strings many alerts repeat.
+pub mod intern;
 /// alertmanager.yml: parsing, `${VAR}` expansion and validation.
 pub mod config;
 /// The HTTP API (Alertmanager v2, klaxon's own) and operations endpoints.

@@ -11,14 +11,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
 use crate::history::Attempt;
 use crate::labels::Fingerprint;
 use crate::nflog::NflogEntry;
 use crate::silence::Silence;
+
+mod alert_log;
 
 /// Layout of the store as a whole; bump when trees change meaning.
 const SCHEMA_VERSION: u8 = 1;
@@ -32,14 +34,18 @@ const RECORD_VERSION: u8 = 1;
 /// sled's default cache is 1 GiB; klaxon's working set lives in memory
 /// anyway, so the page cache only needs to absorb write bursts.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
-/// Log entries over a quarter of a segment become sled "blob" files. A hang
-/// was seen in a test that combined a blob-sized record with `apply_batch`
-/// (the proven culprit, see `write_alerts`); klaxon keeps clear of both.
-const SEGMENT_BYTES: usize = 8 * 1024 * 1024;
-/// Alert-log records are cut at about this size. sled splits leaves at 16
-/// entries whatever their size, so 16 chunks must stay well under the blob
-/// threshold (a quarter of a segment).
-const CHUNK_BYTES: usize = 64 * 1024;
+/// sled keeps about three write buffers of a segment each in memory, so a
+/// segment is a fixed memory cost. Log entries over a quarter of a segment
+/// become sled "blob" files; a hang was seen in a test that combined a
+/// blob-sized record with `apply_batch` (the proven culprit, see
+/// `write_alerts`), which klaxon does not use. A store keeps the segment
+/// size it was created with (sled refuses to open it with another), see
+/// [`segment_size_of`].
+const SEGMENT_BYTES: usize = 2 * 1024 * 1024;
+/// Alert-log records are cut at about this many bytes of encoded alerts,
+/// before compression. sled splits leaves at 16 entries whatever their
+/// size, so 16 compressed chunks stay far under the blob threshold.
+const CHUNK_BYTES: usize = 32 * 1024;
 /// Alerts whose record is larger (a multi-MiB annotation is legal in
 /// Alertmanager) are kept in memory only, so records stay far from the
 /// blob threshold.
@@ -105,7 +111,7 @@ impl Storage {
             // and its periodic flusher is one of them: klaxon flushes itself,
             // one flush at a time (see `flush`).
             .flush_every_ms(None)
-            .segment_size(SEGMENT_BYTES)
+            .segment_size(segment_size_of(path))
             .open()
             .map_err(|source| StorageError::Open {
                 path: path.to_owned(),
@@ -156,7 +162,11 @@ impl Storage {
         let mut alerts: HashMap<u64, Alert> = HashMap::new();
         for entry in self.alert_log.iter() {
             let (key, value) = entry?;
-            let batch: AlertBatch = decode(&value, "alert_log", &key)?;
+            let batch = alert_log::decode(&value).map_err(|reason| StorageError::Corrupt {
+                tree: "alert_log",
+                key: format!("{key:?}"),
+                reason,
+            })?;
             for a in batch.puts {
                 alerts.insert(a.fingerprint().0, a);
             }
@@ -226,9 +236,9 @@ impl Storage {
         deletes: &[Fingerprint],
     ) -> Result<u64, StorageError> {
         let mut written = 0u64;
-        let mut chunk = BatchWriter::new();
+        let mut chunk = new_chunk();
         for alert in puts {
-            let record = serde_json::to_vec(alert.as_ref()).expect("alerts serialise");
+            let record = alert_log::encode_alert(alert);
             if record.len() > MAX_RECORD_BYTES {
                 tracing::warn!(
                     fingerprint = %alert.fingerprint(),
@@ -238,8 +248,7 @@ impl Storage {
                 continue;
             }
             if chunk.len() + record.len() > CHUNK_BYTES {
-                written +=
-                    self.insert_chunk(std::mem::replace(&mut chunk, BatchWriter::new()), &[])?;
+                written += self.insert_chunk(std::mem::replace(&mut chunk, new_chunk()), &[])?;
             }
             chunk.push(&record);
         }
@@ -251,7 +260,7 @@ impl Storage {
 
     fn insert_chunk(
         &self,
-        chunk: BatchWriter,
+        chunk: alert_log::RecordWriter,
         deletes: &[Fingerprint],
     ) -> Result<u64, StorageError> {
         let record = chunk.finish(deletes);
@@ -391,55 +400,25 @@ struct FlushGate {
     durable: Mutex<u64>,
 }
 
-/// One alert-log record as read back.
-#[derive(Deserialize)]
-struct AlertBatch {
-    puts: Vec<Alert>,
-    deletes: Vec<u64>,
+/// The segment size of the store at `path`: the one sled recorded when it
+/// was created (stores made by an earlier klaxon used 8 MiB), or
+/// [`SEGMENT_BYTES`] for a new store.
+fn segment_size_of(path: &Path) -> usize {
+    // The file ends in a binary checksum, so it is not all UTF-8.
+    std::fs::read(path.join("conf"))
+        .ok()
+        .and_then(|conf| {
+            String::from_utf8_lossy(&conf)
+                .lines()
+                .find_map(|l| l.strip_prefix("segment_size: "))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        })
+        .filter(|s| s.is_power_of_two())
+        .unwrap_or(SEGMENT_BYTES)
 }
 
-/// Builds an alert-log record from alerts serialised one at a time, so each
-/// alert is encoded once and a chunk can be cut between any two.
-struct BatchWriter {
-    buf: Vec<u8>,
-    count: usize,
-}
-
-impl BatchWriter {
-    fn new() -> Self {
-        let mut buf = Vec::with_capacity(CHUNK_BYTES + 4096);
-        buf.push(RECORD_VERSION);
-        buf.extend_from_slice(br#"{"puts":["#);
-        Self { buf, count: 0 }
-    }
-
-    fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    fn push(&mut self, alert_json: &[u8]) {
-        if self.count > 0 {
-            self.buf.push(b',');
-        }
-        self.buf.extend_from_slice(alert_json);
-        self.count += 1;
-    }
-
-    fn finish(mut self, deletes: &[Fingerprint]) -> Vec<u8> {
-        self.buf.extend_from_slice(br#"],"deletes":["#);
-        for (i, fp) in deletes.iter().enumerate() {
-            if i > 0 {
-                self.buf.push(b',');
-            }
-            self.buf.extend_from_slice(fp.0.to_string().as_bytes());
-        }
-        self.buf.extend_from_slice(b"]}");
-        self.buf
-    }
+fn new_chunk() -> alert_log::RecordWriter {
+    alert_log::RecordWriter::new(CHUNK_BYTES + 4096)
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -496,7 +475,7 @@ mod tests {
                 .collect(),
             starts_at: now,
             ends_at: now,
-            generator_url: String::new(),
+            generator_url: "".into(),
             updated_at: now,
             timeout: false,
         })
@@ -550,6 +529,23 @@ mod tests {
         let batch = vec![alert(1, MAX_RECORD_BYTES + 1), alert(2, 10)];
         storage.write_alerts(batch, vec![]).await.unwrap();
         assert_eq!(names(storage.load_alerts().unwrap()), ["2"]);
+    }
+
+    #[test]
+    fn a_store_made_with_another_segment_size_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = 8 * 1024 * 1024;
+        sled::Config::new()
+            .path(dir.path())
+            .segment_size(old)
+            .open()
+            .unwrap()
+            .flush()
+            .unwrap();
+        assert_eq!(segment_size_of(dir.path()), old);
+        Storage::open(dir.path()).unwrap();
+        let fresh = tempfile::tempdir().unwrap();
+        assert_eq!(segment_size_of(fresh.path()), SEGMENT_BYTES);
     }
 
     #[test]

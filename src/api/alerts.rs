@@ -26,6 +26,7 @@ use crate::alert::Alert;
 use crate::app::{AppState, Runtime};
 use crate::dispatch::route::Route;
 use crate::inhibit::Inhibitions;
+use crate::intern::Interner;
 use crate::labels::LabelSet;
 use crate::metrics::StatusLabel;
 use crate::silence::filter_labels;
@@ -63,20 +64,22 @@ async fn post_alerts(
         return Err(ApiError::required("alerts"));
     }
     // Go's decoder turns invalid UTF-8 into U+FFFD instead of failing.
-    let text = String::from_utf8_lossy(&body);
-    let elements: Option<Vec<&RawValue>> = serde_json::from_str(&text)
-        .map_err(|e| ApiError::Malformed(format!("parsing alerts body failed, because {e}")))?;
-    let elements = elements.unwrap_or_default();
+    let text = match std::str::from_utf8(&body) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(&body),
+    };
+    let posted = parse_batch(&text)?;
 
     let now = state.now();
     let resolve_timeout = state.runtime().config.global.resolve_timeout.as_std();
     let resolve_timeout = chrono::Duration::from_std(resolve_timeout).unwrap_or_default();
-    let mut valid = Vec::with_capacity(elements.len());
+    let urls = state.alerts.urls();
+    let mut valid = Vec::with_capacity(posted.len());
     let mut rejected: Vec<(usize, Rejection)> = Vec::new();
     let (mut firing, mut resolved) = (0u64, 0u64);
 
-    for (i, raw) in elements.into_iter().enumerate() {
-        match decode(i, raw, now, resolve_timeout) {
+    for (i, posted) in posted.into_iter().enumerate() {
+        match posted.and_then(|p| decode(i, p, now, resolve_timeout, urls)) {
             Ok(alert) => {
                 if alert.ends_at > now {
                     firing += 1;
@@ -137,26 +140,52 @@ async fn post_alerts(
     })
 }
 
-/// Decodes one element and applies Alertmanager's defaults for missing times.
+/// Decodes the batch's elements, each on its own when needed: a
+/// well-formed batch (the usual case) is parsed in one pass; one with an
+/// element that does not decode is parsed again element by element, so
+/// that the others are kept and the bad one is named.
+fn parse_batch(text: &str) -> Result<Vec<Result<PostableAlert, Rejection>>, ApiError> {
+    if let Ok(all) = serde_json::from_str::<Option<Vec<PostableAlert>>>(text) {
+        return Ok(all.unwrap_or_default().into_iter().map(Ok).collect());
+    }
+    let elements: Option<Vec<&RawValue>> = serde_json::from_str(text)
+        .map_err(|e| ApiError::Malformed(format!("parsing alerts body failed, because {e}")))?;
+    Ok(elements
+        .unwrap_or_default()
+        .into_iter()
+        .map(|raw| {
+            serde_json::from_str(raw.get())
+                .map_err(|e| Rejection::Schema(ApiError::Malformed(format!("cannot decode: {e}"))))
+        })
+        .collect())
+}
+
+/// Applies Alertmanager's defaults for missing times to one element.
 fn decode(
     i: usize,
-    raw: &RawValue,
+    posted: PostableAlert,
     now: DateTime<Utc>,
     resolve_timeout: chrono::Duration,
+    urls: &Interner,
 ) -> Result<Alert, Rejection> {
-    let posted: PostableAlert = serde_json::from_str(raw.get())
-        .map_err(|e| Rejection::Schema(ApiError::Malformed(format!("cannot decode: {e}"))))?;
     let mut labels = posted
         .labels
         .ok_or_else(|| Rejection::Schema(ApiError::required(&format!("{i}.labels"))))?;
     let generator_url = posted.generator_url.unwrap_or_default();
-    if !generator_url.is_empty() && !is_request_uri(&generator_url) {
-        return Err(Rejection::Schema(ApiError::format(
-            &format!("{i}.generatorURL in body"),
-            "uri",
-            &generator_url,
-        )));
-    }
+    // Only valid URLs are interned, so a known one needs no second check.
+    let generator_url = match urls.get(&generator_url) {
+        Some(shared) => shared,
+        None if generator_url.is_empty() || is_request_uri(&generator_url) => {
+            urls.intern(&generator_url)
+        }
+        None => {
+            return Err(Rejection::Schema(ApiError::format(
+                &format!("{i}.generatorURL in body"),
+                "uri",
+                &generator_url,
+            )));
+        }
+    };
     labels.remove_empty_values();
     let starts = non_zero(posted.starts_at);
     let ends = non_zero(posted.ends_at);

@@ -50,7 +50,7 @@ fn test_notification(
         starts_at: now,
         // Go's zero time: firing, as a real notification shows it.
         ends_at: crate::alert::go_zero_time(),
-        generator_url: external_url.to_owned(),
+        generator_url: external_url.into(),
         updated_at: now,
         timeout: false,
     };

@@ -214,7 +214,7 @@ mod tests {
                 } else {
                     now + chrono::Duration::minutes(5)
                 },
-                generator_url: String::new(),
+                generator_url: "".into(),
                 updated_at: now,
                 timeout: !resolved,
             })
@@ -281,7 +281,7 @@ receivers: [{name: r}]
             annotations: LabelSet::new(),
             starts_at: now,
             ends_at: now + chrono::Duration::minutes(5),
-            generator_url: String::new(),
+            generator_url: "".into(),
             updated_at: now,
             timeout: true,
         })]);

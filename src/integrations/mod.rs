@@ -328,7 +328,7 @@ pub(crate) mod test_support {
             annotations: labels(annotations),
             starts_at,
             ends_at,
-            generator_url: String::new(),
+            generator_url: "".into(),
             updated_at: starts_at,
             timeout: false,
         })

@@ -71,7 +71,7 @@ fn notification_for(reference: &Value) -> (Notification, u64) {
                 } else {
                     now + chrono::Duration::minutes(5)
                 },
-                generator_url: a["generatorURL"].as_str().unwrap().to_owned(),
+                generator_url: a["generatorURL"].as_str().unwrap().into(),
                 updated_at: now,
                 timeout: !resolved,
             })

@@ -84,7 +84,7 @@ impl AlertData {
                 AlertStatus::Firing => None,
                 AlertStatus::Resolved => Some(alert.ends_at),
             },
-            generator_url: alert.generator_url.clone(),
+            generator_url: alert.generator_url.to_string(),
             fingerprint: alert.fingerprint().to_string(),
         }
     }
