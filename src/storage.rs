@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,6 +21,7 @@ use crate::nflog::NflogEntry;
 use crate::silence::Silence;
 
 mod alert_log;
+mod flush;
 
 /// Layout of the store as a whole; bump when trees change meaning.
 const SCHEMA_VERSION: u8 = 1;
@@ -68,6 +69,8 @@ pub enum StorageError {
     },
     #[error("store I/O failed: {0}")]
     Io(#[from] sled::Error),
+    #[error("writing the store to disk failed: {0}")]
+    Flush(Arc<str>),
 }
 
 /// Handle to the embedded store; cheap to clone.
@@ -75,7 +78,7 @@ pub enum StorageError {
 pub struct Storage {
     /// Serializes flushes and lets one flush cover every write made
     /// before it started (group commit); see `flush_blocking`.
-    flush_gate: Arc<FlushGate>,
+    flush_gate: Arc<flush::FlushGate>,
     db: sled::Db,
     alert_log: sled::Tree,
     /// Key of the next alert-log record.
@@ -140,7 +143,7 @@ impl Storage {
             None => 0,
         };
         let storage = Self {
-            flush_gate: Arc::new(FlushGate::default()),
+            flush_gate: Arc::new(flush::FlushGate::default()),
             alert_log,
             next_seq: Arc::new(AtomicU64::new(next_seq)),
             silences: db.open_tree("silences")?,
@@ -305,16 +308,13 @@ impl Storage {
     }
 
     /// Stores notification-log entries and waits until they are on disk.
+    /// The inserts only touch sled's in-memory buffers, so they run here;
+    /// the flush is shared with every other waiter.
     pub async fn put_nflog(&self, entries: Vec<NflogEntry>) -> Result<(), StorageError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            for e in &entries {
-                this.nflog.insert(e.key.encode().as_bytes(), encode(e))?;
-            }
-            this.flush_blocking()
-        })
-        .await
-        .expect("store task")
+        for e in &entries {
+            self.nflog.insert(e.key.encode().as_bytes(), encode(e))?;
+        }
+        self.flush().await
     }
 
     pub async fn delete_nflog(&self, keys: Vec<String>) -> Result<(), StorageError> {
@@ -332,13 +332,8 @@ impl Storage {
     /// Appends one notification attempt. Not flushed on its own: history
     /// rides along with the next durable write.
     pub async fn put_history(&self, key: [u8; 16], attempt: Attempt) -> Result<(), StorageError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            this.history.insert(key, encode(&attempt))?;
-            Ok(())
-        })
-        .await
-        .expect("store task")
+        self.history.insert(key, encode(&attempt))?;
+        Ok(())
     }
 
     /// History records from newest to oldest, decoded lazily.
@@ -368,36 +363,20 @@ impl Storage {
         .expect("store task")
     }
 
-    /// Waits until everything written so far is on disk. sled 0.34
-    /// deadlocks when two flushes overlap (spacejam/sled#1308; its
-    /// `flush_async` is affected too), so flushes go through one gate.
-    ///
-    /// Group commit: a caller takes a ticket once its writes are in sled;
-    /// a flush covers every ticket taken before it began, so callers that
-    /// queued behind it return without flushing again. Many notifications
-    /// finishing at once cost a few flushes, not one each.
+    /// Waits, on this thread, until everything written so far is on disk
+    /// (see [`flush::FlushGate`]).
     fn flush_blocking(&self) -> Result<(), StorageError> {
-        let gate = &self.flush_gate;
-        let ticket = gate.requested.fetch_add(1, Ordering::AcqRel) + 1;
-        let mut durable = gate.durable.lock().expect("flush lock");
-        if *durable >= ticket {
-            return Ok(());
-        }
-        let covers = gate.requested.load(Ordering::Acquire);
-        self.db.flush()?;
-        *durable = covers;
-        Ok(())
+        Ok(self.flush_gate.flush_blocking(&self.db)?)
     }
-}
 
-/// The group-commit state behind `flush_blocking`.
-#[derive(Default)]
-struct FlushGate {
-    /// Tickets handed out: one per flush request, taken after its writes.
-    requested: AtomicU64,
-    /// The highest ticket known to be on disk. Held during a flush, which
-    /// also keeps two sled flushes from overlapping (spacejam/sled#1308).
-    durable: Mutex<u64>,
+    /// Waits until everything written so far is on disk, without holding
+    /// a thread while others flush.
+    async fn flush(&self) -> Result<(), StorageError> {
+        self.flush_gate
+            .flush(&self.db)
+            .await
+            .map_err(StorageError::Flush)
+    }
 }
 
 /// The segment size of the store at `path`: the one sled recorded when it

@@ -4,6 +4,7 @@
 //! without a reload), and [`classify`], which turns an answer into
 //! `Ok` or a [`NotifyError`] that says whether to retry.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,8 @@ pub const USER_AGENT: &str = concat!("klaxon/", env!("CARGO_PKG_VERSION"));
 const BODY_EXCERPT_CHARS: usize = 200;
 /// How much of an error answer's body is read at all.
 const BODY_READ_LIMIT: usize = 4096;
+/// Requests one integration may have in flight at once.
+const MAX_IN_FLIGHT: usize = 32;
 
 /// Why an `http_config` cannot be turned into a client. Raised when the
 /// receivers are built (config load), never at send time.
@@ -67,6 +70,11 @@ enum Credentials {
 pub struct HttpClient {
     client: reqwest::Client,
     credentials: Option<Credentials>,
+    /// Bounds the requests in flight to one integration. When thousands
+    /// of groups flush together, unbounded concurrency opened a new
+    /// connection per request; a bound keeps the pooled connections busy
+    /// and the receiving server unflooded.
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl HttpClient {
@@ -162,6 +170,7 @@ impl HttpClient {
         Ok(HttpClient {
             client,
             credentials: credentials(config),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
 
@@ -183,6 +192,7 @@ impl HttpClient {
             .header(CONTENT_TYPE, "application/json")
             .body(body);
         let req = self.authorize(req).await?;
+        let _permit = self.in_flight.acquire().await.expect("never closed");
         let mut resp = req.send().await.map_err(transport_error)?;
         let status = resp.status();
         let headers = resp.headers().clone();

@@ -274,21 +274,27 @@ impl serde_json::ser::Formatter for GoFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
+        // Bytes, not chars: everything escaped here is ASCII or starts
+        // with the byte 0xE2 (U+2028 and U+2029 are E2 80 A8 and E2 80 A9).
+        let bytes = fragment.as_bytes();
         let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            let escaped = match c {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
+        for (i, &b) in bytes.iter().enumerate() {
+            let escaped = match b {
+                b'<' => "\\u003c",
+                b'>' => "\\u003e",
+                b'&' => "\\u0026",
+                0xE2 if bytes.get(i + 1) == Some(&0x80) => match bytes.get(i + 2) {
+                    Some(0xA8) => "\\u2028",
+                    Some(0xA9) => "\\u2029",
+                    _ => continue,
+                },
                 _ => continue,
             };
-            writer.write_all(&fragment.as_bytes()[start..i])?;
+            writer.write_all(&bytes[start..i])?;
             writer.write_all(escaped.as_bytes())?;
-            start = i + c.len_utf8();
+            start = i + if b == 0xE2 { 3 } else { 1 };
         }
-        writer.write_all(&fragment.as_bytes()[start..])
+        writer.write_all(&bytes[start..])
     }
 }
 
