@@ -32,6 +32,9 @@ struct Tally {
     /// notification carried: a group is complete when it reached its size.
     largest: HashMap<String, usize>,
     delivered: usize,
+    /// Arrival of the first and of the latest notification.
+    first: Option<Instant>,
+    last: Option<Instant>,
 }
 
 struct Shared {
@@ -77,6 +80,15 @@ impl Sink {
         self.shared.tally.lock().expect("tally").notifications
     }
 
+    /// Time from the first notification's arrival to the latest one's.
+    pub fn delivery_window(&self) -> std::time::Duration {
+        let t = self.shared.tally.lock().expect("tally");
+        match (t.first, t.last) {
+            (Some(first), Some(last)) => last - first,
+            _ => std::time::Duration::ZERO,
+        }
+    }
+
     /// Waits until the largest notification of every group adds up to
     /// `alerts` alerts, or `limit` passes. Returns whether it did.
     pub async fn wait_delivered(&self, alerts: usize, limit: std::time::Duration) -> bool {
@@ -117,6 +129,8 @@ async fn receive(State(shared): State<Arc<Shared>>, body: Bytes) -> &'static str
     {
         let mut t = shared.tally.lock().expect("tally");
         t.notifications += 1;
+        t.first.get_or_insert(arrived);
+        t.last = Some(arrived);
         let largest = t.largest.entry(key).or_default();
         let grown = payload.alerts.len().saturating_sub(*largest);
         *largest += grown;
