@@ -325,3 +325,39 @@ async fn inhibited_alerts_show_their_source() {
     let alerts = s.get_json("/api/v2/alerts").await;
     assert_eq!(find(&alerts, "InhTarget")["status"]["state"], "active");
 }
+
+/// Large listings are written in parallel parts and joined: the answer must
+/// still be one array, complete, sorted by fingerprint, with filters applied
+/// across part boundaries.
+#[tokio::test]
+async fn a_large_listing_is_complete_sorted_and_filtered() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let alerts: Vec<Value> = (0..5000)
+        .map(|i| json!({"labels": {"alertname": "Big", "i": i.to_string(), "odd": (i % 2).to_string()}}))
+        .collect();
+    for batch in alerts.chunks(500) {
+        assert_eq!(
+            s.post_alerts(Value::Array(batch.to_vec())).await.status(),
+            200
+        );
+    }
+    let listed = s.get_json("/api/v2/alerts").await;
+    let fps: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fps.len(), 5000);
+    assert!(fps.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
+    let odd = s.get_json("/api/v2/alerts?filter=odd%3D%221%22").await;
+    assert_eq!(odd.as_array().unwrap().len(), 2500);
+    let none = s.get_json("/api/v2/alerts?filter=odd%3D%22x%22").await;
+    assert_eq!(none, json!([]));
+    for i in [0, 2500, 4999] {
+        let one = s
+            .get_json(&format!("/api/v2/alerts?filter=i%3D%22{i}%22"))
+            .await;
+        assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
+    }
+}
