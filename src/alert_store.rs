@@ -6,7 +6,7 @@
 //! the store in one batch and flushes it, at most [`COMMIT_EVERY`] behind.
 //! Readers get `Arc`s, never a copy of the whole state.
 
-use std::collections::{HashMap, HashSet};
+use fnv::{FnvHashMap, FnvHashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,9 +29,10 @@ pub const COMMIT_EVERY: Duration = Duration::from_millis(200);
 
 #[derive(Default)]
 struct State {
-    alerts: HashMap<Fingerprint, Arc<Alert>>,
-    dirty: HashSet<Fingerprint>,
-    deleted: HashSet<Fingerprint>,
+    // FNV: fingerprints are hashes already, SipHash's strength buys nothing.
+    alerts: FnvHashMap<Fingerprint, Arc<Alert>>,
+    dirty: FnvHashSet<Fingerprint>,
+    deleted: FnvHashSet<Fingerprint>,
 }
 
 /// Who hears of every change to the store (the dispatcher).

@@ -2,7 +2,6 @@
 //! grouping labels, and the task that flushes them on Alertmanager's
 //! timers (`group_wait`, then every `group_interval`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,7 +22,7 @@ use crate::labels::{Fingerprint, LabelSet};
 /// lock, so an insert never lands in a group nobody flushes).
 #[derive(Default)]
 struct Members {
-    alerts: HashMap<Fingerprint, Arc<Alert>>,
+    alerts: fnv::FnvHashMap<Fingerprint, Arc<Alert>>,
     closed: bool,
 }
 
