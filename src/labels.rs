@@ -13,6 +13,9 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use serde::{Deserialize, Serialize};
 
+mod packed;
+use packed::Packed;
+
 /// Why a label name or set was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelError {
@@ -66,22 +69,18 @@ impl fmt::Display for LabelName {
 
 /// A set of labels, kept sorted by name (byte order, as Go's `sort.Strings`).
 ///
-/// Packed: every name and value back to back in one string, with the end
-/// offset of each in a second allocation. An alert holds two sets (labels
-/// and annotations), and 100k alerts must fit in a fraction of
-/// Alertmanager's memory: one allocation per string cost fifteen
-/// allocations per set, each with malloc's overhead.
+/// Packed: every name and value back to back in one allocation with their
+/// offsets (see [`packed`]). An alert holds two sets (labels and
+/// annotations), and 100k alerts must fit in a fraction of Alertmanager's
+/// memory: one allocation per string cost fifteen allocations per set,
+/// each with malloc's overhead.
 ///
 /// Names are not checked on deserialisation so that the API can report an
 /// invalid alert in a batch without rejecting the whole body; call
 /// [`LabelSet::validate`] before trusting one.
 #[derive(Default)]
 pub struct LabelSet {
-    /// Pair `i` is `name(i)` then `value(i)`, in name order.
-    text: Box<str>,
-    /// End offset in `text` of each name and value: `2i` ends name `i`,
-    /// `2i + 1` ends its value. Starts are the previous end.
-    ends: Box<[u32]>,
+    pairs: Packed,
     /// The fingerprint once computed (0: not yet). Ingest, routing and
     /// grouping each need it; a set never changes in place, so it is
     /// computed at most once per set.
@@ -91,8 +90,7 @@ pub struct LabelSet {
 impl Clone for LabelSet {
     fn clone(&self) -> Self {
         Self {
-            text: self.text.clone(),
-            ends: self.ends.clone(),
+            pairs: self.pairs.clone(),
             fingerprint: AtomicU64::new(self.fingerprint.load(Relaxed)),
         }
     }
@@ -100,7 +98,7 @@ impl Clone for LabelSet {
 
 impl PartialEq for LabelSet {
     fn eq(&self, other: &Self) -> bool {
-        self.ends == other.ends && self.text == other.text
+        self.pairs == other.pairs
     }
 }
 
@@ -108,8 +106,7 @@ impl Eq for LabelSet {}
 
 impl std::hash::Hash for LabelSet {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.text.hash(state);
-        self.ends.hash(state);
+        self.pairs.hash(state);
     }
 }
 
@@ -118,23 +115,12 @@ impl LabelSet {
         Self::default()
     }
 
-    fn start(&self, slot: usize) -> usize {
-        match slot {
-            0 => 0,
-            s => self.ends[s - 1] as usize,
-        }
-    }
-
-    fn slot(&self, slot: usize) -> &str {
-        &self.text[self.start(slot)..self.ends[slot] as usize]
-    }
-
     fn name_at(&self, i: usize) -> &str {
-        self.slot(2 * i)
+        self.pairs.slot(2 * i)
     }
 
     fn value_at(&self, i: usize) -> &str {
-        self.slot(2 * i + 1)
+        self.pairs.slot(2 * i + 1)
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
@@ -164,21 +150,28 @@ impl LabelSet {
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len() / 2
+        self.pairs.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.pairs.len() == 0
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone {
-        let mut start = 0;
-        self.ends.chunks_exact(2).map(move |pair| {
-            let (name_end, value_end) = (pair[0] as usize, pair[1] as usize);
-            let name = &self.text[start..name_end];
-            let value = &self.text[name_end..value_end];
-            start = value_end;
-            (name, value)
+        self.pairs.pairs()
+    }
+
+    /// The packed form, for the store; [`LabelSet::from_packed`] reads it.
+    pub fn as_packed(&self) -> &str {
+        self.pairs.as_raw()
+    }
+
+    /// Reads a set written by [`LabelSet::as_packed`]; a corrupt one is an
+    /// error.
+    pub fn from_packed(raw: &str) -> Result<Self, String> {
+        Ok(Self {
+            pairs: Packed::from_raw(raw)?,
+            fingerprint: AtomicU64::new(0),
         })
     }
 
@@ -272,26 +265,11 @@ impl LabelSet {
                 _ => kept.push((k, v)),
             }
         }
-        let total: usize = kept.iter().map(|(k, v)| k.len() + v.len()).sum();
-        let mut text = String::with_capacity(total);
-        let mut ends = Vec::with_capacity(kept.len() * 2);
-        for (k, v) in kept {
-            text.push_str(k);
-            ends.push(offset(text.len()));
-            text.push_str(v);
-            ends.push(offset(text.len()));
-        }
         Self {
-            text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
+            pairs: Packed::from_sorted(&kept),
             fingerprint: AtomicU64::new(0),
         }
     }
-}
-
-/// Request bodies are size-limited far below 4 GiB, so an offset always fits.
-fn offset(len: usize) -> u32 {
-    u32::try_from(len).expect("a label set under 4 GiB")
 }
 
 impl fmt::Debug for LabelSet {

@@ -125,6 +125,8 @@ fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pin_malloc_mmap_threshold();
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -132,6 +134,21 @@ async fn main() -> std::process::ExitCode {
             eprintln!("klaxon: error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// glibc raises its mmap threshold (up to 32 MiB) each time a large block
+/// is freed; from then on sled's 512 KiB write buffers and other large
+/// transient buffers come from the malloc arenas and leave them fragmented
+/// (measured with 100k alerts: 80 MiB RSS instead of 68). A fixed threshold
+/// keeps large blocks in mappings of their own, returned when freed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn pin_malloc_mmap_threshold() {
+    const THRESHOLD: libc::c_int = 128 * 1024;
+    // SAFETY: mallopt only sets an allocator parameter; it has no memory
+    // preconditions and may be called at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
     }
 }
 

@@ -36,13 +36,14 @@ const RECORD_VERSION: u8 = 1;
 /// anyway, so the page cache only needs to absorb write bursts.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 /// sled keeps about three write buffers of a segment each in memory, so a
-/// segment is a fixed memory cost. Log entries over a quarter of a segment
+/// segment is a fixed memory cost: sled's own default (512 KiB) keeps it
+/// at 1.5 MiB. Log entries over a quarter of a segment
 /// become sled "blob" files; a hang was seen in a test that combined a
 /// blob-sized record with `apply_batch` (the proven culprit, see
 /// `write_alerts`), which klaxon does not use. A store keeps the segment
 /// size it was created with (sled refuses to open it with another), see
 /// [`segment_size_of`].
-const SEGMENT_BYTES: usize = 2 * 1024 * 1024;
+const SEGMENT_BYTES: usize = 512 * 1024;
 /// Alert-log records are cut at about this many bytes of encoded alerts,
 /// before compression. sled splits leaves at 16 entries whatever their
 /// size, so 16 compressed chunks stay far under the blob threshold.
@@ -240,8 +241,9 @@ impl Storage {
     ) -> Result<u64, StorageError> {
         let mut written = 0u64;
         let mut chunk = new_chunk();
+        let mut record = Vec::with_capacity(1024);
         for alert in puts {
-            let record = alert_log::encode_alert(alert);
+            alert_log::encode_alert(alert, &mut record);
             if record.len() > MAX_RECORD_BYTES {
                 tracing::warn!(
                     fingerprint = %alert.fingerprint(),
@@ -499,6 +501,46 @@ mod tests {
         drop(storage);
         let storage = Storage::open(dir.path()).unwrap();
         assert_eq!(names(storage.load_alerts().unwrap()), ["0", "1", "2"]);
+    }
+
+    /// Records and leaves that do not compress go past a quarter of a
+    /// segment, where sled writes them as separate blob files.
+    #[tokio::test]
+    async fn incompressible_records_larger_than_a_segment_quarter_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut noise = |len: usize| -> String {
+            (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    char::from(b'!' + (seed % 90) as u8)
+                })
+                .collect()
+        };
+        let mut batch: Vec<Arc<Alert>> = Vec::new();
+        for i in 0..40 {
+            let mut a = (*alert(i, 0)).clone();
+            a.annotations = [("note".to_owned(), noise(30_000))].into_iter().collect();
+            batch.push(Arc::new(a));
+        }
+        let mut big = (*alert(40, 0)).clone();
+        big.annotations = [("note".to_owned(), noise(MAX_RECORD_BYTES - 1000))]
+            .into_iter()
+            .collect();
+        batch.push(Arc::new(big));
+        {
+            let storage = Storage::open(dir.path()).unwrap();
+            storage.write_alerts(batch.clone(), vec![]).await.unwrap();
+        }
+        let blobs = std::fs::read_dir(dir.path().join("blobs")).unwrap().count();
+        assert!(blobs > 0, "the test must reach sled's blob files");
+        let storage = Storage::open(dir.path()).unwrap();
+        let mut loaded = storage.load_alerts().unwrap();
+        loaded.sort_by_key(|a| a.labels.get("i").unwrap().parse::<usize>().unwrap());
+        let expected: Vec<Alert> = batch.iter().map(|a| (**a).clone()).collect();
+        assert_eq!(loaded, expected);
     }
 
     #[tokio::test]
