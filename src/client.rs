@@ -438,7 +438,7 @@ impl Client {
     }
 
     /// `POST /api/v2/alerts`.
-    pub async fn post_alerts(&self, alerts: &[PostableAlert]) -> Result<()> {
+    pub async fn post_alerts(&self, alerts: &[PostableAlert<'_>]) -> Result<()> {
         let req = self
             .request(Method::POST, self.endpoint(&["api", "v2", "alerts"]))
             .json(alerts);

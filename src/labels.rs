@@ -12,6 +12,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 mod packed;
 use packed::Packed;
@@ -146,7 +147,7 @@ impl LabelSet {
         let (name, value) = (name.into(), value.into());
         let mut pairs: Vec<(&str, &str)> = self.iter().collect();
         pairs.push((&name, &value));
-        *self = Self::from_pairs(pairs);
+        *self = Self::from_pairs(&mut pairs);
     }
 
     pub fn len(&self) -> usize {
@@ -182,8 +183,8 @@ impl LabelSet {
     /// Alertmanager drops labels with empty values before validating.
     pub fn remove_empty_values(&mut self) {
         if self.iter().any(|(_, v)| v.is_empty()) {
-            let kept: Vec<(&str, &str)> = self.iter().filter(|(_, v)| !v.is_empty()).collect();
-            *self = Self::from_pairs(kept);
+            let mut kept: Vec<(&str, &str)> = self.iter().filter(|(_, v)| !v.is_empty()).collect();
+            *self = Self::from_pairs(&mut kept);
         }
     }
 
@@ -205,11 +206,11 @@ impl LabelSet {
 
     /// The labels whose names are in `names`, in a new set.
     pub fn subset<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> LabelSet {
-        let pairs: Vec<(&str, &str)> = names
+        let mut pairs: Vec<(&str, &str)> = names
             .into_iter()
             .filter_map(|n| self.get(n).map(|v| (n, v)))
             .collect();
-        Self::from_pairs(pairs)
+        Self::from_pairs(&mut pairs)
     }
 
     pub fn fingerprint(&self) -> Fingerprint {
@@ -217,17 +218,23 @@ impl LabelSet {
         if cached != 0 {
             return Fingerprint(cached);
         }
-        let mut h = fnv::FnvHasher::default();
-        for (k, v) in self.iter() {
-            h.write(k.as_bytes());
-            h.write_u8(0xff);
-            h.write(v.as_bytes());
-            h.write_u8(0xff);
-        }
         // A set whose hash is 0 is simply hashed again next time.
-        let fp = h.finish();
-        self.fingerprint.store(fp, Relaxed);
-        Fingerprint(fp)
+        let fp = fingerprint_of(self.iter());
+        self.fingerprint.store(fp.0, Relaxed);
+        fp
+    }
+
+    /// `self.subset(names).fingerprint()` without building the subset:
+    /// routing needs the group's fingerprint for every alert, the group's
+    /// labels only when it opens a new group.
+    pub fn subset_fingerprint<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Fingerprint {
+        let mut pairs: SmallVec<[(&str, &str); 8]> = names
+            .into_iter()
+            .filter_map(|n| self.get(n).map(|v| (n, v)))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        fingerprint_of(pairs.into_iter())
     }
 
     /// Prometheus' `LabelSet.Before`: smaller sets first, then the first
@@ -253,23 +260,30 @@ impl LabelSet {
 
     /// Sorts by name; for a repeated name the last value wins, as Go's JSON
     /// decoder does.
-    fn from_pairs<S: AsRef<str>>(mut pairs: Vec<(S, S)>) -> Self {
-        // Stable, so equal names keep their input order and the last one
-        // wins below.
-        pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
-        let mut kept: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
-        for (k, v) in &pairs {
-            let (k, v) = (k.as_ref(), v.as_ref());
-            match kept.last_mut() {
-                Some(last) if last.0 == k => last.1 = v,
-                _ => kept.push((k, v)),
-            }
+    fn from_pairs<S: AsRef<str>>(pairs: &mut [(S, S)]) -> Self {
+        // Prometheus sends labels sorted; check before sorting. Stable, so
+        // equal names keep their input order and the last one wins.
+        if !pairs.is_sorted_by(|a, b| a.0.as_ref() <= b.0.as_ref()) {
+            pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
         }
         Self {
-            pairs: Packed::from_sorted(&kept),
+            pairs: Packed::from_sorted(pairs),
             fingerprint: AtomicU64::new(0),
         }
     }
+}
+
+/// Alertmanager's fingerprint: FNV-1a 64 over sorted pairs, each name and
+/// value followed by 0xff.
+fn fingerprint_of<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Fingerprint {
+    let mut h = fnv::FnvHasher::default();
+    for (k, v) in pairs {
+        h.write(k.as_bytes());
+        h.write_u8(0xff);
+        h.write(v.as_bytes());
+        h.write_u8(0xff);
+    }
+    Fingerprint(h.finish())
 }
 
 impl fmt::Debug for LabelSet {
@@ -296,14 +310,14 @@ impl<'de> Deserialize<'de> for LabelSet {
                 self,
                 mut map: A,
             ) -> Result<LabelSet, A::Error> {
-                // Borrowed from the body where it has no escapes: no
-                // allocation per name or value, only the packed set's.
-                let mut pairs: Vec<(Cow<'de, str>, Cow<'de, str>)> =
-                    Vec::with_capacity(map.size_hint().unwrap_or(8));
+                // Borrowed from the body where it has no escapes, and
+                // collected on the stack for a typical set: the packed set
+                // is the only allocation.
+                let mut pairs: SmallVec<[(Cow<'de, str>, Cow<'de, str>); 12]> = SmallVec::new();
                 while let Some((k, v)) = map.next_entry::<CowStr<'de>, CowStr<'de>>()? {
                     pairs.push((k.0, v.0));
                 }
-                Ok(LabelSet::from_pairs(pairs))
+                Ok(LabelSet::from_pairs(&mut pairs))
             }
         }
         d.deserialize_map(Visit)
@@ -341,13 +355,13 @@ impl<'de> Deserialize<'de> for CowStr<'de> {
 
 impl FromIterator<(String, String)> for LabelSet {
     fn from_iter<T: IntoIterator<Item = (String, String)>>(iter: T) -> Self {
-        Self::from_pairs(iter.into_iter().collect())
+        Self::from_pairs(&mut iter.into_iter().collect::<Vec<_>>())
     }
 }
 
 impl<'a> FromIterator<(&'a str, &'a str)> for LabelSet {
     fn from_iter<T: IntoIterator<Item = (&'a str, &'a str)>>(iter: T) -> Self {
-        Self::from_pairs(iter.into_iter().collect())
+        Self::from_pairs(&mut iter.into_iter().collect::<Vec<_>>())
     }
 }
 
@@ -448,6 +462,23 @@ mod tests {
             ("severity", "warning"),
         ]);
         assert_eq!(ls.fingerprint().to_string(), "16bb263311e62381");
+    }
+
+    #[test]
+    fn a_subset_fingerprint_is_the_fingerprint_of_the_subset() {
+        let ls = set(&[("alertname", "A"), ("team", "x"), ("env", "prod")]);
+        for names in [
+            &["team", "alertname"][..],
+            &["alertname", "alertname", "missing"],
+            &[],
+            &["env", "team", "alertname"],
+        ] {
+            assert_eq!(
+                ls.subset_fingerprint(names.iter().copied()),
+                ls.subset(names.iter().copied()).fingerprint(),
+                "{names:?}"
+            );
+        }
     }
 
     #[test]

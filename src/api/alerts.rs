@@ -143,7 +143,7 @@ async fn post_alerts(
 /// well-formed batch (the usual case) is parsed in one pass; one with an
 /// element that does not decode is parsed again element by element, so
 /// that the others are kept and the bad one is named.
-fn parse_batch(text: &str) -> Result<Vec<Result<PostableAlert, Rejection>>, ApiError> {
+fn parse_batch(text: &str) -> Result<Vec<Result<PostableAlert<'_>, Rejection>>, ApiError> {
     if let Ok(all) = serde_json::from_str::<Option<Vec<PostableAlert>>>(text) {
         return Ok(all.unwrap_or_default().into_iter().map(Ok).collect());
     }
@@ -162,7 +162,7 @@ fn parse_batch(text: &str) -> Result<Vec<Result<PostableAlert, Rejection>>, ApiE
 /// Applies Alertmanager's defaults for missing times to one element.
 fn decode(
     i: usize,
-    posted: PostableAlert,
+    posted: PostableAlert<'_>,
     now: DateTime<Utc>,
     resolve_timeout: chrono::Duration,
     urls: &Interner,

@@ -1,6 +1,8 @@
 //! API v2 wire types, field for field as Alertmanager's OpenAPI spec, and
 //! the timestamp format its answers use.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -98,7 +100,7 @@ mod time_format_tests {
 
 /// Serializable too: amctl's `alert add` posts it.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct PostableAlert {
+pub struct PostableAlert<'a> {
     pub labels: Option<LabelSet>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<LabelSet>,
@@ -109,9 +111,12 @@ pub struct PostableAlert {
     #[serde(
         default,
         rename = "generatorURL",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        borrow
     )]
-    pub generator_url: Option<String>,
+    /// Borrowed from the body: most alerts repeat a URL klaxon already
+    /// holds (see `intern`), so copying it would be wasted.
+    pub generator_url: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Serialize)]

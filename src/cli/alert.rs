@@ -177,7 +177,7 @@ async fn add(ctx: &Context, a: AddArgs) -> Result {
         annotations: (!annotations.is_empty()).then_some(annotations),
         starts_at,
         ends_at,
-        generator_url: a.generator_url,
+        generator_url: a.generator_url.map(Into::into),
     };
     ctx.client()?.post_alerts(&[alert]).await?;
     Ok(())

@@ -130,7 +130,7 @@ fn read_alerts(file: &PathBuf, now: DateTime<Utc>) -> Result<Vec<Arc<Alert>>> {
                 annotations: p.annotations.unwrap_or_default(),
                 starts_at,
                 ends_at: p.ends_at.unwrap_or(now + chrono::Duration::minutes(5)),
-                generator_url: p.generator_url.unwrap_or_default().into(),
+                generator_url: p.generator_url.as_deref().unwrap_or_default().into(),
                 updated_at: now,
                 timeout: false,
             }))

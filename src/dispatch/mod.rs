@@ -7,8 +7,8 @@ pub mod group;
 /// The routing tree.
 pub mod route;
 
+use fnv::FnvHashMap;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -53,7 +53,8 @@ pub struct Dispatcher {
     route: Arc<Route>,
     deliver: Arc<dyn Deliver>,
     clock: Clock,
-    groups: Mutex<HashMap<GroupId, Arc<AggregationGroup>>>,
+    // FNV: the key is a route index and a fingerprint, already a hash.
+    groups: Mutex<FnvHashMap<GroupId, Arc<AggregationGroup>>>,
     cancel: CancellationToken,
     /// Every task this dispatcher spawned, so stopping can wait for them.
     tasks: TaskTracker,
@@ -78,7 +79,7 @@ impl Dispatcher {
             route,
             deliver,
             clock,
-            groups: Mutex::new(HashMap::new()),
+            groups: Mutex::default(),
             cancel,
             tasks: TaskTracker::new(),
         })
@@ -94,8 +95,7 @@ impl Dispatcher {
         let mut groups = self.groups.lock().expect("groups lock");
         for alert in alerts {
             for route in self.route.matches(&alert.labels) {
-                let labels = route.opts.group_labels(&alert.labels);
-                let id = (route.id, labels.fingerprint());
+                let id = (route.id, route.opts.group_fingerprint(&alert.labels));
                 if let Some(g) = groups.get(&id)
                     && g.insert(alert.clone(), now)
                 {
@@ -105,6 +105,7 @@ impl Dispatcher {
                 if alert.resolved_at(now) {
                     continue;
                 }
+                let labels = route.opts.group_labels(&alert.labels);
                 let g = AggregationGroup::new(route.group_key(&labels), labels, route.opts.clone());
                 g.insert(alert.clone(), now);
                 self.tasks.spawn(g.clone().run(

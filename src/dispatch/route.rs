@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::config::RouteConfig;
-use crate::labels::LabelSet;
+use crate::labels::{Fingerprint, LabelSet};
 use crate::matcher::Matchers;
 
 /// Alertmanager's defaults for a route's timers.
@@ -37,6 +37,14 @@ impl RouteOpts {
         match &self.group_by {
             GroupBy::All => alert.clone(),
             GroupBy::Labels(names) => alert.subset(names.iter().map(String::as_str)),
+        }
+    }
+
+    /// The fingerprint of [`RouteOpts::group_labels`], without building them.
+    pub fn group_fingerprint(&self, alert: &LabelSet) -> Fingerprint {
+        match &self.group_by {
+            GroupBy::All => alert.fingerprint(),
+            GroupBy::Labels(names) => alert.subset_fingerprint(names.iter().map(String::as_str)),
         }
     }
 }
@@ -109,13 +117,13 @@ impl Route {
     /// Depth-first: the first matching child wins unless it has
     /// `continue: true`; a route none of whose children match is itself
     /// the match.
-    pub fn matches<'a>(&'a self, labels: &LabelSet) -> Vec<&'a Route> {
-        let mut out = Vec::new();
+    pub fn matches<'a>(&'a self, labels: &LabelSet) -> Matched<'a> {
+        let mut out = Matched::new();
         self.collect(labels, &mut out);
         out
     }
 
-    fn collect<'a>(&'a self, labels: &LabelSet, out: &mut Vec<&'a Route>) -> bool {
+    fn collect<'a>(&'a self, labels: &LabelSet, out: &mut Matched<'a>) -> bool {
         if !self.matchers.matches(labels) {
             return false;
         }
@@ -136,6 +144,10 @@ impl Route {
         format!("{}:{}", self.key, group_labels)
     }
 }
+
+/// The routes an alert matched; nearly always one, so kept off the heap
+/// (routing runs for every received alert).
+pub type Matched<'a> = smallvec::SmallVec<[&'a Route; 4]>;
 
 fn group_by(names: Option<&[String]>) -> Option<GroupBy> {
     names.map(|names| {

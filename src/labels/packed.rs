@@ -28,6 +28,19 @@ fn width_for(max: usize) -> usize {
     w
 }
 
+/// The pairs without those a later pair of the same name overrides.
+fn last_of_each_name<S: AsRef<str>>(pairs: &[(S, S)]) -> impl Iterator<Item = (&str, &str)> {
+    pairs
+        .iter()
+        .enumerate()
+        .filter(|(i, (k, _))| {
+            pairs
+                .get(i + 1)
+                .is_none_or(|(next, _)| next.as_ref() != k.as_ref())
+        })
+        .map(|(_, (k, v))| (k.as_ref(), v.as_ref()))
+}
+
 fn push_number(out: &mut String, mut n: usize, w: usize) {
     for _ in 0..w {
         out.push(char::from((n & 0x7f) as u8));
@@ -36,28 +49,31 @@ fn push_number(out: &mut String, mut n: usize, w: usize) {
 }
 
 impl Packed {
-    /// Packs pairs already sorted and deduplicated by name.
-    pub(super) fn from_sorted(pairs: &[(&str, &str)]) -> Self {
-        if pairs.is_empty() {
+    /// Packs pairs sorted by name (stably); of pairs with the same name,
+    /// the last one is kept.
+    pub(super) fn from_sorted<S: AsRef<str>>(pairs: &[(S, S)]) -> Self {
+        let kept = || last_of_each_name(pairs);
+        let count = kept().count();
+        if count == 0 {
             return Self::default();
         }
-        let text: usize = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let text: usize = kept().map(|(k, v)| k.len() + v.len()).sum();
         assert!(
             text < 1 << (DIGIT_BITS as usize * MAX_WIDTH).min(usize::BITS as usize - 1),
             "a label set under 32 GiB"
         );
-        let w = width_for(text.max(pairs.len()));
-        let mut out = String::with_capacity(1 + w * (1 + 2 * pairs.len()) + text);
+        let w = width_for(text.max(count));
+        let mut out = String::with_capacity(1 + w * (1 + 2 * count) + text);
         out.push(char::from(w as u8));
-        push_number(&mut out, pairs.len(), w);
+        push_number(&mut out, count, w);
         let mut end = 0;
-        for (k, v) in pairs {
+        for (k, v) in kept() {
             end += k.len();
             push_number(&mut out, end, w);
             end += v.len();
             push_number(&mut out, end, w);
         }
-        for (k, v) in pairs {
+        for (k, v) in kept() {
             out.push_str(k);
             out.push_str(v);
         }
@@ -124,6 +140,10 @@ impl Packed {
     /// The `index`th number of the header (0 is the count).
     fn number(&self, index: usize, w: usize) -> usize {
         let at = 1 + index * w;
+        if w == 1 {
+            // Nearly every set: under 128 bytes of text.
+            return usize::from(self.0.as_bytes()[at]);
+        }
         self.0.as_bytes()[at..at + w]
             .iter()
             .rev()
@@ -230,6 +250,12 @@ mod tests {
         round_trip(&[("a", &big), ("b", "1")]);
         let huge = "y".repeat(3_000_000);
         round_trip(&[("description", &huge)]);
+    }
+
+    #[test]
+    fn the_last_of_a_repeated_name_wins() {
+        let p = Packed::from_sorted(&[("a", "1"), ("a", "2"), ("b", "3"), ("b", "4")]);
+        assert_eq!(p.pairs().collect::<Vec<_>>(), [("a", "2"), ("b", "4")]);
     }
 
     #[test]
