@@ -6,7 +6,7 @@
 //! the store in one batch and flushes it, at most [`COMMIT_EVERY`] behind.
 //! Readers get `Arc`s, never a copy of the whole state.
 
-use fnv::{FnvHashMap, FnvHashSet};
+use fnv::FnvHashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::alert::Alert;
+use crate::alert_set::AlertSet;
 use crate::intern::Interner;
 use crate::labels::Fingerprint;
 use crate::storage::{Storage, StorageError};
@@ -29,8 +30,7 @@ pub const COMMIT_EVERY: Duration = Duration::from_millis(200);
 
 #[derive(Default)]
 struct State {
-    // FNV: fingerprints are hashes already, SipHash's strength buys nothing.
-    alerts: FnvHashMap<Fingerprint, Arc<Alert>>,
+    alerts: AlertSet,
     dirty: FnvHashSet<Fingerprint>,
     deleted: FnvHashSet<Fingerprint>,
 }
@@ -71,7 +71,7 @@ impl AlertStore {
             .into_iter()
             .map(|mut a| {
                 a.generator_url = urls.intern(&a.generator_url);
-                (a.fingerprint(), Arc::new(a))
+                Arc::new(a)
             })
             .collect();
         Ok(Self {
@@ -103,12 +103,12 @@ impl AlertStore {
         let mut state = self.lock();
         for alert in batch {
             let fp = alert.fingerprint();
-            let merged = match state.alerts.get(&fp) {
+            let merged = match state.alerts.get(fp) {
                 Some(old) if old.overlaps(&alert) => old.merge(&alert, now),
                 _ => alert,
             };
             let merged = Arc::new(merged);
-            state.alerts.insert(fp, merged.clone());
+            state.alerts.insert(merged.clone());
             state.deleted.remove(&fp);
             state.dirty.insert(fp);
             merged_batch.push(merged);
@@ -148,12 +148,12 @@ impl AlertStore {
     }
 
     pub fn get(&self, fp: Fingerprint) -> Option<Arc<Alert>> {
-        self.lock().alerts.get(&fp).cloned()
+        self.lock().alerts.get(fp).cloned()
     }
 
     /// All alerts, as shared references.
     pub fn snapshot(&self) -> Vec<Arc<Alert>> {
-        self.lock().alerts.values().cloned().collect()
+        self.lock().alerts.iter().cloned().collect()
     }
 
     pub fn len(&self) -> usize {
@@ -174,11 +174,11 @@ impl AlertStore {
         let doomed: Vec<Fingerprint> = state
             .alerts
             .iter()
-            .filter(|(_, a)| crate::alert::add_saturating(a.ends_at, retention) < now)
-            .map(|(fp, _)| *fp)
+            .filter(|a| crate::alert::add_saturating(a.ends_at, retention) < now)
+            .map(|a| a.fingerprint())
             .collect();
         for fp in &doomed {
-            state.alerts.remove(fp);
+            state.alerts.remove(*fp);
             state.dirty.remove(fp);
             state.deleted.insert(*fp);
         }
@@ -201,7 +201,7 @@ impl AlertStore {
             let dirty = std::mem::take(&mut state.dirty);
             let puts: Vec<Arc<Alert>> = dirty
                 .iter()
-                .filter_map(|fp| state.alerts.get(fp).cloned())
+                .filter_map(|fp| state.alerts.get(*fp).cloned())
                 .collect();
             (dirty, puts, std::mem::take(&mut state.deleted))
         };
@@ -214,12 +214,12 @@ impl AlertStore {
                 // Nothing is lost: mark everything dirty again for the next try.
                 let mut state = self.lock();
                 for fp in dirty {
-                    if state.alerts.contains_key(&fp) {
+                    if state.alerts.contains(fp) {
                         state.dirty.insert(fp);
                     }
                 }
                 for fp in retry_deletes {
-                    if !state.alerts.contains_key(&fp) {
+                    if !state.alerts.contains(fp) {
                         state.deleted.insert(fp);
                     }
                 }

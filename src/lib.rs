@@ -18,6 +18,7 @@ pub mod labels;
 pub mod matcher;
 /// The alert model and Alertmanager's merge rules.
 pub mod alert;
+pub mod alert_set;
 /// Shared copies of strings many alerts repeat.
 pub mod intern;
 /// alertmanager.yml: parsing, `${VAR}` expansion and validation.

@@ -15,14 +15,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Deliver, Flush, RouteOpts};
 use crate::alert::Alert;
+use crate::alert_set::AlertSet;
 use crate::clock::Clock;
-use crate::labels::{Fingerprint, LabelSet};
+use crate::labels::LabelSet;
 
 /// The alerts, and whether the group task has ended (decided under the same
 /// lock, so an insert never lands in a group nobody flushes).
 #[derive(Default)]
 struct Members {
-    alerts: fnv::FnvHashMap<Fingerprint, Arc<Alert>>,
+    alerts: AlertSet,
     closed: bool,
 }
 
@@ -65,16 +66,10 @@ impl AggregationGroup {
             }
             // Batches may arrive out of order (see `AlertStore::subscribe`):
             // an older version never replaces a newer one.
-            match members.alerts.entry(alert.fingerprint()) {
-                std::collections::hash_map::Entry::Occupied(mut e) => {
-                    if e.get().updated_at <= alert.updated_at {
-                        e.insert(alert);
-                    }
-                }
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(alert);
-                }
-            }
+            let updated_at = alert.updated_at;
+            members
+                .alerts
+                .insert_if(alert, |old| old.updated_at <= updated_at);
         }
         if stale && !self.has_flushed.load(Ordering::Acquire) {
             self.flush_now.notify_one();
@@ -83,7 +78,7 @@ impl AggregationGroup {
     }
 
     pub fn alerts(&self) -> Vec<Arc<Alert>> {
-        self.lock().alerts.values().cloned().collect()
+        self.lock().alerts.iter().cloned().collect()
     }
 
     pub fn is_closed(&self) -> bool {
@@ -167,10 +162,10 @@ impl AggregationGroup {
                 let fp = a.fingerprint();
                 if members
                     .alerts
-                    .get(&fp)
+                    .get(fp)
                     .is_some_and(|c| c.updated_at == a.updated_at)
                 {
-                    members.alerts.remove(&fp);
+                    members.alerts.remove(fp);
                 }
             }
         }

@@ -1,21 +1,42 @@
 //! One allocation for a whole label set: the offsets and the text share a
 //! single string.
 //!
-//! A set is stored as `[w][count][end…][text]`. `w` (1 to 5) is how many
-//! bytes each number takes; every number is written in `w` bytes of seven
-//! bits each, least significant first, so the header is plain ASCII and the
-//! whole buffer stays a valid `str` without unsafe code. `count` is the
-//! number of pairs; each pair has two ends (name, then value) counted from
-//! the start of the text. A typical alert's labels (under 128 bytes of
-//! text) pay one byte per offset, and the set is one malloc, not two.
+//! A set is stored as `[lead][count?][end…][text]`. Numbers are written in
+//! `w` bytes (1 to 5) of seven bits each, least significant first, so the
+//! header is plain ASCII and the whole buffer stays a valid `str` without
+//! unsafe code. The lead byte holds `w` in its low three bits and, for up
+//! to 15 pairs, the pair count above them; a larger count follows the lead
+//! in `w` bytes. Each pair has two ends (name, then value) counted from the
+//! start of the text. A typical alert's labels (under 128 bytes of text,
+//! under 16 pairs) pay one byte per offset plus one, and the set is one
+//! malloc, not two.
 //!
-//! The encoding is canonical (the width is the smallest that fits), so two
-//! buffers are equal exactly when their pairs are: equality and hashing
-//! work on the buffer.
+//! The encoding is canonical (the smallest width that fits; the count in
+//! the lead byte whenever it fits), so two buffers are equal exactly when
+//! their pairs are: equality and hashing work on the buffer.
 
 /// Seven bits per header byte keeps every header byte below 0x80 (ASCII).
 const DIGIT_BITS: u32 = 7;
 const MAX_WIDTH: usize = 5;
+/// Low bits of the lead byte: the width.
+const WIDTH_MASK: u8 = 0b111;
+/// Pair counts up to this fit in the lead byte (four bits above the width).
+const MAX_LEAD_COUNT: usize = 15;
+
+/// Where a set's parts are, decoded from its lead byte.
+#[derive(Clone, Copy)]
+struct Layout {
+    width: usize,
+    count: usize,
+    /// Byte offset of the first end.
+    ends_at: usize,
+}
+
+impl Layout {
+    fn text_start(&self) -> usize {
+        self.ends_at + 2 * self.count * self.width
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(super) struct Packed(Box<str>);
@@ -63,9 +84,12 @@ impl Packed {
             "a label set under 32 GiB"
         );
         let w = width_for(text.max(count));
+        let lead_count = if count <= MAX_LEAD_COUNT { count } else { 0 };
         let mut out = String::with_capacity(1 + w * (1 + 2 * count) + text);
-        out.push(char::from(w as u8));
-        push_number(&mut out, count, w);
+        out.push(char::from(w as u8 | (lead_count as u8) << 3));
+        if lead_count == 0 {
+            push_number(&mut out, count, w);
+        }
         let mut end = 0;
         for (k, v) in kept() {
             end += k.len();
@@ -94,19 +118,21 @@ impl Packed {
             return Ok(packed);
         }
         let bytes = raw.as_bytes();
-        let w = usize::from(bytes[0]);
-        if !(1..=MAX_WIDTH).contains(&w) {
-            return Err(format!("label set: bad width {w}"));
+        let w = usize::from(bytes[0] & WIDTH_MASK);
+        if !(1..=MAX_WIDTH).contains(&w) || bytes[0] >= 0x80 {
+            return Err(format!("label set: bad lead byte {}", bytes[0]));
         }
-        let header_numbers = (bytes.len() - 1) / w;
-        if header_numbers == 0 {
+        let lead_count = usize::from(bytes[0] >> 3);
+        if lead_count == 0 && bytes.len() < 1 + w {
             return Err("label set: truncated header".into());
         }
-        let count = packed.number(0, w);
-        if count == 0 || count > (header_numbers - 1) / 2 {
+        let layout = packed.layout();
+        let count = layout.count;
+        let header_numbers = (bytes.len() - layout.ends_at) / w;
+        if count == 0 || count > header_numbers / 2 || (lead_count == 0) == (count <= MAX_LEAD_COUNT) {
             return Err(format!("label set: bad pair count {count}"));
         }
-        let text_start = packed.text_start();
+        let text_start = layout.text_start();
         if !bytes[..text_start].is_ascii() {
             return Err("label set: bad header".into());
         }
@@ -114,7 +140,7 @@ impl Packed {
         let mut prev = 0;
         let mut prev_name: Option<&str> = None;
         for slot in 0..2 * count {
-            let end = packed.end(slot);
+            let end = packed.end(layout, slot);
             if end < prev || end > text.len() || !text.is_char_boundary(end) {
                 return Err(format!("label set: bad offset {end}"));
             }
@@ -133,13 +159,26 @@ impl Packed {
         Ok(packed)
     }
 
-    fn width(&self) -> usize {
-        usize::from(self.0.as_bytes()[0])
+    /// Only for a non-empty set.
+    fn layout(&self) -> Layout {
+        let lead = self.0.as_bytes()[0];
+        let width = usize::from(lead & WIDTH_MASK);
+        match usize::from(lead >> 3) {
+            0 => Layout {
+                width,
+                count: self.number(1, width),
+                ends_at: 1 + width,
+            },
+            count => Layout {
+                width,
+                count,
+                ends_at: 1,
+            },
+        }
     }
 
-    /// The `index`th number of the header (0 is the count).
-    fn number(&self, index: usize, w: usize) -> usize {
-        let at = 1 + index * w;
+    /// The number written in `w` bytes at byte offset `at`.
+    fn number(&self, at: usize, w: usize) -> usize {
         if w == 1 {
             // Nearly every set: under 128 bytes of text.
             return usize::from(self.0.as_bytes()[at]);
@@ -154,40 +193,45 @@ impl Packed {
         if self.0.is_empty() {
             0
         } else {
-            self.number(0, self.width())
+            self.layout().count
         }
-    }
-
-    fn text_start(&self) -> usize {
-        let w = self.width();
-        1 + w * (1 + 2 * self.number(0, w))
     }
 
     pub(super) fn text(&self) -> &str {
         if self.0.is_empty() {
             ""
         } else {
-            &self.0[self.text_start()..]
+            &self.0[self.layout().text_start()..]
         }
     }
 
     /// End of slot `slot` in the text: slot `2i` is name `i`, `2i + 1` its
     /// value.
-    fn end(&self, slot: usize) -> usize {
-        self.number(1 + slot, self.width())
+    fn end(&self, layout: Layout, slot: usize) -> usize {
+        self.number(layout.ends_at + slot * layout.width, layout.width)
     }
 
     pub(super) fn slot(&self, slot: usize) -> &str {
-        let start = if slot == 0 { 0 } else { self.end(slot - 1) };
-        &self.text()[start..self.end(slot)]
+        let layout = self.layout();
+        let start = if slot == 0 {
+            0
+        } else {
+            self.end(layout, slot - 1)
+        };
+        &self.0[layout.text_start()..][start..self.end(layout, slot)]
     }
 
     pub(super) fn pairs(&self) -> Pairs<'_> {
+        let layout = (!self.0.is_empty()).then(|| self.layout());
         Pairs {
             packed: self,
+            layout: layout.unwrap_or(Layout {
+                width: 1,
+                count: 0,
+                ends_at: 0,
+            }),
             text: self.text(),
             next: 0,
-            len: self.len(),
             start: 0,
         }
     }
@@ -197,9 +241,9 @@ impl Packed {
 #[derive(Clone)]
 pub(super) struct Pairs<'a> {
     packed: &'a Packed,
+    layout: Layout,
     text: &'a str,
     next: usize,
-    len: usize,
     start: usize,
 }
 
@@ -207,11 +251,11 @@ impl<'a> Iterator for Pairs<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next == self.len {
+        if self.next == self.layout.count {
             return None;
         }
-        let name_end = self.packed.end(2 * self.next);
-        let value_end = self.packed.end(2 * self.next + 1);
+        let name_end = self.packed.end(self.layout, 2 * self.next);
+        let value_end = self.packed.end(self.layout, 2 * self.next + 1);
         let pair = (
             &self.text[self.start..name_end],
             &self.text[name_end..value_end],
@@ -222,7 +266,7 @@ impl<'a> Iterator for Pairs<'a> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.len - self.next;
+        let left = self.layout.count - self.next;
         (left, Some(left))
     }
 }
@@ -250,6 +294,11 @@ mod tests {
         round_trip(&[("a", &big), ("b", "1")]);
         let huge = "y".repeat(3_000_000);
         round_trip(&[("description", &huge)]);
+        let names: Vec<String> = (0..40).map(|i| format!("l{i:02}")).collect();
+        let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        round_trip(&many[..15]);
+        round_trip(&many[..16]);
+        round_trip(&many);
     }
 
     #[test]
@@ -261,7 +310,7 @@ mod tests {
     #[test]
     fn short_sets_take_one_byte_per_offset() {
         let p = Packed::from_sorted(&[("alertname", "A"), ("job", "node")]);
-        assert_eq!(p.as_raw().len(), 1 + 1 + 4 + "alertnameAjobnode".len());
+        assert_eq!(p.as_raw().len(), 1 + 4 + "alertnameAjobnode".len());
     }
 
     #[test]
@@ -285,9 +334,13 @@ mod tests {
                 }
             }
         }
-        let unsorted = "\u{1}\u{2}\u{1}\u{2}\u{3}\u{4}bxay";
+        let sorted = "\u{11}\u{1}\u{2}\u{3}\u{4}axby";
+        assert!(Packed::from_raw(sorted).is_ok());
+        let unsorted = "\u{11}\u{1}\u{2}\u{3}\u{4}bxay";
         assert!(Packed::from_raw(unsorted).is_err());
-        let wide = "\u{2}\u{1}\u{0}\u{1}\u{0}\u{2}\u{0}ab";
+        let wide = "\u{a}\u{1}\u{0}\u{2}\u{0}ab";
         assert!(Packed::from_raw(wide).is_err(), "non-canonical width");
+        let separate_count = "\u{1}\u{1}\u{1}\u{2}ab";
+        assert!(Packed::from_raw(separate_count).is_err(), "count fits the lead");
     }
 }
