@@ -127,7 +127,9 @@ mod tests {
         assert_eq!(old.annotations.get("note"), Some("a"));
         assert_eq!(set.get(fp).unwrap().annotations.get("note"), Some("b"));
         assert_eq!(set.len(), 1000);
-        set.insert_if(alert("7", "c"), |old| old.annotations.get("note") == Some("x"));
+        set.insert_if(alert("7", "c"), |old| {
+            old.annotations.get("note") == Some("x")
+        });
         assert_eq!(set.get(fp).unwrap().annotations.get("note"), Some("b"));
         assert!(set.remove(fp).is_some());
         assert!(!set.contains(fp));

@@ -109,7 +109,9 @@ impl AlertStore {
             };
             let merged = Arc::new(merged);
             state.alerts.insert(merged.clone());
-            state.deleted.remove(&fp);
+            if !state.deleted.is_empty() {
+                state.deleted.remove(&fp);
+            }
             state.dirty.insert(fp);
             merged_batch.push(merged);
         }

@@ -129,7 +129,10 @@ impl Packed {
         let layout = packed.layout();
         let count = layout.count;
         let header_numbers = (bytes.len() - layout.ends_at) / w;
-        if count == 0 || count > header_numbers / 2 || (lead_count == 0) == (count <= MAX_LEAD_COUNT) {
+        if count == 0
+            || count > header_numbers / 2
+            || (lead_count == 0) == (count <= MAX_LEAD_COUNT)
+        {
             return Err(format!("label set: bad pair count {count}"));
         }
         let text_start = layout.text_start();
@@ -341,6 +344,9 @@ mod tests {
         let wide = "\u{a}\u{1}\u{0}\u{2}\u{0}ab";
         assert!(Packed::from_raw(wide).is_err(), "non-canonical width");
         let separate_count = "\u{1}\u{1}\u{1}\u{2}ab";
-        assert!(Packed::from_raw(separate_count).is_err(), "count fits the lead");
+        assert!(
+            Packed::from_raw(separate_count).is_err(),
+            "count fits the lead"
+        );
     }
 }

@@ -64,6 +64,11 @@ struct AlertMapped<'a> {
     timeout: bool,
 }
 
+/// postcard's varint of a `usize` (a string's length) takes at most this.
+const MAX_VARINT_BYTES: usize = 10;
+/// A stamp: a zigzag varint `i64` and a varint `u32`.
+const MAX_STAMP_BYTES: usize = 10 + 5;
+
 /// One alert, encoded on its own (into `out`, replacing what it held) so a
 /// caller can check its size and cut records between any two alerts.
 pub fn encode_alert(alert: &Alert, out: &mut Vec<u8>) {
@@ -76,8 +81,20 @@ pub fn encode_alert(alert: &Alert, out: &mut Vec<u8>) {
         generator_url: &alert.generator_url,
         timeout: alert.timeout,
     };
+    // Serialised into a slice sized for the worst case: postcard's
+    // growable-vector output pushes byte by byte.
+    let bound = packed.labels.len()
+        + packed.annotations.len()
+        + packed.generator_url.len()
+        + 3 * MAX_VARINT_BYTES
+        + 3 * MAX_STAMP_BYTES
+        + 1;
     out.clear();
-    *out = postcard::to_extend(&packed, std::mem::take(out)).expect("alerts encode");
+    out.resize(bound, 0);
+    let used = postcard::to_slice(&packed, out)
+        .expect("the bound fits")
+        .len();
+    out.truncate(used);
 }
 
 /// Collects encoded alerts into one record.
