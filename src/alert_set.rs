@@ -114,6 +114,7 @@ mod tests {
             generator_url: "".into(),
             updated_at: now,
             timeout: false,
+            fingerprint_cache: Default::default(),
         })
     }
 

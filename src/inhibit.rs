@@ -124,6 +124,7 @@ mod tests {
             generator_url: "".into(),
             updated_at: t(0),
             timeout: true,
+            fingerprint_cache: Default::default(),
         })
     }
 

@@ -8,8 +8,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::hash::Hasher;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::Relaxed;
 
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
@@ -79,36 +77,9 @@ impl fmt::Display for LabelName {
 /// Names are not checked on deserialisation so that the API can report an
 /// invalid alert in a batch without rejecting the whole body; call
 /// [`LabelSet::validate`] before trusting one.
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct LabelSet {
     pairs: Packed,
-    /// The fingerprint once computed (0: not yet). Ingest, routing and
-    /// grouping each need it; a set never changes in place, so it is
-    /// computed at most once per set.
-    fingerprint: AtomicU64,
-}
-
-impl Clone for LabelSet {
-    fn clone(&self) -> Self {
-        Self {
-            pairs: self.pairs.clone(),
-            fingerprint: AtomicU64::new(self.fingerprint.load(Relaxed)),
-        }
-    }
-}
-
-impl PartialEq for LabelSet {
-    fn eq(&self, other: &Self) -> bool {
-        self.pairs == other.pairs
-    }
-}
-
-impl Eq for LabelSet {}
-
-impl std::hash::Hash for LabelSet {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.pairs.hash(state);
-    }
 }
 
 impl LabelSet {
@@ -172,7 +143,6 @@ impl LabelSet {
     pub fn from_packed(raw: &str) -> Result<Self, String> {
         Ok(Self {
             pairs: Packed::from_raw(raw)?,
-            fingerprint: AtomicU64::new(0),
         })
     }
 
@@ -213,15 +183,9 @@ impl LabelSet {
         Self::from_pairs(&mut pairs)
     }
 
+    /// Computed on every call; an alert caches its own (see `Alert`).
     pub fn fingerprint(&self) -> Fingerprint {
-        let cached = self.fingerprint.load(Relaxed);
-        if cached != 0 {
-            return Fingerprint(cached);
-        }
-        // A set whose hash is 0 is simply hashed again next time.
-        let fp = fingerprint_of(self.iter());
-        self.fingerprint.store(fp.0, Relaxed);
-        fp
+        fingerprint_of(self.iter())
     }
 
     /// `self.subset(names).fingerprint()` without building the subset:
@@ -268,7 +232,6 @@ impl LabelSet {
         }
         Self {
             pairs: Packed::from_sorted(pairs),
-            fingerprint: AtomicU64::new(0),
         }
     }
 }

@@ -459,6 +459,7 @@ mod tests {
             generator_url: "".into(),
             updated_at: now,
             timeout: false,
+            fingerprint_cache: Default::default(),
         })
     }
 

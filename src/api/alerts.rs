@@ -201,6 +201,7 @@ fn decode(
         generator_url,
         updated_at: now,
         timeout,
+        fingerprint_cache: Default::default(),
     })
 }
 

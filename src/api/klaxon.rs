@@ -53,6 +53,7 @@ fn test_notification(
         generator_url: external_url.into(),
         updated_at: now,
         timeout: false,
+        fingerprint_cache: Default::default(),
     };
     crate::integrations::Notification {
         receiver: receiver.to_owned(),

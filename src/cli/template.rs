@@ -133,6 +133,7 @@ fn read_alerts(file: &PathBuf, now: DateTime<Utc>) -> Result<Vec<Arc<Alert>>> {
                 generator_url: p.generator_url.as_deref().unwrap_or_default().into(),
                 updated_at: now,
                 timeout: false,
+                fingerprint_cache: Default::default(),
             }))
         })
         .collect()
@@ -159,6 +160,7 @@ fn sample_alerts(now: DateTime<Utc>) -> Vec<Arc<Alert>> {
                 generator_url: "http://prometheus.example:9090/graph".into(),
                 updated_at: now,
                 timeout: true,
+                fingerprint_cache: Default::default(),
             })
         })
         .collect()

@@ -218,6 +218,7 @@ mod tests {
                 generator_url: "".into(),
                 updated_at: now,
                 timeout: !resolved,
+                fingerprint_cache: Default::default(),
             })
         }
 
@@ -285,6 +286,7 @@ receivers: [{name: r}]
             generator_url: "".into(),
             updated_at: now,
             timeout: true,
+            fingerprint_cache: Default::default(),
         })]);
         // Past group_wait: the flush is stuck in delivery.
         tokio::time::sleep(Duration::from_secs(31)).await;

@@ -337,6 +337,7 @@ pub(crate) mod test_support {
             generator_url: "".into(),
             updated_at: starts_at,
             timeout: false,
+            fingerprint_cache: Default::default(),
         })
     }
 }

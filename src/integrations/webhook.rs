@@ -59,7 +59,7 @@ pub struct MessageAlert {
     /// Go's zero time while the alert is firing, whatever its end.
     pub ends_at: String,
     #[serde(rename = "generatorURL")]
-    pub generator_url: std::sync::Arc<str>,
+    pub generator_url: crate::intern::SharedStr,
     pub fingerprint: String,
 }
 

@@ -74,6 +74,7 @@ fn notification_for(reference: &Value) -> (Notification, u64) {
                 generator_url: a["generatorURL"].as_str().unwrap().into(),
                 updated_at: now,
                 timeout: !resolved,
+                fingerprint_cache: Default::default(),
             })
         })
         .collect();

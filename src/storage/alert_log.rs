@@ -169,6 +169,7 @@ fn mapped_alert(bytes: &[u8]) -> Result<(Alert, &[u8]), String> {
         updated_at: unstamp(a.updated_at)?,
         generator_url: a.generator_url.into(),
         timeout: a.timeout,
+        fingerprint_cache: Default::default(),
     };
     Ok((alert, rest))
 }
@@ -183,6 +184,7 @@ fn packed_alert(bytes: &[u8]) -> Result<(Alert, &[u8]), String> {
         updated_at: unstamp(a.updated_at)?,
         generator_url: a.generator_url.into(),
         timeout: a.timeout,
+        fingerprint_cache: Default::default(),
     };
     Ok((alert, rest))
 }
@@ -230,6 +232,7 @@ mod tests {
             generator_url: "http://prom/graph?g0.expr=up".into(),
             updated_at: now,
             timeout: true,
+            fingerprint_cache: Default::default(),
         }
     }
 
