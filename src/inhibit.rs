@@ -80,9 +80,19 @@ impl Inhibitions {
         Self { rules }
     }
 
-    /// The source alert that inhibits `labels`, if any.
-    pub fn inhibited_by(&self, labels: &LabelSet) -> Option<Fingerprint> {
-        // Hashed only when a rule has candidates: most alerts match no target.
+    /// The source alert that inhibits `alert`, if any.
+    pub fn inhibited_by(&self, alert: &Alert) -> Option<Fingerprint> {
+        self.inhibited_by_labels(&alert.labels, || alert.fingerprint())
+    }
+
+    /// As [`Inhibitions::inhibited_by`], for labels whose fingerprint
+    /// `own_fingerprint` gives (asked only when a rule has candidates: most
+    /// alerts match no target).
+    fn inhibited_by_labels(
+        &self,
+        labels: &LabelSet,
+        own_fingerprint: impl Fn() -> Fingerprint,
+    ) -> Option<Fingerprint> {
         let mut own = None;
         for (rule, sources) in &self.rules {
             if !rule.target.matches(labels) {
@@ -94,7 +104,7 @@ impl Inhibitions {
             };
             // An alert matching both sides cannot be inhibited by a source
             // that also matches both sides (that includes itself).
-            let own = *own.get_or_insert_with(|| labels.fingerprint());
+            let own = *own.get_or_insert_with(&own_fingerprint);
             if let Some((fp, _)) = candidates
                 .iter()
                 .find(|(fp, src_is_target)| *fp != own && !(both_sides && *src_is_target))
@@ -134,6 +144,10 @@ mod tests {
             target: Matchers::parse(target).unwrap(),
             equal: equal.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    fn inhibitor(idx: &Inhibitions, labels: &LabelSet) -> Option<Fingerprint> {
+        idx.inhibited_by_labels(labels, || labels.fingerprint())
     }
 
     fn labels(pairs: &[(&str, &str)]) -> LabelSet {
@@ -190,13 +204,13 @@ mod tests {
         ];
         for (name, target, inhibited) in cases {
             assert_eq!(
-                idx.inhibited_by(&labels(target)).is_some(),
+                inhibitor(&idx, &labels(target)).is_some(),
                 *inhibited,
                 "{name}"
             );
         }
         assert_eq!(
-            idx.inhibited_by(&labels(&[("severity", "warning"), ("cluster", "c1")])),
+            inhibitor(&idx, &labels(&[("severity", "warning"), ("cluster", "c1")])),
             Some(crit_c1.fingerprint())
         );
     }
@@ -209,11 +223,8 @@ mod tests {
             &[src],
             t(0),
         );
-        assert!(idx.inhibited_by(&labels(&[("alertname", "Dst")])).is_some());
-        assert!(
-            idx.inhibited_by(&labels(&[("alertname", "Dst"), ("zone", "a")]))
-                .is_none()
-        );
+        assert!(inhibitor(&idx, &labels(&[("alertname", "Dst")])).is_some());
+        assert!(inhibitor(&idx, &labels(&[("alertname", "Dst"), ("zone", "a")])).is_none());
     }
 
     #[test]
@@ -224,11 +235,8 @@ mod tests {
             std::slice::from_ref(&both),
             t(0),
         );
-        assert!(idx.inhibited_by(&both.labels).is_none());
+        assert!(idx.inhibited_by(&both).is_none());
         // A target that matches only the target side is inhibited by it.
-        assert!(
-            idx.inhibited_by(&labels(&[("alertname", "X"), ("team", "b")]))
-                .is_some()
-        );
+        assert!(inhibitor(&idx, &labels(&[("alertname", "X"), ("team", "b")])).is_some());
     }
 }

@@ -191,7 +191,8 @@ impl State {
 
 /// All silences, in memory and in the store.
 pub struct Silences {
-    state: std::sync::Mutex<State>,
+    /// Read for every listed alert, from one thread per core.
+    state: std::sync::RwLock<State>,
     /// Serialises writers so that store order equals memory order; readers
     /// never wait on it.
     write: tokio::sync::Mutex<()>,
@@ -212,14 +213,18 @@ impl Silences {
             state.insert(s, Matchers(compiled));
         }
         Ok(Self {
-            state: std::sync::Mutex::new(state),
+            state: std::sync::RwLock::new(state),
             write: tokio::sync::Mutex::new(()),
             storage,
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().expect("silence state lock")
+    fn lock(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().expect("silence state lock")
+    }
+
+    fn lock_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().expect("silence state lock")
     }
 
     pub fn get(&self, id: &str) -> Option<Silence> {
@@ -339,7 +344,7 @@ impl Silences {
             return Ok(0);
         }
         self.storage.delete_silences(doomed.clone()).await?;
-        let mut state = self.lock();
+        let mut state = self.lock_mut();
         for id in &doomed {
             state.remove(id);
         }
@@ -353,7 +358,7 @@ impl Silences {
         self.storage
             .put_silences(items.iter().rev().map(|(s, _)| s.clone()).collect())
             .await?;
-        let mut state = self.lock();
+        let mut state = self.lock_mut();
         for (s, m) in items {
             state.insert(s, Matchers(m));
         }

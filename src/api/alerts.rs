@@ -240,7 +240,7 @@ pub(super) fn alert_status(
 ) -> AlertStatus {
     let silenced_by = state.silences.mutes(&alert.labels, now);
     let inhibited_by: Vec<String> = inhibitions
-        .inhibited_by(&alert.labels)
+        .inhibited_by(alert)
         .map(|fp| fp.to_string())
         .into_iter()
         .collect();

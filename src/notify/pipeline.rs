@@ -209,7 +209,7 @@ impl Pipeline {
         let kept = alerts
             .iter()
             .filter(|a| {
-                let muted = inhibitions.inhibited_by(&a.labels).is_some();
+                let muted = inhibitions.inhibited_by(a).is_some();
                 inhibited += usize::from(muted);
                 !muted
             })
