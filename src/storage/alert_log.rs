@@ -41,10 +41,12 @@ fn unstamp((secs, nanos): Stamp) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("time out of range: {secs}.{nanos}"))
 }
 
+/// One alert in a binary record; `L` is how its label sets are written:
+/// packed strings (version 3) or maps (version 2).
 #[derive(Serialize, Deserialize)]
-struct AlertPacked<'a> {
-    labels: &'a str,
-    annotations: &'a str,
+struct AlertRecord<'a, L> {
+    labels: L,
+    annotations: L,
     starts_at: Stamp,
     ends_at: Stamp,
     updated_at: Stamp,
@@ -52,16 +54,19 @@ struct AlertPacked<'a> {
     timeout: bool,
 }
 
-/// Version 2's alert.
-#[derive(Deserialize)]
-struct AlertMapped<'a> {
-    labels: LabelSet,
-    annotations: LabelSet,
-    starts_at: Stamp,
-    ends_at: Stamp,
-    updated_at: Stamp,
-    generator_url: &'a str,
-    timeout: bool,
+impl<L> AlertRecord<'_, L> {
+    fn into_alert(self, sets: impl Fn(L) -> Result<LabelSet, String>) -> Result<Alert, String> {
+        Ok(Alert {
+            labels: sets(self.labels)?,
+            annotations: sets(self.annotations)?,
+            starts_at: unstamp(self.starts_at)?,
+            ends_at: unstamp(self.ends_at)?,
+            updated_at: unstamp(self.updated_at)?,
+            generator_url: self.generator_url.into(),
+            timeout: self.timeout,
+            fingerprint_cache: Default::default(),
+        })
+    }
 }
 
 /// postcard's varint of a `usize` (a string's length) takes at most this.
@@ -72,7 +77,7 @@ const MAX_STAMP_BYTES: usize = 10 + 5;
 /// One alert, encoded on its own (into `out`, replacing what it held) so a
 /// caller can check its size and cut records between any two alerts.
 pub fn encode_alert(alert: &Alert, out: &mut Vec<u8>) {
-    let packed = AlertPacked {
+    let packed = AlertRecord {
         labels: alert.labels.as_packed(),
         annotations: alert.annotations.as_packed(),
         starts_at: stamp(alert.starts_at),
@@ -160,33 +165,15 @@ pub fn decode(record: &[u8]) -> Result<Batch, String> {
 type AlertReader = fn(&[u8]) -> Result<(Alert, &[u8]), String>;
 
 fn mapped_alert(bytes: &[u8]) -> Result<(Alert, &[u8]), String> {
-    let (a, rest) = postcard::take_from_bytes::<AlertMapped>(bytes).map_err(|e| e.to_string())?;
-    let alert = Alert {
-        labels: a.labels,
-        annotations: a.annotations,
-        starts_at: unstamp(a.starts_at)?,
-        ends_at: unstamp(a.ends_at)?,
-        updated_at: unstamp(a.updated_at)?,
-        generator_url: a.generator_url.into(),
-        timeout: a.timeout,
-        fingerprint_cache: Default::default(),
-    };
-    Ok((alert, rest))
+    let (a, rest) =
+        postcard::take_from_bytes::<AlertRecord<LabelSet>>(bytes).map_err(|e| e.to_string())?;
+    Ok((a.into_alert(Ok)?, rest))
 }
 
 fn packed_alert(bytes: &[u8]) -> Result<(Alert, &[u8]), String> {
-    let (a, rest) = postcard::take_from_bytes::<AlertPacked>(bytes).map_err(|e| e.to_string())?;
-    let alert = Alert {
-        labels: LabelSet::from_packed(a.labels)?,
-        annotations: LabelSet::from_packed(a.annotations)?,
-        starts_at: unstamp(a.starts_at)?,
-        ends_at: unstamp(a.ends_at)?,
-        updated_at: unstamp(a.updated_at)?,
-        generator_url: a.generator_url.into(),
-        timeout: a.timeout,
-        fingerprint_cache: Default::default(),
-    };
-    Ok((alert, rest))
+    let (a, rest) =
+        postcard::take_from_bytes::<AlertRecord<&str>>(bytes).map_err(|e| e.to_string())?;
+    Ok((a.into_alert(LabelSet::from_packed)?, rest))
 }
 
 fn decode_binary(body: &[u8], read_alert: AlertReader) -> Result<Batch, String> {
@@ -255,18 +242,9 @@ mod tests {
 
     #[test]
     fn a_version_2_record_from_an_older_klaxon_still_reads() {
-        #[derive(Serialize)]
-        struct V2<'a> {
-            labels: &'a LabelSet,
-            annotations: &'a LabelSet,
-            starts_at: Stamp,
-            ends_at: Stamp,
-            updated_at: Stamp,
-            generator_url: &'a str,
-            timeout: bool,
-        }
         let a = alert();
-        let v2 = V2 {
+        // Version 2 wrote label sets as maps: `LabelSet`'s own encoding.
+        let v2 = AlertRecord {
             labels: &a.labels,
             annotations: &a.annotations,
             starts_at: stamp(a.starts_at),
