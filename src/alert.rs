@@ -86,6 +86,26 @@ pub enum AlertError {
 }
 
 impl Alert {
+    /// An alert for tests: the given labels and annotations, every time
+    /// `at`, no generator URL.
+    #[cfg(test)]
+    pub fn for_test(
+        labels: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+        at: DateTime<Utc>,
+    ) -> Alert {
+        Alert {
+            labels: labels.iter().copied().collect(),
+            annotations: annotations.iter().copied().collect(),
+            starts_at: at,
+            ends_at: at,
+            generator_url: "".into(),
+            updated_at: at,
+            timeout: false,
+            fingerprint_cache: Default::default(),
+        }
+    }
+
     pub fn fingerprint(&self) -> Fingerprint {
         let cached = self.fingerprint_cache.0.load(Relaxed);
         if cached != 0 {

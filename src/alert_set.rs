@@ -102,20 +102,14 @@ impl FromIterator<Arc<Alert>> for AlertSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::labels::LabelSet;
 
     fn alert(name: &str, note: &str) -> Arc<Alert> {
-        let now = chrono::Utc::now();
-        Arc::new(Alert {
-            labels: [("alertname", name)].into_iter().collect(),
-            annotations: [("note", note)].into_iter().collect::<LabelSet>(),
-            starts_at: now,
-            ends_at: now,
-            generator_url: "".into(),
-            updated_at: now,
-            timeout: false,
-            fingerprint_cache: Default::default(),
-        })
+        let labels = [("alertname", name)];
+        Arc::new(Alert::for_test(
+            &labels,
+            &[("note", note)],
+            chrono::Utc::now(),
+        ))
     }
 
     #[test]

@@ -198,7 +198,7 @@ impl Storage {
     /// Returns the bytes appended.
     pub async fn write_alerts(
         &self,
-        puts: Vec<Arc<Alert>>,
+        puts: Arc<[Arc<Alert>]>,
         deletes: Vec<Fingerprint>,
     ) -> Result<u64, StorageError> {
         let this = self.clone();
@@ -445,22 +445,13 @@ mod tests {
     use super::*;
 
     fn alert(i: usize, note_bytes: usize) -> Arc<Alert> {
-        let now = chrono::Utc::now();
-        Arc::new(Alert {
-            labels: [("alertname", "Log".to_owned()), ("i", i.to_string())]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            annotations: [("note".to_owned(), "x".repeat(note_bytes))]
-                .into_iter()
-                .collect(),
-            starts_at: now,
-            ends_at: now,
-            generator_url: "".into(),
-            updated_at: now,
-            timeout: false,
-            fingerprint_cache: Default::default(),
-        })
+        let labels = [("alertname", "Log"), ("i", &i.to_string())];
+        let note = "x".repeat(note_bytes);
+        Arc::new(Alert::for_test(
+            &labels,
+            &[("note", &note)],
+            chrono::Utc::now(),
+        ))
     }
 
     fn names(mut alerts: Vec<Alert>) -> Vec<String> {
@@ -478,9 +469,12 @@ mod tests {
             let storage = Storage::open(dir.path()).unwrap();
             // ~10 KiB each: several chunks per write.
             let batch: Vec<_> = (0..200).map(|i| alert(i, 10_000)).collect();
-            storage.write_alerts(batch, vec![]).await.unwrap();
+            storage.write_alerts(batch.into(), vec![]).await.unwrap();
             let gone: Vec<_> = (0..198).map(|i| alert(i, 0).fingerprint()).collect();
-            storage.write_alerts(vec![alert(0, 5)], gone).await.unwrap();
+            storage
+                .write_alerts(vec![alert(0, 5)].into(), gone)
+                .await
+                .unwrap();
         }
         let storage = Storage::open(dir.path()).unwrap();
         assert_eq!(names(storage.load_alerts().unwrap()), ["198", "199"]);
@@ -493,7 +487,7 @@ mod tests {
         let storage = Storage::open(dir.path()).unwrap();
         for round in 0..5 {
             let batch: Vec<_> = (0..50).map(|i| alert(i, 1000 + round)).collect();
-            storage.write_alerts(batch, vec![]).await.unwrap();
+            storage.write_alerts(batch.into(), vec![]).await.unwrap();
         }
         let before = storage.alert_log.len();
         let live: Vec<_> = (0..3).map(|i| alert(i, 10)).collect();
@@ -533,7 +527,10 @@ mod tests {
         batch.push(Arc::new(big));
         {
             let storage = Storage::open(dir.path()).unwrap();
-            storage.write_alerts(batch.clone(), vec![]).await.unwrap();
+            storage
+                .write_alerts(batch.clone().into(), vec![])
+                .await
+                .unwrap();
         }
         let blobs = std::fs::read_dir(dir.path().join("blobs")).unwrap().count();
         assert!(blobs > 0, "the test must reach sled's blob files");
@@ -549,7 +546,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
         let batch = vec![alert(1, MAX_RECORD_BYTES + 1), alert(2, 10)];
-        storage.write_alerts(batch, vec![]).await.unwrap();
+        storage.write_alerts(batch.into(), vec![]).await.unwrap();
         assert_eq!(names(storage.load_alerts().unwrap()), ["2"]);
     }
 
