@@ -5,6 +5,7 @@
 //! cannot take its valid neighbours down, and the store is locked once for
 //! the whole batch.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
@@ -25,7 +26,7 @@ use crate::alert::Alert;
 use crate::app::{AppState, Runtime};
 use crate::dispatch::route::Route;
 use crate::inhibit::Inhibitions;
-use crate::intern::Interner;
+use crate::intern::{Interner, SharedStr};
 use crate::labels::LabelSet;
 use crate::metrics::StatusLabel;
 use crate::silence::filter_labels;
@@ -72,13 +73,13 @@ async fn post_alerts(
     let now = state.now();
     let resolve_timeout = state.runtime().config.global.resolve_timeout.as_std();
     let resolve_timeout = chrono::Duration::from_std(resolve_timeout).unwrap_or_default();
-    let urls = state.alerts.urls();
+    let mut urls = BatchUrls::new(state.alerts.urls());
     let mut valid = Vec::with_capacity(posted.len());
     let mut rejected: Vec<(usize, Rejection)> = Vec::new();
     let (mut firing, mut resolved) = (0u64, 0u64);
 
     for (i, posted) in posted.into_iter().enumerate() {
-        match posted.and_then(|p| decode(i, p, now, resolve_timeout, urls)) {
+        match posted.and_then(|p| decode(i, p, now, resolve_timeout, &mut urls)) {
             Ok(alert) => {
                 if alert.ends_at > now {
                     firing += 1;
@@ -144,8 +145,13 @@ async fn post_alerts(
 /// element that does not decode is parsed again element by element, so
 /// that the others are kept and the bad one is named.
 fn parse_batch(text: &str) -> Result<Vec<Result<PostableAlert<'_>, Rejection>>, ApiError> {
-    if let Ok(all) = serde_json::from_str::<Option<Vec<PostableAlert>>>(text) {
-        return Ok(all.unwrap_or_default().into_iter().map(Ok).collect());
+    if let Ok(all) = serde_json::from_str::<Option<Posted>>(text) {
+        return Ok(all
+            .map(|p| p.0)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Ok)
+            .collect());
     }
     let elements: Option<Vec<&RawValue>> = serde_json::from_str(text)
         .map_err(|e| ApiError::Malformed(format!("parsing alerts body failed, because {e}")))?;
@@ -159,31 +165,52 @@ fn parse_batch(text: &str) -> Result<Vec<Result<PostableAlert<'_>, Rejection>>, 
         .collect())
 }
 
+/// A well-formed body's alerts. JSON gives no length up front, and serde's
+/// own vector starts empty and doubles, copying its large elements each
+/// time; Prometheus sends up to 64 alerts a body.
+struct Posted<'a>(Vec<PostableAlert<'a>>);
+
+impl<'de> serde::Deserialize<'de> for Posted<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Posted<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of alerts")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Posted<'de>, A::Error> {
+                let mut alerts = Vec::with_capacity(seq.size_hint().unwrap_or(64).min(64));
+                while let Some(alert) = seq.next_element()? {
+                    alerts.push(alert);
+                }
+                Ok(Posted(alerts))
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
 /// Applies Alertmanager's defaults for missing times to one element.
-fn decode(
+fn decode<'a>(
     i: usize,
-    posted: PostableAlert<'_>,
+    posted: PostableAlert<'a>,
     now: DateTime<Utc>,
     resolve_timeout: chrono::Duration,
-    urls: &Interner,
+    urls: &mut BatchUrls<'a, '_>,
 ) -> Result<Alert, Rejection> {
     let mut labels = posted
         .labels
         .ok_or_else(|| Rejection::Schema(ApiError::required(&format!("{i}.labels"))))?;
     let generator_url = posted.generator_url.unwrap_or_default();
-    // Only valid URLs are interned, so a known one needs no second check.
-    let generator_url = match urls.get(&generator_url) {
-        Some(shared) => shared,
-        None if generator_url.is_empty() || is_request_uri(&generator_url) => {
-            urls.intern(&generator_url)
-        }
-        None => {
-            return Err(Rejection::Schema(ApiError::format(
-                &format!("{i}.generatorURL in body"),
-                "uri",
-                &generator_url,
-            )));
-        }
+    let Some(generator_url) = urls.resolve(&generator_url) else {
+        return Err(Rejection::Schema(ApiError::format(
+            &format!("{i}.generatorURL in body"),
+            "uri",
+            &generator_url,
+        )));
     };
     labels.remove_empty_values();
     let starts = non_zero(posted.starts_at);
@@ -203,6 +230,42 @@ fn decode(
         timeout,
         fingerprint_cache: Default::default(),
     })
+}
+
+/// A batch's generator URLs, each looked up in the shared interner once: a
+/// batch repeats a few URLs (one per rule), and the interner's lock is
+/// shared with every other ingest thread.
+struct BatchUrls<'a, 'i> {
+    shared: &'i Interner,
+    seen: hashbrown::HashMap<&'a str, SharedStr>,
+}
+
+impl<'a, 'i> BatchUrls<'a, 'i> {
+    fn new(shared: &'i Interner) -> Self {
+        Self {
+            shared,
+            seen: hashbrown::HashMap::new(),
+        }
+    }
+
+    /// The shared copy of a valid URL; `None` for an invalid one.
+    fn resolve(&mut self, url: &Cow<'a, str>) -> Option<SharedStr> {
+        if let Cow::Borrowed(s) = url
+            && let Some(known) = self.seen.get(s)
+        {
+            return Some(known.clone());
+        }
+        // Only valid URLs are interned, so a known one needs no second check.
+        let shared = match self.shared.get(url) {
+            Some(shared) => shared,
+            None if url.is_empty() || is_request_uri(url) => self.shared.intern(url),
+            None => return None,
+        };
+        if let Cow::Borrowed(s) = url {
+            self.seen.insert(s, shared.clone());
+        }
+        Some(shared)
+    }
 }
 
 /// Go's `url.ParseRequestURI`, which Alertmanager's `uri` format uses: an

@@ -53,23 +53,30 @@ impl AggregationGroup {
         self.alerts.lock().expect("group lock")
     }
 
-    /// Adds or replaces an alert; `false` if the group has ended and a new
-    /// one must take the alert. An alert that started more than
-    /// `group_wait` ago skips the wait, as in Alertmanager.
-    pub fn insert(&self, alert: Arc<Alert>, now: DateTime<Utc>) -> bool {
+    /// Adds or replaces alerts; `false` if the group has ended and a new
+    /// one must take them. An alert that started more than `group_wait`
+    /// ago skips the wait, as in Alertmanager.
+    pub fn insert_all<'a>(
+        &self,
+        alerts: impl IntoIterator<Item = &'a Arc<Alert>>,
+        now: DateTime<Utc>,
+    ) -> bool {
         let wait = chrono::Duration::from_std(self.opts.group_wait).unwrap_or_default();
-        let stale = crate::alert::add_saturating(alert.starts_at, wait) < now;
+        let mut stale = false;
         {
             let mut members = self.lock();
             if members.closed {
                 return false;
             }
-            // Batches may arrive out of order (see `AlertStore::subscribe`):
-            // an older version never replaces a newer one.
-            let updated_at = alert.updated_at;
-            members
-                .alerts
-                .insert_if(alert, |old| old.updated_at <= updated_at);
+            for alert in alerts {
+                stale |= crate::alert::add_saturating(alert.starts_at, wait) < now;
+                // Batches may arrive out of order (see `AlertStore::subscribe`):
+                // an older version never replaces a newer one.
+                let updated_at = alert.updated_at;
+                members
+                    .alerts
+                    .insert_if(alert.clone(), |old| old.updated_at <= updated_at);
+            }
         }
         if stale && !self.has_flushed.load(Ordering::Acquire) {
             self.flush_now.notify_one();

@@ -92,29 +92,41 @@ impl Dispatcher {
             return;
         }
         let now = self.clock.now();
-        let mut groups = self.groups.lock().expect("groups lock");
+        let mut routed: Vec<(GroupId, &Route, &Arc<Alert>)> = Vec::with_capacity(alerts.len());
         for alert in alerts {
             for route in self.route.matches(&alert.labels) {
                 let id = (route.id, route.opts.group_fingerprint(&alert.labels));
-                if let Some(g) = groups.get(&id)
-                    && g.insert(alert.clone(), now)
-                {
-                    continue;
-                }
-                // No group, or its task ended. A resolved alert opens none.
-                if alert.resolved_at(now) {
-                    continue;
-                }
-                let labels = route.opts.group_labels(&alert.labels);
-                let g = AggregationGroup::new(route.group_key(&labels), labels, route.opts.clone());
-                g.insert(alert.clone(), now);
-                self.tasks.spawn(g.clone().run(
-                    self.deliver.clone(),
-                    self.clock.clone(),
-                    self.cancel.child_token(),
-                ));
-                groups.insert(id, g);
+                routed.push((id, route, alert));
             }
+        }
+        // One lock per group and batch, not per alert: a batch holds few
+        // groups (Prometheus sends one rule's alerts together), and group
+        // locks are shared with the other ingest threads. The sort is
+        // stable, so each group still sees its alerts in arrival order.
+        routed.sort_by_key(|(id, ..)| *id);
+        let mut groups = self.groups.lock().expect("groups lock");
+        for run in routed.chunk_by(|a, b| a.0 == b.0) {
+            let (id, route, _) = run[0];
+            let members = run.iter().map(|(.., alert)| *alert);
+            if let Some(g) = groups.get(&id)
+                && g.insert_all(members.clone(), now)
+            {
+                continue;
+            }
+            // No group, or its task ended. Resolved alerts open none.
+            let mut opening = members.filter(|a| !a.resolved_at(now)).peekable();
+            let Some(first) = opening.peek() else {
+                continue;
+            };
+            let labels = route.opts.group_labels(&first.labels);
+            let g = AggregationGroup::new(route.group_key(&labels), labels, route.opts.clone());
+            g.insert_all(opening, now);
+            self.tasks.spawn(g.clone().run(
+                self.deliver.clone(),
+                self.clock.clone(),
+                self.cancel.child_token(),
+            ));
+            groups.insert(id, g);
         }
     }
 
@@ -252,6 +264,37 @@ receivers: [{name: r}]
         assert_eq!(f.alerts.len(), 1);
         // Firing alerts carry no end in a notification.
         assert_eq!(f.alerts[0].ends_at, crate::alert::go_zero_time());
+    }
+
+    /// One batch holding several groups' alerts, interleaved, as the
+    /// benchmark and a multi-rule Prometheus send them.
+    #[tokio::test(start_paused = true)]
+    async fn one_batch_fills_each_of_its_groups() {
+        let mut r = rig(CONFIG);
+        let mut second_a = (*r.alert("A", 0, false)).clone();
+        second_a.labels.insert("instance", "i2");
+        r.send(vec![
+            r.alert("A", 0, false),
+            r.alert("B", 0, false),
+            Arc::new(second_a),
+            r.alert("C", 0, true),
+        ]);
+        // A resolved alert opens no group.
+        assert_eq!(r.dispatcher.groups().len(), 2);
+        let mut sizes = Vec::new();
+        for _ in 0..2 {
+            let (at, f) = r.next().await;
+            assert_eq!(at, Duration::from_secs(30));
+            sizes.push((f.group_key, f.alerts.len()));
+        }
+        sizes.sort();
+        assert_eq!(
+            sizes,
+            [
+                (r#"{}:{alertname="A"}"#.to_owned(), 2),
+                (r#"{}:{alertname="B"}"#.to_owned(), 1)
+            ]
+        );
     }
 
     /// A receiver that never answers.
