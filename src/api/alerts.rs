@@ -204,14 +204,15 @@ fn decode<'a>(
     let mut labels = posted
         .labels
         .ok_or_else(|| Rejection::Schema(ApiError::required(&format!("{i}.labels"))))?;
-    let generator_url = posted.generator_url.unwrap_or_default();
-    let Some(generator_url) = urls.resolve(&generator_url) else {
-        return Err(Rejection::Schema(ApiError::format(
-            &format!("{i}.generatorURL in body"),
-            "uri",
-            &generator_url,
-        )));
-    };
+    let generator_url = urls
+        .resolve(posted.generator_url.unwrap_or_default())
+        .map_err(|bad| {
+            Rejection::Schema(ApiError::format(
+                &format!("{i}.generatorURL in body"),
+                "uri",
+                &bad,
+            ))
+        })?;
     labels.remove_empty_values();
     let starts = non_zero(posted.starts_at);
     let ends = non_zero(posted.ends_at);
@@ -248,23 +249,23 @@ impl<'a, 'i> BatchUrls<'a, 'i> {
         }
     }
 
-    /// The shared copy of a valid URL; `None` for an invalid one.
-    fn resolve(&mut self, url: &Cow<'a, str>) -> Option<SharedStr> {
+    /// The shared copy of a valid URL; an invalid one is handed back.
+    fn resolve(&mut self, url: Cow<'a, str>) -> Result<SharedStr, Cow<'a, str>> {
         if let Cow::Borrowed(s) = url
             && let Some(known) = self.seen.get(s)
         {
-            return Some(known.clone());
+            return Ok(known.clone());
         }
         // Only valid URLs are interned, so a known one needs no second check.
-        let shared = match self.shared.get(url) {
+        let shared = match self.shared.get(&url) {
             Some(shared) => shared,
-            None if url.is_empty() || is_request_uri(url) => self.shared.intern(url),
-            None => return None,
+            None if url.is_empty() || is_request_uri(&url) => self.shared.intern(&url),
+            None => return Err(url),
         };
         if let Cow::Borrowed(s) = url {
             self.seen.insert(s, shared.clone());
         }
-        Some(shared)
+        Ok(shared)
     }
 }
 
