@@ -6,7 +6,8 @@
 //! of each silence, so thousands of silences do not make every alert scan
 //! all of them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -123,69 +124,110 @@ struct Entry {
     matchers: Matchers,
 }
 
-/// FNV: these maps are probed once per label of every listed alert, and
-/// their keys come from users who can already create silences.
-type FastMap<K, V> = HashMap<K, V, fnv::FnvBuildHasher>;
-type FastSet<K> = HashSet<K, fnv::FnvBuildHasher>;
+impl Entry {
+    fn mutes(&self, labels: &LabelSet, now: DateTime<Utc>) -> bool {
+        self.silence.state(now) == SilenceState::Active && self.matchers.matches(labels)
+    }
+}
+
+/// foldhash (hashbrown's default): these maps are probed for every listed
+/// alert, and it hashes several bytes a step where FNV takes one.
+type FastMap<K, V> = hashbrown::HashMap<K, V>;
 
 #[derive(Default)]
 struct State {
-    by_id: FastMap<String, Entry>,
-    /// label name → value of one equality matcher → silence IDs. Nested so
-    /// that lookups by `&str` need no allocation.
-    index: FastMap<String, FastMap<String, FastSet<String>>>,
+    by_id: FastMap<String, Arc<Entry>>,
+    /// label name → value of one equality matcher → the silences with that
+    /// matcher. Nested so that lookups by `&str` need no allocation; the
+    /// entries themselves, not their IDs, so a match costs no second lookup.
+    index: FastMap<String, FastMap<String, Vec<Arc<Entry>>>>,
     /// Silences without an equality matcher; checked for every alert.
-    unindexed: FastSet<String>,
+    unindexed: Vec<Arc<Entry>>,
 }
 
 impl State {
-    fn index_key(matchers: &Matchers) -> Option<(String, String)> {
+    fn index_key(matchers: &Matchers) -> Option<(&str, &str)> {
         matchers
             .iter()
             .find(|m| m.kind == MatchType::Equal && !m.value.is_empty())
-            .map(|m| (m.name.clone(), m.value.clone()))
+            .map(|m| (m.name.as_str(), m.value.as_str()))
     }
 
     fn insert(&mut self, silence: Silence, matchers: Matchers) {
         self.remove(&silence.id.clone());
-        match Self::index_key(&matchers) {
+        let entry = Arc::new(Entry { silence, matchers });
+        match Self::index_key(&entry.matchers) {
             Some((name, value)) => {
                 self.index
-                    .entry(name)
+                    .entry_ref(name)
                     .or_default()
-                    .entry(value)
+                    .entry_ref(value)
                     .or_default()
-                    .insert(silence.id.clone());
+                    .push(entry.clone());
             }
-            None => {
-                self.unindexed.insert(silence.id.clone());
-            }
+            None => self.unindexed.push(entry.clone()),
         }
-        self.by_id
-            .insert(silence.id.clone(), Entry { silence, matchers });
+        self.by_id.insert(entry.silence.id.clone(), entry);
     }
 
     fn remove(&mut self, id: &str) {
-        if let Some(e) = self.by_id.remove(id) {
-            match Self::index_key(&e.matchers) {
-                Some((name, value)) => {
-                    if let Some(values) = self.index.get_mut(&name) {
-                        if let Some(set) = values.get_mut(&value) {
-                            set.remove(id);
-                            if set.is_empty() {
-                                values.remove(&value);
-                            }
-                        }
-                        if values.is_empty() {
-                            self.index.remove(&name);
-                        }
-                    }
+        let Some(e) = self.by_id.remove(id) else {
+            return;
+        };
+        let Some((name, value)) = Self::index_key(&e.matchers) else {
+            self.unindexed.retain(|u| u.silence.id != id);
+            return;
+        };
+        if let Some(values) = self.index.get_mut(name) {
+            if let Some(entries) = values.get_mut(value) {
+                entries.retain(|u| u.silence.id != id);
+                if entries.is_empty() {
+                    values.remove(value);
                 }
-                None => {
-                    self.unindexed.remove(id);
+            }
+            if values.is_empty() {
+                self.index.remove(name);
+            }
+        }
+    }
+
+    fn mutes(&self, labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut check = |e: &Arc<Entry>| {
+            if e.mutes(labels, now) {
+                out.push(e.silence.id.clone());
+            }
+        };
+        // Walk whichever side is shorter: silences usually key on one or
+        // two label names, alerts carry many more.
+        if self.index.len() <= labels.len() {
+            for (name, values) in &self.index {
+                if let Some(entries) = labels.get(name).and_then(|v| values.get(v)) {
+                    entries.iter().for_each(&mut check);
+                }
+            }
+        } else {
+            for (name, value) in labels.iter() {
+                if let Some(entries) = self.index.get(name).and_then(|values| values.get(value)) {
+                    entries.iter().for_each(&mut check);
                 }
             }
         }
+        self.unindexed.iter().for_each(&mut check);
+        out.sort();
+        out
+    }
+}
+
+/// The silences as of one moment, for checking many alerts under one read
+/// lock (a listing checks every alert; taking the lock for each would bounce
+/// its cache line between the listing threads).
+pub struct SilenceReader<'a>(std::sync::RwLockReadGuard<'a, State>);
+
+impl SilenceReader<'_> {
+    /// IDs of the active silences that match `labels`, sorted.
+    pub fn mutes(&self, labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
+        self.0.mutes(labels, now)
     }
 }
 
@@ -256,25 +298,13 @@ impl Silences {
 
     /// IDs of the active silences that match `labels`, sorted.
     pub fn mutes(&self, labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
-        let state = self.lock();
-        let mut out = Vec::new();
-        let mut check = |id: &String| {
-            if let Some(e) = state.by_id.get(id)
-                && e.silence.state(now) == SilenceState::Active
-                && e.matchers.matches(labels)
-            {
-                out.push(id.clone());
-            }
-        };
-        for (name, value) in labels.iter() {
-            if let Some(ids) = state.index.get(name).and_then(|values| values.get(value)) {
-                ids.iter().for_each(&mut check);
-            }
-        }
-        state.unindexed.iter().for_each(&mut check);
-        drop(state);
-        out.sort();
-        out
+        self.lock().mutes(labels, now)
+    }
+
+    /// A read view for checking many alerts; hold it briefly, as silence
+    /// changes wait for it.
+    pub fn reader(&self) -> SilenceReader<'_> {
+        SilenceReader(self.lock())
     }
 
     /// Creates or updates a silence, as Alertmanager's `Silences.Set`:
@@ -516,6 +546,46 @@ mod tests {
         let id = s.set(sil, t(0)).await.unwrap();
         let labels: LabelSet = [("alertname", "B")].into_iter().collect();
         assert_eq!(s.mutes(&labels, t(1)), vec![id]);
+    }
+
+    /// The index is walked from its side or the alert's, whichever is
+    /// shorter; both find the same silences, and removed ones leave it.
+    #[tokio::test]
+    async fn the_index_finds_silences_from_either_side_and_forgets_removed_ones() {
+        let (_dir, s) = store();
+        let mut ids = Vec::new();
+        for (name, value) in [("alertname", "A"), ("instance", "h1"), ("job", "node")] {
+            let mut sil = silence("", 0, 5000);
+            sil.matchers = vec![matcher(name, value)];
+            ids.push(s.set(sil, t(0)).await.unwrap());
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        // Two labels, three indexed names: walked from the alert's side.
+        let short: LabelSet = [("alertname", "A"), ("instance", "h1")].into_iter().collect();
+        let mut expected = vec![ids[0].clone(), ids[1].clone()];
+        expected.sort();
+        assert_eq!(s.reader().mutes(&short, t(1)), expected);
+        // Four labels: walked from the index's side.
+        let long: LabelSet = [
+            ("alertname", "A"),
+            ("instance", "h1"),
+            ("job", "node"),
+            ("env", "prod"),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(s.reader().mutes(&long, t(1)), sorted);
+        // Extended in place: the old entry leaves the index, or the
+        // silence would be listed twice.
+        let mut extended = s.get(&ids[1]).unwrap();
+        extended.ends_at = t(6000);
+        assert_eq!(s.set(extended, t(2)).await.unwrap(), ids[1]);
+        assert_eq!(s.reader().mutes(&long, t(1500)), sorted);
+        s.expire(&ids[1], t(1600)).await.unwrap();
+        let mut left = vec![ids[0].clone(), ids[2].clone()];
+        left.sort();
+        assert_eq!(s.reader().mutes(&long, t(1700)), left);
     }
 
     #[tokio::test]

@@ -29,7 +29,7 @@ use crate::inhibit::Inhibitions;
 use crate::intern::{Interner, SharedStr};
 use crate::labels::LabelSet;
 use crate::metrics::StatusLabel;
-use crate::silence::filter_labels;
+use crate::silence::{SilenceReader, filter_labels};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -295,14 +295,14 @@ fn is_request_uri(s: &str) -> bool {
 /// once per request from the same snapshot, and `routes` are the routes the
 /// alert matches (their time intervals decide `mutedBy`).
 pub(super) fn alert_status(
-    state: &AppState,
+    silences: &SilenceReader<'_>,
     runtime: &Runtime,
     routes: &[&Route],
     inhibitions: &Inhibitions,
     alert: &Alert,
     now: DateTime<Utc>,
 ) -> AlertStatus {
-    let silenced_by = state.silences.mutes(&alert.labels, now);
+    let silenced_by = silences.mutes(&alert.labels, now);
     let inhibited_by: Vec<String> = inhibitions
         .inhibited_by(alert)
         .map(|fp| fp.to_string())
@@ -503,6 +503,7 @@ fn list_part(
     let mut out = Vec::with_capacity(alerts.len() * ALERT_JSON_BYTES + prefix.len());
     out.extend_from_slice(prefix);
     let mut listed = 0;
+    let silences = state.silences.reader();
     for alert in alerts {
         // Resolved alerts stay stored until GC but are not listed.
         if alert.resolved_at(now) || !filter.keep_labels(alert) {
@@ -513,7 +514,7 @@ fn list_part(
         if !recv.iter().any(|r| filter.keep_receiver(runtime, r.name)) {
             continue;
         }
-        let status = alert_status(state, runtime, &routes, &l.inhibitions, alert, now);
+        let status = alert_status(&silences, runtime, &routes, &l.inhibitions, alert, now);
         if !filter.keep_status(&status) {
             continue;
         }
@@ -552,11 +553,12 @@ async fn get_alert_groups(
         groups.push((group.opts.receiver.clone(), group.labels.clone(), alerts));
     }
     let mut out: Vec<AlertGroup> = Vec::with_capacity(groups.len());
+    let silences = state.silences.reader();
     for (receiver, labels, alerts) in &groups {
         let mut shown = Vec::with_capacity(alerts.len());
         for alert in alerts {
             let routes = runtime.route.matches(&alert.labels);
-            let status = alert_status(&state, runtime, &routes, &l.inhibitions, alert, now);
+            let status = alert_status(&silences, runtime, &routes, &l.inhibitions, alert, now);
             if filter.keep_status(&status) {
                 let recv = receivers(&routes);
                 shown.push(to_gettable(alert, status, recv));

@@ -71,13 +71,14 @@ pub fn refresh_gauges(state: &AppState) {
     let snapshot = state.alerts.snapshot();
     let runtime = state.runtime();
     let inhibitions = crate::inhibit::Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
+    let silences = state.silences.reader();
     for alert in &snapshot {
         if alert.resolved_at(now) {
             continue;
         }
         let routes = runtime.route.matches(&alert.labels);
         let status =
-            super::alerts::alert_status(state, &runtime, &routes, &inhibitions, alert, now);
+            super::alerts::alert_status(&silences, &runtime, &routes, &inhibitions, alert, now);
         if status.state == "active" {
             active += 1;
         } else {
