@@ -5,7 +5,6 @@
 //! MiB. The table also remembers that a string was already validated.
 
 use std::borrow::Borrow;
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -84,11 +83,12 @@ impl<'de> Deserialize<'de> for SharedStr {
 
 #[derive(Default)]
 pub struct Interner {
-    strings: Mutex<HashSet<SharedStr>>,
+    /// foldhash: URLs are long, and it hashes several bytes a step.
+    strings: Mutex<hashbrown::HashSet<SharedStr>>,
 }
 
 impl Interner {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<SharedStr>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, hashbrown::HashSet<SharedStr>> {
         self.strings.lock().expect("interner lock")
     }
 

@@ -147,7 +147,8 @@ impl LabelSet {
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        (0..self.len()).map(|i| self.name_at(i))
+        // Walks the offsets once; `name_at` would decode the header per name.
+        self.iter().map(|(name, _)| name)
     }
 
     /// Alertmanager drops labels with empty values before validating.
