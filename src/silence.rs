@@ -562,7 +562,9 @@ mod tests {
         let mut sorted = ids.clone();
         sorted.sort();
         // Two labels, three indexed names: walked from the alert's side.
-        let short: LabelSet = [("alertname", "A"), ("instance", "h1")].into_iter().collect();
+        let short: LabelSet = [("alertname", "A"), ("instance", "h1")]
+            .into_iter()
+            .collect();
         let mut expected = vec![ids[0].clone(), ids[1].clone()];
         expected.sort();
         assert_eq!(s.reader().mutes(&short, t(1)), expected);

@@ -521,7 +521,7 @@ fn list_part(
         if listed > 0 {
             out.push(b',');
         }
-        serde_json::to_writer(&mut out, &to_gettable(alert, status, recv))?;
+        super::alert_json::write_alert(&mut out, &to_gettable(alert, status, recv))?;
         listed += 1;
     }
     Ok((out, listed))

@@ -2,6 +2,7 @@
 //! (`/-/healthy`, `/-/ready`, `/-/reload`, `/metrics`) and the 410 that
 //! newer Alertmanagers answer for API v1.
 
+mod alert_json;
 mod alerts;
 mod error;
 mod klaxon;

@@ -24,9 +24,18 @@ fn ser_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// A time as the API writes it.
+pub(super) struct ApiTime(pub DateTime<Utc>);
+
+impl Serialize for ApiTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ser_time(&self.0, s)
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` by hand: chrono's format-string machinery was
 /// the largest single cost of a `GET /api/v2/alerts` answer.
-fn rfc3339_millis(t: &DateTime<Utc>) -> Option<[u8; 24]> {
+pub(super) fn rfc3339_millis(t: &DateTime<Utc>) -> Option<[u8; 24]> {
     use chrono::{Datelike, Timelike};
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
     // Leap seconds show as nanoseconds ≥ 1e9; chrono's `%.3f` prints them

@@ -1,0 +1,210 @@
+//! A listed alert as JSON, byte for byte what `serde_json` writes for
+//! [`GettableAlert`], for the alert list's hot loop.
+//!
+//! A listing is tens of MiB of label text. serde_json looks up every byte of
+//! every string in its escape table, one at a time, and formats
+//! fingerprints through `fmt`; here a string is checked eight bytes a step
+//! and copied whole when nothing in it needs escaping (label text almost
+//! never does). Any string that does need it, and the small nested
+//! values, still go through serde_json, so escaping has one implementation.
+
+use chrono::{DateTime, Utc};
+
+use super::models::{GettableAlert, rfc3339_millis};
+use crate::labels::{Fingerprint, LabelSet};
+
+/// Appends `alert` to `out` as serde_json would serialize it.
+pub fn write_alert(out: &mut Vec<u8>, alert: &GettableAlert<'_>) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\"annotations\":");
+    write_label_set(out, alert.annotations)?;
+    out.extend_from_slice(b",\"endsAt\":");
+    write_time(out, &alert.ends_at)?;
+    out.extend_from_slice(b",\"fingerprint\":");
+    write_fingerprint(out, alert.fingerprint);
+    out.extend_from_slice(b",\"receivers\":");
+    serde_json::to_writer(&mut *out, &alert.receivers)?;
+    out.extend_from_slice(b",\"startsAt\":");
+    write_time(out, &alert.starts_at)?;
+    out.extend_from_slice(b",\"status\":");
+    serde_json::to_writer(&mut *out, &alert.status)?;
+    out.extend_from_slice(b",\"updatedAt\":");
+    write_time(out, &alert.updated_at)?;
+    if !alert.generator_url.is_empty() {
+        out.extend_from_slice(b",\"generatorURL\":");
+        write_str(out, alert.generator_url)?;
+    }
+    out.extend_from_slice(b",\"labels\":");
+    write_label_set(out, alert.labels)?;
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_label_set(out: &mut Vec<u8>, set: &LabelSet) -> serde_json::Result<()> {
+    out.push(b'{');
+    for (i, (name, value)) in set.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, name)?;
+        out.push(b':');
+        write_str(out, value)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    if needs_escape(s.as_bytes()) {
+        return serde_json::to_writer(&mut *out, s);
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+    Ok(())
+}
+
+fn write_time(out: &mut Vec<u8>, t: &DateTime<Utc>) -> serde_json::Result<()> {
+    match rfc3339_millis(t) {
+        Some(text) => {
+            out.push(b'"');
+            out.extend_from_slice(&text);
+            out.push(b'"');
+            Ok(())
+        }
+        // Years outside 0..=9999: the serde path knows how.
+        None => serde_json::to_writer(&mut *out, &super::models::ApiTime(*t)),
+    }
+}
+
+fn write_fingerprint(out: &mut Vec<u8>, fp: Fingerprint) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [b'"'; 18];
+    for (i, digit) in text[1..17].iter_mut().enumerate() {
+        *digit = HEX[((fp.0 >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    out.extend_from_slice(&text);
+}
+
+/// Whether serde_json would escape anything in `bytes`: a control character,
+/// `"` or `\`. Checked a word at a time with the classic bit tricks: a byte
+/// below 0x20, or one equal to either quote character, sets its high bit in
+/// the result. Bytes of multi-byte UTF-8 characters are all ≥ 0x80 and
+/// never match.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS != 0;
+    let has_below_space = |w: u64| w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_ne_bytes(word.try_into().expect("eight bytes"));
+        if has_below_space(w)
+            || has_zero(w ^ (ONES * u64::from(b'"')))
+            || has_zero(w ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::Alert;
+    use crate::api::models::{AlertStatus, ReceiverRef};
+    use chrono::TimeZone;
+
+    fn gettable<'a>(alert: &'a Alert, status: AlertStatus) -> GettableAlert<'a> {
+        GettableAlert {
+            annotations: &alert.annotations,
+            ends_at: alert.ends_at,
+            fingerprint: alert.fingerprint(),
+            receivers: vec![
+                ReceiverRef { name: "team \"x\"" },
+                ReceiverRef { name: "b" },
+            ],
+            starts_at: alert.starts_at,
+            status,
+            updated_at: alert.updated_at,
+            generator_url: &alert.generator_url,
+            labels: &alert.labels,
+        }
+    }
+
+    /// Every byte value that matters, in every position of a word.
+    #[test]
+    fn the_escape_check_agrees_with_a_byte_by_byte_one() {
+        let slow = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        for special in (0u8..=0x7f).chain([0x80, 0xc3, 0xff]) {
+            for len in 1..20 {
+                for at in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    assert_eq!(
+                        needs_escape(&bytes),
+                        slow(&bytes),
+                        "{special:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn alerts_are_written_exactly_as_serde_json_writes_them() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
+            + chrono::Duration::milliseconds(7);
+        let far = Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap();
+        let texts = [
+            "plain",
+            "",
+            "quote \" and backslash \\",
+            "new\nline\ttab\u{1}\u{1f}\u{7f}",
+            "ünïcödé ✓ 🚨 and a long tail that spans several eight-byte words",
+            "</script>",
+        ];
+        for (i, text) in texts.iter().enumerate() {
+            let mut alert = Alert::for_test(
+                &[("alertname", text), ("instance", "host-1"), ("z", "last")],
+                &[("summary", text), ("description", "d")],
+                at,
+            );
+            alert.generator_url = if i % 2 == 0 {
+                (*text).into()
+            } else {
+                "".into()
+            };
+            if i == 3 {
+                alert.ends_at = far;
+            }
+            let status = AlertStatus {
+                inhibited_by: vec![format!("{i:016x}")],
+                muted_by: vec![],
+                silenced_by: vec![text.to_string()],
+                state: "suppressed",
+            };
+            let g = gettable(&alert, status);
+            let mut ours = Vec::new();
+            write_alert(&mut ours, &g).unwrap();
+            let theirs = serde_json::to_vec(&g).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn fingerprints_are_sixteen_hex_digits() {
+        for fp in [0, 1, 0xdead_beef, u64::MAX] {
+            let mut out = Vec::new();
+            write_fingerprint(&mut out, Fingerprint(fp));
+            assert_eq!(out, serde_json::to_vec(&Fingerprint(fp)).unwrap());
+        }
+    }
+}
