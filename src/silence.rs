@@ -122,11 +122,30 @@ fn validate(s: &Silence) -> Result<Vec<Matcher>, SilenceError> {
 struct Entry {
     silence: Silence,
     matchers: Matchers,
+    /// What is left to check when the index found this entry: its
+    /// matchers without the one it is indexed by, which that lookup has
+    /// already matched. Often none at all.
+    unchecked: Matchers,
 }
 
 impl Entry {
-    fn mutes(&self, labels: &LabelSet, now: DateTime<Utc>) -> bool {
-        self.silence.state(now) == SilenceState::Active && self.matchers.matches(labels)
+    fn new(silence: Silence, matchers: Matchers) -> Self {
+        let key = State::index_position(&matchers);
+        let unchecked = matchers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != key)
+            .map(|(_, m)| m.clone())
+            .collect();
+        Self {
+            silence,
+            matchers,
+            unchecked: Matchers(unchecked),
+        }
+    }
+
+    fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.silence.state(now) == SilenceState::Active
     }
 }
 
@@ -146,16 +165,22 @@ struct State {
 }
 
 impl State {
-    fn index_key(matchers: &Matchers) -> Option<(&str, &str)> {
+    /// The matcher a silence is indexed by: its first equality matcher
+    /// with a value (one that only a label with that value can meet).
+    fn index_position(matchers: &Matchers) -> Option<usize> {
         matchers
             .iter()
-            .find(|m| m.kind == MatchType::Equal && !m.value.is_empty())
-            .map(|m| (m.name.as_str(), m.value.as_str()))
+            .position(|m| m.kind == MatchType::Equal && !m.value.is_empty())
+    }
+
+    fn index_key(matchers: &Matchers) -> Option<(&str, &str)> {
+        Self::index_position(matchers)
+            .map(|i| (matchers.0[i].name.as_str(), matchers.0[i].value.as_str()))
     }
 
     fn insert(&mut self, silence: Silence, matchers: Matchers) {
         self.remove(&silence.id.clone());
-        let entry = Arc::new(Entry { silence, matchers });
+        let entry = Arc::new(Entry::new(silence, matchers));
         match Self::index_key(&entry.matchers) {
             Some((name, value)) => {
                 self.index
@@ -193,9 +218,11 @@ impl State {
 
     fn mutes(&self, labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
         let mut out = Vec::new();
-        let mut check = |e: &Arc<Entry>| {
-            if e.mutes(labels, now) {
-                out.push(e.silence.id.clone());
+        let mut found = |entries: &[Arc<Entry>]| {
+            for e in entries {
+                if e.is_active(now) && e.unchecked.matches(labels) {
+                    out.push(e.silence.id.clone());
+                }
             }
         };
         // Walk whichever side is shorter: silences usually key on one or
@@ -203,17 +230,21 @@ impl State {
         if self.index.len() <= labels.len() {
             for (name, values) in &self.index {
                 if let Some(entries) = labels.get(name).and_then(|v| values.get(v)) {
-                    entries.iter().for_each(&mut check);
+                    found(entries);
                 }
             }
         } else {
             for (name, value) in labels.iter() {
                 if let Some(entries) = self.index.get(name).and_then(|values| values.get(value)) {
-                    entries.iter().for_each(&mut check);
+                    found(entries);
                 }
             }
         }
-        self.unindexed.iter().for_each(&mut check);
+        for e in &self.unindexed {
+            if e.is_active(now) && e.matchers.matches(labels) {
+                out.push(e.silence.id.clone());
+            }
+        }
         out.sort();
         out
     }
@@ -588,6 +619,19 @@ mod tests {
         let mut left = vec![ids[0].clone(), ids[2].clone()];
         left.sort();
         assert_eq!(s.reader().mutes(&long, t(1700)), left);
+    }
+
+    /// The index matches one matcher; the others are still checked.
+    #[tokio::test]
+    async fn an_indexed_silence_checks_its_other_matchers() {
+        let (_dir, s) = store();
+        let mut sil = silence("", 0, 1000);
+        sil.matchers.push(matcher("env", "prod"));
+        let id = s.set(sil, t(0)).await.unwrap();
+        let prod: LabelSet = [("alertname", "A"), ("env", "prod")].into_iter().collect();
+        let dev: LabelSet = [("alertname", "A"), ("env", "dev")].into_iter().collect();
+        assert_eq!(s.mutes(&prod, t(1)), [id]);
+        assert!(s.mutes(&dev, t(1)).is_empty());
     }
 
     #[tokio::test]

@@ -5,8 +5,8 @@
 //! every string in its escape table, one at a time, and formats
 //! fingerprints through `fmt`; here a string is checked eight bytes a step
 //! and copied whole when nothing in it needs escaping (label text almost
-//! never does). Any string that does need it, and the small nested
-//! values, still go through serde_json, so escaping has one implementation.
+//! never does). Any string that does need it still goes through
+//! serde_json, so escaping has one implementation.
 
 use chrono::{DateTime, Utc};
 
@@ -21,12 +21,28 @@ pub fn write_alert(out: &mut Vec<u8>, alert: &GettableAlert<'_>) -> serde_json::
     write_time(out, &alert.ends_at)?;
     out.extend_from_slice(b",\"fingerprint\":");
     write_fingerprint(out, alert.fingerprint);
-    out.extend_from_slice(b",\"receivers\":");
-    serde_json::to_writer(&mut *out, &alert.receivers)?;
+    out.extend_from_slice(b",\"receivers\":[");
+    for (i, r) in alert.receivers.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"name\":");
+        write_str(out, r.name)?;
+        out.push(b'}');
+    }
+    out.push(b']');
     out.extend_from_slice(b",\"startsAt\":");
     write_time(out, &alert.starts_at)?;
-    out.extend_from_slice(b",\"status\":");
-    serde_json::to_writer(&mut *out, &alert.status)?;
+    let status = &alert.status;
+    out.extend_from_slice(b",\"status\":{\"inhibitedBy\":");
+    write_strs(out, &status.inhibited_by)?;
+    out.extend_from_slice(b",\"mutedBy\":");
+    write_strs(out, &status.muted_by)?;
+    out.extend_from_slice(b",\"silencedBy\":");
+    write_strs(out, &status.silenced_by)?;
+    out.extend_from_slice(b",\"state\":");
+    write_str(out, status.state)?;
+    out.push(b'}');
     out.extend_from_slice(b",\"updatedAt\":");
     write_time(out, &alert.updated_at)?;
     if !alert.generator_url.is_empty() {
@@ -50,6 +66,18 @@ fn write_label_set(out: &mut Vec<u8>, set: &LabelSet) -> serde_json::Result<()> 
         write_str(out, value)?;
     }
     out.push(b'}');
+    Ok(())
+}
+
+fn write_strs(out: &mut Vec<u8>, strs: &[String]) -> serde_json::Result<()> {
+    out.push(b'[');
+    for (i, s) in strs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, s)?;
+    }
+    out.push(b']');
     Ok(())
 }
 
@@ -183,8 +211,12 @@ mod tests {
                 alert.ends_at = far;
             }
             let status = AlertStatus {
-                inhibited_by: vec![format!("{i:016x}")],
-                muted_by: vec![],
+                inhibited_by: vec![format!("{i:016x}"), "second".into()],
+                muted_by: if i == 1 {
+                    vec!["weekends".into()]
+                } else {
+                    vec![]
+                },
                 silenced_by: vec![text.to_string()],
                 state: "suppressed",
             };
