@@ -183,6 +183,13 @@ pub fn comparison_table(k: &Measurement, a: &Measurement, plan: Plan) -> String 
         "≤ 0.1",
     );
     t += &row(
+        "load generator CPU-s during ingest",
+        format!("{:.2}", k.ingest.client_cpu),
+        format!("{:.2}", a.ingest.client_cpu),
+        None,
+        "",
+    );
+    t += &row(
         "RSS idle",
         mib(k.rss_idle),
         mib(a.rss_idle),
