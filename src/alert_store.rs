@@ -221,12 +221,11 @@ impl AlertStore {
             Ok(bytes) => bytes,
             Err(e) => {
                 // Nothing is lost: the failed writes go back in front of
-                // whatever arrived meanwhile, so the order still holds.
+                // whatever arrived meanwhile, so the order still holds. A
+                // removal made meanwhile stays (it came after every put
+                // here); a failed one is retried unless the alert is back.
                 let mut state = self.lock();
                 let newer = std::mem::replace(&mut state.unwritten, puts.to_vec());
-                for alert in &newer {
-                    state.deleted.remove(&alert.fingerprint());
-                }
                 state.unwritten.extend(newer);
                 for fp in deletes {
                     if !state.alerts.contains(fp) {
