@@ -599,7 +599,42 @@ async fn get_alert_groups(
 
 #[cfg(test)]
 mod tests {
-    use super::is_request_uri;
+    use super::{BatchUrls, is_request_uri};
+    use crate::intern::{Interner, SharedStr};
+    use std::borrow::Cow;
+
+    /// A batch's URLs share one copy, whether seen in this batch, in an
+    /// earlier one, or written with escapes (an owned string); an invalid
+    /// one is refused every time and never interned.
+    #[test]
+    fn batch_urls_share_valid_copies_and_refuse_invalid_ones() {
+        let interner = Interner::default();
+        let earlier = interner.intern("http://prom/graph?g0.expr=up");
+        let mut urls = BatchUrls::new(&interner);
+        let a = urls
+            .resolve(Cow::Borrowed("http://prom/graph?g0.expr=up"))
+            .unwrap();
+        let b = urls
+            .resolve(Cow::Borrowed("http://prom/graph?g0.expr=up"))
+            .unwrap();
+        let c = urls
+            .resolve(Cow::Owned("http://prom/graph?g0.expr=up".into()))
+            .unwrap();
+        assert!(
+            SharedStr::ptr_eq(&a, &earlier)
+                && SharedStr::ptr_eq(&b, &a)
+                && SharedStr::ptr_eq(&c, &a)
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                urls.resolve(Cow::Borrowed("not a uri")).unwrap_err(),
+                "not a uri"
+            );
+        }
+        let fresh = urls.resolve(Cow::Borrowed("/graph")).unwrap();
+        assert_eq!(&*fresh, "/graph");
+        assert_eq!(interner.len(), 2);
+    }
 
     #[test]
     fn generator_urls_follow_parse_request_uri() {
