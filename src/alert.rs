@@ -167,6 +167,10 @@ impl Alert {
             res.ends_at = old.ends_at;
             res.timeout = false;
         }
+        // The labels are `young`'s, so is the fingerprint: a re-sent alert
+        // is not hashed again.
+        res.fingerprint_cache =
+            FingerprintCache(AtomicU64::new(young.fingerprint_cache.0.load(Relaxed)));
         res
     }
 
@@ -219,6 +223,16 @@ mod tests {
         b.labels.insert("instance", "x");
         assert_ne!(b.fingerprint(), fp);
         assert_eq!(a.fingerprint(), fp);
+    }
+
+    #[test]
+    fn a_merged_alert_keeps_the_cached_fingerprint() {
+        let old = alert(0, 300, 0, true);
+        let new = alert(60, 360, 60, true);
+        let fp = new.fingerprint();
+        let m = old.merge(&new, t(60));
+        assert_eq!(m.fingerprint_cache.0.load(Relaxed), fp.0);
+        assert_eq!(m.fingerprint(), m.labels.fingerprint());
     }
 
     #[test]

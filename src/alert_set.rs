@@ -65,6 +65,28 @@ impl AlertSet {
         }
     }
 
+    /// Stores `alert`, or what `merge(old, &alert)` makes of it when an
+    /// alert with the same fingerprint is present (`None`: `alert` as is);
+    /// one lookup either way. Returns the stored alert.
+    pub fn upsert(
+        &mut self,
+        alert: Arc<Alert>,
+        merge: impl FnOnce(&Arc<Alert>, &Arc<Alert>) -> Option<Arc<Alert>>,
+    ) -> &Arc<Alert> {
+        let fp = alert.fingerprint();
+        match self
+            .table
+            .entry(hash(fp), |a| a.fingerprint() == fp, hash_of)
+        {
+            hashbrown::hash_table::Entry::Occupied(e) => {
+                let slot = e.into_mut();
+                *slot = merge(slot, &alert).unwrap_or(alert);
+                slot
+            }
+            hashbrown::hash_table::Entry::Vacant(e) => e.insert(alert).into_mut(),
+        }
+    }
+
     pub fn remove(&mut self, fp: Fingerprint) -> Option<Arc<Alert>> {
         self.table
             .find_entry(hash(fp), |a| a.fingerprint() == fp)
@@ -126,6 +148,25 @@ mod tests {
             old.annotations.get("note") == Some("x")
         });
         assert_eq!(set.get(fp).unwrap().annotations.get("note"), Some("b"));
+        let kept = set.upsert(alert("7", "d"), |_, _| None);
+        assert_eq!(kept.annotations.get("note"), Some("d"));
+        let merged = set.upsert(alert("7", "e"), |old, new| {
+            let note = format!(
+                "{}+{}",
+                old.annotations.get("note")?,
+                new.annotations.get("note")?
+            );
+            Some(alert("7", &note))
+        });
+        assert_eq!(merged.annotations.get("note"), Some("d+e"));
+        assert_eq!(
+            set.upsert(alert("new", "f"), |_, _| None)
+                .annotations
+                .get("note"),
+            Some("f")
+        );
+        assert!(set.remove(alert("new", "").fingerprint()).is_some());
+        assert_eq!(set.len(), 1000);
         assert!(set.remove(fp).is_some());
         assert!(!set.contains(fp));
         assert!(set.remove(fp).is_none());

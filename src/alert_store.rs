@@ -105,16 +105,25 @@ impl AlertStore {
         if batch.is_empty() {
             return;
         }
+        // Hashed and allocated before the lock: the other ingest threads
+        // wait on it. The fingerprint is cached in the alert.
+        let batch: Vec<Arc<Alert>> = batch
+            .into_iter()
+            .map(|alert| {
+                alert.fingerprint();
+                Arc::new(alert)
+            })
+            .collect();
         let mut merged_batch = Vec::with_capacity(batch.len());
         let mut state = self.lock();
         for alert in batch {
             let fp = alert.fingerprint();
-            let merged = match state.alerts.get(fp) {
-                Some(old) if old.overlaps(&alert) => old.merge(&alert, now),
-                _ => alert,
-            };
-            let merged = Arc::new(merged);
-            state.alerts.insert(merged.clone());
+            let merged = state
+                .alerts
+                .upsert(alert, |old, new| {
+                    old.overlaps(new).then(|| Arc::new(old.merge(new, now)))
+                })
+                .clone();
             if !state.deleted.is_empty() {
                 state.deleted.remove(&fp);
             }
