@@ -263,13 +263,31 @@ impl SilenceReader<'_> {
 }
 
 /// All silences, in memory and in the store.
+///
+/// A change is decided under `write`, which puts it in sled and in
+/// `unpublished`, and is published once a flush has covered it. Writers
+/// queue only for the decision; their flushes overlap, and one flush
+/// covers every change stored before it began (see the storage's flush
+/// gate), so concurrent changes share the wait for the disk.
 pub struct Silences {
     /// Read for every listed alert, from one thread per core.
     state: std::sync::RwLock<State>,
-    /// Serialises writers so that store order equals memory order; readers
-    /// never wait on it.
+    /// Serialises decisions, so that each sees every earlier change and
+    /// store order equals decision order; readers never wait on it.
     write: tokio::sync::Mutex<()>,
+    /// Stored changes not yet visible, in decision order. Published in
+    /// that order, a prefix at a time, so memory never shows a change
+    /// without every one decided before it.
+    unpublished: std::sync::Mutex<std::collections::VecDeque<Change>>,
+    next_change: std::sync::atomic::AtomicU64,
     storage: Storage,
+}
+
+/// One decided change: its place in decision order and the silences it
+/// writes, with their compiled matchers.
+struct Change {
+    seq: u64,
+    items: Vec<(Silence, Vec<Matcher>)>,
 }
 
 impl Silences {
@@ -288,6 +306,8 @@ impl Silences {
         Ok(Self {
             state: std::sync::RwLock::new(state),
             write: tokio::sync::Mutex::new(()),
+            unpublished: Default::default(),
+            next_change: std::sync::atomic::AtomicU64::new(1),
             storage,
         })
     }
@@ -342,11 +362,11 @@ impl Silences {
     /// an update that only moves times in allowed ways keeps the ID;
     /// anything else expires the old silence and creates a new one.
     pub async fn set(&self, mut sil: Silence, now: DateTime<Utc>) -> Result<String, SilenceError> {
-        let _writer = self.write.lock().await;
+        let writer = self.write.lock().await;
         let prev = if sil.id.is_empty() {
             None
         } else {
-            Some(self.get(&sil.id).ok_or(SilenceError::NotFound)?)
+            Some(self.latest(&sil.id).ok_or(SilenceError::NotFound)?)
         };
         let mut to_store = Vec::new();
         if let Some(prev) = prev {
@@ -354,7 +374,7 @@ impl Silences {
                 sil.updated_at = now;
                 let compiled = validate(&sil)?;
                 to_store.push((sil.clone(), compiled));
-                return self.commit(to_store).await.map(|()| sil.id);
+                return self.commit(writer, to_store).await.map(|()| sil.id);
             }
             if prev.state(now) != SilenceState::Expired {
                 let mut expired = prev.clone();
@@ -372,19 +392,19 @@ impl Silences {
         // Validate the new one before expiring the old one, so a rejected
         // update leaves the previous silence in force.
         to_store.push((sil.clone(), compiled));
-        self.commit(to_store).await.map(|()| sil.id)
+        self.commit(writer, to_store).await.map(|()| sil.id)
     }
 
     /// Expires a silence now. Expiring an expired silence is a no-op.
     pub async fn expire(&self, id: &str, now: DateTime<Utc>) -> Result<(), SilenceError> {
-        let _writer = self.write.lock().await;
-        let mut sil = self.get(id).ok_or(SilenceError::NotFound)?;
+        let writer = self.write.lock().await;
+        let mut sil = self.latest(id).ok_or(SilenceError::NotFound)?;
         if sil.state(now) == SilenceState::Expired {
             return Ok(());
         }
         expire_at(&mut sil, now);
         let compiled = validate(&sil)?;
-        self.commit(vec![(sil, compiled)]).await
+        self.commit(writer, vec![(sil, compiled)]).await
     }
 
     /// Drops silences that ended more than `retention` ago.
@@ -394,13 +414,22 @@ impl Silences {
         retention: chrono::Duration,
     ) -> Result<usize, SilenceError> {
         let _writer = self.write.lock().await;
-        let doomed: Vec<String> = self
-            .lock()
-            .by_id
-            .values()
-            .filter(|e| crate::alert::add_saturating(e.silence.ends_at, retention) < now)
-            .map(|e| e.silence.id.clone())
-            .collect();
+        let doomed: Vec<String> = {
+            // A silence with a change on its way is not dropped under it.
+            let unpublished = self.unpublished.lock().expect("silence queue lock");
+            let changing = |id: &str| {
+                unpublished
+                    .iter()
+                    .any(|c| c.items.iter().any(|(s, _)| s.id == id))
+            };
+            self.lock()
+                .by_id
+                .values()
+                .filter(|e| crate::alert::add_saturating(e.silence.ends_at, retention) < now)
+                .filter(|e| !changing(&e.silence.id))
+                .map(|e| e.silence.id.clone())
+                .collect()
+        };
         if doomed.is_empty() {
             return Ok(0);
         }
@@ -412,16 +441,65 @@ impl Silences {
         Ok(doomed.len())
     }
 
-    /// Persists first, then publishes: a silence is visible only once durable.
-    async fn commit(&self, items: Vec<(Silence, Vec<Matcher>)>) -> Result<(), SilenceError> {
+    /// The newest version of a silence, decided or published: a decision
+    /// must see the changes queued ahead of it.
+    fn latest(&self, id: &str) -> Option<Silence> {
+        let unpublished = self.unpublished.lock().expect("silence queue lock");
+        let queued = unpublished
+            .iter()
+            .rev()
+            .find_map(|c| c.items.iter().rev().find(|(s, _)| s.id == id));
+        match queued {
+            Some((s, _)) => Some(s.clone()),
+            None => self.get(id),
+        }
+    }
+
+    /// Stores the decided change, lets the next writer decide, and
+    /// publishes once the change is on disk: a silence is visible only
+    /// once durable.
+    async fn commit(
+        &self,
+        writer: tokio::sync::MutexGuard<'_, ()>,
+        items: Vec<(Silence, Vec<Matcher>)>,
+    ) -> Result<(), SilenceError> {
         // Newest first: a crash between the two writes of a replacement
         // leaves both silences rather than neither.
-        self.storage
-            .put_silences(items.iter().rev().map(|(s, _)| s.clone()).collect())
-            .await?;
-        let mut state = self.lock_mut();
-        for (s, m) in items {
-            state.insert(s, Matchers(m));
+        let stored = self
+            .storage
+            .insert_silences(items.iter().rev().map(|(s, _)| s));
+        let seq = self
+            .next_change
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = stored {
+            return Err(e.into());
+        }
+        self.unpublished
+            .lock()
+            .expect("silence queue lock")
+            .push_back(Change { seq, items });
+        drop(writer);
+        let flushed = self.storage.flush().await;
+        let mut unpublished = self.unpublished.lock().expect("silence queue lock");
+        if let Err(e) = flushed {
+            // Not acknowledged, so not shown; changes decided after it
+            // still are once a flush covers them.
+            unpublished.retain(|c| c.seq != seq);
+            return Err(e.into());
+        }
+        // Everything decided up to this change was stored before this
+        // flush began, so it is durable too; a writer whose flush finished
+        // first may already have published it.
+        let ready: Vec<Change> = match unpublished.iter().position(|c| c.seq > seq) {
+            Some(end) => unpublished.drain(..end).collect(),
+            None => unpublished.drain(..).collect(),
+        };
+        if !ready.is_empty() {
+            // Under the queue lock, so prefixes are published in order.
+            let mut state = self.lock_mut();
+            for (s, m) in ready.into_iter().flat_map(|c| c.items) {
+                state.insert(s, Matchers(m));
+            }
         }
         Ok(())
     }
@@ -632,6 +710,54 @@ mod tests {
         let dev: LabelSet = [("alertname", "A"), ("env", "dev")].into_iter().collect();
         assert_eq!(s.mutes(&prod, t(1)), [id]);
         assert!(s.mutes(&dev, t(1)).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_decision_sees_the_change_queued_before_it() {
+        let (_dir, s) = store();
+        let x = s.set(silence("", 0, 1000), t(0)).await.unwrap();
+        let mut replace = s.get(&x).unwrap();
+        replace.matchers.push(matcher("env", "prod"));
+        let mut extend = s.get(&x).unwrap();
+        extend.ends_at = t(3000);
+        // The second decision runs while the first waits for its flush: it
+        // must see `x` expired, not extend it in place and undo the expiry.
+        let (replaced, extended) = tokio::join!(s.set(replace, t(10)), s.set(extend, t(10)));
+        let (y, z) = (replaced.unwrap(), extended.unwrap());
+        assert_ne!(y, x);
+        assert_ne!(z, x);
+        assert_eq!(s.get(&x).unwrap().state(t(11)), SilenceState::Expired);
+        assert_eq!(s.get(&z).unwrap().ends_at, t(3000));
+        assert_eq!(s.list().len(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_changes_are_all_durable_and_visible() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Arc::new(Silences::load(Storage::open(dir.path()).unwrap()).unwrap());
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let mut sil = silence("", 0, 1000);
+                    sil.matchers = vec![matcher("instance", &format!("host-{i}"))];
+                    let id = s.set(sil, t(0)).await.unwrap();
+                    // Visible as soon as it is acknowledged.
+                    assert!(s.get(&id).is_some());
+                    id
+                })
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for task in tasks {
+            ids.push(task.await.unwrap());
+        }
+        assert_eq!(s.list().len(), 64);
+        drop(s);
+        let reopened = Silences::load(Storage::open(dir.path()).unwrap()).unwrap();
+        for id in &ids {
+            assert!(reopened.get(id).is_some(), "{id} lost");
+        }
     }
 
     #[tokio::test]

@@ -281,16 +281,16 @@ impl Storage {
 
     /// Stores silences and waits until they are on disk: an acknowledged
     /// silence must survive a crash.
-    pub async fn put_silences(&self, silences: Vec<Silence>) -> Result<(), StorageError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            for s in &silences {
-                this.silences.insert(s.id.as_bytes(), encode(s))?;
-            }
-            this.flush_blocking()
-        })
-        .await
-        .expect("store task")
+    /// Puts silences in the store without waiting for the disk; the caller
+    /// makes them durable with [`Storage::flush`] before it acknowledges them.
+    pub fn insert_silences<'a>(
+        &self,
+        silences: impl IntoIterator<Item = &'a Silence>,
+    ) -> Result<(), StorageError> {
+        for s in silences {
+            self.silences.insert(s.id.as_bytes(), encode(s))?;
+        }
+        Ok(())
     }
 
     pub async fn delete_silences(&self, ids: Vec<String>) -> Result<(), StorageError> {
@@ -373,7 +373,7 @@ impl Storage {
 
     /// Waits until everything written so far is on disk, without holding
     /// a thread while others flush.
-    async fn flush(&self) -> Result<(), StorageError> {
+    pub async fn flush(&self) -> Result<(), StorageError> {
         self.flush_gate
             .flush(&self.db)
             .await
