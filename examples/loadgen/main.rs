@@ -68,6 +68,10 @@ enum Cmd {
         alertmanager: PathBuf,
         #[command(flatten)]
         load: IngestLoad,
+        /// Ingests timed per server, each into a fresh one; the table shows
+        /// their median and range.
+        #[arg(long, default_value_t = 5)]
+        ingest_rounds: usize,
         /// Silences created before the GET timing.
         #[arg(long, default_value_t = 1000)]
         silences: usize,
@@ -138,11 +142,13 @@ async fn main() -> anyhow::Result<()> {
             klaxon,
             alertmanager,
             load,
+            ingest_rounds,
             silences,
             get_repeat,
         } => {
             let plan = Plan {
                 load,
+                ingest_rounds,
                 silences,
                 get_repeat,
             };
