@@ -1,6 +1,6 @@
 //! Alerts keyed by fingerprint, one pointer per entry.
 //!
-//! The fingerprint is cached in each alert's label set, so a map keyed by
+//! The fingerprint is cached in each alert, so a map keyed by
 //! it would store every fingerprint twice: 16 bytes an entry instead of 8,
 //! about 2 MiB per 100k alerts in the store and as much again across the
 //! aggregation groups.

@@ -264,22 +264,28 @@ impl SilenceReader<'_> {
 
 /// All silences, in memory and in the store.
 ///
-/// A change is decided under `write`, which puts it in sled and in
-/// `unpublished`, and is published once a flush has covered it. Writers
-/// queue only for the decision; their flushes overlap, and one flush
-/// covers every change stored before it began (see the storage's flush
-/// gate), so concurrent changes share the wait for the disk.
+/// A change is decided under `write`, which puts it in sled and in the
+/// queue of unpublished changes, and is published once a flush has covered
+/// it. Writers queue only for the decision; their flushes overlap, and one
+/// flush covers every change stored before it began (see the storage's
+/// flush gate), so concurrent changes share the wait for the disk.
 pub struct Silences {
-    /// Read for every listed alert, from one thread per core.
-    state: std::sync::RwLock<State>,
+    shared: Arc<Shared>,
     /// Serialises decisions, so that each sees every earlier change and
     /// store order equals decision order; readers never wait on it.
     write: tokio::sync::Mutex<()>,
+    next_change: std::sync::atomic::AtomicU64,
+}
+
+/// What publishing needs; shared with the task that publishes a change,
+/// which outlives a request whose client went away.
+struct Shared {
+    /// Read for every listed alert, from one thread per core.
+    state: std::sync::RwLock<State>,
     /// Stored changes not yet visible, in decision order. Published in
     /// that order, a prefix at a time, so memory never shows a change
     /// without every one decided before it.
     unpublished: std::sync::Mutex<std::collections::VecDeque<Change>>,
-    next_change: std::sync::atomic::AtomicU64,
     storage: Storage,
 }
 
@@ -304,20 +310,26 @@ impl Silences {
             state.insert(s, Matchers(compiled));
         }
         Ok(Self {
-            state: std::sync::RwLock::new(state),
+            shared: Arc::new(Shared {
+                state: std::sync::RwLock::new(state),
+                unpublished: Default::default(),
+                storage,
+            }),
             write: tokio::sync::Mutex::new(()),
-            unpublished: Default::default(),
             next_change: std::sync::atomic::AtomicU64::new(1),
-            storage,
         })
     }
 
     fn lock(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.state.read().expect("silence state lock")
+        self.shared.lock()
     }
 
     fn lock_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.state.write().expect("silence state lock")
+        self.shared.lock_mut()
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Change>> {
+        self.shared.queue()
     }
 
     pub fn get(&self, id: &str) -> Option<Silence> {
@@ -400,7 +412,14 @@ impl Silences {
         let writer = self.write.lock().await;
         let mut sil = self.latest(id).ok_or(SilenceError::NotFound)?;
         if sil.state(now) == SilenceState::Expired {
-            return Ok(());
+            // Expired by a change still on its way: answer once it is
+            // durable and shown, as its own caller will.
+            let queued = self.queue().back().map(|c| c.seq);
+            drop(writer);
+            return match queued {
+                Some(seq) => self.settle(seq).await,
+                None => Ok(()),
+            };
         }
         expire_at(&mut sil, now);
         let compiled = validate(&sil)?;
@@ -416,7 +435,7 @@ impl Silences {
         let _writer = self.write.lock().await;
         let doomed: Vec<String> = {
             // A silence with a change on its way is not dropped under it.
-            let unpublished = self.unpublished.lock().expect("silence queue lock");
+            let unpublished = self.queue();
             let changing = |id: &str| {
                 unpublished
                     .iter()
@@ -433,7 +452,7 @@ impl Silences {
         if doomed.is_empty() {
             return Ok(0);
         }
-        self.storage.delete_silences(doomed.clone()).await?;
+        self.shared.storage.delete_silences(doomed.clone()).await?;
         let mut state = self.lock_mut();
         for id in &doomed {
             state.remove(id);
@@ -444,7 +463,7 @@ impl Silences {
     /// The newest version of a silence, decided or published: a decision
     /// must see the changes queued ahead of it.
     fn latest(&self, id: &str) -> Option<Silence> {
-        let unpublished = self.unpublished.lock().expect("silence queue lock");
+        let unpublished = self.queue();
         let queued = unpublished
             .iter()
             .rev()
@@ -456,8 +475,8 @@ impl Silences {
     }
 
     /// Stores the decided change, lets the next writer decide, and
-    /// publishes once the change is on disk: a silence is visible only
-    /// once durable.
+    /// answers once the change is on disk and shown: a silence is visible
+    /// only once durable.
     async fn commit(
         &self,
         writer: tokio::sync::MutexGuard<'_, ()>,
@@ -465,41 +484,58 @@ impl Silences {
     ) -> Result<(), SilenceError> {
         // Newest first: a crash between the two writes of a replacement
         // leaves both silences rather than neither.
-        let stored = self
+        self.shared
             .storage
-            .insert_silences(items.iter().rev().map(|(s, _)| s));
+            .insert_silences(items.iter().rev().map(|(s, _)| s))?;
         let seq = self
             .next_change
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Err(e) = stored {
-            return Err(e.into());
-        }
-        self.unpublished
-            .lock()
-            .expect("silence queue lock")
-            .push_back(Change { seq, items });
+        self.queue().push_back(Change { seq, items });
         drop(writer);
+        self.settle(seq).await
+    }
+
+    /// Waits until change `seq` is durable and shown. The work runs in a
+    /// task of its own, so a request dropped midway (its client went away)
+    /// still leaves the change published.
+    async fn settle(&self, seq: u64) -> Result<(), SilenceError> {
+        tokio::spawn(self.shared.clone().publish_through(seq))
+            .await
+            .expect("silence publish task")
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().expect("silence state lock")
+    }
+
+    fn lock_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().expect("silence state lock")
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Change>> {
+        self.unpublished.lock().expect("silence queue lock")
+    }
+
+    /// Flushes, then shows every change decided up to `seq`: each was
+    /// stored before this flush began, so it is durable too.
+    async fn publish_through(self: Arc<Self>, seq: u64) -> Result<(), SilenceError> {
         let flushed = self.storage.flush().await;
-        let mut unpublished = self.unpublished.lock().expect("silence queue lock");
-        if let Err(e) = flushed {
-            // Not acknowledged, so not shown; changes decided after it
-            // still are once a flush covers them.
-            unpublished.retain(|c| c.seq != seq);
-            return Err(e.into());
+        let mut unpublished = self.queue();
+        // The queue is drained front first: a change missing from it was
+        // published by a writer whose flush covered it.
+        if unpublished.front().is_none_or(|c| c.seq > seq) {
+            return Ok(());
         }
-        // Everything decided up to this change was stored before this
-        // flush began, so it is durable too; a writer whose flush finished
-        // first may already have published it.
-        let ready: Vec<Change> = match unpublished.iter().position(|c| c.seq > seq) {
-            Some(end) => unpublished.drain(..end).collect(),
-            None => unpublished.drain(..).collect(),
-        };
-        if !ready.is_empty() {
-            // Under the queue lock, so prefixes are published in order.
-            let mut state = self.lock_mut();
-            for (s, m) in ready.into_iter().flat_map(|c| c.items) {
-                state.insert(s, Matchers(m));
-            }
+        // A failed flush leaves the queue as it is: later changes may rest
+        // on this one, and a later flush that succeeds shows them all.
+        flushed?;
+        let end = unpublished.partition_point(|c| c.seq <= seq);
+        // Under the queue lock, so prefixes are shown in order.
+        let mut state = self.lock_mut();
+        for (s, m) in unpublished.drain(..end).flat_map(|c| c.items) {
+            state.insert(s, Matchers(m));
         }
         Ok(())
     }
@@ -729,6 +765,32 @@ mod tests {
         assert_eq!(s.get(&x).unwrap().state(t(11)), SilenceState::Expired);
         assert_eq!(s.get(&z).unwrap().ends_at, t(3000));
         assert_eq!(s.list().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn expiring_twice_answers_only_once_the_expiry_is_shown() {
+        let (_dir, s) = store();
+        let x = s.set(silence("", 0, 1000), t(0)).await.unwrap();
+        let expired = || s.get(&x).unwrap().state(t(11)) == SilenceState::Expired;
+        let first = s.expire(&x, t(10));
+        let second = s.expire(&x, t(10));
+        tokio::pin!(first, second);
+        // The second call finds the first one's expiry queued, not yet on
+        // disk: its answer must wait for it like the first one's.
+        tokio::select! {
+            biased;
+            r = &mut first => {
+                r.unwrap();
+                assert!(expired());
+                second.await.unwrap();
+            }
+            r = &mut second => {
+                r.unwrap();
+                assert!(expired(), "answered before the expiry was shown");
+                first.await.unwrap();
+            }
+        }
+        assert!(expired());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
