@@ -37,6 +37,8 @@ pub struct Options {
     pub retention: Duration,
     pub gc_interval: Duration,
     pub clock: Clock,
+    /// From `--web.config.file`; plain HTTP without auth by default.
+    pub web: crate::web::WebSettings,
 }
 
 /// Everything derived from one loaded config; swapped whole on reload.
@@ -297,16 +299,30 @@ impl App {
             state.alerts.clone().run_committer(cancel.clone()),
         ));
         tasks.push(tokio::spawn(run_gc(state.clone(), cancel.clone())));
-        let router = crate::api::router(state.clone());
+        let web = state.options.web.clone();
+        let router = web.wrap(crate::api::router(state.clone()));
         let shutdown = cancel.clone();
-        tasks.push(tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "HTTP server stopped");
+        tasks.push(match web.tls {
+            None => tokio::spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(shutdown.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "HTTP server stopped");
+                }
+            }),
+            Some(tls) => {
+                let listener = crate::web::TlsListener::new(listener, tls)?;
+                tokio::spawn(async move {
+                    let served = axum::serve(listener, router)
+                        .with_graceful_shutdown(shutdown.cancelled_owned())
+                        .await;
+                    if let Err(e) = served {
+                        tracing::error!(error = %e, "HTTPS server stopped");
+                    }
+                })
             }
-        }));
+        });
         tracing::info!(address = %addr, "klaxon is listening");
         Ok(App {
             state,

@@ -53,6 +53,8 @@ pub mod metrics;
 pub mod storage;
 /// The injectable wall clock.
 pub mod clock;
+/// `--web.config.file`: TLS, basic auth and headers for the listener.
+pub mod web;
 /// Builds, runs, reloads and stops everything.
 pub mod app;
 /// A typed API v2 client (amctl, tests).

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Parser;
 use klaxon::app::{App, Options};
 use klaxon::clock::Clock;
 use klaxon::config::Duration;
+use klaxon::web::WebSettings;
 use tracing_subscriber::EnvFilter;
 
 /// Flags keep Alertmanager's names so a unit file or compose service only
@@ -112,6 +113,10 @@ fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
         .map_err(|e| anyhow::anyhow!("--data.retention: {e}"))?;
     let gc_interval = Duration::from_str(&flags.gc_interval)
         .map_err(|e| anyhow::anyhow!("--alerts.gc-interval: {e}"))?;
+    let web = match &flags.web_config_file {
+        Some(path) => WebSettings::load(path).context("--web.config.file")?,
+        None => WebSettings::default(),
+    };
     Ok(Options {
         config_file: flags.config_file.clone(),
         storage_path: flags.storage_path.clone(),
@@ -120,6 +125,7 @@ fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
         retention: retention.as_std(),
         gc_interval: gc_interval.as_std(),
         clock: Clock::system(),
+        web,
     })
 }
 
@@ -158,14 +164,6 @@ async fn run() -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("installing the TLS crypto provider"))?;
     let flags = Flags::parse();
     init_logging(&flags);
-    if let Some(path) = &flags.web_config_file {
-        // Refusing is safer than serving without the auth the file asks for.
-        bail!(
-            "--web.config.file {}: TLS and basic auth are not supported yet; \
-             remove the flag or put klaxon behind a proxy that does them",
-            path.display()
-        );
-    }
     if !flags.cluster_listen_address.is_empty() {
         tracing::warn!(
             address = %flags.cluster_listen_address,

@@ -83,6 +83,16 @@ impl ConfigError {
             message: message.into(),
         }
     }
+
+    /// Points an error found after parsing at its file, and through its
+    /// field path at its line in `text`.
+    pub(crate) fn located(mut self, file: &Path, text: &str) -> Self {
+        self.file = file.to_owned();
+        if let Some(field) = &self.field {
+            (self.line, self.column) = locate::locate(text, field).unzip();
+        }
+        self
+    }
 }
 
 impl fmt::Display for ConfigError {

@@ -117,19 +117,8 @@ struct Certs {
 
 impl Certs {
     fn new() -> Certs {
-        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-        let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "klaxon test CA");
-        let ca_key = KeyPair::generate().unwrap();
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let leaf_key = KeyPair::generate().unwrap();
-        let leaf = CertificateParams::new(vec!["localhost".into()])
-            .unwrap()
-            .signed_by(&leaf_key, &ca, &ca_key)
-            .unwrap();
+        let ca = crate::harness::TestCa::new("klaxon test CA");
+        let (cert, key) = ca.issue(&["localhost"]);
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, pem: String| {
             let path = dir.path().join(name);
@@ -138,8 +127,8 @@ impl Certs {
         };
         Certs {
             ca: write("ca.pem", ca.pem()),
-            cert: write("cert.pem", leaf.pem()),
-            key: write("key.pem", leaf_key.serialize_pem()),
+            cert: write("cert.pem", cert),
+            key: write("key.pem", key),
             _dir: dir,
         }
     }

@@ -64,6 +64,7 @@ impl TestServer {
             retention: Duration::from_secs(120 * 3600),
             gc_interval: Duration::from_secs(30 * 60),
             clock: Clock::system(),
+            web: Default::default(),
         };
         let app = App::start(options, listener).await?;
         Ok(TestServer {
@@ -354,4 +355,51 @@ impl WebhookSink {
         }
         out
     }
+}
+
+/// A throwaway certificate authority for TLS tests.
+pub struct TestCa {
+    key: rcgen::KeyPair,
+    cert: rcgen::Certificate,
+}
+
+impl TestCa {
+    pub fn new(name: &str) -> TestCa {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+        let mut params = CertificateParams::new(Vec::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        TestCa { key, cert }
+    }
+
+    pub fn pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    /// A certificate for `names` (DNS names, or IP addresses as SANs of
+    /// their own) and its private key, both PEM.
+    pub fn issue(&self, names: &[&str]) -> (String, String) {
+        use rcgen::{CertificateParams, KeyPair, SanType};
+        let mut params = CertificateParams::new(Vec::new()).unwrap();
+        for name in names {
+            params.subject_alt_names.push(match name.parse() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName((*name).try_into().unwrap()),
+            });
+        }
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// The alert named `alertname` in a `GET /api/v2/alerts` answer.
+pub fn find_alert(alerts: &Value, alertname: &str) -> Option<Value> {
+    alerts
+        .as_array()?
+        .iter()
+        .find(|a| a["labels"]["alertname"] == alertname)
+        .cloned()
 }

@@ -18,3 +18,4 @@ mod routes_api;
 mod silences;
 mod templates;
 mod ui;
+mod web_config;

@@ -179,9 +179,12 @@ fn failed_start(config: &str, extra: &[&str]) -> String {
 }
 
 #[tokio::test]
-async fn web_config_file_is_refused_rather_than_ignored() {
-    let err = failed_start(PLAIN_CONFIG, &["--web.config.file=/etc/web.yml"]);
-    assert!(err.contains("web.config.file"), "{err}");
+async fn an_unreadable_web_config_file_stops_startup() {
+    let err = failed_start(PLAIN_CONFIG, &["--web.config.file=/nonexistent/web.yml"]);
+    assert!(
+        err.contains("web.config.file") && err.contains("/nonexistent/web.yml"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -209,6 +212,7 @@ async fn version_and_help_work() {
         "--log.level",
         "--log.format",
         "--cluster.listen-address",
+        "--web.config.file",
     ] {
         assert!(help.contains(f), "{f} missing from --help");
     }

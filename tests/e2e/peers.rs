@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{PLAIN_CONFIG, TestServer, eventually, free_port, peer};
+use crate::harness::{PLAIN_CONFIG, TestServer, eventually, find_alert, free_port, peer};
 
 /// Output of one finished peer command.
 struct Run {
@@ -267,7 +267,7 @@ async fn amtool_manages_silences_and_queries_alerts_against_klaxon() {
 }
 
 /// A Prometheus child process in its own temp dir; killed on drop.
-struct Prometheus {
+pub(crate) struct Prometheus {
     child: tokio::process::Child,
     log: PathBuf,
     port: u16,
@@ -276,6 +276,12 @@ struct Prometheus {
 
 impl Prometheus {
     async fn start(program: &Path, alertmanager: &str) -> Prometheus {
+        Self::start_with(program, alertmanager, "").await
+    }
+
+    /// `entry` is added to the `alertmanagers` entry (scheme, auth, TLS),
+    /// indented as one of its keys.
+    pub(crate) async fn start_with(program: &Path, alertmanager: &str, entry: &str) -> Prometheus {
         let dir = tempfile::tempdir().expect("prometheus dir");
         let port = free_port();
         std::fs::write(
@@ -283,7 +289,7 @@ impl Prometheus {
             format!(
                 "global:\n  evaluation_interval: 1s\n  scrape_interval: 1m\n\
                  rule_files: [rules.yml]\n\
-                 alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{alertmanager}']\n"
+                 alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{alertmanager}']\n{entry}"
             ),
         )
         .expect("write prometheus.yml");
@@ -322,7 +328,7 @@ impl Prometheus {
     }
 
     /// Panics with Prometheus' log if it has exited (a bad flag or config).
-    fn assert_running(&mut self) {
+    pub(crate) fn assert_running(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
             panic!(
                 "prometheus exited ({status}):\n{}",
@@ -331,7 +337,7 @@ impl Prometheus {
         }
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
 }
@@ -352,14 +358,7 @@ async fn prometheus_posts_firing_alerts_to_klaxon() {
         || {
             prom.assert_running();
             let s = &s;
-            async move {
-                let alerts = s.get_json("/api/v2/alerts").await;
-                alerts
-                    .as_array()?
-                    .iter()
-                    .find(|a| a["labels"]["alertname"] == "KlaxonE2E")
-                    .cloned()
-            }
+            async move { find_alert(&s.get_json("/api/v2/alerts").await, "KlaxonE2E") }
         },
     )
     .await;
