@@ -38,7 +38,7 @@ pub struct Options {
     pub gc_interval: Duration,
     pub clock: Clock,
     /// From `--web.config.file`; plain HTTP without auth by default.
-    pub web: crate::web::WebSettings,
+    pub web: Arc<crate::web::LiveWeb>,
 }
 
 /// Everything derived from one loaded config; swapped whole on reload.
@@ -135,8 +135,26 @@ impl AppState {
     }
 
     /// Re-reads the config file. On error the running config stays.
+    /// Reloads `alertmanager.yml` and the web config file; each keeps its
+    /// running version when its new one fails, and the first error is
+    /// returned.
     pub async fn reload(&self) -> Result<(), ConfigError> {
         let _one_at_a_time = self.reload_lock.lock().await;
+        let config = self.reload_config().await;
+        let web = self.options.web.clone();
+        let web = tokio::task::spawn_blocking(move || web.reload())
+            .await
+            .expect("web config load task");
+        match &web {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "web config reload failed; keeping the running one");
+            }
+        }
+        config.and(web)
+    }
+
+    async fn reload_config(&self) -> Result<(), ConfigError> {
         let path = self.options.config_file.clone();
         let loaded = tokio::task::spawn_blocking(move || Config::load_file(&path))
             .await
@@ -302,7 +320,7 @@ impl App {
         let web = state.options.web.clone();
         let router = web.wrap(crate::api::router(state.clone()));
         let shutdown = cancel.clone();
-        tasks.push(match web.tls {
+        tasks.push(match web.current().tls {
             None => tokio::spawn(async move {
                 let served = axum::serve(listener, router)
                     .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -311,8 +329,8 @@ impl App {
                     tracing::error!(error = %e, "HTTP server stopped");
                 }
             }),
-            Some(tls) => {
-                let listener = crate::web::TlsListener::new(listener, tls)?;
+            Some(_) => {
+                let listener = crate::web::TlsListener::new(listener, web)?;
                 tokio::spawn(async move {
                     let served = axum::serve(listener, router)
                         .with_graceful_shutdown(shutdown.cancelled_owned())

@@ -9,7 +9,7 @@ use clap::Parser;
 use klaxon::app::{App, Options};
 use klaxon::clock::Clock;
 use klaxon::config::Duration;
-use klaxon::web::WebSettings;
+use klaxon::web::{LiveWeb, WebSettings};
 use tracing_subscriber::EnvFilter;
 
 /// Flags keep Alertmanager's names so a unit file or compose service only
@@ -114,8 +114,11 @@ fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
     let gc_interval = Duration::from_str(&flags.gc_interval)
         .map_err(|e| anyhow::anyhow!("--alerts.gc-interval: {e}"))?;
     let web = match &flags.web_config_file {
-        Some(path) => WebSettings::load(path).context("--web.config.file")?,
-        None => WebSettings::default(),
+        Some(path) => LiveWeb::new(
+            Some(path.clone()),
+            WebSettings::load(path).context("--web.config.file")?,
+        ),
+        None => LiveWeb::none(),
     };
     Ok(Options {
         config_file: flags.config_file.clone(),

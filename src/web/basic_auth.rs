@@ -1,26 +1,21 @@
 //! HTTP basic authentication against the web config's bcrypt hashes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::extract::Request;
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 use crate::config::ConfigError;
 
-/// Remembered successful logins at most; bcrypt costs tens of
+/// Checks remembered at most, right or wrong: bcrypt costs tens of
 /// milliseconds a check, which every request would otherwise pay.
 const MAX_REMEMBERED: usize = 1024;
 
-/// Compared against when the user is unknown, so the answer takes as long
-/// as for a known one and does not tell which names exist. Cost 10 is what
-/// Go's bcrypt and `htpasswd -B` use by default.
-static UNKNOWN_USER_HASH: LazyLock<String> =
-    LazyLock::new(|| bcrypt::hash("klaxon unknown user", 10).expect("bcrypt hashes"));
+/// bcrypt reads no further into a password; remembering no more keeps
+/// huge passwords from filling memory.
+const BCRYPT_MAX_BYTES: usize = 72;
 
 #[derive(Clone)]
 pub struct BasicAuth {
@@ -30,87 +25,102 @@ pub struct BasicAuth {
 struct Inner {
     /// User name → bcrypt hash.
     users: HashMap<String, String>,
-    /// (user, password) pairs already verified.
-    verified: Mutex<HashSet<(String, String)>>,
+    /// Checked for an unknown user, at the highest cost of the known
+    /// hashes: the answer takes as long and does not tell which names exist.
+    decoy: String,
+    /// (user, password's first 72 bytes) → whether they matched.
+    checked: Mutex<HashMap<(String, Vec<u8>), bool>>,
+    /// One bcrypt at a time, as exporter-toolkit does: a flood of wrong
+    /// passwords takes one core, not all of them and the blocking pool.
+    bcrypt: tokio::sync::Semaphore,
 }
 
 impl BasicAuth {
     /// Checks each hash's form up front: a typo must fail at startup, not
     /// turn into refused logins.
     pub fn new(users: BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        let mut cost = 4;
         for (user, hash) in &users {
-            hash.parse::<bcrypt::HashParts>().map_err(|e| {
+            let parts = hash.parse::<bcrypt::HashParts>().map_err(|e| {
                 ConfigError::at(
                     format!("basic_auth_users.{user}"),
                     format!("not a bcrypt hash: {e}"),
                 )
             })?;
+            cost = cost.max(parts.get_cost());
         }
+        let decoy = bcrypt::hash("klaxon: no such user", cost)
+            .map_err(|e| ConfigError::at("basic_auth_users", format!("bcrypt cost {cost}: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 users: users.into_iter().collect(),
-                verified: Mutex::new(HashSet::new()),
+                decoy,
+                checked: Mutex::new(HashMap::new()),
+                bcrypt: tokio::sync::Semaphore::new(1),
             }),
         })
     }
 
-    /// Every route answers 401 without valid credentials.
-    pub fn wrap(self, router: Router) -> Router {
-        router.layer(axum::middleware::from_fn(
-            move |req: Request, next: Next| {
-                let auth = self.clone();
-                async move { auth.check(req, next).await }
-            },
-        ))
-    }
-
-    async fn check(&self, req: Request, next: Next) -> Response {
-        let credentials = req
-            .headers()
+    /// Whether the request's `Authorization` header names a user with the
+    /// right password.
+    pub async fn allows(&self, headers: &HeaderMap) -> bool {
+        let credentials = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_basic);
-        let allowed = match credentials {
+        match credentials {
             Some((user, password)) => self.verify(user, password).await,
             None => false,
-        };
-        if allowed {
-            next.run(req).await
-        } else {
-            unauthorized()
         }
     }
 
     async fn verify(&self, user: String, password: String) -> bool {
+        let mut password = password.into_bytes();
+        password.truncate(BCRYPT_MAX_BYTES);
         let key = (user, password);
-        if self.remembered().contains(&key) {
-            return true;
+        if let Some(known) = self.remembered(&key) {
+            return known;
         }
-        let hash = self.inner.users.get(&key.0).cloned();
-        let (user, password) = key;
+        let Ok(_turn) = self.inner.bcrypt.acquire().await else {
+            return false;
+        };
+        // The same pair may have been checked while this one waited.
+        if let Some(known) = self.remembered(&key) {
+            return known;
+        }
+        let inner = self.inner.clone();
         // bcrypt is deliberately slow: off the async threads.
         let checked = tokio::task::spawn_blocking(move || {
-            let known = hash.is_some();
-            let hash = hash.unwrap_or_else(|| UNKNOWN_USER_HASH.clone());
-            let matches = bcrypt::verify(&password, &hash).unwrap_or(false);
-            (known && matches, (user, password))
+            let ok = inner.check(&key.0, &key.1);
+            (ok, key)
         })
         .await;
         let Ok((ok, key)) = checked else {
             return false;
         };
-        if ok {
-            let mut remembered = self.remembered();
-            if remembered.len() >= MAX_REMEMBERED {
-                remembered.clear();
-            }
-            remembered.insert(key);
+        let mut remembered = self.inner.checked.lock().expect("basic auth cache lock");
+        if remembered.len() >= MAX_REMEMBERED {
+            remembered.clear();
         }
+        remembered.insert(key, ok);
         ok
     }
 
-    fn remembered(&self) -> std::sync::MutexGuard<'_, HashSet<(String, String)>> {
-        self.inner.verified.lock().expect("basic auth cache lock")
+    fn remembered(&self, key: &(String, Vec<u8>)) -> Option<bool> {
+        let remembered = self.inner.checked.lock().expect("basic auth cache lock");
+        remembered.get(key).copied()
+    }
+}
+
+impl Inner {
+    fn check(&self, user: &str, password: &[u8]) -> bool {
+        match self.users.get(user) {
+            Some(hash) => bcrypt::verify(password, hash).unwrap_or(false),
+            None => {
+                let _ = bcrypt::verify(password, &self.decoy);
+                false
+            }
+        }
     }
 }
 
@@ -129,7 +139,7 @@ fn parse_basic(value: &str) -> Option<(String, String)> {
 }
 
 /// As exporter-toolkit answers.
-fn unauthorized() -> Response {
+pub fn unauthorized() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, "Basic")],
@@ -158,10 +168,21 @@ mod tests {
         let hash = bcrypt::hash("secret", 4).unwrap();
         let auth = BasicAuth::new([("alice".to_owned(), hash)].into()).unwrap();
         assert!(auth.verify("alice".into(), "secret".into()).await);
-        // Remembered now; still only for the same pair.
-        assert!(auth.verify("alice".into(), "secret".into()).await);
-        assert!(!auth.verify("alice".into(), "wrong".into()).await);
-        assert!(!auth.verify("bob".into(), "secret".into()).await);
+        // Remembered now, right or wrong; still only for the same pair.
+        for _ in 0..2 {
+            assert!(auth.verify("alice".into(), "secret".into()).await);
+            assert!(!auth.verify("alice".into(), "wrong".into()).await);
+            assert!(!auth.verify("bob".into(), "secret".into()).await);
+        }
+        // bcrypt reads 72 bytes: so does the cache, and both agree.
+        let long = "x".repeat(100);
+        let hash = bcrypt::hash(&long, 4).unwrap();
+        let auth = BasicAuth::new([("carol".to_owned(), hash)].into()).unwrap();
+        assert!(auth.verify("carol".into(), long.clone()).await);
+        assert!(
+            auth.verify("carol".into(), format!("{}y", &long[..72]))
+                .await
+        );
     }
 
     #[test]

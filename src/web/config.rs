@@ -1,6 +1,7 @@
 //! The web config file's fields, checked into [`WebSettings`].
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use axum::http::{HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -71,9 +72,11 @@ const SETTABLE_HEADERS: [&str; 5] = [
 ];
 
 impl WebConfigFile {
-    pub fn settings(self) -> Result<WebSettings, ConfigError> {
+    /// Relative file names are taken from `dir`, the web config's own
+    /// directory, as exporter-toolkit does.
+    pub fn settings(self, dir: &Path) -> Result<WebSettings, ConfigError> {
         let tls = match self.tls_server_config {
-            Some(t) if !t.is_empty() => Some(t.checked()?),
+            Some(t) if !t.is_empty() => Some(t.checked(dir)?),
             _ => None,
         };
         let auth = if self.basic_auth_users.is_empty() {
@@ -98,7 +101,7 @@ impl TlsServerConfig {
             && self.client_ca_file.is_empty()
     }
 
-    fn checked(self) -> Result<std::sync::Arc<rustls::ServerConfig>, ConfigError> {
+    fn checked(self, dir: &Path) -> Result<std::sync::Arc<rustls::ServerConfig>, ConfigError> {
         let field = |name: &str| format!("tls_server_config.{name}");
         if self.cert_file.is_empty() {
             return Err(ConfigError::at(field("cert_file"), "missing cert_file"));
@@ -147,11 +150,12 @@ impl TlsServerConfig {
         };
         let min = version("min_version", &self.min_version)?;
         let max = version("max_version", &self.max_version)?;
+        let file = |name: &str| dir.join(name);
         server_config(
-            &self.cert_file,
-            &self.key_file,
+            &file(&self.cert_file),
+            &file(&self.key_file),
             client_auth,
-            &self.client_ca_file,
+            &file(&self.client_ca_file),
             min,
             max,
         )
@@ -178,6 +182,18 @@ fn checked_headers(
                     ),
                 ));
             };
+            // The values exporter-toolkit allows for these two.
+            let allowed: &[&str] = match *known {
+                "X-Frame-Options" => &["deny", "sameorigin"],
+                "X-Content-Type-Options" => &["nosniff"],
+                _ => &[],
+            };
+            if !allowed.is_empty() && !allowed.contains(&value.as_str()) {
+                return Err(ConfigError::at(
+                    field,
+                    format!("{known} must be one of: {}", allowed.join(", ")),
+                ));
+            }
             let value = HeaderValue::from_str(&value)
                 .map_err(|_| ConfigError::at(&field, "not a valid header value"))?;
             let name = HeaderName::from_bytes(known.as_bytes()).expect("a valid header name");
@@ -258,5 +274,12 @@ mod tests {
         let (line, field, _) = error("http_server_config:\n  headers:\n    Server: klaxon\n");
         assert_eq!(field.as_deref(), Some("http_server_config.headers.Server"));
         assert_eq!(line, Some(3));
+        let (_, field, message) =
+            error("http_server_config:\n  headers:\n    X-Frame-Options: allow-from x\n");
+        assert_eq!(
+            field.as_deref(),
+            Some("http_server_config.headers.X-Frame-Options")
+        );
+        assert!(message.contains("deny, sameorigin"), "{message}");
     }
 }

@@ -6,11 +6,14 @@ mod basic_auth;
 mod config;
 mod tls;
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 
 pub use basic_auth::BasicAuth;
 pub use tls::TlsListener;
@@ -49,30 +52,95 @@ impl WebSettings {
             message: format!("cannot read the web config: {e}"),
         })?;
         let file: config::WebConfigFile = crate::config::parse_yaml(&text, path)?;
-        file.settings().map_err(|e| e.located(path, &text))
+        let dir = path.parent().unwrap_or(Path::new("."));
+        file.settings(dir).map_err(|e| e.located(path, &text))
+    }
+}
+
+/// The web settings in force, swapped whole by a reload (SIGHUP or
+/// `/-/reload`), so that rotated certificates and changed passwords apply
+/// without a restart.
+pub struct LiveWeb {
+    file: Option<PathBuf>,
+    current: RwLock<Arc<WebSettings>>,
+}
+
+impl std::fmt::Debug for LiveWeb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveWeb")
+            .field("file", &self.file)
+            .field("current", &self.current())
+            .finish()
+    }
+}
+
+impl LiveWeb {
+    /// Plain HTTP without authentication, and nothing to reload.
+    pub fn none() -> Arc<Self> {
+        Self::new(None, WebSettings::default())
     }
 
-    /// Adds authentication and headers around `router`. Headers go on
-    /// every answer, refusals included.
-    pub fn wrap(&self, router: Router) -> Router {
-        let router = match &self.auth {
-            Some(auth) => auth.clone().wrap(router),
-            None => router,
+    /// `settings` as loaded from `file`, which a reload reads again.
+    pub fn new(file: Option<PathBuf>, settings: WebSettings) -> Arc<Self> {
+        Arc::new(Self {
+            file,
+            current: RwLock::new(Arc::new(settings)),
+        })
+    }
+
+    pub fn current(&self) -> Arc<WebSettings> {
+        self.current.read().expect("web settings lock").clone()
+    }
+
+    /// Reads the file again; on an error the running settings stay. The
+    /// listener is either TLS or not for the life of the process.
+    pub fn reload(&self) -> Result<(), ConfigError> {
+        let Some(path) = &self.file else {
+            return Ok(());
         };
-        if self.headers.is_empty() {
+        let next = WebSettings::load(path)?;
+        if next.tls.is_some() != self.current().tls.is_some() {
+            return Err(ConfigError {
+                file: path.clone(),
+                line: None,
+                column: None,
+                field: Some("tls_server_config".into()),
+                message: "TLS cannot be turned on or off by a reload; restart klaxon".into(),
+            });
+        }
+        *self.current.write().expect("web settings lock") = Arc::new(next);
+        Ok(())
+    }
+
+    /// Checks credentials and adds headers around every route of
+    /// `router`, the fallback included; headers go on refusals too.
+    pub fn wrap(self: &Arc<Self>, router: Router) -> Router {
+        if self.file.is_none() {
             return router;
         }
-        let headers = Arc::new(self.headers.clone());
-        router.layer(axum::middleware::map_response(
-            move |mut response: axum::response::Response| {
-                let headers = headers.clone();
-                async move {
-                    for (name, value) in headers.iter() {
-                        response.headers_mut().insert(name.clone(), value.clone());
-                    }
-                    response
-                }
+        let live = self.clone();
+        router.layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| {
+                let live = live.clone();
+                async move { live.serve(req, next).await }
             },
         ))
+    }
+
+    async fn serve(&self, req: Request, next: Next) -> Response {
+        let settings = self.current();
+        let allowed = match &settings.auth {
+            Some(auth) => auth.allows(req.headers()).await,
+            None => true,
+        };
+        let mut response = if allowed {
+            next.run(req).await
+        } else {
+            basic_auth::unauthorized()
+        };
+        for (name, value) in &settings.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
     }
 }

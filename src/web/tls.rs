@@ -2,6 +2,7 @@
 //! and a listener that hands axum connections whose handshake is done.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,9 @@ use tokio_rustls::server::TlsStream;
 /// A client that has not finished its handshake by then is dropped, so a
 /// silent peer cannot hold a connection slot.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Handshakes under way at most; accepting waits beyond, so a flood of
+/// idle connections cannot use up the process's file descriptors.
+const MAX_HANDSHAKES: usize = 256;
 
 /// `client_auth_type`, in the subset klaxon can honour: client
 /// certificates are always verified against `client_ca_file`.
@@ -68,10 +72,10 @@ impl TlsVersion {
 
 /// The server config; an error names the field it comes from.
 pub fn server_config(
-    cert_file: &str,
-    key_file: &str,
+    cert_file: &Path,
+    key_file: &Path,
     client_auth: ClientAuth,
-    client_ca_file: &str,
+    client_ca_file: &Path,
     min: Option<TlsVersion>,
     max: Option<TlsVersion>,
 ) -> Result<Arc<rustls::ServerConfig>, (&'static str, String)> {
@@ -105,9 +109,12 @@ pub fn server_config(
         ClientAuth::Verify { required } => {
             let mut roots = rustls::RootCertStore::empty();
             for cert in read_certs("client_ca_file", client_ca_file)? {
-                roots
-                    .add(cert)
-                    .map_err(|e| ("client_ca_file", format!("{client_ca_file}: {e}")))?;
+                roots.add(cert).map_err(|e| {
+                    (
+                        "client_ca_file",
+                        format!("{}: {e}", client_ca_file.display()),
+                    )
+                })?;
             }
             let verifier =
                 rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider);
@@ -116,30 +123,35 @@ pub fn server_config(
             } else {
                 verifier.allow_unauthenticated()
             };
-            let verifier = verifier
-                .build()
-                .map_err(|e| ("client_ca_file", format!("{client_ca_file}: {e}")))?;
+            let verifier = verifier.build().map_err(|e| {
+                (
+                    "client_ca_file",
+                    format!("{}: {e}", client_ca_file.display()),
+                )
+            })?;
             builder.with_client_cert_verifier(verifier)
         }
     };
     let certs = read_certs("cert_file", cert_file)?;
     let key = PrivateKeyDer::from_pem_file(key_file)
-        .map_err(|e| ("key_file", format!("{key_file}: {e}")))?;
-    let mut config = builder
-        .with_single_cert(certs, key)
-        .map_err(|e| ("key_file", format!("{cert_file} with {key_file}: {e}")))?;
+        .map_err(|e| ("key_file", format!("{}: {e}", key_file.display())))?;
+    let mut config = builder.with_single_cert(certs, key).map_err(|e| {
+        let (cert, key) = (cert_file.display(), key_file.display());
+        ("key_file", format!("{cert} with {key}: {e}"))
+    })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
 fn read_certs(
     field: &'static str,
-    path: &str,
+    path: &Path,
 ) -> Result<Vec<CertificateDer<'static>>, (&'static str, String)> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| (field, format!("{path}: {e}")))?;
+        .map_err(|e| (field, format!("{}: {e}", path.display())))?;
     if certs.is_empty() {
+        let path = path.display();
         return Err((field, format!("{path}: no certificate in the file")));
     }
     Ok(certs)
@@ -154,18 +166,21 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
+    /// Serves with the TLS settings of `web` in force at each handshake,
+    /// so a reload's certificate applies to the next connection.
+    pub fn new(tcp: TcpListener, web: Arc<super::LiveWeb>) -> std::io::Result<Self> {
         let local = tcp.local_addr()?;
         let (tx, ready) = mpsc::channel(64);
-        let acceptor = TlsAcceptor::from(config);
+        let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
         tokio::spawn(async move {
             loop {
                 let accepted = tokio::select! {
                     _ = tx.closed() => break,
-                    accepted = tcp.accept() => accepted,
+                    accepted = accept(&tcp, &handshakes) => accepted,
                 };
-                let (stream, peer) = match accepted {
+                let (stream, peer, slot) = match accepted {
                     Ok(a) => a,
+                    Err(e) if is_connection_error(&e) => continue,
                     Err(e) => {
                         // Out of file descriptors and the like: pause
                         // rather than spin.
@@ -174,9 +189,16 @@ impl TlsListener {
                         continue;
                     }
                 };
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                // A reload cannot turn TLS off (see `LiveWeb::reload`).
+                let Some(config) = web.current().tls.clone() else {
+                    continue;
+                };
+                let (acceptor, tx) = (TlsAcceptor::from(config), tx.clone());
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    let handshake =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    drop(slot);
+                    match handshake {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;
                         }
@@ -190,6 +212,30 @@ impl TlsListener {
         });
         Ok(Self { local, ready })
     }
+}
+
+/// The next connection, once fewer than [`MAX_HANDSHAKES`] are under way.
+async fn accept(
+    tcp: &TcpListener,
+    handshakes: &Arc<tokio::sync::Semaphore>,
+) -> std::io::Result<(TcpStream, SocketAddr, tokio::sync::OwnedSemaphorePermit)> {
+    let slot = handshakes
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the handshake semaphore is never closed");
+    let (stream, peer) = tcp.accept().await?;
+    Ok((stream, peer, slot))
+}
+
+/// Errors of one connection (it went away before it was accepted), not of
+/// the listener.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    )
 }
 
 impl axum::serve::Listener for TlsListener {

@@ -64,7 +64,7 @@ impl TestServer {
             retention: Duration::from_secs(120 * 3600),
             gc_interval: Duration::from_secs(30 * 60),
             clock: Clock::system(),
-            web: Default::default(),
+            web: klaxon::web::LiveWeb::none(),
         };
         let app = App::start(options, listener).await?;
         Ok(TestServer {

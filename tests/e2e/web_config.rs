@@ -67,15 +67,21 @@ impl Setup {
     }
 
     fn client(&self, with_client_cert: bool) -> reqwest::Client {
-        init();
-        let mut b = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap());
-        if with_client_cert {
-            b = b.identity(reqwest::Identity::from_pem(self.client_pem.as_bytes()).unwrap());
-        }
-        b.build().unwrap()
+        let identity = with_client_cert.then_some(self.client_pem.as_str());
+        client_trusting(&self.ca_pem, identity)
     }
+}
+
+/// A client that trusts only `ca_pem`'s CA, with a fresh connection pool.
+fn client_trusting(ca_pem: &str, identity: Option<&str>) -> reqwest::Client {
+    init();
+    let mut b = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap());
+    if let Some(pem) = identity {
+        b = b.identity(reqwest::Identity::from_pem(pem.as_bytes()).unwrap());
+    }
+    b.build().unwrap()
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -155,19 +161,22 @@ async fn tls_and_basic_auth_guard_every_endpoint() {
     let client = setup.client(false);
     let klaxon = setup.klaxon(&web, "data", &client).await;
 
-    for path in [
-        "/-/healthy",
-        "/api/v2/status",
-        "/api/v2/alerts",
-        "/metrics",
-        "/",
+    // Unknown paths too: Alertmanager checks credentials before routing.
+    for (path, served) in [
+        ("/-/healthy", 200),
+        ("/api/v2/status", 200),
+        ("/api/v2/alerts", 200),
+        ("/metrics", 200),
+        ("/", 200),
+        ("/no/such/page", 404),
+        ("/api/v1/alerts", 410),
     ] {
         let url = format!("{}{path}", klaxon.base);
         for (credentials, status) in [
             (None, 401),
             (Some(("alice", "guess")), 401),
             (Some(("mallory", "s3cret")), 401),
-            (ALICE, 200),
+            (ALICE, served),
         ] {
             let answer = get_as(&client, url.clone(), credentials).await.unwrap();
             assert_eq!(answer.status(), status, "{path} as {credentials:?}");
@@ -375,4 +384,61 @@ async fn prometheus_posts_over_tls_with_basic_auth() {
     )
     .await;
     prom.stop().await;
+}
+
+/// `/-/reload` reads the web config again: a rotated certificate serves
+/// the next connection and a changed password applies at once; a broken
+/// file is refused and the running settings stay. File names relative to
+/// the web config resolve from its directory.
+#[tokio::test]
+async fn a_reload_applies_new_certificates_and_passwords() {
+    let setup = Setup::new();
+    let web = setup.web_config("web.yml", "");
+    let client = setup.client(false);
+    let klaxon = setup.klaxon(&web, "data", &client).await;
+    let healthy = format!("{}/-/healthy", klaxon.base);
+    let reload = |client: &reqwest::Client, password: &str| {
+        client
+            .post(format!("{}/-/reload", klaxon.base))
+            .header("Authorization", basic("alice", password))
+            .send()
+    };
+
+    let rotated_ca = TestCa::new("klaxon rotated CA");
+    let (cert, key) = rotated_ca.issue(&["localhost", "127.0.0.1"]);
+    std::fs::write(setup.path("rotated.pem"), cert).unwrap();
+    std::fs::write(setup.path("rotated-key.pem"), key).unwrap();
+    let hash = bcrypt::hash("n3w", 4).unwrap();
+    std::fs::write(
+        &web,
+        // Relative names: taken from the web config's directory, not from
+        // klaxon's working directory.
+        format!(
+            "tls_server_config:\n  cert_file: rotated.pem\n  key_file: rotated-key.pem\n\
+             basic_auth_users:\n  alice: {hash}\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(reload(&client, "s3cret").await.unwrap().status(), 200);
+
+    let old_trust = setup.client(false);
+    assert!(
+        get_as(&old_trust, healthy.clone(), Some(("alice", "n3w")))
+            .await
+            .is_err(),
+        "the old certificate is still served"
+    );
+    let rotated = client_trusting(&rotated_ca.pem(), None);
+    let as_new = get_as(&rotated, healthy.clone(), Some(("alice", "n3w"))).await;
+    assert_eq!(as_new.unwrap().status(), 200);
+    let as_old = get_as(&rotated, healthy.clone(), ALICE).await;
+    assert_eq!(as_old.unwrap().status(), 401);
+
+    std::fs::write(&web, "basic_auth_users:\n  alice: plaintext\n").unwrap();
+    let refused = reload(&rotated, "n3w").await.unwrap();
+    assert_eq!(refused.status(), 500);
+    let message = refused.text().await.unwrap();
+    assert!(message.contains("basic_auth_users.alice"), "{message}");
+    let still = get_as(&rotated, healthy, Some(("alice", "n3w"))).await;
+    assert_eq!(still.unwrap().status(), 200);
 }
