@@ -19,9 +19,10 @@ use crate::workload::{IngestLoad, QueryReport, RunReport, create_silences, inges
 #[derive(Clone, Copy)]
 pub struct Plan {
     pub load: IngestLoad,
-    /// Ingests timed per server, each into a fresh one; the table reports
-    /// their median. klaxon's ingest lasts a fraction of a second, so one
-    /// burst of hypervisor CPU steal can halve a single timing.
+    /// Ingests timed per server, each into a fresh one, the two servers
+    /// taking turns; the table reports their median. klaxon's ingest lasts
+    /// a fraction of a second, so one burst of hypervisor CPU steal can
+    /// halve a single timing.
     pub ingest_rounds: usize,
     pub silences: usize,
     pub get_repeat: usize,
@@ -41,7 +42,7 @@ pub struct Measurement {
 
 /// One timed ingest of `plan.load.alerts` alerts into an empty server.
 #[derive(Clone, Copy)]
-struct Round {
+pub struct Round {
     rate: f64,
     cpu_per_100k: f64,
 }
@@ -96,11 +97,51 @@ pub struct Restart {
     restored: usize,
 }
 
+/// All but the last ingest round of each server, taking turns (klaxon,
+/// Alertmanager, klaxon, …): a stretch of CPU steal then slows both, not
+/// only whichever server ran through it. Returns klaxon's rounds, then
+/// Alertmanager's.
+pub async fn earlier_rounds(
+    client: &Client,
+    klaxon: &Path,
+    alertmanager: &Path,
+    plan: Plan,
+) -> anyhow::Result<(Vec<Round>, Vec<Round>)> {
+    let (mut k, mut a) = (Vec::new(), Vec::new());
+    for round in 1..plan.ingest_rounds.max(1) {
+        k.push(fresh_round(client, Kind::Klaxon, klaxon, plan, round).await?);
+        a.push(fresh_round(client, Kind::Alertmanager, alertmanager, plan, round).await?);
+    }
+    Ok((k, a))
+}
+
+/// One timed ingest into a server started for it alone.
+async fn fresh_round(
+    client: &Client,
+    kind: Kind,
+    bin: &Path,
+    plan: Plan,
+    round: usize,
+) -> anyhow::Result<Round> {
+    eprintln!("{}: ingest round {round} on a fresh server", kind.name());
+    let scratch = tempfile::Builder::new()
+        .prefix(&format!("loadgen-{}-round-", kind.name()))
+        .tempdir()?;
+    let mut server = spawn_server(kind, bin, scratch.path(), free_port()?, CONFIG)?;
+    wait_ready(client, &mut server, Instant::now()).await?;
+    let (run, cpu) = timed_ingest(client, &server, plan.load, clock_ticks()).await?;
+    eprintln!("{}: {}", kind.name(), run.describe(plan.load.alerts));
+    terminate(&mut server).await?;
+    Ok(Round::new(&run, cpu, plan.load.alerts))
+}
+
+/// The measurements on one server; its ingest is the last of `rounds`.
 pub async fn measure(
     client: &Client,
     kind: Kind,
     bin: &Path,
     plan: Plan,
+    mut rounds: Vec<Round>,
 ) -> anyhow::Result<Measurement> {
     let dir = tempfile::Builder::new()
         .prefix(&format!("loadgen-{}-", kind.name()))
@@ -118,19 +159,6 @@ pub async fn measure(
     let rss_idle = rss_bytes(server.pid)?;
 
     let alerts = plan.load.alerts;
-    let mut rounds = Vec::with_capacity(plan.ingest_rounds.max(1));
-    for round in 1..plan.ingest_rounds.max(1) {
-        eprintln!("{}: ingest round {round} on a fresh server", kind.name());
-        let scratch = tempfile::Builder::new()
-            .prefix(&format!("loadgen-{}-round-", kind.name()))
-            .tempdir()?;
-        let mut other = spawn_server(kind, bin, scratch.path(), free_port()?, CONFIG)?;
-        wait_ready(client, &mut other, Instant::now()).await?;
-        let (run, cpu) = timed_ingest(client, &other, plan.load, ticks).await?;
-        eprintln!("{}: {}", kind.name(), run.describe(alerts));
-        rounds.push(Round::new(&run, cpu, alerts));
-        terminate(&mut other).await?;
-    }
     eprintln!("{}: ingesting {alerts} alerts", kind.name());
     let (ingest, cpu) = timed_ingest(client, &server, plan.load, ticks).await?;
     rounds.push(Round::new(&ingest, cpu, alerts));
@@ -225,7 +253,7 @@ pub fn comparison_table(k: &Measurement, a: &Measurement, plan: Plan) -> String 
     let get = |m: &Measurement| m.get.latency.p50.as_secs_f64() * 1000.0;
     let mut t = format!(
         "N = {n} alerts, batch {}, {} connections, {} silences, GET median of {}; \
-         ingest rate and CPU: median (min–max) of {} ingests, each into a fresh server\n\n",
+         ingest rate and CPU: median (min–max) of {} ingests, each into a fresh server, the servers taking turns\n\n",
         plan.load.batch,
         plan.load.connections,
         plan.silences,

@@ -21,7 +21,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use reqwest::Client;
 
-use compare::{Plan, comparison_table, measure};
+use compare::{Plan, comparison_table, earlier_rounds, measure};
 use pipeline::{PipelinePlan, measure_pipeline, pipeline_table};
 use server::Kind;
 use workload::{IngestLoad, create_silences, ingest, ms, query};
@@ -152,8 +152,10 @@ async fn main() -> anyhow::Result<()> {
                 silences,
                 get_repeat,
             };
-            let k = measure(&client, Kind::Klaxon, &klaxon, plan).await?;
-            let a = measure(&client, Kind::Alertmanager, &alertmanager, plan).await?;
+            let (k_rounds, a_rounds) =
+                earlier_rounds(&client, &klaxon, &alertmanager, plan).await?;
+            let k = measure(&client, Kind::Klaxon, &klaxon, plan, k_rounds).await?;
+            let a = measure(&client, Kind::Alertmanager, &alertmanager, plan, a_rounds).await?;
             print!("{}", comparison_table(&k, &a, plan));
         }
         Cmd::Pipeline {
