@@ -84,6 +84,17 @@ impl ConfigError {
         }
     }
 
+    /// An error about a whole file (unreadable, or wrong as a whole).
+    pub(crate) fn in_file(file: &Path, message: impl Into<String>) -> Self {
+        ConfigError {
+            file: file.to_owned(),
+            line: None,
+            column: None,
+            field: None,
+            message: message.into(),
+        }
+    }
+
     /// Points an error found after parsing at its file, and through its
     /// field path at its line in `text`.
     pub(crate) fn located(mut self, file: &Path, text: &str) -> Self {
@@ -421,13 +432,8 @@ fn explain_unknown_field(message: &str) -> Option<(String, String)> {
 impl Config {
     /// Reads, expands (`${VAR}` from the process environment) and validates.
     pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.to_owned(),
-            line: None,
-            column: None,
-            field: None,
-            message: format!("cannot read config file: {e}"),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::in_file(path, format!("cannot read config file: {e}")))?;
         Config::load_str(&text, path, &|name| std::env::var(name).ok())
     }
 

@@ -44,13 +44,8 @@ impl WebSettings {
     /// Reads and checks the file; every error names the file, the field
     /// and, where it can, the line.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.to_owned(),
-            line: None,
-            column: None,
-            field: None,
-            message: format!("cannot read the web config: {e}"),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::in_file(path, format!("cannot read the web config: {e}")))?;
         let file: config::WebConfigFile = crate::config::parse_yaml(&text, path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         file.settings(dir).map_err(|e| e.located(path, &text))
@@ -101,11 +96,11 @@ impl LiveWeb {
         let next = WebSettings::load(path)?;
         if next.tls.is_some() != self.current().tls.is_some() {
             return Err(ConfigError {
-                file: path.clone(),
-                line: None,
-                column: None,
                 field: Some("tls_server_config".into()),
-                message: "TLS cannot be turned on or off by a reload; restart klaxon".into(),
+                ..ConfigError::in_file(
+                    path,
+                    "TLS cannot be turned on or off by a reload; restart klaxon",
+                )
             });
         }
         *self.current.write().expect("web settings lock") = Arc::new(next);
