@@ -39,6 +39,8 @@ pub struct Options {
     pub clock: Clock,
     /// From `--web.config.file`; plain HTTP without auth by default.
     pub web: Arc<crate::web::LiveWeb>,
+    /// From `--enable-feature`.
+    pub features: crate::features::Features,
 }
 
 /// Everything derived from one loaded config; swapped whole on reload.

@@ -23,6 +23,8 @@ pub mod alert_set;
 pub mod intern;
 /// alertmanager.yml: parsing, `${VAR}` expansion and validation.
 pub mod config;
+/// `--enable-feature`: Alertmanager's feature switches.
+pub mod features;
 /// The HTTP API (Alertmanager v2, klaxon's own) and operations endpoints.
 pub mod api;
 /// The web UI, embedded in the binary.

@@ -129,6 +129,7 @@ fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
         gc_interval: gc_interval.as_std(),
         clock: Clock::system(),
         web,
+        features: Default::default(),
     })
 }
 

@@ -65,6 +65,7 @@ impl TestServer {
             gc_interval: Duration::from_secs(30 * 60),
             clock: Clock::system(),
             web: klaxon::web::LiveWeb::none(),
+            features: Default::default(),
         };
         let app = App::start(options, listener).await?;
         Ok(TestServer {
