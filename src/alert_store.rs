@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alert::Alert;
 use crate::alert_set::AlertSet;
+use crate::alertname_limit::AlertnameLimit;
 use crate::intern::Interner;
 use crate::labels::Fingerprint;
 use crate::storage::{Storage, StorageError};
@@ -39,12 +40,29 @@ struct State {
     /// Removed since the last commit and not put again since; written
     /// after the puts of the same commit, so they win over older puts.
     deleted: FnvHashSet<Fingerprint>,
+    /// `--alerts.per-alertname-limit`, when set.
+    limit: Option<AlertnameLimit>,
 }
 
 /// One commit's writes, taken from the state.
 struct Unwritten {
     puts: Arc<[Arc<Alert>]>,
     deletes: Vec<Fingerprint>,
+}
+
+/// Whether the per-alertname limit lets this alert in, judged on its end
+/// time after merging, as Alertmanager judges it.
+fn admitted(state: &mut State, alert: &Arc<Alert>, now: DateTime<Utc>) -> bool {
+    let fp = alert.fingerprint();
+    let ends_at = match state.alerts.get(fp) {
+        Some(old) if old.overlaps(alert) => old.merge(alert, now).ends_at,
+        _ => alert.ends_at,
+    };
+    let name = alert.labels.get("alertname").unwrap_or_default();
+    state
+        .limit
+        .as_mut()
+        .is_none_or(|limit| limit.admit(name, fp, ends_at, now))
 }
 
 /// Who hears of every change to the store (the dispatcher).
@@ -106,10 +124,32 @@ impl AlertStore {
         self.state.lock().expect("alert store lock")
     }
 
-    /// Inserts or merges a batch of validated alerts.
-    pub fn put(&self, batch: Vec<Alert>, now: DateTime<Utc>) {
+    /// Keeps at most `limit` alerts per alert name (0: no limit). The
+    /// alerts already stored take their places first.
+    pub fn with_per_alertname_limit(self, limit: usize) -> Self {
+        if limit > 0 {
+            let mut state = self.lock();
+            let mut buckets = AlertnameLimit::new(limit);
+            let now = Utc::now();
+            let mut stored: Vec<&Arc<Alert>> = state.alerts.iter().collect();
+            // Firing ones first: they are the ones a limit must keep.
+            stored.sort_by_key(|a| std::cmp::Reverse(a.ends_at));
+            for alert in stored {
+                let name = alert.labels.get("alertname").unwrap_or_default();
+                buckets.admit(name, alert.fingerprint(), alert.ends_at, now);
+            }
+            state.limit = Some(buckets);
+        }
+        self
+    }
+
+    /// Inserts or merges a batch of validated alerts. Returns the alert
+    /// names of those dropped by `--alerts.per-alertname-limit` (one entry
+    /// per dropped alert; empty without a limit).
+    pub fn put(&self, batch: Vec<Alert>, now: DateTime<Utc>) -> Vec<String> {
+        let mut limited = Vec::new();
         if batch.is_empty() {
-            return;
+            return limited;
         }
         // Hashed and allocated before the lock: the other ingest threads
         // wait on it. The fingerprint is cached in the alert.
@@ -124,6 +164,16 @@ impl AlertStore {
         let mut state = self.lock();
         for alert in batch {
             let fp = alert.fingerprint();
+            if state.limit.is_some() && !admitted(&mut state, &alert, now) {
+                let name = alert.labels.get("alertname").unwrap_or_default();
+                tracing::warn!(
+                    alertname = name,
+                    err = "alert limited",
+                    "error on set alert"
+                );
+                limited.push(name.to_owned());
+                continue;
+            }
             let merged = state
                 .alerts
                 .upsert(alert, |old, new| {
@@ -137,6 +187,9 @@ impl AlertStore {
             merged_batch.push(merged);
         }
         drop(state);
+        if merged_batch.is_empty() {
+            return limited;
+        }
         self.generation.fetch_add(1, AtomicOrdering::Release);
         self.wake.notify_one();
         let subscriber = self
@@ -148,6 +201,7 @@ impl AlertStore {
         if let Some(s) = subscriber {
             s.alerts_changed(&merged_batch);
         }
+        limited
     }
 
     /// Replaces the subscriber (one dispatcher at a time) and returns the
@@ -203,6 +257,9 @@ impl AlertStore {
         for fp in &doomed {
             state.alerts.remove(*fp);
             state.deleted.insert(*fp);
+        }
+        if let Some(limit) = &mut state.limit {
+            limit.gc(now);
         }
         drop(state);
         self.urls.prune();
@@ -342,6 +399,62 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    fn instance(name: &str, instance: &str, at: DateTime<Utc>) -> Alert {
+        Alert {
+            ends_at: at + chrono::Duration::hours(1),
+            ..Alert::for_test(&[("alertname", name), ("instance", instance)], &[], at)
+        }
+    }
+
+    /// `--alerts.per-alertname-limit`: a new alert over its name's limit is
+    /// dropped (and named in the answer); known ones keep updating, other
+    /// names are unaffected, and an alert that ended frees its place.
+    #[tokio::test]
+    async fn the_per_alertname_limit_drops_new_alerts_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AlertStore::load(Storage::open(dir.path()).unwrap())
+            .unwrap()
+            .with_per_alertname_limit(2);
+        let now = Utc::now();
+        let limited = store.put(
+            vec![
+                instance("A", "1", now),
+                instance("A", "2", now),
+                instance("A", "3", now),
+                instance("B", "1", now),
+            ],
+            now,
+        );
+        assert_eq!(limited, ["A"]);
+        assert_eq!(store.len(), 3);
+        let later = now + chrono::Duration::minutes(1);
+        assert!(store.put(vec![instance("A", "1", later)], later).is_empty());
+        // A resolved alert's place is taken once its end has passed.
+        let mut resolved = instance("A", "2", later);
+        resolved.ends_at = later;
+        assert!(store.put(vec![resolved], later).is_empty());
+        let after = later + chrono::Duration::seconds(1);
+        assert!(store.put(vec![instance("A", "3", after)], after).is_empty());
+        assert_eq!(store.put(vec![instance("A", "4", after)], after), ["A"]);
+    }
+
+    /// Alerts restored from the store hold their places after a restart.
+    #[tokio::test]
+    async fn restored_alerts_count_against_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc::now();
+        {
+            let store = AlertStore::load(Storage::open(dir.path()).unwrap()).unwrap();
+            store.put(vec![instance("A", "1", now), instance("A", "2", now)], now);
+            store.commit().await.unwrap();
+        }
+        let store = AlertStore::load(Storage::open(dir.path()).unwrap())
+            .unwrap()
+            .with_per_alertname_limit(2);
+        assert_eq!(store.put(vec![instance("A", "3", now)], now), ["A"]);
+        assert!(store.put(vec![instance("A", "1", now)], now).is_empty());
     }
 
     /// A commit whose write fails gives its batch back: the next commit

@@ -41,6 +41,89 @@ pub struct Options {
     pub web: Arc<crate::web::LiveWeb>,
     /// From `--enable-feature`.
     pub features: crate::features::Features,
+    /// What Alertmanager's behaviour flags decide.
+    pub tuning: Tuning,
+}
+
+/// Alertmanager's behaviour flags (limits, intervals, delays); `Default`
+/// is Alertmanager's defaults.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// `--dispatch.start-delay`: no group flushes before start + this.
+    pub dispatch_start_delay: Duration,
+    /// `--dispatch.maintenance-interval`: how often finished aggregation
+    /// groups are dropped from the dispatcher.
+    pub dispatch_maintenance_interval: Duration,
+    /// `--alerts.per-alertname-limit`; 0: none.
+    pub per_alertname_limit: usize,
+    /// `--silences.max-silences`; 0: none.
+    pub max_silences: usize,
+    /// `--silences.max-silence-size-bytes`; 0: none.
+    pub max_silence_size_bytes: usize,
+    /// `--log.silences`.
+    pub log_silences: bool,
+    /// `--data.maintenance-interval`: garbage collection of silences and
+    /// the notification log.
+    pub maintenance_interval: Duration,
+    /// `--web.timeout`; `None`: klaxon's own [`crate::api::REQUEST_TIMEOUT`].
+    pub web_timeout: Option<Duration>,
+    /// `--web.get-concurrency`, resolved (never 0).
+    pub get_concurrency: usize,
+    /// Set by a non-empty `--cluster.listen-address`.
+    pub cluster: Option<ClusterIdentity>,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            dispatch_start_delay: Duration::ZERO,
+            dispatch_maintenance_interval: Duration::from_secs(30),
+            per_alertname_limit: 0,
+            max_silences: 0,
+            max_silence_size_bytes: 0,
+            log_silences: false,
+            maintenance_interval: Duration::from_secs(15 * 60),
+            web_timeout: None,
+            get_concurrency: Self::get_concurrency_or_default(0),
+            cluster: None,
+        }
+    }
+}
+
+impl Tuning {
+    /// Alertmanager's rule: a limit of 0 means the number of CPUs or 8,
+    /// whichever is larger.
+    pub fn get_concurrency_or_default(limit: usize) -> usize {
+        if limit > 0 {
+            return limit;
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        cpus.max(8)
+    }
+}
+
+/// This instance as a cluster member. klaxon has no gossip yet, so it is
+/// the only member; Alertmanager's tools (and its acceptance suite) still
+/// expect to see it listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterIdentity {
+    /// `--cluster.peer-name`, else a ULID made at start.
+    pub name: String,
+    /// `--cluster.advertise-address`, else `--cluster.listen-address`.
+    pub address: String,
+}
+
+/// A peer name as Alertmanager makes one: a ULID (48 bits of milliseconds
+/// since the epoch, 80 random bits, in Crockford's base 32).
+pub fn generate_peer_name() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let millis = u128::try_from(Utc::now().timestamp_millis()).unwrap_or(0) & ((1 << 48) - 1);
+    let random = u128::from_be_bytes(*uuid::Uuid::new_v4().as_bytes()) & ((1 << 80) - 1);
+    let value = (millis << 80) | random;
+    (0..26)
+        .rev()
+        .map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char)
+        .collect()
 }
 
 /// Everything derived from one loaded config; swapped whole on reload.
@@ -112,6 +195,9 @@ pub struct Shared {
     cancel: CancellationToken,
     pub metrics: Arc<Metrics>,
     pub started_at: DateTime<Utc>,
+    /// Start plus `--dispatch.start-delay`, for every dispatcher (reloads
+    /// included, as in Alertmanager).
+    dispatch_start_at: tokio::time::Instant,
     runtime: RwLock<Arc<Runtime>>,
     reload_lock: tokio::sync::Mutex<()>,
 }
@@ -214,11 +300,15 @@ impl AppState {
         if let Some(old) = dispatcher.take() {
             old.stop();
         }
-        let next = Dispatcher::start(
+        let next = Dispatcher::start_with(
             runtime.route.clone(),
             runtime.pipeline.clone(),
             self.options.clock.clone(),
             self.cancel.child_token(),
+            crate::dispatch::DispatchTiming {
+                start_at: self.dispatch_start_at,
+                maintenance_interval: self.options.tuning.dispatch_maintenance_interval,
+            },
         );
         let subscriber: Arc<dyn crate::alert_store::Subscriber> = next.clone();
         let initial = self.alerts.subscribe(&subscriber);
@@ -261,8 +351,21 @@ impl App {
         std::fs::create_dir_all(&options.storage_path)
             .with_context(|| format!("creating storage path {}", options.storage_path.display()))?;
         let storage = Storage::open(&options.storage_path)?;
-        let alerts = Arc::new(AlertStore::load(storage.clone()).context("restoring alerts")?);
-        let silences = Arc::new(Silences::load(storage.clone()).context("restoring silences")?);
+        let alerts = Arc::new(
+            AlertStore::load(storage.clone())
+                .context("restoring alerts")?
+                .with_per_alertname_limit(options.tuning.per_alertname_limit),
+        );
+        let silences = Arc::new(
+            Silences::load(storage.clone())
+                .context("restoring silences")?
+                .with_limits(crate::silence_limits::SilenceLimits {
+                    max_silences: options.tuning.max_silences,
+                    max_silence_size_bytes: options.tuning.max_silence_size_bytes,
+                    log_silences: options.tuning.log_silences,
+                    retention: options.retention,
+                }),
+        );
         let nflog = Arc::new(
             NotificationLog::load(storage.clone(), options.retention)
                 .context("restoring the notification log")?,
@@ -274,13 +377,24 @@ impl App {
             "state restored from the store"
         );
         let started_at = options.clock.now();
+        let dispatch_start_at = tokio::time::Instant::now() + options.tuning.dispatch_start_delay;
+        if !options.tuning.dispatch_start_delay.is_zero() {
+            tracing::info!(
+                delay = %crate::flags::go_duration::format(options.tuning.dispatch_start_delay),
+                "dispatching waits for --dispatch.start-delay"
+            );
+        }
         let cancel = CancellationToken::new();
         let external_url = options
             .external_url
             .to_string()
             .trim_end_matches('/')
             .to_owned();
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::for_features(&options.features));
+        metrics
+            .limits
+            .alerts_per_alert_limit
+            .set(options.tuning.per_alertname_limit as i64);
         let parts = PipelineState {
             metrics: metrics.clone(),
             alerts: alerts.clone(),
@@ -308,41 +422,19 @@ impl App {
             cancel: cancel.clone(),
             metrics,
             started_at,
+            dispatch_start_at,
             runtime: RwLock::new(runtime.clone()),
             reload_lock: tokio::sync::Mutex::new(()),
         }));
         state.install(runtime);
 
         let addr = listener.local_addr()?;
-        let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(
-            state.alerts.clone().run_committer(cancel.clone()),
-        ));
-        tasks.push(tokio::spawn(run_gc(state.clone(), cancel.clone())));
-        let web = state.options.web.clone();
-        let router = web.wrap(crate::api::router(state.clone()));
-        let shutdown = cancel.clone();
-        tasks.push(match web.current().tls {
-            None => tokio::spawn(async move {
-                let served = axum::serve(listener, router)
-                    .with_graceful_shutdown(shutdown.cancelled_owned())
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!(error = %e, "HTTP server stopped");
-                }
-            }),
-            Some(_) => {
-                let listener = crate::web::TlsListener::new(listener, web)?;
-                tokio::spawn(async move {
-                    let served = axum::serve(listener, router)
-                        .with_graceful_shutdown(shutdown.cancelled_owned())
-                        .await;
-                    if let Err(e) = served {
-                        tracing::error!(error = %e, "HTTPS server stopped");
-                    }
-                })
-            }
-        });
+        let tasks = vec![
+            tokio::spawn(state.alerts.clone().run_committer(cancel.clone())),
+            tokio::spawn(run_gc(state.clone(), cancel.clone())),
+            tokio::spawn(run_maintenance(state.clone(), cancel.clone())),
+            serve(&state, listener, cancel.clone())?,
+        ];
         tracing::info!(address = %addr, "klaxon is listening");
         Ok(App {
             state,
@@ -354,6 +446,16 @@ impl App {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Serves the same API on one more listener (a repeated
+    /// `--web.listen-address`, or another socket from systemd).
+    pub fn serve_also(&mut self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+        let addr = listener.local_addr()?;
+        self.tasks
+            .push(serve(&self.state, listener, self.cancel.clone())?);
+        tracing::info!(address = %addr, "klaxon is listening");
+        Ok(())
     }
 
     pub fn state(&self) -> &AppState {
@@ -395,35 +497,182 @@ impl App {
     }
 }
 
-/// Drops expired silences and long-resolved alerts every `gc_interval`.
-async fn run_gc(state: AppState, cancel: CancellationToken) {
-    let every = state.options.gc_interval.max(Duration::from_millis(100));
-    let retention =
-        chrono::Duration::from_std(state.options.retention).unwrap_or(chrono::Duration::MAX);
+/// Serves the API and UI on `listener` (TLS when the web config asks)
+/// until `shutdown`.
+fn serve(
+    state: &AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<JoinHandle<()>> {
+    let web = state.options.web.clone();
+    let router = web.wrap(crate::api::router(state.clone()));
+    Ok(match web.current().tls {
+        None => tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        }),
+        Some(_) => {
+            let listener = crate::web::TlsListener::new(listener, web)?;
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(shutdown.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "HTTPS server stopped");
+                }
+            })
+        }
+    })
+}
+
+/// Runs `job` every `interval` (at least 100 ms) until `cancel`.
+async fn every<F, Fut>(interval: Duration, cancel: CancellationToken, mut job: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let every = interval.max(Duration::from_millis(100));
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
         }
-        let now = state.now();
-        let alerts = state.alerts.gc(now, retention);
-        let cutoff = now
-            .checked_sub_signed(retention)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        state.metrics.nflog_maintenance.inc();
-        if let Err(e) = state.nflog.gc(now).await {
-            state.metrics.nflog_maintenance_errors.inc();
-            tracing::error!(error = %e, "notification log garbage collection failed");
-        }
-        if let Err(e) = state.history.gc(cutoff).await {
-            tracing::error!(error = %e, "notification history garbage collection failed");
-        }
-        match state.silences.gc(now, retention).await {
-            Ok(silences) if alerts + silences > 0 => {
-                tracing::debug!(alerts, silences, "garbage collected")
+        job().await;
+    }
+}
+
+fn retention(state: &AppState) -> chrono::Duration {
+    chrono::Duration::from_std(state.options.retention).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Drops long-resolved alerts and old notification history every
+/// `--alerts.gc-interval`.
+async fn run_gc(state: AppState, cancel: CancellationToken) {
+    every(state.options.gc_interval, cancel, || {
+        collect_garbage(&state)
+    })
+    .await
+}
+
+async fn collect_garbage(state: &AppState) {
+    let now = state.now();
+    let retention = retention(state);
+    let alerts = state.alerts.gc(now, retention);
+    let cutoff = now
+        .checked_sub_signed(retention)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    if let Err(e) = state.history.gc(cutoff).await {
+        tracing::error!(error = %e, "notification history garbage collection failed");
+    }
+    if alerts > 0 {
+        tracing::debug!(alerts, "garbage collected");
+    }
+}
+
+/// Alertmanager's `--data.maintenance-interval`: drops expired silences
+/// and notification log entries past their retention. (Its other half,
+/// writing a snapshot, has no counterpart: klaxon writes every change.)
+async fn run_maintenance(state: AppState, cancel: CancellationToken) {
+    let interval = state.options.tuning.maintenance_interval;
+    every(interval, cancel, || maintain(&state)).await
+}
+
+async fn maintain(state: &AppState) {
+    let now = state.now();
+    let retention = retention(state);
+    state.metrics.nflog_maintenance.inc();
+    if let Err(e) = state.nflog.gc(now).await {
+        state.metrics.nflog_maintenance_errors.inc();
+        tracing::error!(error = %e, "notification log garbage collection failed");
+    }
+    match state.silences.gc(now, retention).await {
+        Ok(silences) if silences > 0 => tracing::debug!(silences, "garbage collected"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "silence garbage collection failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_periodic_job_runs_once_per_interval_until_cancelled() {
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(every(Duration::from_secs(600), cancel.clone(), {
+            let runs = runs.clone();
+            move || {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async {}
             }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "silence garbage collection failed"),
-        }
+        }));
+        let count = || runs.load(std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(599)).await;
+        assert_eq!(count(), 0);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(count(), 1);
+        tokio::time::sleep(Duration::from_secs(1200)).await;
+        assert_eq!(count(), 3);
+        cancel.cancel();
+        task.await.unwrap();
+    }
+
+    /// Maintenance (`--data.maintenance-interval`) drops silences past
+    /// their retention; alerts wait for their own GC (`--alerts.gc-interval`).
+    #[tokio::test]
+    async fn maintenance_collects_silences_but_not_alerts() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("alertmanager.yml"),
+            "route:\n  receiver: r\nreceivers: [{name: r}]\n",
+        )
+        .unwrap();
+        let start = Utc::now();
+        let clock = Clock::manual(start);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let options = Options {
+            config_file: dir.path().join("alertmanager.yml"),
+            storage_path: dir.path().join("data"),
+            external_url: url::Url::parse("http://localhost/").unwrap(),
+            route_prefix: "/".into(),
+            retention: Duration::from_secs(3600),
+            gc_interval: Duration::from_secs(24 * 3600),
+            clock: clock.clone(),
+            web: crate::web::LiveWeb::none(),
+            features: Default::default(),
+            tuning: Tuning::default(),
+        };
+        let app = App::start(options, listener).await.unwrap();
+        let state = app.state().clone();
+        let silence = crate::silence::Silence {
+            id: String::new(),
+            matchers: vec![crate::silence::SilenceMatcher {
+                name: "alertname".into(),
+                value: "A".into(),
+                is_regex: false,
+                is_equal: true,
+            }],
+            starts_at: start,
+            ends_at: start + chrono::Duration::minutes(1),
+            updated_at: start,
+            created_by: "t".into(),
+            comment: "c".into(),
+        };
+        state.silences.set(silence, start).await.unwrap();
+        let mut resolved = crate::alert::Alert::for_test(&[("alertname", "A")], &[], start);
+        resolved.ends_at = start + chrono::Duration::minutes(1);
+        state.alerts.put(vec![resolved], start);
+        clock.advance(chrono::Duration::hours(2));
+        maintain(&state).await;
+        assert!(state.silences.list().is_empty(), "expired past retention");
+        assert_eq!(state.alerts.len(), 1, "alerts keep to --alerts.gc-interval");
+        collect_garbage(&state).await;
+        assert_eq!(state.alerts.len(), 0);
+        app.shutdown().await;
     }
 }

@@ -84,6 +84,34 @@ impl Features {
         .check()
     }
 
+    /// The warning Alertmanager logs for each enabled feature, in its order.
+    pub fn enabled_messages(&self) -> Vec<&'static str> {
+        [
+            (
+                self.alert_names_in_metrics,
+                "Alert names in metrics enabled",
+            ),
+            (
+                self.receiver_name_in_metrics,
+                "Experimental receiver name in metrics enabled",
+            ),
+            (
+                self.group_key_in_metrics,
+                "Experimental group key in metrics enabled",
+            ),
+            (self.classic_mode, "Classic mode enabled"),
+            (self.utf8_strict_mode, "UTF-8 strict mode enabled"),
+            (
+                self.auto_gomemlimit,
+                "Automatically set GOMEMLIMIT to match the Linux container or system memory limit.",
+            ),
+            (self.event_recorder, "Experimental event recorder enabled"),
+        ]
+        .into_iter()
+        .filter_map(|(on, message)| on.then_some(message))
+        .collect()
+    }
+
     fn check(self) -> Result<Features, FeatureError> {
         if self.classic_mode && self.utf8_strict_mode {
             return Err(FeatureError::ClassicAndUtf8);
@@ -117,6 +145,19 @@ mod tests {
             "unknown option 'warp-drive' for --enable-feature"
         );
         assert!(Features::parse("utf8-strict-mode,").is_err());
+    }
+
+    #[test]
+    fn each_enabled_feature_has_alertmanagers_warning() {
+        let f = Features::parse("utf8-strict-mode,receiver-name-in-metrics").unwrap();
+        assert_eq!(
+            f.enabled_messages(),
+            [
+                "Experimental receiver name in metrics enabled",
+                "UTF-8 strict mode enabled"
+            ]
+        );
+        assert!(Features::default().enabled_messages().is_empty());
     }
 
     #[test]

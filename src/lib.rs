@@ -25,14 +25,20 @@ pub mod intern;
 pub mod config;
 /// `--enable-feature`: Alertmanager's feature switches.
 pub mod features;
+/// The server's command line: Alertmanager 0.34's flags.
+pub mod flags;
 /// The HTTP API (Alertmanager v2, klaxon's own) and operations endpoints.
 pub mod api;
 /// The web UI, embedded in the binary.
 pub mod ui;
 /// All known alerts, merged, persisted in batches, published to dispatch.
 pub mod alert_store;
+/// `--alerts.per-alertname-limit`: a bucket of alerts per alert name.
+pub mod alertname_limit;
 /// Silences: CRUD, matching and durability.
 pub mod silence;
+/// `--silences.max-silences`, `--silences.max-silence-size-bytes`, `--log.silences`.
+pub mod silence_limits;
 /// The routing tree and aggregation groups with their timers.
 pub mod dispatch;
 /// The notification pipeline: mute, dedup, retry, record.

@@ -1,72 +1,14 @@
 //! The klaxon server: Alertmanager's flags → logging → `App::start` →
 //! signals (SIGHUP reloads, SIGINT/SIGTERM stop).
 
-use std::path::PathBuf;
-use std::str::FromStr;
-
 use anyhow::Context;
 use clap::Parser;
 use klaxon::app::{App, Options};
 use klaxon::clock::Clock;
-use klaxon::config::Duration;
+use klaxon::features::Features;
+use klaxon::flags::Flags;
 use klaxon::web::{LiveWeb, WebSettings};
 use tracing_subscriber::EnvFilter;
-
-/// Flags keep Alertmanager's names so a unit file or compose service only
-/// needs the binary name changed.
-#[derive(Debug, Parser)]
-#[command(
-    name = "klaxon",
-    version,
-    about = "A drop-in replacement for Prometheus Alertmanager"
-)]
-struct Flags {
-    /// Alertmanager configuration file name.
-    #[arg(long = "config.file", default_value = "alertmanager.yml")]
-    config_file: PathBuf,
-    /// Base path for data storage (the sled store).
-    #[arg(long = "storage.path", default_value = "data/")]
-    storage_path: PathBuf,
-    /// How long to keep expired silences and resolved alerts.
-    #[arg(long = "data.retention", default_value = "120h")]
-    retention: String,
-    /// Interval between garbage collections of alerts and silences.
-    #[arg(long = "alerts.gc-interval", default_value = "30m")]
-    gc_interval: String,
-    /// Address to listen on for the web interface and API.
-    #[arg(long = "web.listen-address", default_value = ":9093")]
-    listen_address: String,
-    /// The URL under which klaxon is externally reachable (for example when
-    /// behind a reverse proxy); used in notifications and links.
-    #[arg(long = "web.external-url")]
-    external_url: Option<String>,
-    /// Prefix for the internal routes; defaults to the external URL's path.
-    #[arg(long = "web.route-prefix")]
-    route_prefix: Option<String>,
-    /// TLS and basic-auth settings file (Prometheus web config format).
-    #[arg(long = "web.config.file")]
-    web_config_file: Option<PathBuf>,
-    /// Accepted for compatibility; klaxon does not limit GET concurrency.
-    #[arg(long = "web.get-concurrency", hide = true)]
-    _get_concurrency: Option<String>,
-    /// Accepted for compatibility; klaxon has a fixed request timeout.
-    #[arg(long = "web.timeout", hide = true)]
-    _web_timeout: Option<String>,
-    /// Only log messages at or above this level: debug, info, warn, error.
-    #[arg(long = "log.level", default_value = "info", value_parser = ["debug", "info", "warn", "error"])]
-    log_level: String,
-    /// Log format: logfmt or json.
-    #[arg(long = "log.format", default_value = "logfmt", value_parser = ["logfmt", "json"])]
-    log_format: String,
-    /// Cluster listen address; empty disables clustering (klaxon has none yet).
-    #[arg(long = "cluster.listen-address", default_value = "")]
-    cluster_listen_address: String,
-    /// Accepted for compatibility: clustering is not implemented.
-    #[arg(long = "cluster.peer", hide = true)]
-    _cluster_peer: Vec<String>,
-    #[arg(long = "cluster.advertise-address", hide = true)]
-    _cluster_advertise: Option<String>,
-}
 
 fn init_logging(flags: &Flags) {
     let filter = EnvFilter::try_from_env("KLAXON_LOG")
@@ -99,7 +41,7 @@ fn bind_address(listen: &str) -> String {
     }
 }
 
-fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
+fn options(flags: &Flags, features: Features, port: u16) -> anyhow::Result<Options> {
     let external_url = match &flags.external_url {
         Some(u) => url::Url::parse(u).with_context(|| format!("--web.external-url {u:?}"))?,
         None => url::Url::parse(&format!("http://{}:{port}/", hostname()))?,
@@ -109,10 +51,6 @@ fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
         .clone()
         .unwrap_or_else(|| external_url.path().to_owned());
     let route_prefix = format!("/{}", route_prefix.trim_matches('/'));
-    let retention = Duration::from_str(&flags.retention)
-        .map_err(|e| anyhow::anyhow!("--data.retention: {e}"))?;
-    let gc_interval = Duration::from_str(&flags.gc_interval)
-        .map_err(|e| anyhow::anyhow!("--alerts.gc-interval: {e}"))?;
     let web = match &flags.web_config_file {
         Some(path) => LiveWeb::new(
             Some(path.clone()),
@@ -125,12 +63,89 @@ fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
         storage_path: flags.storage_path.clone(),
         external_url,
         route_prefix,
-        retention: retention.as_std(),
-        gc_interval: gc_interval.as_std(),
+        retention: flags.retention,
+        gc_interval: flags.gc_interval,
         clock: Clock::system(),
         web,
-        features: Default::default(),
+        features,
+        tuning: flags.tuning(),
     })
+}
+
+/// Says once what the command line turned on, and what it asked for that
+/// klaxon does not do, as Alertmanager logs each enabled feature.
+fn log_flags(flags: &Flags, features: &Features) {
+    for message in features.enabled_messages() {
+        tracing::warn!("{message}");
+    }
+    for what in flags.without_effect(features) {
+        match what {
+            "cluster.*" if flags.cluster_listen_address.is_empty() => tracing::warn!(
+                peers = flags.cluster_peer.len(),
+                "clustering is not implemented yet: the --cluster.* settings have no effect"
+            ),
+            "cluster.*" => tracing::warn!(
+                listen_address = %flags.cluster_listen_address,
+                peers = flags.cluster_peer.len(),
+                "clustering is not implemented yet: running as a one-member cluster, the --cluster.* settings have no effect"
+            ),
+            other => tracing::warn!(
+                setting = other,
+                "a Go runtime setting: accepted, no effect in klaxon"
+            ),
+        }
+    }
+    if flags.per_alertname_limit > 0 {
+        tracing::info!(
+            limit = flags.per_alertname_limit,
+            "per alert name limit enabled"
+        );
+    }
+}
+
+/// The sockets to serve on: systemd's (socket activation) with
+/// `--web.systemd-socket`, else each `--web.listen-address`.
+async fn listeners(flags: &Flags) -> anyhow::Result<Vec<tokio::net::TcpListener>> {
+    if flags.systemd_socket {
+        return systemd_listeners();
+    }
+    let mut out = Vec::new();
+    for address in &flags.listen_address {
+        let listen = bind_address(address);
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        out.push(listener);
+    }
+    Ok(out)
+}
+
+/// sd_listen_fds(3): the sockets systemd passed, from fd 3 on, when
+/// `LISTEN_PID` names this process.
+fn systemd_listeners() -> anyhow::Result<Vec<tokio::net::TcpListener>> {
+    use std::os::fd::FromRawFd;
+    let for_us = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+        == Some(std::process::id());
+    let count: i32 = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if !for_us || count < 1 {
+        anyhow::bail!(
+            "--web.systemd-socket: no socket was passed by systemd (LISTEN_PID/LISTEN_FDS)"
+        );
+    }
+    (3..3 + count)
+        .map(|fd| {
+            // SAFETY: systemd passed these descriptors to this process
+            // (LISTEN_PID checked above) and nothing else owns them.
+            let std_listener = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+            std_listener.set_nonblocking(true)?;
+            Ok(tokio::net::TcpListener::from_std(std_listener)?)
+        })
+        .collect()
 }
 
 #[tokio::main]
@@ -168,21 +183,20 @@ async fn run() -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("installing the TLS crypto provider"))?;
     let flags = Flags::parse();
     init_logging(&flags);
-    if !flags.cluster_listen_address.is_empty() {
-        tracing::warn!(
-            address = %flags.cluster_listen_address,
-            "clustering is not implemented yet; running as a single instance"
-        );
-    }
-    let listen = bind_address(&flags.listen_address);
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
+    let features = flags.features()?;
+    log_flags(&flags, &features);
+    let mut listeners = listeners(&flags).await?.into_iter();
+    let listener = listeners
+        .next()
+        .context("--web.listen-address: no address to listen on")?;
     let port = listener.local_addr()?.port();
     // Before serving: once /-/ready answers, a SIGHUP must reload, not kill.
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let app = App::start(options(&flags, port)?, listener).await?;
+    let mut app = App::start(options(&flags, features, port)?, listener).await?;
+    for more in listeners {
+        app.serve_also(more)?;
+    }
     loop {
         tokio::select! {
             _ = hangup.recv() => {

@@ -92,6 +92,8 @@ pub struct Metrics {
     /// Garbage collections of the notification log, and failed ones.
     pub nflog_maintenance: Counter,
     pub nflog_maintenance_errors: Counter,
+    /// The metrics of Alertmanager's limit flags.
+    pub limits: LimitMetrics,
 }
 
 impl Default for Metrics {
@@ -102,6 +104,11 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
+        Self::for_features(&crate::features::Features::default())
+    }
+
+    /// The metrics, with the labels `--enable-feature` adds.
+    pub fn for_features(features: &crate::features::Features) -> Self {
         let mut registry = Registry::default();
         let alerts = Family::<StateLabel, Gauge>::default();
         registry.register(
@@ -272,7 +279,9 @@ impl Metrics {
             "How many maintenances were executed for the notification log that failed.",
             nflog_maintenance_errors.clone(),
         );
+        let limits = LimitMetrics::register(&mut registry, features.alert_names_in_metrics);
         Self {
+            limits,
             nflog_queries,
             nflog_query_errors,
             nflog_maintenance,
@@ -340,5 +349,112 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
         out
+    }
+}
+
+/// Labels chosen at run time: `alertname` only with the
+/// `alert-names-in-metrics` feature, `method="get"` as a constant.
+pub type DynamicLabels = Vec<(&'static str, String)>;
+
+/// What `--alerts.per-alertname-limit` and `--web.get-concurrency` count,
+/// under Alertmanager's names.
+#[derive(Clone, Default)]
+pub struct LimitMetrics {
+    pub alerts_per_alert_limit: Gauge,
+    /// Without `alert-names-in-metrics`: one series with no labels.
+    pub alerts_limited: Counter,
+    /// With `alert-names-in-metrics`: a series per alert name.
+    pub alerts_limited_by_name: Family<DynamicLabels, Counter>,
+    alert_names: bool,
+    pub http_requests_in_flight: Family<DynamicLabels, Gauge>,
+    pub http_concurrency_limit_exceeded: Family<DynamicLabels, Counter>,
+}
+
+impl LimitMetrics {
+    fn register(registry: &mut Registry, alert_names: bool) -> Self {
+        let m = Self {
+            alert_names,
+            ..Self::default()
+        };
+        registry.register(
+            "alertmanager_alerts_per_alert_limit",
+            "Current limit on number of alerts per alert name",
+            m.alerts_per_alert_limit.clone(),
+        );
+        let help = "Total number of alerts that were dropped due to per alert name limit";
+        if alert_names {
+            registry.register(
+                "alertmanager_alerts_limited",
+                help,
+                m.alerts_limited_by_name.clone(),
+            );
+        } else {
+            registry.register(
+                "alertmanager_alerts_limited",
+                help,
+                m.alerts_limited.clone(),
+            );
+        }
+        registry.register(
+            "alertmanager_http_requests_in_flight",
+            "Current number of HTTP requests being processed.",
+            m.http_requests_in_flight.clone(),
+        );
+        registry.register(
+            "alertmanager_http_concurrency_limit_exceeded",
+            "Total number of times an HTTP request failed because the concurrency limit was reached.",
+            m.http_concurrency_limit_exceeded.clone(),
+        );
+        // Alertmanager shows both GET series from the start.
+        drop(m.http_requests_in_flight.get_or_create(&get_method()));
+        drop(
+            m.http_concurrency_limit_exceeded
+                .get_or_create(&get_method()),
+        );
+        m
+    }
+
+    /// Counts alerts dropped by the per-alertname limit.
+    pub fn limited(&self, names: &[String]) {
+        for name in names {
+            if self.alert_names {
+                self.alerts_limited_by_name
+                    .get_or_create(&vec![("alertname", name.clone())])
+                    .inc();
+            } else {
+                self.alerts_limited.inc();
+            }
+        }
+    }
+}
+
+/// `method="get"`, the constant label of the concurrency metrics.
+pub fn get_method() -> DynamicLabels {
+    vec![("method", "get".to_owned())]
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    /// Alertmanager's `alertmanager_alerts_limited_total` has an
+    /// `alertname` label only with `alert-names-in-metrics`.
+    #[test]
+    fn the_limited_counter_is_labelled_by_alert_name_only_with_its_feature() {
+        let plain = Metrics::new();
+        plain.limits.limited(&["A".into(), "A".into()]);
+        assert!(
+            plain
+                .encode()
+                .contains("\nalertmanager_alerts_limited_total 2\n")
+        );
+        let features = crate::features::Features::parse("alert-names-in-metrics").unwrap();
+        let named = Metrics::for_features(&features);
+        named.limits.limited(&["A".into()]);
+        assert!(
+            named
+                .encode()
+                .contains("\nalertmanager_alerts_limited_total{alertname=\"A\"} 1\n")
+        );
     }
 }

@@ -81,6 +81,9 @@ pub enum SilenceError {
     NotFound,
     #[error("invalid silence: {0}")]
     Invalid(String),
+    /// `--silences.max-silences` or `--silences.max-silence-size-bytes`.
+    #[error(transparent)]
+    Limit(#[from] crate::silence_limits::SilenceLimitError),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -275,6 +278,7 @@ pub struct Silences {
     /// store order equals decision order; readers never wait on it.
     write: tokio::sync::Mutex<()>,
     next_change: std::sync::atomic::AtomicU64,
+    limits: crate::silence_limits::SilenceLimits,
 }
 
 /// What publishing needs; shared with the task that publishes a change,
@@ -317,7 +321,29 @@ impl Silences {
             }),
             write: tokio::sync::Mutex::new(()),
             next_change: std::sync::atomic::AtomicU64::new(1),
+            limits: Default::default(),
         })
+    }
+
+    /// Enforces `limits` on every later change (none by default).
+    pub fn with_limits(mut self, limits: crate::silence_limits::SilenceLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Silences kept, decided changes included (a new silence is in the
+    /// queue before it is shown), as a limit must count them.
+    fn count_for_limit(&self) -> usize {
+        let queue = self.queue();
+        let state = self.lock();
+        let queued_new = queue
+            .iter()
+            .flat_map(|c| c.items.iter())
+            .filter(|(s, _)| !state.by_id.contains_key(&s.id))
+            .map(|(s, _)| s.id.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        state.by_id.len() + queued_new
     }
 
     fn lock(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -385,6 +411,8 @@ impl Silences {
             if can_update(&prev, &sil, now) {
                 sil.updated_at = now;
                 let compiled = validate(&sil)?;
+                self.limits.check_size(&sil)?;
+                self.limits.log("update silence", &sil);
                 to_store.push((sil.clone(), compiled));
                 return self.commit(writer, to_store).await.map(|()| sil.id);
             }
@@ -401,8 +429,16 @@ impl Silences {
         }
         sil.updated_at = now;
         let compiled = validate(&sil)?;
+        // A new silence or a replacement (the old one stays, expired)
+        // needs room, as in Alertmanager.
+        self.limits.check_count(self.count_for_limit())?;
+        self.limits.check_size(&sil)?;
         // Validate the new one before expiring the old one, so a rejected
         // update leaves the previous silence in force.
+        if let Some((expired, _)) = to_store.first() {
+            self.limits.log("expire silence", expired);
+        }
+        self.limits.log("create silence", &sil);
         to_store.push((sil.clone(), compiled));
         self.commit(writer, to_store).await.map(|()| sil.id)
     }
@@ -423,6 +459,7 @@ impl Silences {
         }
         expire_at(&mut sil, now);
         let compiled = validate(&sil)?;
+        self.limits.log("expire silence", &sil);
         self.commit(writer, vec![(sil, compiled)]).await
     }
 

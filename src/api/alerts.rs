@@ -108,8 +108,10 @@ async fn post_alerts(
         .inc_by(resolved);
     m.alerts_invalid.inc_by(rejected.len() as u64);
 
-    // Valid alerts are kept even when others in the batch are refused.
-    state.alerts.put(valid, now);
+    // Valid alerts are kept even when others in the batch are refused;
+    // those over --alerts.per-alertname-limit are dropped, still with 200.
+    let limited = state.alerts.put(valid, now);
+    m.limits.limited(&limited);
 
     if rejected.is_empty() {
         return Ok(StatusCode::OK);

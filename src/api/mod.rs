@@ -6,6 +6,7 @@ mod alert_json;
 mod alerts;
 mod error;
 mod klaxon;
+mod limits;
 pub mod models;
 mod query;
 mod routes;
@@ -29,7 +30,8 @@ use crate::metrics::HttpLabels;
 /// Alertmanager accepts large bodies (an 8 MiB batch of garbage is a 400,
 /// not a 413); beyond this, 413.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// No request may hold a connection longer than this.
+/// No request may hold a connection longer than this (without
+/// `--web.timeout`, which replaces it).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The whole router, under `--web.route-prefix`.
@@ -46,19 +48,30 @@ pub fn router(state: AppState) -> Router {
         .route("/-/reload", post(reload).put(reload))
         .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), track_http))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let tuning = &state.options.tuning;
+    let routes = if tuning.web_timeout.is_none() {
+        routes.layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .with_state(state.clone());
+    } else {
+        routes
+    };
+    let routes = routes.with_state(state.clone());
     let prefix = state.options.route_prefix.trim_end_matches('/');
     let routes = if prefix.is_empty() {
         routes
     } else {
         Router::new().nest(prefix, routes)
     };
-    routes.merge(crate::ui::router(prefix))
+    // As Alertmanager, the limits cover every endpoint, the UI included.
+    limits::RequestLimits::new(
+        tuning.get_concurrency,
+        tuning.web_timeout,
+        state.metrics.limits.clone(),
+    )
+    .wrap(routes.merge(crate::ui::router(prefix)))
 }
 
 /// A JSON answer written into one buffer of `capacity` bytes: the alert

@@ -372,8 +372,18 @@ pub struct PostSilenceOk {
 
 #[derive(Debug, Serialize)]
 pub struct ClusterStatus {
-    pub peers: Vec<serde_json::Value>,
+    /// This peer's name; absent when clustering is disabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub peers: Vec<PeerStatus>,
+    /// `ready`, `settling` or `disabled`.
     pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PeerStatus {
+    pub address: String,
+    pub name: String,
 }
 
 #[derive(Debug, Serialize)]

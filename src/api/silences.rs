@@ -107,6 +107,8 @@ fn silence_error(e: SilenceError) -> ApiError {
     match e {
         SilenceError::NotFound => ApiError::NotFound(e.to_string()),
         SilenceError::Invalid(m) => ApiError::BadRequest(format!("silence invalid: {m}")),
+        // Alertmanager answers a limit with 400 and its message.
+        SilenceError::Limit(e) => ApiError::BadRequest(e.to_string()),
         SilenceError::Storage(e) => ApiError::Internal(e.into()),
     }
 }

@@ -6,7 +6,9 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 
 use super::ApiError;
-use super::models::{ClusterStatus, ConfigStatus, GettableReceiver, Status, VersionInfo};
+use super::models::{
+    ClusterStatus, ConfigStatus, GettableReceiver, PeerStatus, Status, VersionInfo,
+};
 use super::query::Query;
 use crate::app::AppState;
 use crate::metrics::StateLabel;
@@ -26,12 +28,30 @@ pub const VERSION_INFO: VersionInfo = VersionInfo {
     version: env!("CARGO_PKG_VERSION"),
 };
 
-async fn get_status(State(state): State<AppState>) -> Json<Status> {
-    Json(Status {
-        cluster: ClusterStatus {
+/// Without `--cluster.listen-address`, "disabled"; with one, a cluster of
+/// one member, ready at once (klaxon has no gossip yet, so nothing to
+/// settle), as Alertmanager reports itself before any peer joins.
+fn cluster_status(state: &AppState) -> ClusterStatus {
+    match &state.options.tuning.cluster {
+        None => ClusterStatus {
+            name: None,
             peers: Vec::new(),
             status: "disabled",
         },
+        Some(me) => ClusterStatus {
+            name: Some(me.name.clone()),
+            peers: vec![PeerStatus {
+                address: me.address.clone(),
+                name: me.name.clone(),
+            }],
+            status: "ready",
+        },
+    }
+}
+
+async fn get_status(State(state): State<AppState>) -> Json<Status> {
+    Json(Status {
+        cluster: cluster_status(&state),
         config: ConfigStatus {
             original: state.runtime().original.clone(),
         },

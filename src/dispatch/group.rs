@@ -101,17 +101,29 @@ impl AggregationGroup {
         members.closed
     }
 
-    /// Flushes until cancelled or until the group is empty after a flush.
+    /// Flushes until cancelled or until the group is empty after a flush;
+    /// nothing is flushed before `start_at` (`--dispatch.start-delay`).
     pub async fn run(
         self: Arc<Self>,
         deliver: Arc<dyn Deliver>,
         clock: Clock,
         cancel: CancellationToken,
+        start_at: Instant,
     ) {
         let mut next = Instant::now() + self.opts.group_wait;
         // With no group_wait the first flush is now: a timer would round it
         // up to the timer wheel's next millisecond tick.
         let mut immediate = self.opts.group_wait.is_zero();
+        // As Alertmanager: the group's timer runs from its creation, so
+        // the first flush is at whichever is later, the end of group_wait
+        // or the dispatcher's start. An old alert's early flush waits too
+        // (its notification stays stored in `flush_now`).
+        if Instant::now() < start_at {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep_until(start_at) => {}
+            }
+        }
         loop {
             if !std::mem::take(&mut immediate) {
                 tokio::select! {

@@ -45,6 +45,28 @@ pub trait Deliver: Send + Sync + 'static {
     fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>>;
 }
 
+/// When a dispatcher may start flushing and how often it tidies up.
+#[derive(Debug, Clone, Copy)]
+pub struct DispatchTiming {
+    /// `--dispatch.start-delay` after the process started: until then groups
+    /// collect alerts but do not flush, as in Alertmanager (whose start
+    /// time is the process's, so a reload after it starts at once).
+    pub start_at: tokio::time::Instant,
+    /// `--dispatch.maintenance-interval`: finished groups are dropped from
+    /// the map this often.
+    pub maintenance_interval: std::time::Duration,
+}
+
+impl DispatchTiming {
+    /// Start now; Alertmanager's default maintenance interval (30 s).
+    pub fn immediate() -> Self {
+        Self {
+            start_at: tokio::time::Instant::now(),
+            maintenance_interval: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
 /// Groups are unique per route node and grouping-label values.
 type GroupId = (usize, Fingerprint);
 
@@ -58,6 +80,7 @@ pub struct Dispatcher {
     cancel: CancellationToken,
     /// Every task this dispatcher spawned, so stopping can wait for them.
     tasks: TaskTracker,
+    start_at: tokio::time::Instant,
 }
 
 impl Subscriber for Dispatcher {
@@ -75,14 +98,54 @@ impl Dispatcher {
         clock: Clock,
         cancel: CancellationToken,
     ) -> Arc<Dispatcher> {
-        Arc::new(Dispatcher {
+        Self::start_with(route, deliver, clock, cancel, DispatchTiming::immediate())
+    }
+
+    /// [`Dispatcher::start`] with a start delay and a maintenance interval.
+    pub fn start_with(
+        route: Arc<Route>,
+        deliver: Arc<dyn Deliver>,
+        clock: Clock,
+        cancel: CancellationToken,
+        timing: DispatchTiming,
+    ) -> Arc<Dispatcher> {
+        let dispatcher = Arc::new(Dispatcher {
             route,
             deliver,
             clock,
             groups: Mutex::default(),
             cancel,
             tasks: TaskTracker::new(),
-        })
+            start_at: timing.start_at,
+        });
+        let weak = Arc::downgrade(&dispatcher);
+        let cancel = dispatcher.cancel.clone();
+        let every = timing
+            .maintenance_interval
+            .max(std::time::Duration::from_millis(10));
+        dispatcher.tasks.spawn(async move {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = ticks.tick() => {}
+                }
+                let Some(dispatcher) = weak.upgrade() else {
+                    return;
+                };
+                dispatcher.drop_finished_groups();
+            }
+        });
+        dispatcher
+    }
+
+    /// Alertmanager's `doMaintenance`: groups whose task ended are dropped,
+    /// so their memory goes even when nobody lists the groups.
+    fn drop_finished_groups(&self) {
+        self.groups
+            .lock()
+            .expect("groups lock")
+            .retain(|_, g| !g.is_closed());
     }
 
     /// Routes alerts into their aggregation groups, starting the groups'
@@ -125,6 +188,7 @@ impl Dispatcher {
                 self.deliver.clone(),
                 self.clock.clone(),
                 self.cancel.child_token(),
+                self.start_at,
             ));
             groups.insert(id, g);
         }
@@ -338,6 +402,73 @@ receivers: [{name: r}]
         tokio::time::timeout(Duration::from_secs(3), d.stopped())
             .await
             .expect("the stuck delivery is dropped on stop");
+    }
+
+    fn delayed_rig(yaml: &str, delay: Duration, maintenance: Duration) -> Rig {
+        let mut r = rig(yaml);
+        r.dispatcher.stop();
+        let cfg = Config::load_str(yaml, std::path::Path::new("t.yml"), &|_| None).unwrap();
+        let (ftx, flushes) = mpsc::unbounded_channel();
+        r.flushes = flushes;
+        r.dispatcher = Dispatcher::start_with(
+            Arc::new(Route::from_config(&cfg.route)),
+            Arc::new(Recorder(ftx)),
+            r.clock.clone(),
+            CancellationToken::new(),
+            DispatchTiming {
+                start_at: Instant::now() + delay,
+                maintenance_interval: maintenance,
+            },
+        );
+        r
+    }
+
+    /// Alertmanager's `--dispatch.start-delay`: groups form at once, but
+    /// flush no earlier than the start; later groups keep their group_wait.
+    #[tokio::test(start_paused = true)]
+    async fn the_start_delay_holds_back_the_first_flushes() {
+        let mut r = delayed_rig(CONFIG, Duration::from_secs(90), Duration::from_secs(30));
+        r.send(vec![r.alert("A", 0, false)]);
+        assert_eq!(r.dispatcher.groups().len(), 1, "the group exists meanwhile");
+        let (at, f) = r.next().await;
+        assert_eq!(at, Duration::from_secs(90));
+        assert_eq!(f.alerts.len(), 1);
+        // An old alert, which skips group_wait, still waits for the start.
+        let mut r = delayed_rig(CONFIG, Duration::from_secs(90), Duration::from_secs(30));
+        r.send(vec![r.alert("B", 3600, false)]);
+        assert_eq!(r.next().await.0, Duration::from_secs(90));
+        // After the start, a new group waits its group_wait only.
+        tokio::time::advance(Duration::from_secs(100)).await;
+        let start = Instant::now();
+        r.send(vec![r.alert("C", 0, false)]);
+        r.flushes.recv().await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_start_delay_shorter_than_group_wait_changes_nothing() {
+        let mut r = delayed_rig(CONFIG, Duration::from_secs(10), Duration::from_secs(30));
+        r.send(vec![r.alert("A", 0, false)]);
+        assert_eq!(r.next().await.0, Duration::from_secs(30));
+    }
+
+    /// `--dispatch.maintenance-interval`: a finished group leaves the map
+    /// at the next maintenance, listed or not.
+    #[tokio::test(start_paused = true)]
+    async fn maintenance_drops_finished_groups() {
+        let mut r = delayed_rig(CONFIG, Duration::ZERO, Duration::from_secs(600));
+        r.send(vec![r.alert("A", 0, false)]);
+        r.next().await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        r.send(vec![r.alert("A", 1, true)]);
+        // Resolved at the next group_interval flush (330 s), then ended.
+        let (at, _) = r.next().await;
+        assert_eq!(at, Duration::from_secs(330));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let held = || r.dispatcher.groups.lock().unwrap().len();
+        assert_eq!(held(), 1, "kept until maintenance");
+        tokio::time::sleep_until(r.start + Duration::from_secs(601)).await;
+        assert_eq!(held(), 0, "dropped by maintenance at 600 s");
     }
 
     #[tokio::test(start_paused = true)]

@@ -53,6 +53,22 @@ impl TestServer {
     }
 
     pub async fn try_start_in(dir: Arc<tempfile::TempDir>) -> anyhow::Result<TestServer> {
+        Self::try_start_tuned(dir, Default::default()).await
+    }
+
+    /// Starts with Alertmanager's behaviour flags set (limits, cluster, …).
+    pub async fn start_tuned(config: &str, tuning: klaxon::app::Tuning) -> TestServer {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        std::fs::write(dir.path().join("alertmanager.yml"), config).expect("write config");
+        Self::try_start_tuned(dir, tuning)
+            .await
+            .expect("klaxon starts")
+    }
+
+    async fn try_start_tuned(
+        dir: Arc<tempfile::TempDir>,
+        tuning: klaxon::app::Tuning,
+    ) -> anyhow::Result<TestServer> {
         init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -66,6 +82,7 @@ impl TestServer {
             clock: Clock::system(),
             web: klaxon::web::LiveWeb::none(),
             features: Default::default(),
+            tuning,
         };
         let app = App::start(options, listener).await?;
         Ok(TestServer {
@@ -178,6 +195,21 @@ impl BinaryServer {
             .expect("spawn klaxon");
         let base = format!("http://127.0.0.1:{port}");
         wait_ready(&format!("{base}{prefix}/-/ready")).await;
+        BinaryServer { child, base }
+    }
+
+    /// Starts the binary with exactly `args` (a whole command line, as a
+    /// chart or operator writes it) and waits until `ready_url` answers.
+    pub async fn start_with_args(args: &[String], base: String, ready_url: &str) -> BinaryServer {
+        init();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn klaxon");
+        wait_ready(ready_url).await;
         BinaryServer { child, base }
     }
 

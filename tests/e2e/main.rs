@@ -11,6 +11,7 @@ mod delivery;
 mod differential;
 mod discord;
 mod email;
+mod flags;
 mod ops;
 mod peers;
 mod persistence;
