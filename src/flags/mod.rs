@@ -99,13 +99,10 @@ pub struct Flags {
     #[arg(long = "log.format", default_value = "logfmt", value_parser = ["logfmt", "json"])]
     pub log_format: String,
 
-    /// Go runtime only (GOMEMLIMIT); accepted, no effect in klaxon.
-    #[arg(
-        long = "auto-gomemlimit.ratio",
-        default_value = "0.9",
-        allow_negative_numbers = true
-    )]
-    pub auto_gomemlimit_ratio: f64,
+    /// Go runtime only (GOMEMLIMIT); accepted, no effect in klaxon
+    /// [default: 0.9].
+    #[arg(long = "auto-gomemlimit.ratio", allow_negative_numbers = true)]
+    pub auto_gomemlimit_ratio: Option<f64>,
     /// Comma-separated features to enable (repeatable): alert-names-in-metrics,
     /// receiver-name-in-metrics, group-key-in-metrics, classic-mode,
     /// utf8-strict-mode, auto-gomemlimit, event-recorder.
@@ -185,9 +182,8 @@ impl Flags {
         for value in &self.enable_feature {
             features = features.merge(Features::parse(value)?)?;
         }
-        if features.auto_gomemlimit
-            && !(self.auto_gomemlimit_ratio > 0.0 && self.auto_gomemlimit_ratio <= 1.0)
-        {
+        let ratio = self.auto_gomemlimit_ratio.unwrap_or(0.9);
+        if features.auto_gomemlimit && !(ratio > 0.0 && ratio <= 1.0) {
             return Err(FlagError::MemlimitRatio);
         }
         Ok(features)
@@ -246,7 +242,7 @@ impl Flags {
         if features.event_recorder {
             out.push("event-recorder");
         }
-        if self.auto_gomemlimit_ratio != 0.9 {
+        if self.auto_gomemlimit_ratio.is_some() {
             out.push("auto-gomemlimit.ratio");
         }
         out
