@@ -435,7 +435,9 @@ impl App {
             tokio::spawn(run_maintenance(state.clone(), cancel.clone())),
             serve(&state, listener, cancel.clone())?,
         ];
-        tracing::info!(address = %addr, "klaxon is listening");
+        // exporter-toolkit's words: Alertmanager's acceptance harness finds
+        // the port of `--web.listen-address=127.0.0.1:0` in this line.
+        tracing::info!(address = %addr, "Listening on");
         Ok(App {
             state,
             addr,
@@ -454,7 +456,7 @@ impl App {
         let addr = listener.local_addr()?;
         self.tasks
             .push(serve(&self.state, listener, self.cancel.clone())?);
-        tracing::info!(address = %addr, "klaxon is listening");
+        tracing::info!(address = %addr, "Listening on");
         Ok(())
     }
 

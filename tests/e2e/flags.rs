@@ -291,6 +291,7 @@ async fn bad_flag_values_stop_klaxon_with_a_clear_message() {
             "--auto-gomemlimit.ratio=2",
             "--auto-gomemlimit.ratio must be greater than 0",
         ),
+        ("--web.systemd-socket", "no socket was passed by systemd"),
     ];
     for (arg, message) in cases {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"));
@@ -313,6 +314,53 @@ async fn bad_flag_values_stop_klaxon_with_a_clear_message() {
         assert!(stderr.contains(message), "{arg}: {stderr}");
         assert!(!stderr.contains("panicked"), "{arg}: {stderr}");
     }
+}
+
+/// `--web.systemd-socket`: klaxon serves on the socket systemd hands it
+/// as fd 3 (`LISTEN_PID`, `LISTEN_FDS`), not on `--web.listen-address`.
+/// A shell stands in for systemd: it sets `LISTEN_PID` to its own PID and
+/// `exec`s klaxon, which keeps it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test]
+async fn a_systemd_socket_is_served() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let (dir, _) = setup();
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let fd = socket.as_raw_fd();
+    let unused = free_port();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_klaxon"))
+        .arg(fill("--config.file={dir}/alertmanager.yml", &dir, 0))
+        .arg(fill("--storage.path={dir}/data", &dir, 0))
+        .arg(format!("--web.listen-address=127.0.0.1:{unused}"))
+        .arg("--web.systemd-socket")
+        .stdout(std::process::Stdio::null());
+    // SAFETY: dup2 is async-signal-safe; it puts the listening socket at
+    // fd 3 (without close-on-exec) in the child only.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(fd, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = tokio::process::Command::from(cmd)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    crate::harness::wait_ready(&format!("http://127.0.0.1:{port}/-/ready")).await;
+    let refused = client()
+        .get(format!("http://127.0.0.1:{unused}/-/ready"))
+        .send()
+        .await;
+    assert!(refused.is_err(), "--web.listen-address is not used");
+    child.kill().await.unwrap();
+    drop(socket);
 }
 
 fn silence(comment: &str) -> Value {
