@@ -126,11 +126,10 @@ impl AlertStore {
 
     /// Keeps at most `limit` alerts per alert name (0: no limit). The
     /// alerts already stored take their places first.
-    pub fn with_per_alertname_limit(self, limit: usize) -> Self {
+    pub fn with_per_alertname_limit(self, limit: usize, now: DateTime<Utc>) -> Self {
         if limit > 0 {
             let mut state = self.lock();
             let mut buckets = AlertnameLimit::new(limit);
-            let now = Utc::now();
             let mut stored: Vec<&Arc<Alert>> = state.alerts.iter().collect();
             // Firing ones first: they are the ones a limit must keep.
             stored.sort_by_key(|a| std::cmp::Reverse(a.ends_at));
@@ -416,7 +415,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = AlertStore::load(Storage::open(dir.path()).unwrap())
             .unwrap()
-            .with_per_alertname_limit(2);
+            .with_per_alertname_limit(2, Utc::now());
         let now = Utc::now();
         let limited = store.put(
             vec![
@@ -452,7 +451,7 @@ mod tests {
         }
         let store = AlertStore::load(Storage::open(dir.path()).unwrap())
             .unwrap()
-            .with_per_alertname_limit(2);
+            .with_per_alertname_limit(2, now);
         assert_eq!(store.put(vec![instance("A", "3", now)], now), ["A"]);
         assert!(store.put(vec![instance("A", "1", now)], now).is_empty());
     }

@@ -354,7 +354,7 @@ impl App {
         let alerts = Arc::new(
             AlertStore::load(storage.clone())
                 .context("restoring alerts")?
-                .with_per_alertname_limit(options.tuning.per_alertname_limit),
+                .with_per_alertname_limit(options.tuning.per_alertname_limit, options.clock.now()),
         );
         let silences = Arc::new(
             Silences::load(storage.clone())

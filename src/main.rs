@@ -72,37 +72,6 @@ fn options(flags: &Flags, features: Features, port: u16) -> anyhow::Result<Optio
     })
 }
 
-/// Says once what the command line turned on, and what it asked for that
-/// klaxon does not do, as Alertmanager logs each enabled feature.
-fn log_flags(flags: &Flags, features: &Features) {
-    for message in features.enabled_messages() {
-        tracing::warn!("{message}");
-    }
-    for what in flags.without_effect(features) {
-        match what {
-            "cluster.*" if flags.cluster_listen_address.is_empty() => tracing::warn!(
-                peers = flags.cluster_peer.len(),
-                "clustering is not implemented yet: the --cluster.* settings have no effect"
-            ),
-            "cluster.*" => tracing::warn!(
-                listen_address = %flags.cluster_listen_address,
-                peers = flags.cluster_peer.len(),
-                "clustering is not implemented yet: running as a one-member cluster, the --cluster.* settings have no effect"
-            ),
-            other => tracing::warn!(
-                setting = other,
-                "a Go runtime setting: accepted, no effect in klaxon"
-            ),
-        }
-    }
-    if flags.per_alertname_limit > 0 {
-        tracing::info!(
-            limit = flags.per_alertname_limit,
-            "per alert name limit enabled"
-        );
-    }
-}
-
 /// The sockets to serve on: systemd's (socket activation) with
 /// `--web.systemd-socket`, else each `--web.listen-address`.
 async fn listeners(flags: &Flags) -> anyhow::Result<Vec<tokio::net::TcpListener>> {
@@ -184,7 +153,7 @@ async fn run() -> anyhow::Result<()> {
     let flags = Flags::parse();
     init_logging(&flags);
     let features = flags.features()?;
-    log_flags(&flags, &features);
+    flags.log_effects(&features);
     let mut listeners = listeners(&flags).await?.into_iter();
     let listener = listeners
         .next()

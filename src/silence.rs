@@ -431,7 +431,7 @@ impl Silences {
         let compiled = validate(&sil)?;
         // A new silence or a replacement (the old one stays, expired)
         // needs room, as in Alertmanager.
-        self.limits.check_count(self.count_for_limit())?;
+        self.limits.check_count(|| self.count_for_limit())?;
         self.limits.check_size(&sil)?;
         // Validate the new one before expiring the old one, so a rejected
         // update leaves the previous silence in force.

@@ -35,9 +35,14 @@ pub enum SilenceLimitError {
 }
 
 impl SilenceLimits {
-    /// Room for one more silence, given how many are kept now.
-    pub fn check_count(&self, count: usize) -> Result<(), SilenceLimitError> {
-        if self.max_silences > 0 && count + 1 > self.max_silences {
+    /// Room for one more silence; `count` (how many are kept now) is only
+    /// asked for when there is a limit.
+    pub fn check_count(&self, count: impl FnOnce() -> usize) -> Result<(), SilenceLimitError> {
+        if self.max_silences == 0 {
+            return Ok(());
+        }
+        let count = count();
+        if count + 1 > self.max_silences {
             return Err(SilenceLimitError::TooMany {
                 count,
                 limit: self.max_silences,
@@ -282,12 +287,12 @@ mod tests {
             max_silences: 2,
             ..SilenceLimits::default()
         };
-        assert!(limits.check_count(1).is_ok());
+        assert!(limits.check_count(|| 1).is_ok());
         assert_eq!(
-            limits.check_count(2).unwrap_err().to_string(),
+            limits.check_count(|| 2).unwrap_err().to_string(),
             "exceeded maximum number of silences: 2 (limit: 2)"
         );
-        assert!(SilenceLimits::default().check_count(1_000_000).is_ok());
+        assert!(SilenceLimits::default().check_count(|| 1_000_000).is_ok());
     }
 
     #[test]

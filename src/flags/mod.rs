@@ -4,8 +4,8 @@
 //! Prometheus Operator only needs the binary name changed.
 //!
 //! Flags whose meaning exists in klaxon become [`Tuning`] and friends; the
-//! Go-runtime and gossip ones are accepted and reported by
-//! [`Flags::without_effect`] so `main` can say once that they do nothing.
+//! Go-runtime and gossip ones are accepted, and [`Flags::log_effects`] says
+//! once that they do nothing.
 
 pub mod go_duration;
 
@@ -228,24 +228,43 @@ impl Flags {
         })
     }
 
-    /// Flags given on the command line that change nothing in klaxon, for
-    /// `main` to log once: the gossip settings (clustering is not built
-    /// yet) and Go-runtime settings.
-    pub fn without_effect(&self, features: &Features) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if !self.cluster_listen_address.is_empty() || !self.cluster_peer.is_empty() {
-            out.push("cluster.*");
+    /// Says once what the command line turned on (Alertmanager's warning
+    /// per enabled feature) and what it asked for that changes nothing in
+    /// klaxon: the gossip settings (no clustering yet) and Go-runtime ones.
+    pub fn log_effects(&self, features: &Features) {
+        for message in features.enabled_messages() {
+            tracing::warn!("{message}");
         }
-        if features.auto_gomemlimit {
-            out.push("auto-gomemlimit");
+        let peers = self.cluster_peer.len();
+        if !self.cluster_listen_address.is_empty() {
+            tracing::warn!(
+                listen_address = %self.cluster_listen_address,
+                peers,
+                "clustering is not implemented yet: running as a one-member cluster, the --cluster.* settings have no effect"
+            );
+        } else if peers > 0 {
+            tracing::warn!(
+                peers,
+                "clustering is not implemented yet: the --cluster.* settings have no effect"
+            );
         }
-        if features.event_recorder {
-            out.push("event-recorder");
+        let go_runtime = [
+            (features.auto_gomemlimit, "auto-gomemlimit"),
+            (features.event_recorder, "event-recorder"),
+            (
+                self.auto_gomemlimit_ratio.is_some(),
+                "auto-gomemlimit.ratio",
+            ),
+        ];
+        for (_, setting) in go_runtime.iter().filter(|(on, _)| *on) {
+            tracing::warn!(setting, "accepted for compatibility, no effect in klaxon");
         }
-        if self.auto_gomemlimit_ratio.is_some() {
-            out.push("auto-gomemlimit.ratio");
+        if self.per_alertname_limit > 0 {
+            tracing::info!(
+                limit = self.per_alertname_limit,
+                "per alert name limit enabled"
+            );
         }
-        out
     }
 }
 
