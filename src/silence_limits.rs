@@ -281,6 +281,22 @@ mod tests {
         assert!(captured.0.lock().unwrap().is_empty());
     }
 
+    /// Checked against Go: Debian's Alertmanager 0.25 `silencepb` (gogo
+    /// protobuf) sizes this silence at 129 bytes with its matchers in the
+    /// old field 2; 0.34 wraps them in one `MatcherSet` (field 11), which
+    /// adds its tag and length: 131.
+    #[test]
+    fn the_size_matches_gos_protobuf_size() {
+        let mut s = silence();
+        s.matchers.push(SilenceMatcher {
+            name: "env".into(),
+            value: "dev.*".into(),
+            is_regex: true,
+            is_equal: false,
+        });
+        assert_eq!(encoded_size(&s, std::time::Duration::from_secs(3600)), 131);
+    }
+
     #[test]
     fn the_count_limit_counts_expired_silences_too() {
         let limits = SilenceLimits {

@@ -160,6 +160,11 @@ pub struct Flags {
     pub cluster_allow_insecure: bool,
     #[arg(long = "no-cluster.allow-insecure-public-advertise-address-discovery", hide = true, action = ArgAction::SetTrue, overrides_with = "cluster_allow_insecure")]
     no_cluster_allow_insecure: bool,
+    /// kingpin's long help and man page: klaxon prints its help for both.
+    #[arg(long = "help-long", action = ArgAction::HelpLong, hide = true)]
+    help_long: Option<bool>,
+    #[arg(long = "help-man", action = ArgAction::HelpLong, hide = true)]
+    help_man: Option<bool>,
     /// A label on every gossip packet, so clusters do not mix.
     #[arg(long = "cluster.label", default_value = "")]
     pub cluster_label: String,
@@ -456,6 +461,18 @@ mod tests {
         assert_eq!(
             f.features().unwrap_err().to_string(),
             "--auto-gomemlimit.ratio must be greater than 0 and less than or equal to 1."
+        );
+    }
+
+    #[test]
+    fn kingpins_help_flags_print_help() {
+        for flag in ["--help", "-h", "--help-long", "--help-man"] {
+            let err = parse(&[flag]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp, "{flag}");
+        }
+        assert_eq!(
+            parse(&["--version"]).unwrap_err().kind(),
+            clap::error::ErrorKind::DisplayVersion
         );
     }
 
