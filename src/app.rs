@@ -45,86 +45,7 @@ pub struct Options {
     pub tuning: Tuning,
 }
 
-/// Alertmanager's behaviour flags (limits, intervals, delays); `Default`
-/// is Alertmanager's defaults.
-#[derive(Debug, Clone)]
-pub struct Tuning {
-    /// `--dispatch.start-delay`: no group flushes before start + this.
-    pub dispatch_start_delay: Duration,
-    /// `--dispatch.maintenance-interval`: how often finished aggregation
-    /// groups are dropped from the dispatcher.
-    pub dispatch_maintenance_interval: Duration,
-    /// `--alerts.per-alertname-limit`; 0: none.
-    pub per_alertname_limit: usize,
-    /// `--silences.max-silences`; 0: none.
-    pub max_silences: usize,
-    /// `--silences.max-silence-size-bytes`; 0: none.
-    pub max_silence_size_bytes: usize,
-    /// `--log.silences`.
-    pub log_silences: bool,
-    /// `--data.maintenance-interval`: garbage collection of silences and
-    /// the notification log.
-    pub maintenance_interval: Duration,
-    /// `--web.timeout`; `None`: klaxon's own [`crate::api::REQUEST_TIMEOUT`].
-    pub web_timeout: Option<Duration>,
-    /// `--web.get-concurrency`, resolved (never 0).
-    pub get_concurrency: usize,
-    /// Set by a non-empty `--cluster.listen-address`.
-    pub cluster: Option<ClusterIdentity>,
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Self {
-            dispatch_start_delay: Duration::ZERO,
-            dispatch_maintenance_interval: Duration::from_secs(30),
-            per_alertname_limit: 0,
-            max_silences: 0,
-            max_silence_size_bytes: 0,
-            log_silences: false,
-            maintenance_interval: Duration::from_secs(15 * 60),
-            web_timeout: None,
-            get_concurrency: Self::get_concurrency_or_default(0),
-            cluster: None,
-        }
-    }
-}
-
-impl Tuning {
-    /// Alertmanager's rule: a limit of 0 means the number of CPUs or 8,
-    /// whichever is larger.
-    pub fn get_concurrency_or_default(limit: usize) -> usize {
-        if limit > 0 {
-            return limit;
-        }
-        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        cpus.max(8)
-    }
-}
-
-/// This instance as a cluster member. klaxon has no gossip yet, so it is
-/// the only member; Alertmanager's tools (and its acceptance suite) still
-/// expect to see it listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClusterIdentity {
-    /// `--cluster.peer-name`, else a ULID made at start.
-    pub name: String,
-    /// `--cluster.advertise-address`, else `--cluster.listen-address`.
-    pub address: String,
-}
-
-/// A peer name as Alertmanager makes one: a ULID (48 bits of milliseconds
-/// since the epoch, 80 random bits, in Crockford's base 32).
-pub fn generate_peer_name() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let millis = u128::try_from(Utc::now().timestamp_millis()).unwrap_or(0) & ((1 << 48) - 1);
-    let random = u128::from_be_bytes(*uuid::Uuid::new_v4().as_bytes()) & ((1 << 80) - 1);
-    let value = (millis << 80) | random;
-    (0..26)
-        .rev()
-        .map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char)
-        .collect()
-}
+pub use crate::tuning::{ClusterIdentity, Tuning, generate_peer_name};
 
 /// Everything derived from one loaded config; swapped whole on reload.
 pub struct Runtime {
@@ -531,22 +452,6 @@ fn serve(
     })
 }
 
-/// Runs `job` every `interval` (at least 100 ms) until `cancel`.
-async fn every<F, Fut>(interval: Duration, cancel: CancellationToken, mut job: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let every = interval.max(Duration::from_millis(100));
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-        job().await;
-    }
-}
-
 fn retention(state: &AppState) -> chrono::Duration {
     chrono::Duration::from_std(state.options.retention).unwrap_or(chrono::Duration::MAX)
 }
@@ -554,7 +459,7 @@ fn retention(state: &AppState) -> chrono::Duration {
 /// Drops long-resolved alerts and old notification history every
 /// `--alerts.gc-interval`.
 async fn run_gc(state: AppState, cancel: CancellationToken) {
-    every(state.options.gc_interval, cancel, || {
+    crate::periodic::every(state.options.gc_interval, cancel, || {
         collect_garbage(&state)
     })
     .await
@@ -580,7 +485,7 @@ async fn collect_garbage(state: &AppState) {
 /// writing a snapshot, has no counterpart: klaxon writes every change.)
 async fn run_maintenance(state: AppState, cancel: CancellationToken) {
     let interval = state.options.tuning.maintenance_interval;
-    every(interval, cancel, || maintain(&state)).await
+    crate::periodic::every(interval, cancel, || maintain(&state)).await
 }
 
 async fn maintain(state: &AppState) {
@@ -601,28 +506,6 @@ async fn maintain(state: &AppState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_periodic_job_runs_once_per_interval_until_cancelled() {
-        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let cancel = CancellationToken::new();
-        let task = tokio::spawn(every(Duration::from_secs(600), cancel.clone(), {
-            let runs = runs.clone();
-            move || {
-                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                async {}
-            }
-        }));
-        let count = || runs.load(std::sync::atomic::Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_secs(599)).await;
-        assert_eq!(count(), 0);
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(count(), 1);
-        tokio::time::sleep(Duration::from_secs(1200)).await;
-        assert_eq!(count(), 3);
-        cancel.cancel();
-        task.await.unwrap();
-    }
 
     /// Maintenance (`--data.maintenance-interval`) drops silences past
     /// their retention; alerts wait for their own GC (`--alerts.gc-interval`).

@@ -27,6 +27,10 @@ pub mod config;
 pub mod features;
 /// The server's command line: Alertmanager 0.34's flags.
 pub mod flags;
+/// What the behaviour flags decide, as `App` takes it.
+pub mod tuning;
+/// Periodic housekeeping on tokio's clock.
+pub mod periodic;
 /// The HTTP API (Alertmanager v2, klaxon's own) and operations endpoints.
 pub mod api;
 /// The web UI, embedded in the binary.
