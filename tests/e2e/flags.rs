@@ -339,11 +339,16 @@ async fn a_systemd_socket_is_served() {
         .arg(format!("--web.listen-address=127.0.0.1:{unused}"))
         .arg("--web.systemd-socket")
         .stdout(std::process::Stdio::null());
-    // SAFETY: dup2 is async-signal-safe; it puts the listening socket at
-    // fd 3 (without close-on-exec) in the child only.
+    // SAFETY: dup2 and fcntl are async-signal-safe; they put the listening
+    // socket at fd 3, without close-on-exec, in the child only.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::dup2(fd, 3) < 0 {
+            let placed = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if placed < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
