@@ -24,6 +24,42 @@ pub enum LabelError {
     Empty,
 }
 
+/// Which label names are valid and how matchers are read: Alertmanager's
+/// three modes (its `matcher/compat`), chosen with `--enable-feature`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NameMode {
+    /// Any non-empty UTF-8 name; matchers by the UTF-8 parser, falling back
+    /// to the classic one (with a warning) for input only it reads.
+    #[default]
+    Fallback,
+    /// `utf8-strict-mode`: any non-empty UTF-8 name; the UTF-8 parser only.
+    Utf8Strict,
+    /// `classic-mode`: classic names only; the classic parser only.
+    Classic,
+}
+
+impl NameMode {
+    pub fn from_features(features: &crate::features::Features) -> Self {
+        if features.classic_mode {
+            NameMode::Classic
+        } else if features.utf8_strict_mode {
+            NameMode::Utf8Strict
+        } else {
+            NameMode::Fallback
+        }
+    }
+
+    /// Whether `name` is a valid label name in this mode. A `str` is always
+    /// valid UTF-8: input that is not is refused (or, for an alert body,
+    /// replaced) where it is decoded.
+    pub fn is_valid(self, name: &str) -> bool {
+        match self {
+            NameMode::Classic => is_valid_label_name(name),
+            NameMode::Fallback | NameMode::Utf8Strict => !name.is_empty(),
+        }
+    }
+}
+
 /// Prometheus' classic label-name rule: `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub fn is_valid_label_name(name: &str) -> bool {
     let mut bytes = name.bytes();
@@ -160,16 +196,16 @@ impl LabelSet {
     }
 
     /// Checks every name; an empty set is refused, as Alertmanager does.
-    pub fn validate(&self) -> Result<(), LabelError> {
+    pub fn validate(&self, mode: NameMode) -> Result<(), LabelError> {
         if self.is_empty() {
             return Err(LabelError::Empty);
         }
-        self.validate_names()
+        self.validate_names(mode)
     }
 
     /// Checks every name but allows an empty set (annotations).
-    pub fn validate_names(&self) -> Result<(), LabelError> {
-        match self.names().find(|k| !is_valid_label_name(k)) {
+    pub fn validate_names(&self, mode: NameMode) -> Result<(), LabelError> {
+        match self.names().find(|k| !mode.is_valid(k)) {
             Some(bad) => Err(LabelError::InvalidName(bad.to_string())),
             None => Ok(()),
         }

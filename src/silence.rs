@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::labels::{LabelSet, is_valid_label_name};
+use crate::labels::{LabelSet, NameMode};
 use crate::matcher::{MatchType, Matcher, MatcherError, Matchers};
 use crate::storage::{Storage, StorageError};
 
@@ -85,8 +85,9 @@ pub enum SilenceError {
     Storage(#[from] StorageError),
 }
 
-/// Checks what Alertmanager's `validateSilence` checks.
-fn validate(s: &Silence) -> Result<Vec<Matcher>, SilenceError> {
+/// Checks what Alertmanager's `validateSilence` checks; label names as
+/// `mode` allows.
+fn validate(s: &Silence, mode: NameMode) -> Result<Vec<Matcher>, SilenceError> {
     if s.matchers.is_empty() {
         return Err(SilenceError::Invalid(
             "at least one matcher required".into(),
@@ -94,7 +95,7 @@ fn validate(s: &Silence) -> Result<Vec<Matcher>, SilenceError> {
     }
     let mut compiled = Vec::with_capacity(s.matchers.len());
     for (i, m) in s.matchers.iter().enumerate() {
-        if !is_valid_label_name(&m.name) {
+        if !mode.is_valid(&m.name) {
             return Err(SilenceError::Invalid(format!(
                 "invalid label matcher {i}: invalid label name {:?}",
                 m.name
@@ -275,6 +276,8 @@ pub struct Silences {
     /// store order equals decision order; readers never wait on it.
     write: tokio::sync::Mutex<()>,
     next_change: std::sync::atomic::AtomicU64,
+    /// Which matcher names a new or changed silence may use.
+    name_mode: NameMode,
 }
 
 /// What publishing needs; shared with the task that publishes a change,
@@ -317,7 +320,15 @@ impl Silences {
             }),
             write: tokio::sync::Mutex::new(()),
             next_change: std::sync::atomic::AtomicU64::new(1),
+            name_mode: NameMode::default(),
         })
+    }
+
+    /// Validates label names in `mode` from now on (the default is
+    /// Alertmanager's: any non-empty UTF-8 name).
+    pub fn with_name_mode(mut self, mode: NameMode) -> Self {
+        self.name_mode = mode;
+        self
     }
 
     fn lock(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -384,14 +395,16 @@ impl Silences {
         if let Some(prev) = prev {
             if can_update(&prev, &sil, now) {
                 sil.updated_at = now;
-                let compiled = validate(&sil)?;
+                let compiled = validate(&sil, self.name_mode)?;
                 to_store.push((sil.clone(), compiled));
                 return self.commit(writer, to_store).await.map(|()| sil.id);
             }
             if prev.state(now) != SilenceState::Expired {
                 let mut expired = prev.clone();
                 expire_at(&mut expired, now);
-                let compiled = validate(&expired)?;
+                // Stored silences passed when made: a later mode change
+                // must not stop them from being expired.
+                let compiled = validate(&expired, NameMode::Fallback)?;
                 to_store.push((expired, compiled));
             }
         }
@@ -400,7 +413,7 @@ impl Silences {
             sil.starts_at = now;
         }
         sil.updated_at = now;
-        let compiled = validate(&sil)?;
+        let compiled = validate(&sil, self.name_mode)?;
         // Validate the new one before expiring the old one, so a rejected
         // update leaves the previous silence in force.
         to_store.push((sil.clone(), compiled));
@@ -422,7 +435,7 @@ impl Silences {
             };
         }
         expire_at(&mut sil, now);
-        let compiled = validate(&sil)?;
+        let compiled = validate(&sil, NameMode::Fallback)?;
         self.commit(writer, vec![(sil, compiled)]).await
     }
 

@@ -86,7 +86,7 @@ async fn post_alerts(
                 } else {
                     resolved += 1;
                 }
-                match alert.validate() {
+                match alert.validate(state.name_mode()) {
                     Ok(()) => valid.push(alert),
                     Err(e) => rejected.push((i, Rejection::Invalid(e.to_string()))),
                 }
@@ -417,7 +417,7 @@ struct Listing {
 
 impl Listing {
     fn new(state: &AppState, raw_query: Option<&str>) -> Result<Self, ApiError> {
-        let filter = AlertFilter::from_query(&Query::parse(raw_query))?;
+        let filter = AlertFilter::from_query(&Query::parse(raw_query, state.name_mode()))?;
         let now = state.now();
         let runtime = state.runtime();
         let snapshot = state.alerts.snapshot();
