@@ -159,10 +159,22 @@ fn parse_batch(text: &str) -> Result<Vec<Result<PostableAlert<'_>, Rejection>>, 
         .unwrap_or_default()
         .into_iter()
         .map(|raw| {
-            serde_json::from_str(raw.get())
-                .map_err(|e| Rejection::Schema(ApiError::Malformed(format!("cannot decode: {e}"))))
+            serde_json::from_str(raw.get()).map_err(|e| {
+                let why = explain_escape(e.to_string());
+                Rejection::Schema(ApiError::Malformed(format!("cannot decode: {why}")))
+            })
         })
         .collect())
+}
+
+/// serde_json names a lone surrogate (`"\ud800"`, which has no UTF-8
+/// form) by what it expected next; say what is wrong instead.
+fn explain_escape(message: String) -> String {
+    if message.contains("surrogate") || message.contains("hex escape") {
+        format!("{message} (a \\u escape of a lone UTF-16 surrogate is not valid UTF-8)")
+    } else {
+        message
+    }
 }
 
 /// A well-formed body's alerts. JSON gives no length up front, and serde's

@@ -53,6 +53,25 @@ impl TestServer {
     }
 
     pub async fn try_start_in(dir: Arc<tempfile::TempDir>) -> anyhow::Result<TestServer> {
+        Self::try_start_with(dir, Default::default()).await
+    }
+
+    /// Starts with `--enable-feature` switches on.
+    pub async fn start_with_features(
+        config: &str,
+        features: klaxon::features::Features,
+    ) -> TestServer {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        std::fs::write(dir.path().join("alertmanager.yml"), config).expect("write config");
+        Self::try_start_with(dir, features)
+            .await
+            .expect("klaxon starts")
+    }
+
+    pub async fn try_start_with(
+        dir: Arc<tempfile::TempDir>,
+        features: klaxon::features::Features,
+    ) -> anyhow::Result<TestServer> {
         init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -65,7 +84,7 @@ impl TestServer {
             gc_interval: Duration::from_secs(30 * 60),
             clock: Clock::system(),
             web: klaxon::web::LiveWeb::none(),
-            features: Default::default(),
+            features,
         };
         let app = App::start(options, listener).await?;
         Ok(TestServer {

@@ -18,4 +18,5 @@ mod routes_api;
 mod silences;
 mod templates;
 mod ui;
+mod utf8_names;
 mod web_config;
