@@ -320,11 +320,16 @@ impl<'de> Deserialize<'de> for Matchers {
 pub struct MatcherLines(pub Vec<String>);
 
 impl MatcherLines {
-    /// Every line's matchers, sorted as Alertmanager sorts them.
-    pub fn parse(&self, mode: NameMode) -> Result<Matchers, MatcherError> {
+    /// Every line's matchers, sorted as Alertmanager sorts them, each name
+    /// valid in `mode`; an error comes with the index of its line.
+    pub fn parse(&self, mode: NameMode) -> Result<Matchers, (usize, MatcherError)> {
         let mut all = Matchers::default();
-        for line in &self.0 {
-            all.0.extend(Matchers::parse_in(line, mode, "config")?.0);
+        for (i, line) in self.0.iter().enumerate() {
+            let parsed = Matchers::parse_in(line, mode, "config").map_err(|e| (i, e))?;
+            for m in &parsed.0 {
+                m.validate_name(mode).map_err(|e| (i, e))?;
+            }
+            all.0.extend(parsed.0);
         }
         all.sort();
         Ok(all)

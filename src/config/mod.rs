@@ -313,6 +313,20 @@ fn legacy_matchers(
 }
 
 impl RouteConfig {
+    /// Parses `matchers:` as written, in this route and its children, in
+    /// `mode`; `at` is this route's path for errors. Loading does this; a
+    /// route read from YAML any other way must do it too.
+    pub fn parse_matchers(&mut self, at: &str, mode: NameMode) -> Result<(), ConfigError> {
+        self.matchers = self
+            .matcher_lines
+            .parse(mode)
+            .map_err(|(i, e)| ConfigError::at(format!("{at}.matchers[{i}]"), e.to_string()))?;
+        for (i, child) in self.routes.iter_mut().enumerate() {
+            child.parse_matchers(&format!("{at}.routes[{i}]"), mode)?;
+        }
+        Ok(())
+    }
+
     /// `match` (equality) + `match_re` (regex) + `matchers`, in
     /// Alertmanager's order ([`Matchers::sort`]).
     pub fn all_matchers(&self) -> Result<Matchers, MatcherError> {

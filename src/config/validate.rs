@@ -116,24 +116,14 @@ pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
 /// Parses every `matchers:` list as written (routes and inhibit rules) in
 /// the running mode; a bad one is an error at its path.
 fn parse_matchers(config: &mut Config, mode: NameMode) -> Result {
-    fn route(at: &str, r: &mut RouteConfig, mode: NameMode) -> Result {
-        r.matchers = r
-            .matcher_lines
-            .parse(mode)
-            .map_err(|e| ConfigError::at(format!("{at}.matchers"), e.to_string()))?;
-        for (i, child) in r.routes.iter_mut().enumerate() {
-            route(&format!("{at}.routes[{i}]"), child, mode)?;
-        }
-        Ok(())
-    }
-    route("route", &mut config.route, mode)?;
+    config.route.parse_matchers("route", mode)?;
     for (i, rule) in config.inhibit_rules.iter_mut().enumerate() {
         for (what, lines, into) in [
             ("source_matchers", &rule.source_lines, &mut rule.source_matchers),
             ("target_matchers", &rule.target_lines, &mut rule.target_matchers),
         ] {
-            let parsed = lines.parse(mode).map_err(|e| {
-                ConfigError::at(format!("inhibit_rules[{i}].{what}"), e.to_string())
+            let parsed = lines.parse(mode).map_err(|(j, e)| {
+                ConfigError::at(format!("inhibit_rules[{i}].{what}[{j}]"), e.to_string())
             })?;
             into.0.extend(parsed.0);
             into.sort();
