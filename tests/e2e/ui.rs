@@ -479,6 +479,12 @@ async fn ui_matcher_syntax_agrees_with_the_server() {
         r#"{a!="x, y", b!~"z.*", c="quote \" and \\ backslash"}"#,
         r#"{ team = "db" , env=~"prod|staging" }"#,
         r#"{msg="naïve ☃"}"#,
+        // UTF-8 label names (Alertmanager 0.27+), quoted or not, and the
+        // classic parser's reading where the server's default mode uses it.
+        r#"{"service.name"="api"}"#,
+        r#"service.name=api, "my label"=~"a|b""#,
+        r#"{"ключ"="значение", "a=b"!="\U0001f642"}"#,
+        r#"{job=~a\d+, tab="x\ty", b="\u00e9"}"#,
     ];
     browser
         .run("matcher-syntax", async |c| {
@@ -498,6 +504,9 @@ async fn ui_matcher_syntax_agrees_with_the_server() {
                 .with_context(|| format!("not a list: {out}"))?;
             for (input, got) in inputs.iter().zip(out) {
                 let text = got["text"].as_str().context("text")?;
+                if input.contains("service.name\"=\"api\"}") {
+                    ensure!(text == r#"{service.name="api"}"#, "printed as {text}");
+                }
                 let server = klaxon::matcher::Matchers::parse(text)
                     .with_context(|| format!("server rejects {text} (from {input})"))?;
                 let expected = klaxon::matcher::Matchers::parse(input)
