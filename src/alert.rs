@@ -279,6 +279,9 @@ mod tests {
         );
         let mut a = alert(0, 5, 0, false);
         a.labels = LabelSet::new();
-        assert_eq!(a.validate(Default::default()), Err(AlertError::Labels(LabelError::Empty)));
+        assert_eq!(
+            a.validate(Default::default()),
+            Err(AlertError::Labels(LabelError::Empty))
+        );
     }
 }

@@ -225,7 +225,12 @@ impl fmt::Display for Matcher {
         if self.name.chars().any(utf8::is_reserved) {
             write!(f, "{}{op}{}", go_quote(&self.name), go_quote(&self.value))
         } else {
-            write!(f, "{}{op}\"{}\"", self.name, open_metrics_escape(&self.value))
+            write!(
+                f,
+                "{}{op}\"{}\"",
+                self.name,
+                open_metrics_escape(&self.value)
+            )
         }
     }
 }
@@ -251,7 +256,10 @@ impl Matchers {
             NameMode::Fallback => {
                 let (new, old) = (utf8::parse_matchers(text), classic::parse_matchers(text));
                 fallback(text, origin, new, old, |ms: &Vec<Matcher>| {
-                    ms.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+                    ms.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
                 })
             }
         }

@@ -234,7 +234,10 @@ receivers: [{name: default}, {name: crit}, {name: db}, {name: db-oncall}]
     fn label_sets_parse_from_the_filter_syntax() {
         let ls = parse_label_set(r#"{alertname="A", team="b"}"#, NameMode::default()).unwrap();
         assert_eq!(ls.get("team"), Some("b"));
-        assert!(parse_label_set("", NameMode::default()).is_err(), "an empty label set");
+        assert!(
+            parse_label_set("", NameMode::default()).is_err(),
+            "an empty label set"
+        );
         assert!(parse_label_set(r#"{team=~"b"}"#, NameMode::default()).is_err());
         assert!(parse_label_set(r#"{0bad="x"}"#, NameMode::Classic).is_err());
         assert!(parse_label_set(r#"{""="x"}"#, NameMode::default()).is_err());
@@ -245,9 +248,11 @@ receivers: [{name: default}, {name: crit}, {name: db}, {name: db-oncall}]
     #[test]
     fn matches_report_paths_receivers_and_group_keys() {
         let root = tree(TREE);
-        let labels =
-            parse_label_set(r#"{alertname="Foo",severity="critical",service="db",team="sre"}"#, NameMode::default())
-                .unwrap();
+        let labels = parse_label_set(
+            r#"{alertname="Foo",severity="critical",service="db",team="sre"}"#,
+            NameMode::default(),
+        )
+        .unwrap();
         let m = route_match(&root, labels);
         assert_eq!(m.receivers, ["crit", "db-oncall"]);
         assert_eq!(m.routes[0].path, [0, 1]);

@@ -40,20 +40,36 @@ fn quoted_utf8_names_load_in_the_default_and_strict_modes() {
             rule.target_matchers.to_string(),
             r#"{service.name="api",severity="warning"}"#
         );
-        assert_eq!(c.route.group_by.as_deref(), Some(&["service.name".to_owned()][..]));
+        assert_eq!(
+            c.route.group_by.as_deref(),
+            Some(&["service.name".to_owned()][..])
+        );
         // The status page's config shows the parsed matchers.
-        assert!(c.original().contains(r#"service.name="api""#), "{}", c.original());
+        assert!(
+            c.original().contains(r#"service.name="api""#),
+            "{}",
+            c.original()
+        );
     }
 }
 
 #[test]
 fn classic_mode_refuses_utf8_names_naming_the_field_and_line() {
     let e = load(UTF8, NameMode::Classic).unwrap_err();
-    assert_eq!(e.field.as_deref(), Some("route.routes[0].matchers[0]"), "{e}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("route.routes[0].matchers[0]"),
+        "{e}"
+    );
     assert_eq!(e.line, Some(6), "{e}");
-    assert!(e.message.contains(r#"bad matcher format: "service.name"="api""#), "{e}");
+    assert!(
+        e.message
+            .contains(r#"bad matcher format: "service.name"="api""#),
+        "{e}"
+    );
 
-    let group_by = "route:\n  receiver: team\n  group_by: [service.name]\nreceivers:\n- name: team\n";
+    let group_by =
+        "route:\n  receiver: team\n  group_by: [service.name]\nreceivers:\n- name: team\n";
     let e = load(group_by, NameMode::Classic).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("route.group_by[0]"), "{e}");
     assert!(load(group_by, NameMode::Fallback).is_ok());
@@ -70,7 +86,11 @@ fn the_default_mode_still_reads_classic_only_matchers() {
     let c = load(text, NameMode::Fallback).unwrap();
     assert_eq!(c.route.routes[0].matchers.to_string(), r#"{foo=~"a\\d+"}"#);
     let e = load(text, NameMode::Utf8Strict).unwrap_err();
-    assert_eq!(e.field.as_deref(), Some("route.routes[0].matchers[0]"), "{e}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("route.routes[0].matchers[0]"),
+        "{e}"
+    );
     assert!(e.message.contains("invalid input"), "{e}");
 }
 
@@ -86,7 +106,11 @@ fn bad_names_and_unclosed_quotes_are_errors_at_their_field() {
             "route:\n  receiver: team\n  routes:\n  - receiver: team\n    matchers: [{matcher}]\nreceivers:\n- name: team\n"
         );
         let e = load(&text, NameMode::Fallback).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("route.routes[0].matchers[0]"), "{e}");
+        assert_eq!(
+            e.field.as_deref(),
+            Some("route.routes[0].matchers[0]"),
+            "{e}"
+        );
         assert_eq!(e.line, Some(5), "{e}");
         assert!(e.message.contains(needle), "{matcher}: {e}");
     }
@@ -95,6 +119,10 @@ fn bad_names_and_unclosed_quotes_are_errors_at_their_field() {
         NameMode::Utf8Strict,
     )
     .unwrap_err();
-    assert_eq!(e.field.as_deref(), Some("inhibit_rules[0].target_matchers[0]"), "{e}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("inhibit_rules[0].target_matchers[0]"),
+        "{e}"
+    );
     assert!(e.message.contains("missing end"), "{e}");
 }

@@ -119,8 +119,16 @@ fn parse_matchers(config: &mut Config, mode: NameMode) -> Result {
     config.route.parse_matchers("route", mode)?;
     for (i, rule) in config.inhibit_rules.iter_mut().enumerate() {
         for (what, lines, into) in [
-            ("source_matchers", &rule.source_lines, &mut rule.source_matchers),
-            ("target_matchers", &rule.target_lines, &mut rule.target_matchers),
+            (
+                "source_matchers",
+                &rule.source_lines,
+                &mut rule.source_matchers,
+            ),
+            (
+                "target_matchers",
+                &rule.target_lines,
+                &mut rule.target_matchers,
+            ),
         ] {
             let parsed = lines.parse(mode).map_err(|(j, e)| {
                 ConfigError::at(format!("inhibit_rules[{i}].{what}[{j}]"), e.to_string())

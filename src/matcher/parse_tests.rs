@@ -124,7 +124,9 @@ fn the_utf8_parser_reads_matcher_lists_as_alertmanager() {
         ("{foo=bar}x", Err("9:10: x: expected end of input")),
         (
             "foo!bar",
-            Err("3:4: !: expected one of '=~': expected an operator such as '=', '!=', '=~' or '!~'"),
+            Err(
+                "3:4: !: expected one of '=~': expected an operator such as '=', '!=', '=~' or '!~'",
+            ),
         ),
         ("foo=", Err("end of input: expected label value")),
     ];
@@ -141,10 +143,18 @@ fn the_utf8_parser_takes_exactly_one_matcher_where_one_is_asked() {
         ("", Err("no matchers")),
         ("{}", Err("no matchers")),
         ("foo=bar,bar=baz", Err("expected 1 matcher, found 2")),
-        (r#"foo="\xf0\x9f""#, Err(r#"4:14: "\xf0\x9f": invalid input"#)),
+        (
+            r#"foo="\xf0\x9f""#,
+            Err(r#"4:14: "\xf0\x9f": invalid input"#),
+        ),
     ];
     for (input, want) in cases {
-        check("utf8 one", input, utf8::parse_matcher(input).map(|m| vec![m]), *want);
+        check(
+            "utf8 one",
+            input,
+            utf8::parse_matcher(input).map(|m| vec![m]),
+            *want,
+        );
     }
 }
 
@@ -168,7 +178,10 @@ fn the_classic_parser_keeps_its_tolerances_and_messages() {
         ),
         (
             r#"contains_quote != "\"" , contains_comma !~ "foo,bar" , "#,
-            Ok(&[("contains_quote", "!=", "\""), ("contains_comma", "!~", "foo,bar")]),
+            Ok(&[
+                ("contains_quote", "!=", "\""),
+                ("contains_comma", "!~", "foo,bar"),
+            ]),
         ),
         ("foo=!bar\\n", Ok(&[("foo", "=", "!bar\n")])),
         (
@@ -304,11 +317,20 @@ fn names_are_valid_as_the_mode_says() {
 #[test]
 fn matchers_print_as_alertmanager_prints_them() {
     let m = |name: &str, kind, value: &str| Matcher::new(name, kind, value).unwrap().to_string();
-    assert_eq!(m("service.name", MatchType::Equal, "api"), r#"service.name="api""#);
-    assert_eq!(m("my label", MatchType::Regex, "a|b"), r#""my label"=~"a|b""#);
+    assert_eq!(
+        m("service.name", MatchType::Equal, "api"),
+        r#"service.name="api""#
+    );
+    assert_eq!(
+        m("my label", MatchType::Regex, "a|b"),
+        r#""my label"=~"a|b""#
+    );
     assert_eq!(m("a=b", MatchType::NotEqual, "x\ty"), r#""a=b"!="x\ty""#);
     // A classic-looking name: OpenMetrics escaping, a tab stays a tab.
-    assert_eq!(m("team", MatchType::Equal, "x\ty\"\n\\"), "team=\"x\ty\\\"\\n\\\\\"");
+    assert_eq!(
+        m("team", MatchType::Equal, "x\ty\"\n\\"),
+        "team=\"x\ty\\\"\\n\\\\\""
+    );
     // What is printed parses back to the same matcher in the default mode.
     for (name, value) in [("my label", "a\"b\\c\n"), ("team", "x\"y\\z\n"), ("é", "ü")] {
         let printed = m(name, MatchType::Equal, value);

@@ -395,7 +395,9 @@ pub fn parse_matcher(input: &str) -> Result<Matcher, MatcherError> {
     match all.len() {
         1 => Ok(all.remove(0)),
         0 => Err(MatcherError::Parse("no matchers".into())),
-        n => Err(MatcherError::Parse(format!("expected 1 matcher, found {n}"))),
+        n => Err(MatcherError::Parse(format!(
+            "expected 1 matcher, found {n}"
+        ))),
     }
 }
 

@@ -125,9 +125,7 @@ async fn a_utf8_named_alert_is_routed_grouped_filtered_and_silenced() {
 async fn inhibition_matches_and_compares_utf8_names() {
     let sink = WebhookSink::start(vec![]).await;
     let s = TestServer::start(&config(&sink.url)).await;
-    let labels = |name: &str, service: &str, severity: &str, cluster: &str| {
-        json!({"alertname": name, "service.name": service, "severity": severity, "k8s.cluster": cluster})
-    };
+    let labels = |name: &str, service: &str, severity: &str, cluster: &str| json!({"alertname": name, "service.name": service, "severity": severity, "k8s.cluster": cluster});
     let body = json!([
         {"labels": labels("DbDown", "db", "critical", "c1")},
         {"labels": labels("ApiSlow", "api", "warning", "c1")},
@@ -145,8 +143,7 @@ async fn inhibition_matches_and_compares_utf8_names() {
     .await;
     for a in list.as_array().unwrap() {
         let inhibited = !a["status"]["inhibitedBy"].as_array().unwrap().is_empty();
-        let expected =
-            a["labels"]["alertname"] == "ApiSlow" && a["labels"]["k8s.cluster"] == "c1";
+        let expected = a["labels"]["alertname"] == "ApiSlow" && a["labels"]["k8s.cluster"] == "c1";
         assert_eq!(inhibited, expected, "{a}");
     }
 }
@@ -240,7 +237,10 @@ async fn bad_label_names_are_400s_and_valid_alerts_alongside_are_kept() {
         .unwrap();
     let (code, text) = status_of(resp).await;
     assert_eq!(code, 400, "{text}");
-    assert!(text.contains("alert 0") && text.contains("lone UTF-16 surrogate"), "{text}");
+    assert!(
+        text.contains("alert 0") && text.contains("lone UTF-16 surrogate"),
+        "{text}"
+    );
     let kept = s.get_json("/api/v2/alerts").await;
     assert_eq!(kept.as_array().unwrap().len(), 2, "{kept}");
 
@@ -311,7 +311,12 @@ async fn amctl_silences_and_queries_with_quoted_names() {
         silences[0]["matchers"],
         json!([{"name": "service.name", "value": "api", "isRegex": false, "isEqual": true}])
     );
-    let (ok, _, err) = amctl(home.path(), &s.base, &["silence", "add", r#""service.name=api"#]).await;
+    let (ok, _, err) = amctl(
+        home.path(),
+        &s.base,
+        &["silence", "add", r#""service.name=api"#],
+    )
+    .await;
     assert!(!ok && err.contains("bad matcher"), "{err}");
 }
 
@@ -349,4 +354,27 @@ async fn debian_amtool_025_keeps_working_beside_utf8_names() {
     let id = run(&["silence", "add", "alertname=Up", "-c", "classic"]).await;
     let query = run(&["silence", "query"]).await;
     assert!(query.contains(id.trim()), "{query}");
+}
+
+#[tokio::test]
+async fn utf8_names_survive_a_restart() {
+    let s = TestServer::start(CLASSIC_CONFIG).await;
+    let body = json!([{"labels": {"alertname": "Up", "service.name": "api", "ключ": "значение"}}]);
+    assert_eq!(s.post_alerts(body).await.status(), 200);
+    let id = s
+        .add_silence(
+            json!([{"name": "ключ", "value": "значение", "isRegex": false, "isEqual": true}]),
+            60,
+        )
+        .await;
+    let s = s.restart().await;
+    let list = eventually(WAIT, "the restored alert silenced", || async {
+        let list = s.get_json("/api/v2/alerts").await;
+        (list[0]["status"]["silencedBy"] == json!([id])).then_some(list)
+    })
+    .await;
+    assert_eq!(list[0]["labels"]["service.name"], "api");
+    assert_eq!(list[0]["labels"]["ключ"], "значение");
+    let silences = s.get_json("/api/v2/silences").await;
+    assert_eq!(silences[0]["matchers"][0]["name"], "ключ");
 }
