@@ -17,6 +17,7 @@ pub use crate::labels::NameMode;
 use crate::labels::{LabelSet, go_quote};
 
 mod classic;
+mod go_string;
 #[cfg(test)]
 mod parse_tests;
 mod utf8;

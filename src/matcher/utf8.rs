@@ -6,6 +6,7 @@
 //! what it builds and its error messages (with their `start:end` rune
 //! columns) are the same as Alertmanager's.
 
+use super::go_string::go_unquote;
 use super::{MatchType, Matcher, MatcherError};
 
 /// Characters that end an unquoted name or value.
@@ -75,59 +76,6 @@ impl Token<'_> {
             ))
         })
     }
-}
-
-/// Go's `strconv.Unquote` for a double-quoted string, then a UTF-8 check
-/// (`\x` and octal escapes write single bytes). `None` for a syntax error.
-pub(super) fn go_unquote(quoted: &str) -> Option<String> {
-    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out: Vec<u8> = Vec::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    let mut utf8 = [0; 4];
-    let hex = |chars: &mut std::str::Chars<'_>, n: usize| -> Option<u32> {
-        let mut v = 0;
-        for _ in 0..n {
-            v = v * 16 + chars.next()?.to_digit(16)?;
-        }
-        Some(v)
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' | '"' => return None,
-            '\\' => {
-                let e = chars.next()?;
-                let byte = match e {
-                    'a' => 7,
-                    'b' => 8,
-                    'f' => 0xc,
-                    'n' => b'\n',
-                    'r' => b'\r',
-                    't' => b'\t',
-                    'v' => 0xb,
-                    '\\' => b'\\',
-                    '"' => b'"',
-                    'x' => hex(&mut chars, 2)? as u8,
-                    'u' | 'U' => {
-                        let v = hex(&mut chars, if e == 'u' { 4 } else { 8 })?;
-                        let c = char::from_u32(v)?;
-                        out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
-                        continue;
-                    }
-                    '0'..='7' => {
-                        let mut v = e.to_digit(8)?;
-                        for _ in 0..2 {
-                            v = v * 8 + chars.next()?.to_digit(8)?;
-                        }
-                        u8::try_from(v).ok()?
-                    }
-                    _ => return None,
-                };
-                out.push(byte);
-            }
-            c => out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes()),
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Splits the input into tokens. Positions are byte offsets and rune
