@@ -79,10 +79,19 @@ pub enum AlertError {
     EndMissing,
     #[error("start time must be before end time")]
     EndBeforeStart,
-    #[error(transparent)]
+    /// Alertmanager's messages: `at least one label pair required`,
+    /// `invalid label set: invalid name "…"`.
+    #[error("{}", labels_message(.0))]
     Labels(#[from] LabelError),
-    #[error("invalid annotation name: {0}")]
+    #[error("invalid annotations: {0}")]
     Annotations(LabelError),
+}
+
+fn labels_message(e: &LabelError) -> String {
+    match e {
+        LabelError::Empty => e.to_string(),
+        LabelError::InvalidName(_) => format!("invalid label set: {e}"),
+    }
 }
 
 impl Alert {

@@ -18,7 +18,8 @@ use packed::Packed;
 /// Why a label name or set was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelError {
-    #[error("invalid label name {0:?}")]
+    /// Alertmanager's words (`validateLs`).
+    #[error("invalid name {0:?}")]
     InvalidName(String),
     #[error("at least one label pair required")]
     Empty,

@@ -205,7 +205,7 @@ async fn mixed_batch_names_the_invalid_alert() {
     assert_eq!(resp.status(), 400);
     let text = resp.text().await.unwrap();
     assert!(
-        text.contains("alert 1") && text.contains(r#"invalid label name \"\""#),
+        text.contains("alert 1") && text.contains(r#"invalid label set: invalid name \"\""#),
         "{text}"
     );
 }

@@ -221,7 +221,10 @@ async fn bad_label_names_are_400s_and_valid_alerts_alongside_are_kept() {
     ]);
     let (code, text) = status_of(s.post_alerts(body).await).await;
     assert_eq!(code, 400, "{text}");
-    assert!(text.contains(r#""""#), "names the empty name: {text}");
+    assert!(
+        text.contains(r#"alert 1: invalid label set: invalid name \"\""#),
+        "names the alert and the empty name: {text}"
+    );
     let kept = s.get_json("/api/v2/alerts").await;
     assert_eq!(kept.as_array().unwrap().len(), 1, "{kept}");
     assert_eq!(kept[0]["labels"]["alertname"], "Kept");
