@@ -305,22 +305,6 @@ impl Serialize for Matchers {
     }
 }
 
-impl<'de> Deserialize<'de> for Matchers {
-    /// A list of matcher strings, each of which may itself hold several
-    /// comma-separated matchers (Alertmanager allows both), in the default
-    /// mode. The config reads its matchers as text and parses them in the
-    /// running mode instead ([`MatcherLines`]).
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let items = Vec::<String>::deserialize(d)?;
-        let mut all = Vec::new();
-        for item in items {
-            let parsed = Matchers::parse(&item).map_err(serde::de::Error::custom)?;
-            all.extend(parsed.0);
-        }
-        Ok(Matchers(all))
-    }
-}
-
 /// Matchers as written in a config file (a list of strings, each holding
 /// one or more matchers), kept as text until the config is validated in
 /// the running [`NameMode`]: serde has no way to pass the mode in.
