@@ -79,10 +79,19 @@ pub enum AlertError {
     EndMissing,
     #[error("start time must be before end time")]
     EndBeforeStart,
-    #[error(transparent)]
+    /// Alertmanager's messages: `at least one label pair required`,
+    /// `invalid label set: invalid name "…"`.
+    #[error("{}", labels_message(.0))]
     Labels(#[from] LabelError),
-    #[error("invalid annotation name: {0}")]
+    #[error("invalid annotations: {0}")]
     Annotations(LabelError),
+}
+
+fn labels_message(e: &LabelError) -> String {
+    match e {
+        LabelError::Empty => e.to_string(),
+        LabelError::InvalidName(_) => format!("invalid label set: {e}"),
+    }
 }
 
 impl Alert {
@@ -117,14 +126,15 @@ impl Alert {
         fp
     }
 
-    /// Alertmanager's `Alert.Validate`.
-    pub fn validate(&self) -> Result<(), AlertError> {
+    /// Alertmanager's `Alert.Validate`, with label and annotation names
+    /// checked as `mode` says.
+    pub fn validate(&self, mode: crate::labels::NameMode) -> Result<(), AlertError> {
         if self.ends_at < self.starts_at {
             return Err(AlertError::EndBeforeStart);
         }
-        self.labels.validate()?;
+        self.labels.validate(mode)?;
         self.annotations
-            .validate_names()
+            .validate_names(mode)
             .map_err(AlertError::Annotations)?;
         Ok(())
     }
@@ -273,11 +283,14 @@ mod tests {
     #[test]
     fn validation_rejects_end_before_start_and_empty_labels() {
         assert_eq!(
-            alert(10, 5, 0, false).validate(),
+            alert(10, 5, 0, false).validate(Default::default()),
             Err(AlertError::EndBeforeStart)
         );
         let mut a = alert(0, 5, 0, false);
         a.labels = LabelSet::new();
-        assert_eq!(a.validate(), Err(AlertError::Labels(LabelError::Empty)));
+        assert_eq!(
+            a.validate(Default::default()),
+            Err(AlertError::Labels(LabelError::Empty))
+        );
     }
 }

@@ -143,6 +143,11 @@ impl AppState {
         self.options.clock.now()
     }
 
+    /// How label names are checked and matchers parsed (`--enable-feature`).
+    pub fn name_mode(&self) -> crate::labels::NameMode {
+        crate::labels::NameMode::from_features(&self.options.features)
+    }
+
     /// Re-reads the config file. On error the running config stays.
     /// Reloads `alertmanager.yml` and the web config file; each keeps its
     /// running version when its new one fails, and the first error is
@@ -165,7 +170,8 @@ impl AppState {
 
     async fn reload_config(&self) -> Result<(), ConfigError> {
         let path = self.options.config_file.clone();
-        let loaded = tokio::task::spawn_blocking(move || Config::load_file(&path))
+        let mode = self.name_mode();
+        let loaded = tokio::task::spawn_blocking(move || Config::load_file_in(&path, mode))
             .await
             .expect("config load task");
         let file = &self.options.config_file;
@@ -263,7 +269,8 @@ pub struct App {
 impl App {
     /// Loads config and store, then serves on `listener` until shutdown.
     pub async fn start(options: Options, listener: tokio::net::TcpListener) -> anyhow::Result<App> {
-        let config = Config::load_file(&options.config_file).with_context(|| {
+        let name_mode = crate::labels::NameMode::from_features(&options.features);
+        let config = Config::load_file_in(&options.config_file, name_mode).with_context(|| {
             format!(
                 "loading configuration from {}",
                 options.config_file.display()
@@ -280,6 +287,7 @@ impl App {
         let silences = Arc::new(
             Silences::load(storage.clone())
                 .context("restoring silences")?
+                .with_name_mode(name_mode)
                 .with_limits(crate::silence_limits::SilenceLimits {
                     max_silences: options.tuning.max_silences,
                     max_silence_size_bytes: options.tuning.max_silence_size_bytes,

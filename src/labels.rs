@@ -18,10 +18,47 @@ use packed::Packed;
 /// Why a label name or set was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelError {
-    #[error("invalid label name {0:?}")]
+    /// Alertmanager's words (`validateLs`).
+    #[error("invalid name {0:?}")]
     InvalidName(String),
     #[error("at least one label pair required")]
     Empty,
+}
+
+/// Which label names are valid and how matchers are read: Alertmanager's
+/// three modes (its `matcher/compat`), chosen with `--enable-feature`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NameMode {
+    /// Any non-empty UTF-8 name; matchers by the UTF-8 parser, falling back
+    /// to the classic one (with a warning) for input only it reads.
+    #[default]
+    Fallback,
+    /// `utf8-strict-mode`: any non-empty UTF-8 name; the UTF-8 parser only.
+    Utf8Strict,
+    /// `classic-mode`: classic names only; the classic parser only.
+    Classic,
+}
+
+impl NameMode {
+    pub fn from_features(features: &crate::features::Features) -> Self {
+        if features.classic_mode {
+            NameMode::Classic
+        } else if features.utf8_strict_mode {
+            NameMode::Utf8Strict
+        } else {
+            NameMode::Fallback
+        }
+    }
+
+    /// Whether `name` is a valid label name in this mode. A `str` is always
+    /// valid UTF-8: input that is not is refused (or, for an alert body,
+    /// replaced) where it is decoded.
+    pub fn is_valid(self, name: &str) -> bool {
+        match self {
+            NameMode::Classic => is_valid_label_name(name),
+            NameMode::Fallback | NameMode::Utf8Strict => !name.is_empty(),
+        }
+    }
 }
 
 /// Prometheus' classic label-name rule: `[a-zA-Z_][a-zA-Z0-9_]*`.
@@ -160,16 +197,16 @@ impl LabelSet {
     }
 
     /// Checks every name; an empty set is refused, as Alertmanager does.
-    pub fn validate(&self) -> Result<(), LabelError> {
+    pub fn validate(&self, mode: NameMode) -> Result<(), LabelError> {
         if self.is_empty() {
             return Err(LabelError::Empty);
         }
-        self.validate_names()
+        self.validate_names(mode)
     }
 
     /// Checks every name but allows an empty set (annotations).
-    pub fn validate_names(&self) -> Result<(), LabelError> {
-        match self.names().find(|k| !is_valid_label_name(k)) {
+    pub fn validate_names(&self, mode: NameMode) -> Result<(), LabelError> {
+        match self.names().find(|k| !mode.is_valid(k)) {
             Some(bad) => Err(LabelError::InvalidName(bad.to_string())),
             None => Ok(()),
         }
@@ -362,7 +399,7 @@ pub fn go_quote(s: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            c if c.is_control() => {
+            c if !is_go_printable(c) => {
                 let n = c as u32;
                 if n <= 0xffff {
                     out.push_str(&format!("\\u{n:04x}"));
@@ -375,6 +412,48 @@ pub fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Go's `strconv.IsPrint`, as far as it matters for label values: letters,
+/// marks, numbers, punctuation and symbols print, and of the spaces only
+/// U+0020; controls, other spaces, format characters, private use and
+/// noncharacters are escaped. (Unassigned code points, which Go escapes
+/// too, print here: that needs Unicode's tables.)
+fn is_go_printable(c: char) -> bool {
+    const FORMAT: &[(u32, u32)] = &[
+        (0x00ad, 0x00ad),
+        (0x0600, 0x0605),
+        (0x061c, 0x061c),
+        (0x06dd, 0x06dd),
+        (0x070f, 0x070f),
+        (0x0890, 0x0891),
+        (0x08e2, 0x08e2),
+        (0x180e, 0x180e),
+        (0x200b, 0x200f),
+        (0x202a, 0x202e),
+        (0x2060, 0x2064),
+        (0x2066, 0x206f),
+        (0xfeff, 0xfeff),
+        (0xfff9, 0xfffb),
+        (0x110bd, 0x110bd),
+        (0x110cd, 0x110cd),
+        (0x13430, 0x1343f),
+        (0x1bca0, 0x1bca3),
+        (0x1d173, 0x1d17a),
+        (0xe0001, 0xe0001),
+        (0xe0020, 0xe007f),
+    ];
+    let n = c as u32;
+    if c == ' ' {
+        return true;
+    }
+    let private_use = (0xe000..=0xf8ff).contains(&n) || n >= 0xf0000;
+    let noncharacter = (0xfdd0..=0xfdef).contains(&n) || n & 0xfffe == 0xfffe;
+    !(c.is_whitespace()
+        || c.is_control()
+        || private_use
+        || noncharacter
+        || FORMAT.iter().any(|&(lo, hi)| (lo..=hi).contains(&n)))
 }
 
 /// An alert's identity: FNV-1a 64 over its sorted labels.
@@ -475,5 +554,23 @@ mod tests {
     #[test]
     fn go_quote_escapes_controls_and_keeps_unicode() {
         assert_eq!(go_quote("é\n\u{1}"), "\"é\\n\\x01\"");
+        // As Go's strconv.Quote: only the ASCII space prints of the spaces.
+        assert_eq!(
+            go_quote("a b\u{a0}\u{200b}\u{2028}\u{feff}🙂\u{e000}\u{10ffff}"),
+            r#""a b\u00a0\u200b\u2028\ufeff🙂\ue000\U0010ffff""#
+        );
+    }
+
+    #[test]
+    fn utf8_names_sort_fingerprint_and_print_as_alertmanager() {
+        let ls = set(&[("service.name", "api"), ("alertname", "Up")]);
+        // prometheus/common's fingerprint of these labels.
+        assert_eq!(ls.fingerprint().to_string(), "c932e448e4e56a05");
+        // Names are printed as they are in group keys, values Go-quoted.
+        let ls = set(&[("service.name", "api"), ("ключ", "é"), ("Zed", "x")]);
+        assert_eq!(ls.to_string(), r#"{Zed="x", service.name="api", ключ="é"}"#);
+        let back = LabelSet::from_packed(ls.as_packed()).unwrap();
+        assert_eq!(back, ls);
+        assert_eq!(back.get("ключ"), Some("é"));
     }
 }

@@ -1,8 +1,11 @@
 //! Label matchers (`name="v"`, `!=`, `=~`, `!~`): parsing and matching.
 //!
 //! Used by routes, inhibit rules, silences and the API's `filter` parameter.
-//! The text syntax is Alertmanager's classic one (`{a="b", c=~"d|e"}`, quotes
-//! optional), and regexes are fully anchored as `^(?:re)$`.
+//! The text syntax is Alertmanager 0.34's: in the default mode the UTF-8
+//! parser ([`utf8`], quoted names such as `"service.name"="api"`) and, when
+//! it refuses the input, the classic one ([`classic`]); `--enable-feature`
+//! picks either alone ([`NameMode`]). Regexes are fully anchored as
+//! `^(?:re)$`.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -10,7 +13,14 @@ use std::fmt;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::labels::{LabelSet, go_quote, is_valid_label_name};
+pub use crate::labels::NameMode;
+use crate::labels::{LabelSet, go_quote};
+
+mod classic;
+mod go_string;
+#[cfg(test)]
+mod parse_tests;
+mod utf8;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MatcherError {
@@ -22,6 +32,9 @@ pub enum MatcherError {
     Regex { value: String, reason: String },
     #[error("matcher value contains unescaped double quote: {0}")]
     UnescapedQuote(String),
+    /// The UTF-8 parser's messages, positions included.
+    #[error("{0}")]
+    Parse(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,8 +111,10 @@ impl Matcher {
         })
     }
 
-    pub fn validate_name(&self) -> Result<(), MatcherError> {
-        if is_valid_label_name(&self.name) {
+    /// The name must be valid in `mode` (any non-empty name unless in
+    /// classic mode).
+    pub fn validate_name(&self, mode: NameMode) -> Result<(), MatcherError> {
+        if mode.is_valid(&self.name) {
             Ok(())
         } else {
             Err(MatcherError::LabelName(self.name.clone()))
@@ -120,30 +135,29 @@ impl Matcher {
         self.matches(labels.get(&self.name).unwrap_or(""))
     }
 
-    /// Parses a single matcher such as `severity=~"warn|crit"`.
+    /// Parses a single matcher such as `severity=~"warn|crit"` or
+    /// `"service.name"="api"` in the default (fallback) mode.
     pub fn parse(text: &str) -> Result<Self, MatcherError> {
-        let text = text.trim();
-        let name_end = text
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-            .unwrap_or(text.len());
-        let name = &text[..name_end];
-        if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
-            return Err(MatcherError::Format(text.to_owned()));
+        Self::parse_in(text, NameMode::default(), "")
+    }
+
+    /// Alertmanager's `compat.Matcher`: exactly one matcher, without braces,
+    /// parsed as `mode` says. `origin` (`config`, `api`, `cli`) is logged
+    /// when the fallback is taken.
+    pub fn parse_in(text: &str, mode: NameMode, origin: &str) -> Result<Self, MatcherError> {
+        if mode != NameMode::Classic && (text.starts_with('{') || text.ends_with('}')) {
+            return Err(MatcherError::Parse(format!(
+                "unexpected open or close brace: {text}"
+            )));
         }
-        let rest = text[name_end..].trim_start();
-        let (kind, rest) = if let Some(r) = rest.strip_prefix("=~") {
-            (MatchType::Regex, r)
-        } else if let Some(r) = rest.strip_prefix("!~") {
-            (MatchType::NotRegex, r)
-        } else if let Some(r) = rest.strip_prefix("!=") {
-            (MatchType::NotEqual, r)
-        } else if let Some(r) = rest.strip_prefix('=') {
-            (MatchType::Equal, r)
-        } else {
-            return Err(MatcherError::Format(text.to_owned()));
-        };
-        let value = unquote(rest.trim())?;
-        Matcher::new(name, kind, &value)
+        match mode {
+            NameMode::Classic => classic::parse_matcher(text),
+            NameMode::Utf8Strict => utf8::parse_matcher(text),
+            NameMode::Fallback => {
+                let (new, old) = (utf8::parse_matcher(text), classic::parse_matcher(text));
+                fallback(text, origin, new, old, |m| m.to_string())
+            }
+        }
     }
 
     fn order(&self, other: &Self) -> Ordering {
@@ -154,47 +168,71 @@ impl Matcher {
     }
 }
 
-/// A quoted value is unescaped (`\"`, `\\`, `\n`); an unquoted one is taken
-/// as written, as Alertmanager's classic parser does.
-fn unquote(raw: &str) -> Result<String, MatcherError> {
-    if !(raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"')) {
-        if raw.contains('"') {
-            return Err(MatcherError::UnescapedQuote(raw.to_owned()));
+/// The default mode's choice: the UTF-8 parser's result, unless only the
+/// classic parser accepts the input or the two disagree (then the classic
+/// result, as Alertmanager, with a warning saying how to fix the input).
+fn fallback<T: PartialEq>(
+    input: &str,
+    origin: &str,
+    new: Result<T, MatcherError>,
+    old: Result<T, MatcherError>,
+    show: impl Fn(&T) -> String,
+) -> Result<T, MatcherError> {
+    match (new, old) {
+        (Err(_), Err(e)) => Err(e),
+        (Err(e), Ok(old)) => {
+            tracing::warn!(
+                input,
+                origin,
+                err = %e,
+                suggestion = %show(&old),
+                "Alertmanager is moving to a new parser for labels and matchers, and this input \
+                 is incompatible. Alertmanager has instead parsed the input using the classic \
+                 matchers parser as a fallback. To make this input compatible with the UTF-8 \
+                 matchers parser please make sure all regular expressions and values are \
+                 double-quoted and backslashes are escaped."
+            );
+            Ok(old)
         }
-        return Ok(raw.to_owned());
+        (Ok(new), Ok(old)) if new != old => {
+            tracing::warn!(input, origin, "Matchers input has disagreement");
+            Ok(old)
+        }
+        (Ok(new), _) => Ok(new),
     }
-    let inner = &raw[1..raw.len() - 1];
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
+}
+
+/// OpenMetrics escaping, which the classic parser reads back.
+fn open_metrics_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
         match c {
-            '\\' => match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('"') => out.push('"'),
-                Some('\\') => out.push('\\'),
-                Some(other) => {
-                    // A spurious escape stays literal.
-                    out.push('\\');
-                    out.push(other);
-                }
-                None => out.push('\\'),
-            },
-            '"' => return Err(MatcherError::UnescapedQuote(raw.to_owned())),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' => out.push_str("\\\""),
             c => out.push(c),
         }
     }
-    Ok(out)
+    out
 }
 
+/// As Alertmanager prints a matcher (in route keys, group keys and the
+/// status config): a name the classic parser cannot read is quoted, and
+/// then the value is Go-quoted too; otherwise the value is OpenMetrics
+/// escaped.
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}{}{}",
-            self.name,
-            self.kind.as_str(),
-            go_quote(&self.value)
-        )
+        let op = self.kind.as_str();
+        if self.name.chars().any(utf8::is_reserved) {
+            write!(f, "{}{op}{}", go_quote(&self.name), go_quote(&self.value))
+        } else {
+            write!(
+                f,
+                "{}{op}\"{}\"",
+                self.name,
+                open_metrics_escape(&self.value)
+            )
+        }
     }
 }
 
@@ -203,20 +241,30 @@ impl fmt::Display for Matcher {
 pub struct Matchers(pub Vec<Matcher>);
 
 impl Matchers {
-    /// Parses `{a="b", c=~"d"}` or `a="b", c=~"d"`; an empty string is no matchers.
+    /// Parses `{a="b", c=~"d"}` or `a="b", c=~"d"` in the default
+    /// (fallback) mode; an empty string is no matchers.
     pub fn parse(text: &str) -> Result<Self, MatcherError> {
-        let mut body = text.trim();
-        if let Some(inner) = body.strip_prefix('{') {
-            body = inner
-                .strip_suffix('}')
-                .ok_or_else(|| MatcherError::Format(text.to_owned()))?;
+        Self::parse_in(text, NameMode::default(), "")
+    }
+
+    /// Alertmanager's `compat.Matchers`: zero or more matchers, braces
+    /// optional, parsed as `mode` says; `origin` is logged when the
+    /// fallback is taken.
+    pub fn parse_in(text: &str, mode: NameMode, origin: &str) -> Result<Self, MatcherError> {
+        match mode {
+            NameMode::Classic => classic::parse_matchers(text),
+            NameMode::Utf8Strict => utf8::parse_matchers(text),
+            NameMode::Fallback => {
+                let (new, old) = (utf8::parse_matchers(text), classic::parse_matchers(text));
+                fallback(text, origin, new, old, |ms: &Vec<Matcher>| {
+                    ms.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+            }
         }
-        split_top_level(body)
-            .into_iter()
-            .filter(|part| !part.trim().is_empty())
-            .map(Matcher::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map(Matchers)
+        .map(Matchers)
     }
 
     pub fn matches(&self, labels: &LabelSet) -> bool {
@@ -235,31 +283,6 @@ impl Matchers {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-}
-
-/// Splits on commas that are not inside a double-quoted value.
-fn split_top_level(s: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut in_quotes = false;
-    let mut escaped = false;
-    for (i, c) in s.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if in_quotes => escaped = true,
-            '"' => in_quotes = !in_quotes,
-            ',' if !in_quotes => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
 }
 
 /// `{a="b", c=~"d"}`, the form group keys and route keys use.
@@ -282,17 +305,31 @@ impl Serialize for Matchers {
     }
 }
 
-impl<'de> Deserialize<'de> for Matchers {
-    /// A YAML list of matcher strings, each of which may itself hold several
-    /// comma-separated matchers (Alertmanager allows both).
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let items = Vec::<String>::deserialize(d)?;
-        let mut all = Vec::new();
-        for item in items {
-            let parsed = Matchers::parse(&item).map_err(serde::de::Error::custom)?;
-            all.extend(parsed.0);
+/// Matchers as written in a config file (a list of strings, each holding
+/// one or more matchers), kept as text until the config is validated in
+/// the running [`NameMode`]: serde has no way to pass the mode in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct MatcherLines(pub Vec<String>);
+
+impl MatcherLines {
+    /// Every line's matchers, sorted as Alertmanager sorts them, each name
+    /// valid in `mode`; an error comes with the index of its line.
+    pub fn parse(&self, mode: NameMode) -> Result<Matchers, (usize, MatcherError)> {
+        let mut all = Matchers::default();
+        for (i, line) in self.0.iter().enumerate() {
+            let parsed = Matchers::parse_in(line, mode, "config").map_err(|e| (i, e))?;
+            for m in &parsed.0 {
+                m.validate_name(mode).map_err(|e| (i, e))?;
+            }
+            all.0.extend(parsed.0);
         }
-        Ok(Matchers(all))
+        all.sort();
+        Ok(all)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -356,9 +393,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_matchers() {
-        for bad in ["a", "=b", "1a=b", r#"a=~"(""#, r#"a="x"y""#, r#"a=""#] {
+        for bad in ["a", "=b", r#"a=~"(""#, r#"a="x"y""#, r#"a=""#, r#""a"#] {
             assert!(Matcher::parse(bad).is_err(), "{bad}");
         }
+        assert!(Matcher::parse_in("1a=b", NameMode::Classic, "test").is_err());
     }
 
     #[test]

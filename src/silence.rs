@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::labels::{LabelSet, is_valid_label_name};
+use crate::labels::{LabelSet, NameMode};
 use crate::matcher::{MatchType, Matcher, MatcherError, Matchers};
 use crate::storage::{Storage, StorageError};
 
@@ -88,8 +88,9 @@ pub enum SilenceError {
     Storage(#[from] StorageError),
 }
 
-/// Checks what Alertmanager's `validateSilence` checks.
-fn validate(s: &Silence) -> Result<Vec<Matcher>, SilenceError> {
+/// Checks what Alertmanager's `validateSilence` checks; label names as
+/// `mode` allows.
+fn validate(s: &Silence, mode: NameMode) -> Result<Vec<Matcher>, SilenceError> {
     if s.matchers.is_empty() {
         return Err(SilenceError::Invalid(
             "at least one matcher required".into(),
@@ -97,7 +98,7 @@ fn validate(s: &Silence) -> Result<Vec<Matcher>, SilenceError> {
     }
     let mut compiled = Vec::with_capacity(s.matchers.len());
     for (i, m) in s.matchers.iter().enumerate() {
-        if !is_valid_label_name(&m.name) {
+        if !mode.is_valid(&m.name) {
             return Err(SilenceError::Invalid(format!(
                 "invalid label matcher {i}: invalid label name {:?}",
                 m.name
@@ -279,6 +280,8 @@ pub struct Silences {
     write: tokio::sync::Mutex<()>,
     next_change: std::sync::atomic::AtomicU64,
     limits: crate::silence_limits::SilenceLimits,
+    /// Which matcher names a new or changed silence may use.
+    name_mode: NameMode,
 }
 
 /// What publishing needs; shared with the task that publishes a change,
@@ -322,6 +325,7 @@ impl Silences {
             write: tokio::sync::Mutex::new(()),
             next_change: std::sync::atomic::AtomicU64::new(1),
             limits: Default::default(),
+            name_mode: NameMode::default(),
         })
     }
 
@@ -344,6 +348,14 @@ impl Silences {
             .collect::<std::collections::HashSet<_>>()
             .len();
         state.by_id.len() + queued_new
+    }
+
+
+    /// Validates label names in `mode` from now on (the default is
+    /// Alertmanager's: any non-empty UTF-8 name).
+    pub fn with_name_mode(mut self, mode: NameMode) -> Self {
+        self.name_mode = mode;
+        self
     }
 
     fn lock(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -410,7 +422,7 @@ impl Silences {
         if let Some(prev) = prev {
             if can_update(&prev, &sil, now) {
                 sil.updated_at = now;
-                let compiled = validate(&sil)?;
+                let compiled = validate(&sil, self.name_mode)?;
                 self.limits.check_size(&sil)?;
                 self.limits.log("update silence", &sil);
                 to_store.push((sil.clone(), compiled));
@@ -419,7 +431,9 @@ impl Silences {
             if prev.state(now) != SilenceState::Expired {
                 let mut expired = prev.clone();
                 expire_at(&mut expired, now);
-                let compiled = validate(&expired)?;
+                // Stored silences passed when made: a later mode change
+                // must not stop them from being expired.
+                let compiled = validate(&expired, NameMode::Fallback)?;
                 to_store.push((expired, compiled));
             }
         }
@@ -428,7 +442,7 @@ impl Silences {
             sil.starts_at = now;
         }
         sil.updated_at = now;
-        let compiled = validate(&sil)?;
+        let compiled = validate(&sil, self.name_mode)?;
         // A new silence or a replacement (the old one stays, expired)
         // needs room, as in Alertmanager.
         self.limits.check_count(|| self.count_for_limit())?;
@@ -458,7 +472,7 @@ impl Silences {
             };
         }
         expire_at(&mut sil, now);
-        let compiled = validate(&sil)?;
+        let compiled = validate(&sil, NameMode::Fallback)?;
         self.limits.log("expire silence", &sil);
         self.commit(writer, vec![(sil, compiled)]).await
     }

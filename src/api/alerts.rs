@@ -86,7 +86,7 @@ async fn post_alerts(
                 } else {
                     resolved += 1;
                 }
-                match alert.validate() {
+                match alert.validate(state.name_mode()) {
                     Ok(()) => valid.push(alert),
                     Err(e) => rejected.push((i, Rejection::Invalid(e.to_string()))),
                 }
@@ -161,10 +161,22 @@ fn parse_batch(text: &str) -> Result<Vec<Result<PostableAlert<'_>, Rejection>>, 
         .unwrap_or_default()
         .into_iter()
         .map(|raw| {
-            serde_json::from_str(raw.get())
-                .map_err(|e| Rejection::Schema(ApiError::Malformed(format!("cannot decode: {e}"))))
+            serde_json::from_str(raw.get()).map_err(|e| {
+                let why = explain_escape(e.to_string());
+                Rejection::Schema(ApiError::Malformed(format!("cannot decode: {why}")))
+            })
         })
         .collect())
+}
+
+/// serde_json names a lone surrogate (`"\ud800"`, which has no UTF-8
+/// form) by what it expected next; say what is wrong instead.
+fn explain_escape(message: String) -> String {
+    if message.contains("surrogate") || message.contains("hex escape") {
+        format!("{message} (a \\u escape of a lone UTF-16 surrogate is not valid UTF-8)")
+    } else {
+        message
+    }
 }
 
 /// A well-formed body's alerts. JSON gives no length up front, and serde's
@@ -419,7 +431,7 @@ struct Listing {
 
 impl Listing {
     fn new(state: &AppState, raw_query: Option<&str>) -> Result<Self, ApiError> {
-        let filter = AlertFilter::from_query(&Query::parse(raw_query))?;
+        let filter = AlertFilter::from_query(&Query::parse(raw_query, state.name_mode()))?;
         let now = state.now();
         let runtime = state.runtime();
         let snapshot = state.alerts.snapshot();

@@ -4,22 +4,27 @@
 use regex::Regex;
 
 use super::ApiError;
-use crate::matcher::{Matcher, Matchers};
+use crate::matcher::{Matcher, Matchers, NameMode};
 
-/// The raw `key=value` pairs of a query string, decoded.
-pub struct Query(Vec<(String, String)>);
+/// The raw `key=value` pairs of a query string, decoded, and the mode its
+/// matchers are parsed in.
+pub struct Query {
+    pairs: Vec<(String, String)>,
+    mode: NameMode,
+}
 
 impl Query {
-    pub fn parse(raw: Option<&str>) -> Self {
-        Self(
-            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+    pub fn parse(raw: Option<&str>, mode: NameMode) -> Self {
+        Self {
+            pairs: url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
                 .into_owned()
                 .collect(),
-        )
+            mode,
+        }
     }
 
     fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> {
-        self.0
+        self.pairs
             .iter()
             .filter(move |(k, _)| k == key)
             .map(|(_, v)| v.as_str())
@@ -39,7 +44,7 @@ impl Query {
     fn matchers(&self, key: &str) -> Result<Matchers, ApiError> {
         self.all(key)
             .map(|f| {
-                Matcher::parse(f).map_err(|e| match key {
+                Matcher::parse_in(f, self.mode, "api").map_err(|e| match key {
                     // Alertmanager's own message, unprefixed.
                     "filter" => ApiError::BadRequest(e.to_string()),
                     _ => ApiError::BadRequest(format!("{key}: {e}")),

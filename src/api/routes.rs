@@ -20,7 +20,7 @@ use super::ApiError;
 use crate::app::AppState;
 use crate::config::Duration;
 use crate::dispatch::{GroupBy, Route};
-use crate::labels::LabelSet;
+use crate::labels::{LabelSet, NameMode};
 use crate::matcher::{MatchType, Matchers};
 
 pub fn router() -> Router<AppState> {
@@ -159,7 +159,7 @@ async fn get_route_match(
         .find(|(k, _)| k == "labels")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    let labels = parse_label_set(&text)?;
+    let labels = parse_label_set(&text, state.name_mode())?;
     Ok(Json(route_match(&state.runtime().route, labels)))
 }
 
@@ -180,14 +180,14 @@ async fn post_route_match(
     let body: MatchBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::Malformed(format!("parsing labels body failed, because {e}")))?;
     body.labels
-        .validate()
+        .validate(state.name_mode())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(Json(route_match(&state.runtime().route, body.labels)))
 }
 
-fn parse_label_set(text: &str) -> Result<LabelSet, ApiError> {
-    let matchers =
-        Matchers::parse(text).map_err(|e| ApiError::BadRequest(format!("labels: {e}")))?;
+fn parse_label_set(text: &str, mode: NameMode) -> Result<LabelSet, ApiError> {
+    let matchers = Matchers::parse_in(text, mode, "api")
+        .map_err(|e| ApiError::BadRequest(format!("labels: {e}")))?;
     let mut labels = LabelSet::new();
     for m in matchers.iter() {
         if m.kind != MatchType::Equal {
@@ -198,7 +198,7 @@ fn parse_label_set(text: &str) -> Result<LabelSet, ApiError> {
         labels.insert(m.name.clone(), m.value.clone());
     }
     labels
-        .validate()
+        .validate(mode)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(labels)
 }
@@ -232,19 +232,27 @@ receivers: [{name: default}, {name: crit}, {name: db}, {name: db-oncall}]
 
     #[test]
     fn label_sets_parse_from_the_filter_syntax() {
-        let ls = parse_label_set(r#"{alertname="A", team="b"}"#).unwrap();
+        let ls = parse_label_set(r#"{alertname="A", team="b"}"#, NameMode::default()).unwrap();
         assert_eq!(ls.get("team"), Some("b"));
-        assert!(parse_label_set("").is_err(), "an empty label set");
-        assert!(parse_label_set(r#"{team=~"b"}"#).is_err());
-        assert!(parse_label_set(r#"{0bad="x"}"#).is_err());
+        assert!(
+            parse_label_set("", NameMode::default()).is_err(),
+            "an empty label set"
+        );
+        assert!(parse_label_set(r#"{team=~"b"}"#, NameMode::default()).is_err());
+        assert!(parse_label_set(r#"{0bad="x"}"#, NameMode::Classic).is_err());
+        assert!(parse_label_set(r#"{""="x"}"#, NameMode::default()).is_err());
+        let utf8 = parse_label_set(r#"{"service.name"="api"}"#, NameMode::default()).unwrap();
+        assert_eq!(utf8.get("service.name"), Some("api"));
     }
 
     #[test]
     fn matches_report_paths_receivers_and_group_keys() {
         let root = tree(TREE);
-        let labels =
-            parse_label_set(r#"{alertname="Foo",severity="critical",service="db",team="sre"}"#)
-                .unwrap();
+        let labels = parse_label_set(
+            r#"{alertname="Foo",severity="critical",service="db",team="sre"}"#,
+            NameMode::default(),
+        )
+        .unwrap();
         let m = route_match(&root, labels);
         assert_eq!(m.receivers, ["crit", "db-oncall"]);
         assert_eq!(m.routes[0].path, [0, 1]);

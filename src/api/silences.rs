@@ -48,7 +48,7 @@ async fn get_silences(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<GettableSilence>>, ApiError> {
-    let q = Query::parse(raw.as_deref());
+    let q = Query::parse(raw.as_deref(), state.name_mode());
     let filter = q.filter()?;
     // klaxon's addition: `active`, `pending`, `expired` narrow by state.
     let wanted = [

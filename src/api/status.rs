@@ -66,7 +66,7 @@ async fn get_receivers(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<GettableReceiver>>, ApiError> {
-    let matchers = Query::parse(raw.as_deref()).receiver_matchers()?;
+    let matchers = Query::parse(raw.as_deref(), state.name_mode()).receiver_matchers()?;
     let runtime = state.runtime();
     Ok(Json(
         runtime

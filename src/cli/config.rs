@@ -97,7 +97,12 @@ async fn load_route(ctx: &Context, file: Option<&Path>) -> Result<Route> {
             let client = ctx.client()?;
             let status = client.status().await?;
             let shown = format!("{}/api/v2/status config.original", client.url());
-            let served: Served = parse_yaml(&status.item.config.original, Path::new(&shown))
+            let mut served: Served = parse_yaml(&status.item.config.original, Path::new(&shown))
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            // Printed by the server; read back in amtool's default mode.
+            served
+                .route
+                .parse_matchers("route", crate::labels::NameMode::default())
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             served.route
         }

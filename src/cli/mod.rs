@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::client::{Client, ClientError, ClientOptions};
 use crate::config::parse_yaml;
-use crate::matcher::{MatchType, Matcher, MatcherError, Matchers};
+use crate::matcher::{MatchType, Matcher, MatcherError, Matchers, NameMode};
 pub use output::Output;
 
 /// What makes amctl stop with a non-zero exit code; the text is the one
@@ -134,9 +134,12 @@ pub fn parse_matchers(args: &[String]) -> Result<Vec<Matcher>> {
             out.push(Matcher::new("alertname", MatchType::Equal, arg).map_err(|e| bad(arg, e))?);
             continue;
         }
-        let parsed = Matchers::parse(arg).map_err(|e| bad(arg, e))?;
+        // amtool's default mode: UTF-8 names (`"service.name"=api`), with
+        // the classic parser as fallback.
+        let mode = NameMode::default();
+        let parsed = Matchers::parse_in(arg, mode, "cli").map_err(|e| bad(arg, e))?;
         for m in parsed.0 {
-            m.validate_name().map_err(|e| bad(arg, e))?;
+            m.validate_name(mode).map_err(|e| bad(arg, e))?;
             out.push(m);
         }
     }
@@ -205,8 +208,20 @@ mod tests {
     }
 
     #[test]
+    fn quoted_utf8_label_names_are_read_as_amtool_does() {
+        let ms = parse_matchers(&args(&[r#""service.name"=api"#, "1a=b"])).unwrap();
+        let shown: Vec<String> = ms.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, [r#"service.name="api""#, r#"1a="b""#]);
+    }
+
+    #[test]
     fn bad_matchers_are_usage_errors() {
-        for bad in [&["a=~("][..], &["x", "justaword"], &["1a=b"]] {
+        for bad in [
+            &["a=~("][..],
+            &["x", "justaword"],
+            &[r#""service.name=api"#],
+            &[r#"""=x"#],
+        ] {
             let e = parse_matchers(&args(bad)).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
             assert!(e.to_string().starts_with("bad matcher"), "{e}");

@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::matcher::{MatchType, Matcher, MatcherError, Matchers};
+use crate::labels::NameMode;
+use crate::matcher::{MatchType, Matcher, MatcherError, MatcherLines, Matchers};
 
 pub use duration::{Duration, DurationError};
 pub use env::{UnsetVariable, expand};
@@ -249,11 +250,16 @@ pub struct RouteConfig {
     pub group_interval: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat_interval: Option<Duration>,
+    /// `matchers:` as written; validation parses them into `matchers` in
+    /// the running mode (see [`crate::labels::NameMode`]).
     #[serde(
+        rename(deserialize = "matchers"),
         default,
         deserialize_with = "null_default",
-        skip_serializing_if = "Matchers::is_empty"
+        skip_serializing
     )]
+    pub matcher_lines: MatcherLines,
+    #[serde(skip_deserializing, skip_serializing_if = "Matchers::is_empty")]
     pub matchers: Matchers,
     /// Legacy `match:` (equality).
     #[serde(
@@ -307,6 +313,20 @@ fn legacy_matchers(
 }
 
 impl RouteConfig {
+    /// Parses `matchers:` as written, in this route and its children, in
+    /// `mode`; `at` is this route's path for errors. Loading does this; a
+    /// route read from YAML any other way must do it too.
+    pub fn parse_matchers(&mut self, at: &str, mode: NameMode) -> Result<(), ConfigError> {
+        self.matchers = self
+            .matcher_lines
+            .parse(mode)
+            .map_err(|(i, e)| ConfigError::at(format!("{at}.matchers[{i}]"), e.to_string()))?;
+        for (i, child) in self.routes.iter_mut().enumerate() {
+            child.parse_matchers(&format!("{at}.routes[{i}]"), mode)?;
+        }
+        Ok(())
+    }
+
     /// `match` (equality) + `match_re` (regex) + `matchers`, in
     /// Alertmanager's order ([`Matchers::sort`]).
     pub fn all_matchers(&self) -> Result<Matchers, MatcherError> {
@@ -374,15 +394,21 @@ pub struct InhibitRuleConfig {
     pub target_matchers: Matchers,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub equal: Vec<String>,
+    /// `source_matchers:` and `target_matchers:` as written; validation
+    /// parses them (in the running mode) into the matchers above.
+    #[serde(skip)]
+    pub source_lines: MatcherLines,
+    #[serde(skip)]
+    pub target_lines: MatcherLines,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInhibitRule {
     #[serde(default, deserialize_with = "null_default")]
-    source_matchers: Matchers,
+    source_matchers: MatcherLines,
     #[serde(default, deserialize_with = "null_default")]
-    target_matchers: Matchers,
+    target_matchers: MatcherLines,
     #[serde(default, deserialize_with = "null_default")]
     source_match: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "null_default")]
@@ -398,22 +424,13 @@ struct RawInhibitRule {
 impl TryFrom<RawInhibitRule> for InhibitRuleConfig {
     type Error = MatcherError;
     fn try_from(raw: RawInhibitRule) -> Result<Self, MatcherError> {
-        let fold = |legacy: Vec<Matcher>, new: Matchers| {
-            let mut all = Matchers(legacy);
-            all.0.extend(new.0);
-            all.sort();
-            all
-        };
+        let legacy = |eq, re| legacy_matchers(eq, re).map(Matchers);
         Ok(InhibitRuleConfig {
-            source_matchers: fold(
-                legacy_matchers(&raw.source_match, &raw.source_match_re)?,
-                raw.source_matchers,
-            ),
-            target_matchers: fold(
-                legacy_matchers(&raw.target_match, &raw.target_match_re)?,
-                raw.target_matchers,
-            ),
+            source_matchers: legacy(&raw.source_match, &raw.source_match_re)?,
+            target_matchers: legacy(&raw.target_match, &raw.target_match_re)?,
             equal: raw.equal,
+            source_lines: raw.source_matchers,
+            target_lines: raw.target_matchers,
         })
     }
 }
@@ -431,10 +448,17 @@ fn explain_unknown_field(message: &str) -> Option<(String, String)> {
 
 impl Config {
     /// Reads, expands (`${VAR}` from the process environment) and validates.
+    /// Label names and matchers as in Alertmanager's default mode.
     pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_file_in(path, NameMode::default())
+    }
+
+    /// [`Config::load_file`] with label names and matchers read in `mode`
+    /// (from `--enable-feature`).
+    pub fn load_file_in(path: &Path, mode: NameMode) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::in_file(path, format!("cannot read config file: {e}")))?;
-        Config::load_str(&text, path, &|name| std::env::var(name).ok())
+        Config::load_str_in(&text, path, &|name| std::env::var(name).ok(), mode)
     }
 
     /// Parses `text` as if read from `path` (used in messages, and as the
@@ -443,6 +467,16 @@ impl Config {
         text: &str,
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        Config::load_str_in(text, path, env, NameMode::default())
+    }
+
+    /// [`Config::load_str`] with label names and matchers read in `mode`.
+    pub fn load_str_in(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        mode: NameMode,
     ) -> Result<Config, ConfigError> {
         let raw = parse(text, env).map_err(|e| {
             // Unsupported integrations are the most useful thing to report.
@@ -468,7 +502,7 @@ impl Config {
             compiled_templates: CompiledTemplates::default(),
         };
         let base = path.parent().unwrap_or(Path::new("."));
-        validate::validate(&mut config)
+        validate::validate(&mut config, mode)
             .and_then(|()| files::check_files(&mut config, base))
             .map_err(|mut e| {
                 e.file = path.to_owned();
@@ -584,5 +618,7 @@ fn plain_message(e: &serde_saphyr::Error) -> String {
     }
 }
 
+#[cfg(test)]
+mod name_mode_tests;
 #[cfg(test)]
 mod tests;

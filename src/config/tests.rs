@@ -248,7 +248,7 @@ fn rejects_invalid_configs_naming_the_field() {
             "wildcard",
         ),
         (
-            "route:\n  receiver: team\n  group_by: ['a-b']\nreceivers:\n- name: team\n",
+            "route:\n  receiver: team\n  group_by: ['']\nreceivers:\n- name: team\n",
             "route.group_by[0]",
             "invalid label name",
         ),

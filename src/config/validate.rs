@@ -6,11 +6,12 @@ use std::collections::HashSet;
 use super::{
     Config, ConfigError, EmailConfig, GlobalConfig, HttpConfig, RouteConfig, Secret, TlsConfig,
 };
-use crate::labels::is_valid_label_name;
+use crate::labels::{NameMode, is_valid_label_name};
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
 
-pub(super) fn validate(config: &mut Config) -> Result {
+pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
+    parse_matchers(config, mode)?;
     check_global(&config.global)?;
     let mut names = HashSet::new();
     for (i, r) in config.receivers.iter_mut().enumerate() {
@@ -87,14 +88,14 @@ pub(super) fn validate(config: &mut Config) -> Result {
             "the root route must not have any mute or active time intervals",
         ));
     }
-    check_route("route", root, &names, &interval_names)?;
+    check_route("route", root, &names, &interval_names, mode)?;
 
     for (i, rule) in config.inhibit_rules.iter().enumerate() {
         for (j, name) in rule.equal.iter().enumerate() {
-            if !is_valid_label_name(name) {
+            if !mode.is_valid(name) {
                 return Err(ConfigError::at(
                     format!("inhibit_rules[{i}].equal[{j}]"),
-                    format!("invalid label name {name:?}"),
+                    format!("invalid label name {name:?} in equal list"),
                 ));
             }
         }
@@ -103,10 +104,37 @@ pub(super) fn validate(config: &mut Config) -> Result {
             ("target_matchers", &rule.target_matchers),
         ] {
             for m in ms.iter() {
-                m.validate_name().map_err(|e| {
+                m.validate_name(mode).map_err(|e| {
                     ConfigError::at(format!("inhibit_rules[{i}].{what}"), e.to_string())
                 })?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Parses every `matchers:` list as written (routes and inhibit rules) in
+/// the running mode; a bad one is an error at its path.
+fn parse_matchers(config: &mut Config, mode: NameMode) -> Result {
+    config.route.parse_matchers("route", mode)?;
+    for (i, rule) in config.inhibit_rules.iter_mut().enumerate() {
+        for (what, lines, into) in [
+            (
+                "source_matchers",
+                &rule.source_lines,
+                &mut rule.source_matchers,
+            ),
+            (
+                "target_matchers",
+                &rule.target_lines,
+                &mut rule.target_matchers,
+            ),
+        ] {
+            let parsed = lines.parse(mode).map_err(|(j, e)| {
+                ConfigError::at(format!("inhibit_rules[{i}].{what}[{j}]"), e.to_string())
+            })?;
+            into.0.extend(parsed.0);
+            into.sort();
         }
     }
     Ok(())
@@ -117,6 +145,7 @@ fn check_route(
     route: &RouteConfig,
     receivers: &HashSet<String>,
     intervals: &HashSet<&str>,
+    mode: NameMode,
 ) -> Result {
     if let Some(name) = &route.receiver
         && !receivers.contains(name)
@@ -137,10 +166,10 @@ fn check_route(
                         "cannot have wildcard group_by (`...`) and other labels at the same time",
                     ));
                 }
-            } else if !is_valid_label_name(name) {
+            } else if !mode.is_valid(name) {
                 return Err(ConfigError::at(
                     here,
-                    format!("invalid label name {name:?} in group_by"),
+                    format!("invalid label name {name:?} in group_by list"),
                 ));
             }
             if !seen.insert(name) {
@@ -171,7 +200,7 @@ fn check_route(
         }
     }
     for m in route.matchers.iter() {
-        m.validate_name()
+        m.validate_name(mode)
             .map_err(|e| ConfigError::at(format!("{at}.matchers"), e.to_string()))?;
     }
     route
@@ -191,7 +220,13 @@ fn check_route(
         }
     }
     for (i, child) in route.routes.iter().enumerate() {
-        check_route(&format!("{at}.routes[{i}]"), child, receivers, intervals)?;
+        check_route(
+            &format!("{at}.routes[{i}]"),
+            child,
+            receivers,
+            intervals,
+            mode,
+        )?;
     }
     Ok(())
 }

@@ -305,6 +305,24 @@ mod tests {
     }
 
     #[test]
+    fn utf8_names_round_trip_in_byte_order() {
+        // Byte order is Go's string order: ASCII, then Cyrillic, then emoji.
+        round_trip(&[
+            ("Zed", "1"),
+            ("service.name", "api"),
+            ("ключ", "значение"),
+            ("🙂", "é"),
+        ]);
+        let out_of_order = Packed::from_sorted(&[("ключ", "a"), ("🙂", "b")]);
+        let mut raw = out_of_order.as_raw().to_owned();
+        raw = raw.replace("ключa🙂b", "🙂bключa");
+        assert!(
+            Packed::from_raw(&raw).is_err(),
+            "a reordered set is refused"
+        );
+    }
+
+    #[test]
     fn the_last_of_a_repeated_name_wins() {
         let p = Packed::from_sorted(&[("a", "1"), ("a", "2"), ("b", "3"), ("b", "4")]);
         assert_eq!(p.pairs().collect::<Vec<_>>(), [("a", "2"), ("b", "4")]);

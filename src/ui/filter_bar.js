@@ -4,7 +4,7 @@
 // own keyboard handling of the list works without custom widgets.
 
 import { h, debounce } from "./dom.js";
-import { parseMatchers, partialAtEnd, quote } from "./matchers.js";
+import { parseMatchers, partialAtEnd, formatName, formatValue } from "./matchers.js";
 
 let nextId = 0;
 const MAX_SUGGESTIONS = 40;
@@ -57,12 +57,12 @@ export function filterBar({ value, onChange, labelIndex, placeholder }) {
     const options = [];
     if (at.kind === "name") {
       for (const name of [...index.keys()].sort()) {
-        if (name.startsWith(at.partial)) options.push(`${at.prefix}${name}=`);
+        if (name.startsWith(at.partial)) options.push(`${at.prefix}${formatName(name)}=`);
       }
     } else {
       const values = index.get(at.name);
       for (const v of values ? [...values].sort() : []) {
-        if (v.startsWith(at.partial)) options.push(`${at.prefix}${quote(v)}`);
+        if (v.startsWith(at.partial)) options.push(`${at.prefix}${formatValue(at.name, v)}`);
       }
     }
     for (const o of options.slice(0, MAX_SUGGESTIONS)) list.append(h("option", { value: o }));

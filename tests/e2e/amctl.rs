@@ -605,7 +605,7 @@ async fn check_config_reports_broken_configs_with_file_line_and_field() {
             "bad-matcher.yml",
             "route:\n  receiver: default\n  routes:\n    - receiver: default\n      matchers: ['severity=~\"(\"']\nreceivers:\n  - name: default\n",
             &[
-                r#"bad-matcher.yml:5:17: route.routes[0].matchers: invalid regular expression "(": unclosed group"#,
+                r#"bad-matcher.yml:5:18: route.routes[0].matchers[0]: invalid regular expression "(": unclosed group"#,
             ],
         ),
         (

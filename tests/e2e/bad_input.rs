@@ -70,14 +70,15 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Option<&'static str>, u16)> {
             400,
         ),
         (
-            "invalid_label_name_digit",
-            s(r#"[{"labels":{"1a":"b"}}]"#),
+            // Any non-empty UTF-8 name is valid since Alertmanager 0.27.
+            "invalid_label_name_empty",
+            s(r#"[{"labels":{"":"b"}}]"#),
             json_ct,
             400,
         ),
         (
-            "invalid_label_name_dash",
-            s(r#"[{"labels":{"a-b":"c"}}]"#),
+            "invalid_label_name_empty_beside_others",
+            s(r#"[{"labels":{"a-b":"c","":"d"}}]"#),
             json_ct,
             400,
         ),
@@ -198,13 +199,13 @@ async fn mixed_batch_names_the_invalid_alert() {
     let resp = s
         .post_alerts(json!([
             {"labels": {"alertname": "Ok"}},
-            {"labels": {"bad-name": "x"}}
+            {"labels": {"bad-name": "x", "": "empty"}}
         ]))
         .await;
     assert_eq!(resp.status(), 400);
     let text = resp.text().await.unwrap();
     assert!(
-        text.contains("alert 1") && text.contains("bad-name"),
+        text.contains("alert 1") && text.contains(r#"invalid label set: invalid name \"\""#),
         "{text}"
     );
 }
@@ -264,7 +265,7 @@ async fn bad_silences_get_alertmanagers_status_codes() {
         (
             "bad_label_name",
             body(
-                json!([{"name": "a-b", "value": "x", "isRegex": false}]),
+                json!([{"name": "", "value": "x", "isRegex": false}]),
                 ts(0),
                 ts(60),
             ),

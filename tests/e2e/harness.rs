@@ -53,20 +53,33 @@ impl TestServer {
     }
 
     pub async fn try_start_in(dir: Arc<tempfile::TempDir>) -> anyhow::Result<TestServer> {
-        Self::try_start_tuned(dir, Default::default()).await
+        Self::try_start_with(dir, Default::default(), Default::default()).await
     }
 
     /// Starts with Alertmanager's behaviour flags set (limits, cluster, …).
     pub async fn start_tuned(config: &str, tuning: klaxon::app::Tuning) -> TestServer {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         std::fs::write(dir.path().join("alertmanager.yml"), config).expect("write config");
-        Self::try_start_tuned(dir, tuning)
+        Self::try_start_with(dir, Default::default(), tuning)
             .await
             .expect("klaxon starts")
     }
 
-    async fn try_start_tuned(
+    /// Starts with `--enable-feature` switches on.
+    pub async fn start_with_features(
+        config: &str,
+        features: klaxon::features::Features,
+    ) -> TestServer {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        std::fs::write(dir.path().join("alertmanager.yml"), config).expect("write config");
+        Self::try_start_with(dir, features, Default::default())
+            .await
+            .expect("klaxon starts")
+    }
+
+    pub async fn try_start_with(
         dir: Arc<tempfile::TempDir>,
+        features: klaxon::features::Features,
         tuning: klaxon::app::Tuning,
     ) -> anyhow::Result<TestServer> {
         init();
@@ -81,7 +94,7 @@ impl TestServer {
             gc_interval: Duration::from_secs(30 * 60),
             clock: Clock::system(),
             web: klaxon::web::LiveWeb::none(),
-            features: Default::default(),
+            features,
             tuning,
         };
         let app = App::start(options, listener).await?;

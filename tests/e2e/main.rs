@@ -19,4 +19,5 @@ mod routes_api;
 mod silences;
 mod templates;
 mod ui;
+mod utf8_names;
 mod web_config;

@@ -479,6 +479,12 @@ async fn ui_matcher_syntax_agrees_with_the_server() {
         r#"{a!="x, y", b!~"z.*", c="quote \" and \\ backslash"}"#,
         r#"{ team = "db" , env=~"prod|staging" }"#,
         r#"{msg="naïve ☃"}"#,
+        // UTF-8 label names (Alertmanager 0.27+), quoted or not, and the
+        // classic parser's reading where the server's default mode uses it.
+        r#"{"service.name"="api"}"#,
+        r#"service.name=api, "my label"=~"a|b""#,
+        r#"{"ключ"="значение", "a=b"!="\U0001f642"}"#,
+        r#"{job=~a\d+, tab="x\ty", b="\u00e9"}"#,
     ];
     browser
         .run("matcher-syntax", async |c| {
@@ -498,6 +504,9 @@ async fn ui_matcher_syntax_agrees_with_the_server() {
                 .with_context(|| format!("not a list: {out}"))?;
             for (input, got) in inputs.iter().zip(out) {
                 let text = got["text"].as_str().context("text")?;
+                if input.contains("service.name\"=\"api\"}") {
+                    ensure!(text == r#"{service.name="api"}"#, "printed as {text}");
+                }
                 let server = klaxon::matcher::Matchers::parse(text)
                     .with_context(|| format!("server rejects {text} (from {input})"))?;
                 let expected = klaxon::matcher::Matchers::parse(input)
@@ -521,4 +530,64 @@ async fn ui_matcher_syntax_agrees_with_the_server() {
             Ok(())
         })
         .await;
+}
+
+/// UTF-8 label names in the browser: a quoted name in the filter bar,
+/// "Silence this" on such an alert, and the silence shown with the
+/// matcher as Alertmanager prints it.
+#[tokio::test]
+async fn ui_filters_and_silences_utf8_label_names_in_a_browser() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    for service in ["api", "db"] {
+        post_alert(&s, json!({"alertname": "UiUtf8", "service.name": service})).await;
+    }
+    let base = s.base.clone();
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser
+        .run("utf8-names", async |c| {
+            c.goto(&format!("{base}/#/alerts")).await?;
+            until(c, "both alerts", "document.querySelectorAll('.alert').length === 2").await?;
+            type_into(c, ".filter-input", "{\"service.name\"=\"api\"}\u{E007}").await?;
+            until(
+                c,
+                "one alert left",
+                "document.querySelectorAll('.alert').length === 1 && location.hash.includes('filter=')",
+            )
+            .await?;
+            ensure!(
+                c.execute("return document.querySelector('.filter-input').getAttribute('aria-invalid')", vec![])
+                    .await?
+                    .is_null(),
+                "the filter is valid"
+            );
+            click(c, ".alert .silence-this").await?;
+            until(c, "two matcher rows", "document.querySelectorAll('.matcher-row').length === 2").await?;
+            until(c, "the preview to find that alert", "document.querySelector('#preview-count')?.textContent === '1'").await?;
+            type_into(c, "#silence-author", "ui-test").await?;
+            type_into(c, "#silence-comment", "utf8 names").await?;
+            click(c, "#silence-submit").await?;
+            until(c, "the new silence's page", "location.hash.startsWith('#/silences/') && document.querySelector('#silence-state')?.textContent === 'active'").await?;
+            until(
+                c,
+                "the matcher chip as Alertmanager prints it",
+                r#"[...document.querySelectorAll('.chip')].some(e => e.textContent === 'service.name="api"')"#,
+            )
+            .await?;
+            // An unclosed quote is refused by the filter bar, by the field.
+            c.goto(&format!("{base}/#/alerts")).await?;
+            type_into(c, ".filter-input", "{\"service.name=api}\u{E007}").await?;
+            until(c, "the filter error", "document.querySelector('.filter-input').getAttribute('aria-invalid') === 'true' && document.querySelector('.field-error').textContent.includes('quote')").await?;
+            Ok(())
+        })
+        .await;
+    let silences = s.get_json("/api/v2/silences").await;
+    let names: Vec<&str> = silences[0]["matchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alertname", "service.name"], "{silences}");
 }
