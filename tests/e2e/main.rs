@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod acceptance;
 mod amctl;
 mod api_alerts;
 mod bad_input;
