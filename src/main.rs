@@ -10,7 +10,6 @@ use klaxon::app::{App, Options};
 use klaxon::clock::Clock;
 use klaxon::config::Duration;
 use klaxon::web::{LiveWeb, WebSettings};
-use tracing_subscriber::EnvFilter;
 
 /// Flags keep Alertmanager's names so a unit file or compose service only
 /// needs the binary name changed.
@@ -69,17 +68,10 @@ struct Flags {
 }
 
 fn init_logging(flags: &Flags) {
-    let filter = EnvFilter::try_from_env("KLAXON_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("{},sled=warn", flags.log_level)));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    if flags.log_format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
+    klaxon::logging::init(
+        &flags.log_level,
+        klaxon::logging::LogFormat::from_flag(&flags.log_format),
+    );
 }
 
 fn hostname() -> String {
@@ -137,6 +129,11 @@ fn options(flags: &Flags, port: u16) -> anyhow::Result<Options> {
 async fn main() -> std::process::ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     pin_malloc_mmap_threshold();
+    // Before flag parsing, as Alertmanager's `--version` wins over the rest.
+    if klaxon::build_info::version_requested(std::env::args_os()) {
+        println!("{}", klaxon::build_info::version_text("klaxon"));
+        return std::process::ExitCode::SUCCESS;
+    }
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

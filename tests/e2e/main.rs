@@ -12,6 +12,7 @@ mod delivery;
 mod differential;
 mod discord;
 mod email;
+mod identity;
 mod ops;
 mod peers;
 mod persistence;
