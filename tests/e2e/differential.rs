@@ -62,7 +62,7 @@ impl Reference {
     /// 0.28 accepts UTF-8 label names by default ("fallback" mode), where
     /// 0.25 and, until issue 14's UTF-8 part lands, klaxon keep the classic
     /// rules; `classic-mode` gives 0.28 those rules back.
-    fn flags(self) -> &'static [&'static str] {
+    pub(crate) fn flags(self) -> &'static [&'static str] {
         match self {
             Reference::V025 => &[],
             Reference::V028 => &["--enable-feature=classic-mode"],
