@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::differential::{Alertmanager, Reference};
-use crate::harness::{TestServer, client, eventually, free_port, init, peer, wait_ready};
+use crate::harness::{TestServer, client, eventually, free_port, init, wait_ready};
 
 const WAIT: Duration = Duration::from_secs(15);
 
