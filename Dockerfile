@@ -2,9 +2,18 @@
 #   docker build -t klaxon .
 #   docker run -p 9093:9093 -v klaxon-data:/data \
 #     -v $PWD/examples/alertmanager.yml:/etc/klaxon/alertmanager.yml:ro klaxon
+# The build context has no .git, so pass the build identity (shown by
+# --version and /api/v2/status):
+#   docker build --build-arg KLAXON_BUILD_REVISION=$(git rev-parse HEAD) \
+#     --build-arg KLAXON_BUILD_BRANCH=$(git rev-parse --abbrev-ref HEAD) -t klaxon .
+# KLAXON_BUILD_DATE defaults to the build's time, KLAXON_BUILD_USER to the builder.
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+ARG KLAXON_BUILD_REVISION=""
+ARG KLAXON_BUILD_BRANCH=""
+ARG KLAXON_BUILD_DATE=""
+ARG KLAXON_BUILD_USER=""
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY templates ./templates
 COPY examples ./examples

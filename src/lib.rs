@@ -65,6 +65,10 @@ pub mod metrics;
 pub mod storage;
 /// The injectable wall clock.
 pub mod clock;
+/// Version, revision, branch and build date recorded at build time.
+pub mod build_info;
+/// Log lines in Alertmanager's logfmt and JSON formats.
+pub mod logging;
 /// `--web.config.file`: TLS, basic auth and headers for the listener.
 pub mod web;
 /// Builds, runs, reloads and stops everything.

@@ -8,20 +8,12 @@ use klaxon::clock::Clock;
 use klaxon::features::Features;
 use klaxon::flags::Flags;
 use klaxon::web::{LiveWeb, WebSettings};
-use tracing_subscriber::EnvFilter;
 
 fn init_logging(flags: &Flags) {
-    let filter = EnvFilter::try_from_env("KLAXON_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("{},sled=warn", flags.log_level)));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    if flags.log_format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
+    klaxon::logging::init(
+        &flags.log_level,
+        klaxon::logging::LogFormat::from_flag(&flags.log_format),
+    );
 }
 
 fn hostname() -> String {
@@ -121,6 +113,11 @@ fn systemd_listeners() -> anyhow::Result<Vec<tokio::net::TcpListener>> {
 async fn main() -> std::process::ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     pin_malloc_mmap_threshold();
+    // Before flag parsing, as Alertmanager's `--version` wins over the rest.
+    if klaxon::build_info::version_requested(std::env::args_os()) {
+        println!("{}", klaxon::build_info::version_text("klaxon"));
+        return std::process::ExitCode::SUCCESS;
+    }
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -175,10 +175,10 @@ impl Metrics {
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info
             .get_or_create(&BuildLabels {
-                version: env!("CARGO_PKG_VERSION").into(),
-                revision: option_env!("KLAXON_REVISION").unwrap_or("unknown").into(),
-                branch: option_env!("KLAXON_BRANCH").unwrap_or("main").into(),
-                goversion: "none (klaxon is Rust)".into(),
+                version: crate::build_info::VERSION.into(),
+                revision: crate::build_info::REVISION.into(),
+                branch: crate::build_info::BRANCH.into(),
+                goversion: crate::build_info::RUSTC_VERSION.into(),
             })
             .set(1);
         registry.register(

@@ -350,7 +350,6 @@ impl Silences {
         state.by_id.len() + queued_new
     }
 
-
     /// Validates label names in `mode` from now on (the default is
     /// Alertmanager's: any non-empty UTF-8 name).
     pub fn with_name_mode(mut self, mode: NameMode) -> Self {

@@ -11,6 +11,7 @@ use super::models::{
 };
 use super::query::Query;
 use crate::app::AppState;
+use crate::build_info;
 use crate::metrics::StateLabel;
 
 pub fn router() -> Router<AppState> {
@@ -19,13 +20,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v2/receivers", get(get_receivers))
 }
 
+/// The build's identity; `goVersion` carries rustc's version.
 pub const VERSION_INFO: VersionInfo = VersionInfo {
-    branch: "main",
-    build_date: "",
-    build_user: "klaxon",
-    go_version: "none (klaxon is Rust)",
-    revision: "",
-    version: env!("CARGO_PKG_VERSION"),
+    branch: build_info::BRANCH,
+    build_date: build_info::BUILD_DATE,
+    build_user: build_info::BUILD_USER,
+    go_version: build_info::RUSTC_VERSION,
+    revision: build_info::REVISION,
+    version: build_info::VERSION,
 };
 
 /// Without `--cluster.listen-address`, "disabled"; with one, a cluster of

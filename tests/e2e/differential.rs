@@ -1,11 +1,17 @@
-//! Differential tests: the same requests go to a real Alertmanager 0.25 and to
+//! Differential tests: the same requests go to a real Alertmanager and to
 //! klaxon, and the answers are compared after normalising what legitimately
-//! differs (times, silence IDs, `status.mutedBy` which 0.25 lacks).
+//! differs (times, silence IDs, `status.mutedBy` which 0.25 lacks). The main
+//! tests run twice: against Debian 12's 0.25 (installed) and, as `…_0_28`,
+//! against Debian 13's 0.28.1 (unpacked by `.ci/peers`). Label-name rules
+//! compare like for like: klaxon runs in `classic-mode` beside 0.25, in its
+//! default (UTF-8 fallback) mode beside 0.28.1.
 //!
 //! Each test collects every difference before failing, so one run lists all
 //! of them. Known deliberate differences are not compared: DELETE of an
 //! unknown silence (0.25 answers 500, klaxon 404 like newer releases),
 //! `/api/v1/*` (klaxon answers 410), `versionInfo` and `config.original`.
+//! 0.28's own differences from 0.25 are tested at the end: `mutedBy` on
+//! groups, and the alert list that leaves time-interval mutes out.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -16,7 +22,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{TestServer, WebhookSink, client, eventually, free_port, peer, wait_ready};
+use crate::harness::{
+    TestServer, WebhookSink, alertmanager_028, client, eventually, free_port, peer, wait_ready,
+};
 
 /// PLAIN_CONFIG plus grouping by `team` under the second route, so groups
 /// differ by labels as well as by receiver. No inhibition: klaxon does not
@@ -34,6 +42,46 @@ receivers:
   - name: second
 "#;
 
+/// The real Alertmanager a differential test compares with: Debian 12's
+/// 0.25 (installed) or Debian 13's 0.28.1 (unpacked by `.ci/peers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reference {
+    V025,
+    V028,
+}
+
+impl Reference {
+    /// The binary, or `None` (the test skips) when it is absent.
+    pub(crate) fn program(self) -> Option<PathBuf> {
+        match self {
+            Reference::V025 => peer("prometheus-alertmanager"),
+            Reference::V028 => alertmanager_028(),
+        }
+    }
+
+    /// Flags for the reference: none. Both 0.28 and klaxon take UTF-8 label
+    /// names by default ("fallback" mode); 0.25's rules are klaxon's
+    /// `classic-mode`, see [`Reference::klaxon_features`].
+    pub(crate) fn flags(self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// klaxon's switches that give the reference's label-name rules.
+    fn klaxon_features(self) -> klaxon::features::Features {
+        match self {
+            Reference::V025 => klaxon::features::Features::parse("classic-mode").unwrap(),
+            Reference::V028 => Default::default(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Reference::V025 => "Alertmanager 0.25",
+            Reference::V028 => "Alertmanager 0.28.1",
+        }
+    }
+}
+
 /// A real Alertmanager child process, cluster disabled, on loopback.
 pub(crate) struct Alertmanager {
     child: tokio::process::Child,
@@ -44,6 +92,11 @@ pub(crate) struct Alertmanager {
 
 impl Alertmanager {
     pub(crate) async fn start(program: &Path, config: &str) -> Alertmanager {
+        Self::start_with(program, config, &[]).await
+    }
+
+    /// As `start`, with extra flags.
+    pub(crate) async fn start_with(program: &Path, config: &str, extra: &[&str]) -> Alertmanager {
         let dir = tempfile::tempdir().expect("alertmanager dir");
         std::fs::write(dir.path().join("alertmanager.yml"), config).expect("write config");
         let port = free_port();
@@ -61,6 +114,7 @@ impl Alertmanager {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--cluster.listen-address=")
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log_file))
@@ -103,6 +157,7 @@ struct Answer {
 
 /// Both servers, the silence-ID map and the list of differences found.
 struct Pair {
+    reference: Reference,
     am: Alertmanager,
     kx: TestServer,
     client: reqwest::Client,
@@ -136,16 +191,20 @@ async fn send(
 }
 
 impl Pair {
-    async fn start() -> Option<Pair> {
-        Self::start_with(Default::default()).await
+    async fn start(reference: Reference) -> Option<Pair> {
+        Self::start_with(reference, Default::default()).await
     }
 
     /// With klaxon's `--enable-feature` switches set to `features`.
-    async fn start_with(features: klaxon::features::Features) -> Option<Pair> {
-        let program = peer("prometheus-alertmanager")?;
-        let am = Alertmanager::start(&program, CONFIG).await;
+    async fn start_with(
+        reference: Reference,
+        features: klaxon::features::Features,
+    ) -> Option<Pair> {
+        let program = reference.program()?;
+        let am = Alertmanager::start_with(&program, CONFIG, reference.flags()).await;
         let kx = TestServer::start_with_features(CONFIG, features).await;
         Some(Pair {
+            reference,
             am,
             kx,
             client: client(),
@@ -325,12 +384,19 @@ impl Pair {
     }
 
     async fn finish(self) {
-        let Pair { am, kx, diffs, .. } = self;
+        let Pair {
+            am,
+            kx,
+            diffs,
+            reference,
+            ..
+        } = self;
         am.stop().await;
         kx.stop().await;
         assert!(
             diffs.is_empty(),
-            "klaxon differs from Alertmanager 0.25 in {} place(s):\n{}",
+            "klaxon differs from {} in {} place(s):\n{}",
+            reference.name(),
             diffs.len(),
             diffs.join("\n")
         );
@@ -466,7 +532,16 @@ fn q(value: &str) -> String {
 
 #[tokio::test]
 async fn alerts_groups_and_receivers_match_alertmanager() {
-    let Some(mut p) = Pair::start().await else {
+    alerts_groups_and_receivers_match_alertmanager_on(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn alerts_groups_and_receivers_match_alertmanager_0_28() {
+    alerts_groups_and_receivers_match_alertmanager_on(Reference::V028).await;
+}
+
+async fn alerts_groups_and_receivers_match_alertmanager_on(reference: Reference) {
+    let Some(mut p) = Pair::start(reference).await else {
         return;
     };
     let now = Utc::now();
@@ -661,7 +736,16 @@ async fn alerts_groups_and_receivers_match_alertmanager() {
 
 #[tokio::test]
 async fn silence_lifecycle_matches_alertmanager() {
-    let Some(mut p) = Pair::start().await else {
+    silence_lifecycle_matches_alertmanager_on(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn silence_lifecycle_matches_alertmanager_0_28() {
+    silence_lifecycle_matches_alertmanager_on(Reference::V028).await;
+}
+
+async fn silence_lifecycle_matches_alertmanager_on(reference: Reference) {
+    let Some(mut p) = Pair::start(reference).await else {
         return;
     };
     let now = Utc::now();
@@ -841,10 +925,16 @@ async fn silence_lifecycle_matches_alertmanager() {
 
 #[tokio::test]
 async fn bad_requests_get_alertmanager_status_codes() {
-    // Label names as Alertmanager 0.25 took them, which is 0.34's classic
-    // mode (its default takes any UTF-8 name; see utf8_names.rs).
-    let classic = klaxon::features::Features::parse("classic-mode").unwrap();
-    let Some(mut p) = Pair::start_with(classic).await else {
+    bad_requests_get_alertmanager_status_codes_on(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn bad_requests_get_alertmanager_status_codes_0_28() {
+    bad_requests_get_alertmanager_status_codes_on(Reference::V028).await;
+}
+
+async fn bad_requests_get_alertmanager_status_codes_on(reference: Reference) {
+    let Some(mut p) = Pair::start_with(reference, reference.klaxon_features()).await else {
         return;
     };
     let now = Utc::now();
@@ -1072,6 +1162,14 @@ async fn bad_requests_get_alertmanager_status_codes() {
             )
             .await;
         p.same_status(&format!("POST /api/v2/silences ({what}) {body}"), &am, &kx);
+        // Where both accept (a UTF-8 name beside 0.28.1), the two new
+        // silences are one for the comparisons below.
+        if let (Some(am_id), Some(kx_id)) =
+            (am.body["silenceID"].as_str(), kx.body["silenceID"].as_str())
+        {
+            p.ids.insert(am_id.to_owned(), format!("accepted ({what})"));
+            p.ids.insert(kx_id.to_owned(), format!("accepted ({what})"));
+        }
     }
 
     let gets: Vec<String> = vec![
@@ -1162,7 +1260,16 @@ async fn bad_requests_get_alertmanager_status_codes() {
 /// in the same order, field for field (only `externalURL` differs).
 #[tokio::test]
 async fn notification_sequence_matches_alertmanager() {
-    let Some(program) = peer("prometheus-alertmanager") else {
+    notification_sequence_matches_alertmanager_on(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn notification_sequence_matches_alertmanager_0_28() {
+    notification_sequence_matches_alertmanager_on(Reference::V028).await;
+}
+
+async fn notification_sequence_matches_alertmanager_on(reference: Reference) {
+    let Some(program) = reference.program() else {
         return;
     };
     const WAIT: Duration = Duration::from_secs(20);
@@ -1192,7 +1299,7 @@ receivers:
     };
     let am_sink = WebhookSink::start(vec![]).await;
     let kx_sink = WebhookSink::start(vec![]).await;
-    let am = Alertmanager::start(&program, &config(&am_sink.url)).await;
+    let am = Alertmanager::start_with(&program, &config(&am_sink.url), reference.flags()).await;
     let kx = TestServer::start(&config(&kx_sink.url)).await;
     let c = client();
 
@@ -1283,5 +1390,111 @@ receivers:
             "{step}: Alertmanager and klaxon sent different notifications"
         );
     }
+    am.stop().await;
+}
+
+/// Alertmanager 0.28 added `mutedBy` (time intervals) to the API. Where it
+/// shows: `/api/v2/alerts/groups` lists a group's muting intervals once the
+/// group's flush was muted (and the `muted` filter hides such groups);
+/// `/api/v2/alerts` always answers `mutedBy: []` and keeps the state the
+/// silences and inhibitions give (0.34 the same). Both are compared on a
+/// route muted by an interval that always applies.
+const MUTED_CONFIG: &str = r#"
+route:
+  receiver: default
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  routes:
+    - matchers: ['alertname="Muted"']
+      mute_time_intervals: [always]
+receivers:
+  - name: default
+time_intervals:
+  - name: always
+    time_intervals:
+      - weekdays: ['sunday:saturday']
+"#;
+
+/// Both servers with one alert on the muted route, once each has muted the
+/// group's first flush; `None` when 0.28.1 is absent.
+async fn muted_pair() -> Option<(Alertmanager, TestServer)> {
+    let program = Reference::V028.program()?;
+    let am = Alertmanager::start_with(&program, MUTED_CONFIG, Reference::V028.flags()).await;
+    let kx = TestServer::start(MUTED_CONFIG).await;
+    let c = client();
+    for base in [&am.base, &kx.base] {
+        let r = c
+            .post(format!("{base}/api/v2/alerts"))
+            .json(&json!([{"labels": {"alertname": "Muted"}}]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    for base in [&am.base, &kx.base] {
+        eventually(Duration::from_secs(10), "the group to be muted", || {
+            let url = format!("{base}/api/v2/alerts/groups");
+            let c = c.clone();
+            async move {
+                let v: Value = c.get(&url).send().await.ok()?.json().await.ok()?;
+                (v[0]["alerts"][0]["status"]["mutedBy"] == json!(["always"])).then_some(())
+            }
+        })
+        .await;
+    }
+    Some((am, kx))
+}
+
+async fn get_value(base: &str, path: &str) -> Value {
+    client()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn muted_groups_show_muted_by_as_in_alertmanager_0_28() {
+    let Some((am, kx)) = muted_pair().await else {
+        return;
+    };
+    let path = "/api/v2/alerts/groups";
+    let (a, k) = (
+        get_value(&am.base, path).await,
+        get_value(&kx.base, path).await,
+    );
+    assert_eq!(a[0]["alerts"][0]["status"], k[0]["alerts"][0]["status"]);
+    assert_eq!(a[0]["labels"], k[0]["labels"]);
+    // `muted=false` hides the muted group in both.
+    let path = "/api/v2/alerts/groups?muted=false";
+    let (a, k) = (
+        get_value(&am.base, path).await,
+        get_value(&kx.base, path).await,
+    );
+    assert_eq!(a, json!([]));
+    assert_eq!(a, k);
+    am.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "known difference: klaxon's /api/v2/alerts reports time-interval mutes \
+            (suppressed, mutedBy), Alertmanager 0.28 and 0.34 only on groups"]
+async fn alert_list_leaves_time_interval_mutes_to_groups_as_alertmanager_0_28() {
+    let Some((am, kx)) = muted_pair().await else {
+        return;
+    };
+    let (a, k) = (
+        get_value(&am.base, "/api/v2/alerts").await,
+        get_value(&kx.base, "/api/v2/alerts").await,
+    );
+    assert_eq!(
+        a[0]["status"],
+        json!({"inhibitedBy": [], "mutedBy": [], "silencedBy": [], "state": "active"})
+    );
+    assert_eq!(a[0]["status"], k[0]["status"]);
     am.stop().await;
 }

@@ -14,8 +14,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::differential::Alertmanager;
-use crate::harness::{TestServer, client, eventually, free_port, init, peer, wait_ready};
+use crate::differential::{Alertmanager, Reference};
+use crate::harness::{TestServer, client, eventually, free_port, init, wait_ready};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -562,8 +562,32 @@ fn the_discord_example_loads() {
 /// the Discord bodies have the same shape, colour and title.
 #[tokio::test]
 async fn default_discord_payload_matches_alertmanager() {
-    let Some(program) = peer("prometheus-alertmanager") else {
+    default_discord_payload_matches_on(Reference::V025).await;
+}
+
+/// The same against Alertmanager 0.28.1, given its own `default.tmpl`: the
+/// unpacked package would read the system template directory, which holds
+/// Debian 12's 0.25 file when that package is installed.
+#[tokio::test]
+async fn default_discord_payload_matches_alertmanager_0_28() {
+    default_discord_payload_matches_on(Reference::V028).await;
+}
+
+async fn default_discord_payload_matches_on(reference: Reference) {
+    let Some(program) = reference.program() else {
         return;
+    };
+    let templates = match reference {
+        Reference::V025 => String::new(),
+        Reference::V028 => {
+            let tmpl = program
+                .parent()
+                .and_then(|bin| bin.parent())
+                .expect("usr/")
+                .join("share/prometheus/alertmanager/default.tmpl");
+            assert!(tmpl.is_file(), "{}", tmpl.display());
+            format!("templates: ['{}']\n", tmpl.display())
+        }
     };
     let discord = FakeDiscord::start(&[]).await;
     let cfg = |token: &str| {
@@ -583,7 +607,8 @@ receivers:
             discord.url(token)
         )
     };
-    let am = Alertmanager::start(&program, &cfg("am-token")).await;
+    let am_config = format!("{templates}{}", cfg("am-token"));
+    let am = Alertmanager::start_with(&program, &am_config, reference.flags()).await;
     let kx = TestServer::start(&cfg("kx-token")).await;
     let c = client();
     let mut a = json!({

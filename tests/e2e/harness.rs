@@ -318,6 +318,33 @@ pub fn peer(program: &str) -> Option<PathBuf> {
     found
 }
 
+/// Debian 13's Alertmanager 0.28.1, unpacked (not installed) by `.ci/peers`
+/// into its cache directory, or wherever `KLAXON_ALERTMANAGER_028` points.
+/// Absent: skip with a reason, or fail under `KLAXON_REQUIRE_PEERS=1`.
+pub fn alertmanager_028() -> Option<PathBuf> {
+    let path = std::env::var_os("KLAXON_ALERTMANAGER_028")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(
+                "/var/cache/klaxon-peers/alertmanager-0.28.1/usr/bin/prometheus-alertmanager",
+            )
+        });
+    if path.is_file() {
+        return Some(path);
+    }
+    let required = std::env::var("KLAXON_REQUIRE_PEERS").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "Alertmanager 0.28.1 is required (KLAXON_REQUIRE_PEERS=1) but {} is missing: run .ci/peers",
+        path.display()
+    );
+    eprintln!(
+        "SKIPPED: Alertmanager 0.28.1 not at {} (run .ci/peers to fetch it)",
+        path.display()
+    );
+    None
+}
+
 /// A silence body for `alertname=<value>`, active for an hour from now.
 pub fn silence_json(alertname: &str, comment: &str) -> Value {
     let now = chrono::Utc::now();

@@ -3,9 +3,11 @@
 
 mod harness;
 
+mod acceptance;
 mod amctl;
 mod api_alerts;
 mod bad_input;
+mod binary_output;
 mod corpus;
 mod delivery;
 mod differential;
