@@ -117,7 +117,7 @@ mod tests {
             integration: "webhook".into(),
             group_key: format!("{{}}:{{n=\"{secs}\"}}"),
             alerts: 1,
-            reason: "first_notification".into(),
+            reason: "first notification".into(),
             outcome,
             error: (outcome == Outcome::Failure).then(|| "500 Internal Server Error".into()),
         }

@@ -51,7 +51,9 @@ pub struct FlushSets {
     pub resolved: BTreeSet<u64>,
 }
 
-/// Why a notification goes out (newer Alertmanagers report it).
+/// Why a notification goes out: the webhook's `notification_reason`, the
+/// templates' `.NotificationReason` and the history all carry
+/// Alertmanager 0.34's words for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     FirstNotification,
@@ -64,11 +66,11 @@ pub enum Reason {
 impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
-            Reason::FirstNotification => "first_notification",
-            Reason::NewAlertsInGroup => "new_alerts_in_group",
-            Reason::AllResolved => "all_alerts_resolved",
-            Reason::NewResolved => "new_alerts_resolved",
-            Reason::RepeatInterval => "repeat_interval_elapsed",
+            Reason::FirstNotification => "first notification",
+            Reason::NewAlertsInGroup => "new alerts added",
+            Reason::AllResolved => "all alerts resolved",
+            Reason::NewResolved => "some alerts resolved",
+            Reason::RepeatInterval => "repeat interval elapsed",
         }
     }
 }
@@ -86,6 +88,11 @@ pub fn needs_update(
         return (!now.firing.is_empty()).then_some(Reason::FirstNotification);
     };
     if !now.firing.is_subset(&entry.firing) {
+        // After an all-resolved notification the receiver knows of nothing
+        // firing: Alertmanager 0.34 calls this a first notification again.
+        if entry.firing.is_empty() {
+            return Some(Reason::FirstNotification);
+        }
         return Some(Reason::NewAlertsInGroup);
     }
     if now.firing.is_empty() {
@@ -96,8 +103,13 @@ pub fn needs_update(
     if send_resolved && !now.resolved.is_subset(&entry.resolved) {
         return Some(Reason::NewResolved);
     }
-    let repeat = chrono::Duration::from_std(repeat_interval).unwrap_or(chrono::Duration::MAX);
-    (entry.timestamp < at - repeat).then_some(Reason::RepeatInterval)
+    // A repeat interval reaching before the earliest time chrono can hold
+    // (a huge, accepted value) means "never repeat", not an overflow.
+    let due = chrono::Duration::from_std(repeat_interval)
+        .ok()
+        .and_then(|repeat| at.checked_sub_signed(repeat));
+    due.is_some_and(|due| entry.timestamp < due)
+        .then_some(Reason::RepeatInterval)
 }
 
 /// All entries, in memory and in the store.
@@ -295,6 +307,22 @@ mod tests {
                 None,
             ),
             (
+                "firing again after an all-resolved notification is a first notification",
+                Some(entry(&[], &[1], 0)),
+                sets(&[1], &[]),
+                false,
+                10,
+                Some(Reason::FirstNotification),
+            ),
+            (
+                "a repeat interval beyond chrono's range never repeats",
+                Some(entry(&[1], &[], 0)),
+                sets(&[1], &[]),
+                false,
+                3601,
+                None,
+            ),
+            (
                 "a firing subset is not news",
                 Some(entry(&[1, 2], &[], 0)),
                 sets(&[1], &[]),
@@ -304,12 +332,41 @@ mod tests {
             ),
         ];
         for (name, e, now, send_resolved, at, want) in cases {
+            let repeat = if name.contains("beyond chrono") {
+                Duration::from_secs(u64::MAX / 2)
+            } else {
+                hour
+            };
             assert_eq!(
-                needs_update(e.as_ref(), &now, send_resolved, hour, t(at)),
+                needs_update(e.as_ref(), &now, send_resolved, repeat, t(at)),
                 want,
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn reasons_read_as_alertmanager_0_34_writes_them() {
+        let words: Vec<&str> = [
+            Reason::FirstNotification,
+            Reason::NewAlertsInGroup,
+            Reason::NewResolved,
+            Reason::AllResolved,
+            Reason::RepeatInterval,
+        ]
+        .into_iter()
+        .map(Reason::as_str)
+        .collect();
+        assert_eq!(
+            words,
+            [
+                "first notification",
+                "new alerts added",
+                "some alerts resolved",
+                "all alerts resolved",
+                "repeat interval elapsed"
+            ]
+        );
     }
 
     #[tokio::test]

@@ -36,10 +36,10 @@ pub struct Message {
     pub group_key: String,
     /// How many alerts `max_alerts` left out.
     pub truncated_alerts: u64,
-    /// Why this notification was sent (`first_notification`,
-    /// `new_alerts_in_group`, `all_alerts_resolved`, `new_alerts_resolved`,
-    /// `repeat_interval_elapsed`), as newer Alertmanagers add it; absent for
-    /// a receiver test.
+    /// Why this notification was sent, in Alertmanager 0.34's words
+    /// (`first notification`, `new alerts added`, `some alerts resolved`,
+    /// `all alerts resolved`, `repeat interval elapsed`); absent for a
+    /// receiver test.
     #[serde(
         rename = "notification_reason",
         skip_serializing_if = "Option::is_none"

@@ -27,6 +27,9 @@ pub struct Data {
     pub external_url: String,
     /// `.GroupKey` (newer Alertmanager has it; 0.25 does not).
     pub group_key: String,
+    /// `.NotificationReason` (Alertmanager 0.32+): why the dedup step sends
+    /// it, e.g. `first notification`; empty outside the pipeline (a test).
+    pub notification_reason: &'static str,
 }
 
 /// One element of `.Alerts` (Alertmanager's `template.Alert`).
@@ -63,6 +66,7 @@ impl Data {
             common_annotations: crate::integrations::common_annotations(alerts),
             external_url: msg.external_url.clone(),
             group_key: msg.group_key.clone(),
+            notification_reason: msg.reason.map_or("", crate::nflog::Reason::as_str),
         }
     }
 

@@ -75,6 +75,7 @@ pub(super) fn group(statuses: &[AlertStatus]) -> Data {
         common_annotations,
         external_url: "http://klaxon.example:9093".into(),
         group_key: "{}:{alertname=\"DiscordTest\"}".into(),
+        notification_reason: "first notification",
     }
 }
 
@@ -162,6 +163,7 @@ fn every_method_and_field_renders_like_alertmanager() {
             "team x|firing|http://klaxon.example:9093|{}:{alertname=\"DiscordTest\"}",
         ),
         ("{{ .GroupLabels }}", "map[alertname:DiscordTest]"),
+        ("{{ .NotificationReason }}", "first notification"),
         (
             "{{ .CommonLabels.SortedPairs.Names }}",
             "[alertname instance severity]",

@@ -89,6 +89,7 @@ pub fn to_go(data: &Data) -> Value {
         ("CommonAnnotations", kv(&data.common_annotations)),
         ("ExternalURL", string(data.external_url.as_str())),
         ("GroupKey", string(data.group_key.as_str())),
+        ("NotificationReason", string(data.notification_reason)),
     ])
 }
 
@@ -275,6 +276,7 @@ fn write_json(out: &mut String, v: &Value, is_time: bool) -> Result<(), String> 
                     ("receiver", "Receiver"),
                     ("status", "Status"),
                     ("alerts", "Alerts"),
+                    ("notification_reason", "NotificationReason"),
                     ("groupLabels", "GroupLabels"),
                     ("commonLabels", "CommonLabels"),
                     ("commonAnnotations", "CommonAnnotations"),

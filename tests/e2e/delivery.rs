@@ -71,7 +71,7 @@ async fn a_firing_alert_is_delivered_with_alertmanagers_payload() {
     assert_eq!(p["groupKey"], r#"{}:{alertname="PayloadTest"}"#);
     assert_eq!(p["groupLabels"], json!({"alertname": "PayloadTest"}));
     assert_eq!(p["truncatedAlerts"], 0);
-    assert_eq!(p["notification_reason"], "first_notification");
+    assert_eq!(p["notification_reason"], "first notification");
     assert_eq!(p["externalURL"], s.base);
     let a = &p["alerts"][0];
     assert_eq!(a["endsAt"], "0001-01-01T00:00:00Z");
@@ -79,7 +79,7 @@ async fn a_firing_alert_is_delivered_with_alertmanagers_payload() {
     // The attempt is in the notification history (written right after).
     let history = recorded(&s).await;
     assert_eq!(history["notifications"][0]["outcome"], "success");
-    assert_eq!(history["notifications"][0]["reason"], "first_notification");
+    assert_eq!(history["notifications"][0]["reason"], "first notification");
     let metrics = s.get("/metrics").await.text().await.unwrap();
     for line in [
         r#"alertmanager_notifications_total{integration="webhook"} 1"#,
@@ -112,7 +112,7 @@ async fn alerts_of_a_group_are_batched_and_resolution_is_sent() {
     .await;
     let resolved = sink.next(WAIT).await;
     assert_eq!(resolved["status"], "resolved");
-    assert_eq!(resolved["notification_reason"], "all_alerts_resolved");
+    assert_eq!(resolved["notification_reason"], "all alerts resolved");
     assert_eq!(alert_names(&resolved), ["Batch/a", "Batch/b"]);
 }
 
@@ -272,7 +272,7 @@ async fn an_unchanged_group_is_repeated_after_repeat_interval() {
     assert_eq!(alert_names(&first), alert_names(&second));
     eventually(WAIT, "the repeat in the history", || async {
         let h = s.get_json("/api/klaxon/notifications").await;
-        (h["notifications"][0]["reason"] == "repeat_interval_elapsed").then_some(())
+        (h["notifications"][0]["reason"] == "repeat interval elapsed").then_some(())
     })
     .await;
 }

@@ -71,6 +71,7 @@ fn data(receiver: &str, group_by: &[&str], alerts: Vec<AlertData>) -> Data {
         alerts,
         external_url: "http://klaxon.example:9093".into(),
         group_key: "{}:{alertname=\"DiscordTest\"}".into(),
+        notification_reason: "first notification",
     }
 }
 
