@@ -188,4 +188,26 @@ pub struct EmailConfig {
     /// Implicit TLS (port 465 style) even on other ports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force_implicit_tls: Option<bool>,
+    /// Alertmanager 0.30's phantom threading: every mail of one group
+    /// refers to the same made-up root message, so clients thread them.
+    #[serde(default, skip_serializing_if = "ThreadingConfig::is_off")]
+    pub threading: ThreadingConfig,
+}
+
+/// `email_configs[].threading`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadingConfig {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub enabled: bool,
+    /// `daily` starts a new thread each day; `none` keeps one thread per
+    /// group forever. Alertmanager requires one of them when enabled.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub thread_by_date: String,
+}
+
+impl ThreadingConfig {
+    fn is_off(&self) -> bool {
+        *self == Self::default()
+    }
 }

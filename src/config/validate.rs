@@ -13,6 +13,12 @@ type Result<T = ()> = std::result::Result<T, ConfigError>;
 pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
     parse_matchers(config, mode)?;
     check_global(&config.global)?;
+    if let Some(t) = &config.tracing {
+        super::tracing_config::check(t)?;
+        if let Some(tls) = &t.tls_config {
+            check_tls("tracing.tls_config", tls)?;
+        }
+    }
     let mut names = HashSet::new();
     for (i, r) in config.receivers.iter_mut().enumerate() {
         let at = format!("receivers[{i}]");
@@ -325,7 +331,7 @@ fn check_http(at: &str, http: &HttpConfig) -> Result {
     Ok(())
 }
 
-fn check_tls(at: &str, tls: &TlsConfig) -> Result {
+pub(super) fn check_tls(at: &str, tls: &TlsConfig) -> Result {
     if let Some(v) = &tls.min_version
         && !matches!(v.as_str(), "TLS10" | "TLS11" | "TLS12" | "TLS13")
     {
@@ -457,6 +463,25 @@ fn check_email(at: &str, e: &EmailConfig) -> Result {
                 format!(
                     "duplicate header {name:?} in email config (header names are case-insensitive)"
                 ),
+            ));
+        }
+    }
+    if e.threading.enabled {
+        // Alertmanager 0.34's checks and messages.
+        for header in ["References", "In-Reply-To"] {
+            if seen.contains(&header.to_ascii_lowercase()) {
+                return Err(ConfigError::at(
+                    format!("{at}.threading.enabled"),
+                    format!(
+                        "conflicting configuration: threading.enabled conflicts with custom {header} header"
+                    ),
+                ));
+            }
+        }
+        if !["none", "daily"].contains(&e.threading.thread_by_date.as_str()) {
+            return Err(ConfigError::at(
+                format!("{at}.threading.thread_by_date"),
+                "threading.thread_by_date must be either 'none' or 'daily'",
             ));
         }
     }

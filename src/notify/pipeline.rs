@@ -209,7 +209,11 @@ impl Pipeline {
         let kept = alerts
             .iter()
             .filter(|a| {
-                let muted = inhibitions.inhibited_by(a).is_some();
+                let by = inhibitions.inhibiting_rule(a);
+                if let Some((source, rule)) = by {
+                    tracing::debug!(alert = %a.fingerprint(), %source, inhibit_rule = rule, "alert inhibited");
+                }
+                let muted = by.is_some();
                 inhibited += usize::from(muted);
                 !muted
             })
