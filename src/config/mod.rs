@@ -304,6 +304,15 @@ pub struct RouteConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub active_time_intervals: Vec<String>,
+    /// Alertmanager 0.34: labels attached to the route, inherited and
+    /// overridden by child routes; values are Go templates rendered against
+    /// the group's data (`routeLabels` in API groups and webhook payloads).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub labels: BTreeMap<String, String>,
 }
 
 fn legacy_matchers(

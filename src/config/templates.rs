@@ -26,6 +26,7 @@ impl PartialEq for CompiledTemplates {
 /// `(field path, text, flavor)`.
 pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
     let mut out = Vec::new();
+    route_labels("route", &config.route, &mut out);
     for (i, r) in config.receivers.iter().enumerate() {
         for (j, d) in r.discord_configs.iter().enumerate() {
             let at = format!("receivers[{i}].discord_configs[{j}]");
@@ -57,6 +58,20 @@ pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
         }
     }
     out
+}
+
+/// Every route's `labels` values, depth first.
+fn route_labels<'a>(
+    at: &str,
+    route: &'a super::RouteConfig,
+    out: &mut Vec<(String, &'a str, Flavor)>,
+) {
+    for (name, value) in &route.labels {
+        out.push((format!("{at}.labels.{name}"), value.as_str(), Flavor::Text));
+    }
+    for (i, child) in route.routes.iter().enumerate() {
+        route_labels(&format!("{at}.routes[{i}]"), child, out);
+    }
 }
 
 /// Loads the `templates:` files (relative globs from `base`, the config

@@ -568,3 +568,29 @@ fn bad_tracing_settings_name_the_field_and_line() {
     assert_eq!(err.line, Some(6), "{err}");
     assert!(err.to_string().contains("udp"), "{err}");
 }
+
+#[test]
+fn route_labels_are_read_and_their_names_and_templates_checked() {
+    let c = load(
+        "route:\n  receiver: team\n  labels:\n    team: '{{ .GroupLabels.x }}'\n  routes:\n  - labels: {tier: a}\nreceivers:\n- name: team\n",
+    )
+    .unwrap();
+    assert_eq!(c.route.labels["team"], "{{ .GroupLabels.x }}");
+    assert_eq!(c.route.routes[0].labels["tier"], "a");
+
+    let err = load(
+        "route:\n  receiver: team\n  routes:\n  - labels:\n      '': x\nreceivers:\n- name: team\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("route.routes[0].labels"),
+        "{err}"
+    );
+    assert!(err.message.contains("in route labels"), "{err}");
+    assert_eq!(err.line, Some(4), "{err}");
+
+    let err = load("route:\n  receiver: team\n  labels:\n    team: '{{ .GroupLabels.x '\nreceivers:\n- name: team\n")
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("route.labels.team"), "{err}");
+}

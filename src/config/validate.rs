@@ -197,6 +197,12 @@ fn check_route(
             ));
         }
     }
+    if let Some(name) = route.labels.keys().find(|n| !is_valid_label_name(n)) {
+        return Err(ConfigError::at(
+            format!("{at}.labels"),
+            format!("invalid label name {name:?} in route labels"),
+        ));
+    }
     for (field, map) in [("match", &route.match_), ("match_re", &route.match_re)] {
         if let Some(name) = map.keys().find(|n| !is_valid_label_name(n)) {
             return Err(ConfigError::at(

@@ -30,6 +30,8 @@ pub struct Message {
     pub group_labels: LabelSet,
     pub common_labels: LabelSet,
     pub common_annotations: LabelSet,
+    /// The route's rendered `labels` (Alertmanager 0.34), `{}` without.
+    pub route_labels: LabelSet,
     #[serde(rename = "externalURL")]
     pub external_url: String,
     pub version: &'static str,
@@ -76,6 +78,7 @@ impl Message {
             group_labels: msg.group_labels.clone(),
             common_labels: common_labels(kept),
             common_annotations: common_annotations(kept),
+            route_labels: msg.route_labels.clone(),
             external_url: msg.external_url.clone(),
             version: "4",
             group_key: msg.group_key.clone(),

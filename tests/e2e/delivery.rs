@@ -530,3 +530,34 @@ async fn expiring_a_silence_releases_the_alert_it_muted() {
     // The group's next tick finds it unmuted and never notified.
     assert_eq!(alert_names(&sink.next(WAIT).await), ["Hushed/"]);
 }
+
+#[tokio::test]
+async fn route_labels_are_rendered_inherited_and_sent_as_route_labels() {
+    let sink = WebhookSink::start(vec![]).await;
+    let routes = r#"  labels:
+    team: storage
+    tier: 'base'
+  routes:
+    - matchers: ['severity="critical"']
+      labels:
+        tier: '{{ .GroupLabels.alertname }}-{{ len .Alerts }}'"#;
+    let s = TestServer::start(&config(&sink.url, routes)).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Disk", "severity": "critical"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(
+        p["routeLabels"],
+        json!({"team": "storage", "tier": "Disk-1"}),
+        "{p}"
+    );
+}
+
+#[tokio::test]
+async fn a_route_without_labels_sends_empty_route_labels() {
+    let sink = WebhookSink::start(vec![]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Plain"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(p["routeLabels"], json!({}));
+}

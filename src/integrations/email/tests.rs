@@ -71,6 +71,7 @@ fn notification() -> Notification {
         external_url: "http://klaxon.example:9093".into(),
         now: t(10),
         reason: None,
+        route_labels: Default::default(),
     }
 }
 
