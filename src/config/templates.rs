@@ -40,6 +40,15 @@ pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
                 }
             }
         }
+        for (j, w) in r.webhook_configs.iter().enumerate() {
+            if let Some(url) = w.url.as_ref().filter(|u| u.expose().contains("{{")) {
+                out.push((
+                    format!("receivers[{i}].webhook_configs[{j}].url"),
+                    url.expose(),
+                    Flavor::Text,
+                ));
+            }
+        }
         for (j, e) in r.email_configs.iter().enumerate() {
             let at = format!("receivers[{i}].email_configs[{j}]");
             for (name, text, flavor) in [

@@ -41,7 +41,11 @@ pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
                 ("url", w.url.as_ref()),
                 ("url_file", w.url_file.as_ref()),
             )?;
-            check_secret_url(&at, "url", w.url.as_ref())?;
+            // Alertmanager 0.31: a templated url is checked once rendered.
+            let templated = w.url.as_ref().is_some_and(|u| u.expose().contains("{{"));
+            if !templated {
+                check_secret_url(&at, "url", w.url.as_ref())?;
+            }
             check_http(&format!("{at}.http_config"), &w.http_config)?;
         }
         for (j, d) in r.discord_configs.iter().enumerate() {

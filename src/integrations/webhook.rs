@@ -15,6 +15,7 @@ use crate::alert::Alert;
 use crate::config::WebhookConfig;
 use crate::labels::LabelSet;
 use crate::nflog::Reason;
+use crate::template::{Data, Flavor, Templates};
 
 /// What Go prints for its zero `time.Time`.
 const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -158,21 +159,42 @@ pub fn go_rfc3339_nano(t: DateTime<Utc>) -> String {
 pub struct Webhook {
     config: WebhookConfig,
     client: HttpClient,
+    templates: Arc<Templates>,
 }
 
 impl Webhook {
-    pub fn new(config: WebhookConfig) -> Result<Self, HttpClientError> {
+    pub fn new(config: WebhookConfig, templates: Arc<Templates>) -> Result<Self, HttpClientError> {
         let timeout = config.timeout.map(|t| t.as_std());
         let client = HttpClient::new(&config.http_config, timeout)?;
-        Ok(Webhook { config, client })
+        Ok(Webhook {
+            config,
+            client,
+            templates,
+        })
     }
 
-    async fn url(&self) -> Result<String, NotifyError> {
-        match (&self.config.url, &self.config.url_file) {
-            (Some(url), _) => Ok(url.expose().to_owned()),
-            (None, Some(file)) => read_secret_file("url_file", file).await,
-            (None, None) => Err(NotifyError::permanent("no url or url_file configured")),
+    /// `url`, or `url_file`'s content, rendered as a template against the
+    /// group (Alertmanager 0.31). Errors never quote the URL: it is a secret.
+    async fn url(&self, msg: &Notification) -> Result<String, NotifyError> {
+        let raw = match (&self.config.url, &self.config.url_file) {
+            (Some(url), _) => url.expose().to_owned(),
+            (None, Some(file)) => read_secret_file("url_file", file).await?.trim().to_owned(),
+            (None, None) => return Err(NotifyError::permanent("no url or url_file configured")),
+        };
+        if !raw.contains("{{") {
+            return Ok(raw);
         }
+        let data = Data::new(msg);
+        let url = self
+            .templates
+            .render(&raw, Flavor::Text, &data)
+            .map_err(|_| NotifyError::permanent("failed to template webhook URL"))?;
+        if url.is_empty() {
+            return Err(NotifyError::permanent(
+                "webhook URL is empty after templating",
+            ));
+        }
+        Ok(url)
     }
 
     fn body(&self, msg: &Notification) -> Result<Vec<u8>, NotifyError> {
@@ -182,7 +204,7 @@ impl Webhook {
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
         let body = self.body(msg)?;
-        let url = self.url().await?;
+        let url = self.url(msg).await?;
         self.client.post_json(&url, body).await
     }
 }

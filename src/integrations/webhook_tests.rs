@@ -343,14 +343,17 @@ const SECRET_PATH: &str = "/hook/s3cr3t-T0KEN";
 
 fn webhook(url: String, http_config: HttpConfig) -> Webhook {
     install_crypto();
-    Webhook::new(WebhookConfig {
-        send_resolved: true,
-        http_config,
-        url: Some(Secret::new(url)),
-        url_file: None,
-        max_alerts: 0,
-        timeout: None,
-    })
+    Webhook::new(
+        WebhookConfig {
+            send_resolved: true,
+            http_config,
+            url: Some(Secret::new(url)),
+            url_file: None,
+            max_alerts: 0,
+            timeout: None,
+        },
+        Arc::new(crate::template::Templates::builtin()),
+    )
     .unwrap()
 }
 
@@ -555,14 +558,17 @@ async fn reads_the_url_from_url_file_at_send_time() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("url");
     std::fs::write(&file, "http://127.0.0.1:1/not-yet").unwrap();
-    let hook = Webhook::new(WebhookConfig {
-        send_resolved: false,
-        http_config: HttpConfig::default(),
-        url: None,
-        url_file: Some(file.to_str().unwrap().into()),
-        max_alerts: 0,
-        timeout: None,
-    })
+    let hook = Webhook::new(
+        WebhookConfig {
+            send_resolved: false,
+            http_config: HttpConfig::default(),
+            url: None,
+            url_file: Some(file.to_str().unwrap().into()),
+            max_alerts: 0,
+            timeout: None,
+        },
+        Arc::new(crate::template::Templates::builtin()),
+    )
     .unwrap();
     assert!(!hook.send_resolved());
     // Rewritten after the notifier was built: the new URL is used.
@@ -607,14 +613,17 @@ async fn error_text_never_contains_the_url_secret() {
         }
     });
     install_crypto();
-    let slow = Webhook::new(WebhookConfig {
-        send_resolved: true,
-        http_config: HttpConfig::default(),
-        url: Some(Secret::new(format!("http://{silent_addr}{SECRET_PATH}"))),
-        url_file: None,
-        max_alerts: 0,
-        timeout: Some(crate::config::Duration(Duration::from_millis(50))),
-    })
+    let slow = Webhook::new(
+        WebhookConfig {
+            send_resolved: true,
+            http_config: HttpConfig::default(),
+            url: Some(Secret::new(format!("http://{silent_addr}{SECRET_PATH}"))),
+            url_file: None,
+            max_alerts: 0,
+            timeout: Some(crate::config::Duration(Duration::from_millis(50))),
+        },
+        Arc::new(crate::template::Templates::builtin()),
+    )
     .unwrap();
     let timed_out = slow.notify(&firing()).await.unwrap_err();
     assert!(timed_out.is_retryable(), "{timed_out}");

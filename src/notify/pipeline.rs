@@ -53,7 +53,7 @@ pub fn build_receivers(
         let mut list = Vec::new();
         for (index, cfg) in r.webhook_configs.iter().enumerate() {
             list.push(Integration {
-                notifier: Box::new(Webhook::new(cfg.clone())?),
+                notifier: Box::new(Webhook::new(cfg.clone(), templates.clone())?),
                 index,
             });
         }

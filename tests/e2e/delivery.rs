@@ -561,3 +561,33 @@ async fn a_route_without_labels_sends_empty_route_labels() {
     let p = sink.next(WAIT).await;
     assert_eq!(p["routeLabels"], json!({}));
 }
+
+#[tokio::test]
+async fn a_templated_webhook_url_is_rendered_per_group() {
+    let sink = WebhookSink::start(vec![]).await;
+    // The sink listens on `/hook`: only the group named `hook` reaches it.
+    let base = sink.url.strip_suffix("/hook").unwrap();
+    let url = format!("'{base}/{{{{ .GroupLabels.alertname }}}}'");
+    let s = TestServer::start(&config(&url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "hook"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(p["groupLabels"]["alertname"], "hook");
+}
+
+#[tokio::test]
+async fn a_malformed_templated_webhook_url_is_a_config_error() {
+    let err = klaxon::config::Config::load_str(
+        &config("'http://x/{{ .GroupLabels.alertname '", ""),
+        std::path::Path::new("am.yml"),
+        &|_| None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].webhook_configs[0].url"),
+        "{err}"
+    );
+    // The url is a secret: the error names the field, never the value.
+    assert!(!err.to_string().contains("http://x/"), "{err}");
+}
