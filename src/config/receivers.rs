@@ -119,6 +119,11 @@ pub struct WebhookConfig {
     /// Per-request timeout; 0s or absent means none beyond the client's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
+    /// Alertmanager 0.32: a custom body replacing the payload. Every string
+    /// (keys too) is a template; a rendered string that reads as YAML
+    /// structure (a number, a list, `toJson` output) becomes that value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
 }
 
 /// `discord_configs` entry. Exactly one of `webhook_url` / `webhook_url_file`.

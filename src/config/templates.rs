@@ -41,6 +41,13 @@ pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
             }
         }
         for (j, w) in r.webhook_configs.iter().enumerate() {
+            if let Some(payload) = &w.payload {
+                payload_strings(
+                    &format!("receivers[{i}].webhook_configs[{j}].payload"),
+                    payload,
+                    &mut out,
+                );
+            }
             if let Some(url) = w.url.as_ref().filter(|u| u.expose().contains("{{")) {
                 out.push((
                     format!("receivers[{i}].webhook_configs[{j}].url"),
@@ -67,6 +74,30 @@ pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
         }
     }
     out
+}
+
+/// Every string of a webhook `payload`, map keys included.
+fn payload_strings<'a>(
+    at: &str,
+    value: &'a serde_json::Value,
+    out: &mut Vec<(String, &'a str, Flavor)>,
+) {
+    match value {
+        serde_json::Value::String(s) => out.push((at.to_owned(), s.as_str(), Flavor::Text)),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                payload_strings(&format!("{at}[{i}]"), item, out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{at}.{k}");
+                out.push((here.clone(), k.as_str(), Flavor::Text));
+                payload_strings(&here, v, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Every route's `labels` values, depth first.

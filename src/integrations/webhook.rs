@@ -154,6 +154,41 @@ pub fn go_rfc3339_nano(t: DateTime<Utc>) -> String {
     out
 }
 
+/// Alertmanager's `DeepCopyWithTemplate`: every string and map key is
+/// rendered; a rendered string that parses as YAML into something other
+/// than a string (a number, bool, list, map or null) is replaced by that
+/// value, taken as final (0.34 keeps the strings inside it verbatim); other
+/// values are copied.
+fn render_payload<E>(
+    value: &serde_json::Value,
+    render: &dyn Fn(&str) -> Result<String, E>,
+) -> Result<serde_json::Value, E> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::String(t) => {
+            let s = render(t)?;
+            match serde_saphyr::from_str::<Value>(&s) {
+                Ok(Value::String(_)) | Err(_) => Value::String(s),
+                Ok(structured) => structured,
+            }
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render_payload(v, render))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                out.insert(render(k)?, render_payload(v, render)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
 /// A `webhook_configs` entry, ready to send.
 #[derive(Debug)]
 pub struct Webhook {
@@ -198,6 +233,16 @@ impl Webhook {
     }
 
     fn body(&self, msg: &Notification) -> Result<Vec<u8>, NotifyError> {
+        if let Some(payload) = &self.config.payload {
+            let data = Data::new(msg);
+            let rendered =
+                render_payload(payload, &|t| self.templates.render(t, Flavor::Text, &data))
+                    .map_err(|e| {
+                        NotifyError::permanent(format!("failed to render custom payload: {e}"))
+                    })?;
+            return encode_json_like_go(&rendered)
+                .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")));
+        }
         encode_json_like_go(&Message::new(msg, self.config.max_alerts))
             .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))
     }

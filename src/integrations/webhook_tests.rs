@@ -350,6 +350,7 @@ fn webhook(url: String, http_config: HttpConfig) -> Webhook {
             url: Some(Secret::new(url)),
             url_file: None,
             max_alerts: 0,
+            payload: None,
             timeout: None,
         },
         Arc::new(crate::template::Templates::builtin()),
@@ -565,6 +566,7 @@ async fn reads_the_url_from_url_file_at_send_time() {
             url: None,
             url_file: Some(file.to_str().unwrap().into()),
             max_alerts: 0,
+            payload: None,
             timeout: None,
         },
         Arc::new(crate::template::Templates::builtin()),
@@ -620,6 +622,7 @@ async fn error_text_never_contains_the_url_secret() {
             url: Some(Secret::new(format!("http://{silent_addr}{SECRET_PATH}"))),
             url_file: None,
             max_alerts: 0,
+            payload: None,
             timeout: Some(crate::config::Duration(Duration::from_millis(50))),
         },
         Arc::new(crate::template::Templates::builtin()),
@@ -638,4 +641,43 @@ async fn error_text_never_contains_the_url_secret() {
             );
         }
     }
+}
+
+#[test]
+fn a_custom_payload_is_rendered_like_alertmanagers_deep_copy() {
+    let payload: serde_json::Value = serde_json::json!({
+        "text": "{{ .Status }} {{ .GroupLabels.alertname }}",
+        "pair": "{{ .Status }}: {{ .GroupLabels.alertname }}",
+        "count": "{{ len .Alerts }}",
+        "fixed": 7,
+        "labels": "{{ .CommonLabels | toJson }}",
+        "colon": "value1:",
+        "{{ .Receiver }}": ["a", "{{ .Status }}"]
+    });
+    let render = |t: &str| -> Result<String, String> {
+        Ok(t.replace("{{ .Status }}", "firing")
+            .replace("{{ .GroupLabels.alertname }}", "Disk")
+            .replace("{{ len .Alerts }}", "2")
+            .replace("{{ .CommonLabels | toJson }}", r#"{"team":"a: b"}"#)
+            .replace("{{ .Receiver }}", "hook"))
+    };
+    let got = super::render_payload(&payload, &render).unwrap();
+    assert_eq!(
+        got,
+        serde_json::json!({
+            "text": "firing Disk",
+            // YAML reads `firing: Disk` as a map, and so does Alertmanager.
+            "pair": {"firing": "Disk"},
+            "count": 2,
+            "fixed": 7,
+            "labels": {"team": "a: b"},
+            // #5302: a rendered string is only structure when it parses to
+            // something other than a string; `value1:` is a one-key map in
+            // YAML, so Alertmanager sends {"value1": null}.
+            "colon": {"value1": null},
+            "hook": ["a", "firing"]
+        })
+    );
+    let failing = |_: &str| -> Result<String, String> { Err("boom".into()) };
+    assert!(super::render_payload(&payload, &failing).is_err());
 }

@@ -591,3 +591,20 @@ async fn a_malformed_templated_webhook_url_is_a_config_error() {
     // The url is a secret: the error names the field, never the value.
     assert!(!err.to_string().contains("http://x/"), "{err}");
 }
+
+#[tokio::test]
+async fn a_custom_webhook_payload_is_templated() {
+    let sink = WebhookSink::start(vec![]).await;
+    let url = format!(
+        "{}\n        payload:\n          text: '{{{{ .Status }}}} {{{{ .GroupLabels.alertname }}}}'\n          count: '{{{{ len .Alerts }}}}'\n          fixed: true",
+        sink.url
+    );
+    let s = TestServer::start(&config(&url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Custom"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(
+        p,
+        json!({"text": "firing Custom", "count": 1, "fixed": true})
+    );
+}
