@@ -29,8 +29,8 @@ use crate::matcher::{MatchType, Matcher, MatcherError, MatcherLines, Matchers};
 pub use duration::{Duration, DurationError};
 pub use env::{UnsetVariable, expand};
 pub use receivers::{
-    Authorization, BasicAuth, DiscordConfig, EmailConfig, HttpConfig, ThreadingConfig, TlsConfig,
-    WebhookConfig,
+    Authorization, BasicAuth, DiscordConfig, EmailConfig, HeaderConfig, HttpConfig,
+    ThreadingConfig, TlsConfig, WebhookConfig,
 };
 pub use templates::CompiledTemplates;
 pub use time_interval::{

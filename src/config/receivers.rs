@@ -40,6 +40,32 @@ pub struct HttpConfig {
     /// `Authorization`-like names being the user's business.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// prometheus/common's `http_headers`: sent with every request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub http_headers: BTreeMap<String, HeaderConfig>,
+    /// Use `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` (off by default, as in
+    /// Alertmanager: the environment is ignored unless asked for).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub proxy_from_environment: bool,
+    /// Comma-separated hosts, domains and CIDRs that bypass `proxy_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_proxy: Option<String>,
+    /// Headers for the proxy's CONNECT; parsed, refused by validation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
+}
+
+/// One header of prometheus/common's `Headers` (`http_headers`, and
+/// `tracing.headers`): plain values, secrets and files.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -54,6 +80,10 @@ impl Default for HttpConfig {
             follow_redirects: true,
             enable_http2: true,
             headers: BTreeMap::new(),
+            http_headers: BTreeMap::new(),
+            proxy_from_environment: false,
+            no_proxy: None,
+            proxy_connect_header: BTreeMap::new(),
         }
     }
 }

@@ -594,3 +594,59 @@ fn route_labels_are_read_and_their_names_and_templates_checked() {
         .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("route.labels.team"), "{err}");
 }
+
+#[test]
+fn newer_http_config_fields_are_read_and_checked() {
+    let hook = |http: &str| {
+        format!(
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: http://h/x\n    http_config:\n{http}"
+        )
+    };
+    let c = load(&hook(
+        "      proxy_url: http://proxy:3128\n      no_proxy: localhost,10.0.0.0/8\n      http_headers:\n        X-Tenant:\n          values: [a]\n          secrets: [tok]\n",
+    ))
+    .unwrap();
+    let h = &c.receivers[0].webhook_configs[0].http_config;
+    assert_eq!(h.no_proxy.as_deref(), Some("localhost,10.0.0.0/8"));
+    assert_eq!(h.http_headers["X-Tenant"].values, ["a"]);
+    assert!(!c.original().contains("tok\n"));
+    load(&hook("      proxy_from_environment: true\n")).unwrap();
+
+    let cases = [
+        (
+            "      proxy_from_environment: true\n      proxy_url: http://p:1\n",
+            "http_config.proxy_from_environment",
+            "proxy_url must not be configured",
+        ),
+        (
+            "      no_proxy: localhost\n",
+            "http_config.no_proxy",
+            "proxy_url must also be configured",
+        ),
+        (
+            "      proxy_url: http://p:1\n      proxy_connect_header:\n        Proxy-Authorization: [x]\n",
+            "http_config.proxy_connect_header",
+            "does not support proxy_connect_header",
+        ),
+        (
+            "      http_headers:\n        Authorization:\n          values: [x]\n",
+            "http_config.http_headers.Authorization",
+            "is not allowed",
+        ),
+        (
+            "      http_headers:\n        X-A:\n          files: [/f]\n",
+            "http_config.http_headers.X-A.files",
+            "does not support files",
+        ),
+    ];
+    for (http, field, message) in cases {
+        let err = load(&hook(http)).unwrap_err();
+        assert_eq!(
+            err.field.as_deref(),
+            Some(&*format!("receivers[0].webhook_configs[0].{field}")),
+            "{err}"
+        );
+        assert!(err.message.contains(message), "{err}");
+        assert!(err.line.is_some(), "{err}");
+    }
+}

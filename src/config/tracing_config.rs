@@ -46,17 +46,8 @@ pub enum TracingClientType {
     Http,
 }
 
-/// One header of `tracing.headers`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct TracingHeader {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub secrets: Vec<Secret>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
-}
+/// One header of `tracing.headers`: prometheus/common's header type.
+pub type TracingHeader = super::HeaderConfig;
 
 /// Alertmanager's checks, plus the ones its exporter would fail on later
 /// (an endpoint that is not `host:port`, a fraction outside 0..=1).

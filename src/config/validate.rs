@@ -293,7 +293,74 @@ fn check_secret_url(at: &str, field: &str, url: Option<&Secret>) -> Result {
     Ok(())
 }
 
+/// prometheus/common refuses these in `http_headers`: the client sets them.
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "host",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "www-authenticate",
+    "accept-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+    "transfer-encoding",
+];
+
+/// The fields prometheus/common added to `http_config` since 0.25.
+fn check_http_extras(at: &str, http: &HttpConfig) -> Result {
+    if http.proxy_from_environment && http.proxy_url.is_some() {
+        return Err(ConfigError::at(
+            format!("{at}.proxy_from_environment"),
+            "if proxy_from_environment is configured, proxy_url must not be configured",
+        ));
+    }
+    if http.no_proxy.is_some() && http.proxy_url.is_none() {
+        return Err(ConfigError::at(
+            format!("{at}.no_proxy"),
+            "if no_proxy is configured, proxy_url must also be configured",
+        ));
+    }
+    if !http.proxy_connect_header.is_empty() {
+        return Err(ConfigError::at(
+            format!("{at}.proxy_connect_header"),
+            "klaxon does not support proxy_connect_header (yet); put the credentials in proxy_url",
+        ));
+    }
+    for (name, h) in &http.http_headers {
+        let here = format!("{at}.http_headers.{name}");
+        if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+            || name.to_ascii_lowercase().starts_with("x-prometheus-")
+        {
+            return Err(ConfigError::at(
+                here,
+                format!("setting header {name:?} is not allowed"),
+            ));
+        }
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+            return Err(ConfigError::at(
+                here,
+                format!("invalid header name {name:?}"),
+            ));
+        }
+        if !h.files.is_empty() {
+            return Err(ConfigError::at(
+                format!("{here}.files"),
+                "klaxon does not support files in http_headers (yet); use values or secrets",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_http(at: &str, http: &HttpConfig) -> Result {
+    check_http_extras(at, http)?;
     if let Some(b) = &http.basic_auth {
         at_most_one(
             &format!("{at}.basic_auth"),

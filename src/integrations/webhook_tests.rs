@@ -681,3 +681,32 @@ fn a_custom_payload_is_rendered_like_alertmanagers_deep_copy() {
     let failing = |_: &str| -> Result<String, String> { Err("boom".into()) };
     assert!(super::render_payload(&payload, &failing).is_err());
 }
+
+#[tokio::test]
+async fn sends_http_headers_values_and_secrets() {
+    let sink = Sink::start(vec![]).await;
+    let mut config = HttpConfig::default();
+    config.http_headers.insert(
+        "X-Tenant".into(),
+        crate::config::HeaderConfig {
+            values: vec!["team-a".into()],
+            secrets: vec![],
+            files: vec![],
+        },
+    );
+    config.http_headers.insert(
+        "X-Token".into(),
+        crate::config::HeaderConfig {
+            values: vec![],
+            secrets: vec![crate::config::Secret::new("s3cret")],
+            files: vec![],
+        },
+    );
+    webhook(format!("{}/hook", sink.base), config)
+        .notify(&firing())
+        .await
+        .unwrap();
+    let got = sink.received();
+    assert_eq!(got[0].headers["x-tenant"], "team-a");
+    assert_eq!(got[0].headers["x-token"], "s3cret");
+}
