@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::validate::check_host_port;
-use super::{ConfigError, Duration, Secret, TlsConfig};
+use super::{ConfigError, Duration, TlsConfig};
 
 /// `tracing:`. Alertmanager rejects the block without an `endpoint`, and
 /// defaults `client_type` to `grpc`.
