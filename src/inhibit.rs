@@ -19,6 +19,8 @@ use crate::matcher::Matchers;
 /// One rule, ready to index alerts.
 #[derive(Debug, Clone)]
 pub struct InhibitRule {
+    /// The config's `name`, empty when unnamed.
+    pub name: String,
     source: Matchers,
     target: Matchers,
     equal: Vec<String>,
@@ -27,6 +29,7 @@ pub struct InhibitRule {
 impl InhibitRule {
     pub fn from_config(cfg: &InhibitRuleConfig) -> Self {
         Self {
+            name: cfg.name.clone(),
             source: cfg.source_matchers.clone(),
             target: cfg.target_matchers.clone(),
             equal: cfg.equal.clone(),
@@ -82,6 +85,12 @@ impl Inhibitions {
 
     /// The source alert that inhibits `alert`, if any.
     pub fn inhibited_by(&self, alert: &Alert) -> Option<Fingerprint> {
+        self.inhibiting_rule(alert).map(|(fp, _)| fp)
+    }
+
+    /// The source alert that inhibits `alert` and the `name` of the rule
+    /// that lets it (empty for an unnamed rule), for logs.
+    pub fn inhibiting_rule(&self, alert: &Alert) -> Option<(Fingerprint, &str)> {
         self.inhibited_by_labels(&alert.labels, || alert.fingerprint())
     }
 
@@ -92,7 +101,7 @@ impl Inhibitions {
         &self,
         labels: &LabelSet,
         own_fingerprint: impl Fn() -> Fingerprint,
-    ) -> Option<Fingerprint> {
+    ) -> Option<(Fingerprint, &str)> {
         let mut own = None;
         for (rule, sources) in &self.rules {
             if !rule.target.matches(labels) {
@@ -109,7 +118,7 @@ impl Inhibitions {
                 .iter()
                 .find(|(fp, src_is_target)| *fp != own && !(both_sides && *src_is_target))
             {
-                return Some(*fp);
+                return Some((*fp, rule.name.as_str()));
             }
         }
         None
@@ -140,6 +149,7 @@ mod tests {
 
     fn rule(source: &str, target: &str, equal: &[&str]) -> InhibitRule {
         InhibitRule {
+            name: String::new(),
             source: Matchers::parse(source).unwrap(),
             target: Matchers::parse(target).unwrap(),
             equal: equal.iter().map(|s| s.to_string()).collect(),
@@ -148,6 +158,7 @@ mod tests {
 
     fn inhibitor(idx: &Inhibitions, labels: &LabelSet) -> Option<Fingerprint> {
         idx.inhibited_by_labels(labels, || labels.fingerprint())
+            .map(|(fp, _)| fp)
     }
 
     fn labels(pairs: &[(&str, &str)]) -> LabelSet {
@@ -238,5 +249,22 @@ mod tests {
         assert!(idx.inhibited_by(&both).is_none());
         // A target that matches only the target side is inhibited by it.
         assert!(inhibitor(&idx, &labels(&[("alertname", "X"), ("team", "b")])).is_some());
+    }
+
+    #[test]
+    fn the_inhibiting_rule_is_named_for_logs() {
+        let mut named = rule(
+            r#"severity="critical""#,
+            r#"severity="warning""#,
+            &["alertname"],
+        );
+        named.name = "critical mutes warning".into();
+        let source = alert(&[("alertname", "A"), ("severity", "critical")], 100);
+        let target = alert(&[("alertname", "A"), ("severity", "warning")], 100);
+        let idx = Inhibitions::index(&[named], &[source.clone(), target.clone()], t(0));
+        assert_eq!(
+            idx.inhibiting_rule(&target),
+            Some((source.fingerprint(), "critical mutes warning"))
+        );
     }
 }

@@ -63,6 +63,7 @@ fn test_notification(
         external_url: external_url.to_owned(),
         now,
         reason: None,
+        route_labels: Default::default(),
     }
 }
 

@@ -105,6 +105,7 @@ fn notification(
         external_url: args.external_url.clone(),
         now,
         reason: None,
+        route_labels: Default::default(),
     }
 }
 

@@ -13,6 +13,7 @@ mod locate;
 mod receivers;
 mod templates;
 mod time_interval;
+mod tracing_config;
 mod unsupported;
 mod validate;
 
@@ -28,13 +29,15 @@ use crate::matcher::{MatchType, Matcher, MatcherError, MatcherLines, Matchers};
 pub use duration::{Duration, DurationError};
 pub use env::{UnsetVariable, expand};
 pub use receivers::{
-    Authorization, BasicAuth, DiscordConfig, EmailConfig, HttpConfig, TlsConfig, WebhookConfig,
+    Authorization, BasicAuth, DiscordConfig, EmailConfig, HeaderConfig, HttpConfig,
+    ThreadingConfig, TlsConfig, WebhookConfig,
 };
 pub use templates::CompiledTemplates;
 pub use time_interval::{
     DayOfMonthRange, InclusiveRange, IntervalLocation, MonthRange, TimeInterval,
     TimeIntervalConfig, TimeRange, WeekdayRange, YearRange,
 };
+pub use tracing_config::{TracingClientType, TracingConfig, TracingHeader};
 
 /// A secret string: `Debug` and `Serialize` print `<secret>`.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -145,6 +148,9 @@ pub struct Config {
     /// Template globs as written; relative ones are relative to the config
     /// file's directory.
     pub templates: Vec<String>,
+    /// `tracing:` (Alertmanager 0.30), checked; absent when not configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<TracingConfig>,
     /// The `templates:` files and every templated field, compiled at load.
     #[serde(skip)]
     pub compiled_templates: CompiledTemplates,
@@ -166,6 +172,8 @@ struct RawConfig {
     mute_time_intervals: Vec<TimeIntervalConfig>,
     #[serde(default, deserialize_with = "null_default")]
     templates: Vec<String>,
+    #[serde(default)]
+    tracing: Option<TracingConfig>,
 }
 
 fn five_minutes() -> Duration {
@@ -296,6 +304,15 @@ pub struct RouteConfig {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub active_time_intervals: Vec<String>,
+    /// Alertmanager 0.34: labels attached to the route, inherited and
+    /// overridden by child routes; values are Go templates rendered against
+    /// the group's data (`routeLabels` in API groups and webhook payloads).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub labels: BTreeMap<String, String>,
 }
 
 fn legacy_matchers(
@@ -388,6 +405,10 @@ impl ReceiverConfig {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(try_from = "RawInhibitRule")]
 pub struct InhibitRuleConfig {
+    /// Alertmanager 0.30's optional name, for logs. Names need not be
+    /// unique (Alertmanager only logs a duplicate at debug level).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
     #[serde(skip_serializing_if = "Matchers::is_empty")]
     pub source_matchers: Matchers,
     #[serde(skip_serializing_if = "Matchers::is_empty")]
@@ -405,6 +426,8 @@ pub struct InhibitRuleConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInhibitRule {
+    #[serde(default, deserialize_with = "null_default")]
+    name: String,
     #[serde(default, deserialize_with = "null_default")]
     source_matchers: MatcherLines,
     #[serde(default, deserialize_with = "null_default")]
@@ -426,6 +449,7 @@ impl TryFrom<RawInhibitRule> for InhibitRuleConfig {
     fn try_from(raw: RawInhibitRule) -> Result<Self, MatcherError> {
         let legacy = |eq, re| legacy_matchers(eq, re).map(Matchers);
         Ok(InhibitRuleConfig {
+            name: raw.name,
             source_matchers: legacy(&raw.source_match, &raw.source_match_re)?,
             target_matchers: legacy(&raw.target_match, &raw.target_match_re)?,
             equal: raw.equal,
@@ -499,6 +523,7 @@ impl Config {
             inhibit_rules: raw.inhibit_rules,
             time_intervals,
             templates: raw.templates,
+            tracing: raw.tracing,
             compiled_templates: CompiledTemplates::default(),
         };
         let base = path.parent().unwrap_or(Path::new("."));

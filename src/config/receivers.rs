@@ -40,6 +40,32 @@ pub struct HttpConfig {
     /// `Authorization`-like names being the user's business.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// prometheus/common's `http_headers`: sent with every request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub http_headers: BTreeMap<String, HeaderConfig>,
+    /// Use `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` (off by default, as in
+    /// Alertmanager: the environment is ignored unless asked for).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub proxy_from_environment: bool,
+    /// Comma-separated hosts, domains and CIDRs that bypass `proxy_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_proxy: Option<String>,
+    /// Headers for the proxy's CONNECT; parsed, refused by validation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
+}
+
+/// One header of prometheus/common's `Headers` (`http_headers`, and
+/// `tracing.headers`): plain values, secrets and files.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -54,6 +80,10 @@ impl Default for HttpConfig {
             follow_redirects: true,
             enable_http2: true,
             headers: BTreeMap::new(),
+            http_headers: BTreeMap::new(),
+            proxy_from_environment: false,
+            no_proxy: None,
+            proxy_connect_header: BTreeMap::new(),
         }
     }
 }
@@ -119,6 +149,11 @@ pub struct WebhookConfig {
     /// Per-request timeout; 0s or absent means none beyond the client's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
+    /// Alertmanager 0.32: a custom body replacing the payload. Every string
+    /// (keys too) is a template; a rendered string that reads as YAML
+    /// structure (a number, a list, `toJson` output) becomes that value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
 }
 
 /// `discord_configs` entry. Exactly one of `webhook_url` / `webhook_url_file`.
@@ -188,4 +223,26 @@ pub struct EmailConfig {
     /// Implicit TLS (port 465 style) even on other ports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force_implicit_tls: Option<bool>,
+    /// Alertmanager 0.30's phantom threading: every mail of one group
+    /// refers to the same made-up root message, so clients thread them.
+    #[serde(default, skip_serializing_if = "ThreadingConfig::is_off")]
+    pub threading: ThreadingConfig,
+}
+
+/// `email_configs[].threading`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadingConfig {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub enabled: bool,
+    /// `daily` starts a new thread each day; `none` keeps one thread per
+    /// group forever. Alertmanager requires one of them when enabled.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub thread_by_date: String,
+}
+
+impl ThreadingConfig {
+    fn is_off(&self) -> bool {
+        *self == Self::default()
+    }
 }

@@ -26,6 +26,7 @@ impl PartialEq for CompiledTemplates {
 /// `(field path, text, flavor)`.
 pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
     let mut out = Vec::new();
+    route_labels("route", &config.route, &mut out);
     for (i, r) in config.receivers.iter().enumerate() {
         for (j, d) in r.discord_configs.iter().enumerate() {
             let at = format!("receivers[{i}].discord_configs[{j}]");
@@ -37,6 +38,22 @@ pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
                 if let Some(t) = text {
                     out.push((format!("{at}.{name}"), t.as_str(), Flavor::Text));
                 }
+            }
+        }
+        for (j, w) in r.webhook_configs.iter().enumerate() {
+            if let Some(payload) = &w.payload {
+                payload_strings(
+                    &format!("receivers[{i}].webhook_configs[{j}].payload"),
+                    payload,
+                    &mut out,
+                );
+            }
+            if let Some(url) = w.url.as_ref().filter(|u| u.expose().contains("{{")) {
+                out.push((
+                    format!("receivers[{i}].webhook_configs[{j}].url"),
+                    url.expose(),
+                    Flavor::Text,
+                ));
             }
         }
         for (j, e) in r.email_configs.iter().enumerate() {
@@ -57,6 +74,44 @@ pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
         }
     }
     out
+}
+
+/// Every string of a webhook `payload`, map keys included.
+fn payload_strings<'a>(
+    at: &str,
+    value: &'a serde_json::Value,
+    out: &mut Vec<(String, &'a str, Flavor)>,
+) {
+    match value {
+        serde_json::Value::String(s) => out.push((at.to_owned(), s.as_str(), Flavor::Text)),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                payload_strings(&format!("{at}[{i}]"), item, out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{at}.{k}");
+                out.push((here.clone(), k.as_str(), Flavor::Text));
+                payload_strings(&here, v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every route's `labels` values, depth first.
+fn route_labels<'a>(
+    at: &str,
+    route: &'a super::RouteConfig,
+    out: &mut Vec<(String, &'a str, Flavor)>,
+) {
+    for (name, value) in &route.labels {
+        out.push((format!("{at}.labels.{name}"), value.as_str(), Flavor::Text));
+    }
+    for (i, child) in route.routes.iter().enumerate() {
+        route_labels(&format!("{at}.routes[{i}]"), child, out);
+    }
 }
 
 /// Loads the `templates:` files (relative globs from `base`, the config

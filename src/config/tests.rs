@@ -428,3 +428,225 @@ fn validation_errors_point_at_the_line() {
         Some("receivers[0].discord_configs[0].webhook_url")
     );
 }
+
+const EMAIL: &str = "route:\n  receiver: team\nreceivers:\n- name: team\n  email_configs:\n  - to: a@example.com\n    from: b@example.com\n    smarthost: smtp.example.com:587\n";
+
+#[test]
+fn inhibit_rules_may_be_named_and_names_may_repeat() {
+    let c = load(&format!(
+        "{MINIMAL}inhibit_rules:\n- name: critical mutes warning\n  source_matchers: [severity=critical]\n  target_matchers: [severity=warning]\n- name: critical mutes warning\n  source_matchers: [a=b]\n- target_matchers: [c=d]\n"
+    ))
+    .unwrap();
+    assert_eq!(c.inhibit_rules[0].name, "critical mutes warning");
+    assert_eq!(c.inhibit_rules[1].name, "critical mutes warning");
+    assert_eq!(c.inhibit_rules[2].name, "");
+    assert!(c.original().contains("name: critical mutes warning"));
+    let err = load(&format!("{MINIMAL}inhibit_rules:\n- name: [x]\n")).unwrap_err();
+    assert_eq!(err.line, Some(6), "{err}");
+}
+
+#[test]
+fn email_threading_is_read_and_checked_like_alertmanager() {
+    let c = load(&format!(
+        "{EMAIL}    threading:\n      enabled: true\n      thread_by_date: daily\n"
+    ))
+    .unwrap();
+    let t = &c.receivers[0].email_configs[0].threading;
+    assert!(t.enabled);
+    assert_eq!(t.thread_by_date, "daily");
+    // Disabled, nothing else is checked (Alertmanager's order).
+    load(&format!(
+        "{EMAIL}    threading:\n      thread_by_date: weekly\n"
+    ))
+    .unwrap();
+
+    let cases = [
+        (
+            "    threading:\n      enabled: true\n",
+            "threading.thread_by_date",
+            "must be either 'none' or 'daily'",
+            9,
+        ),
+        (
+            "    threading:\n      enabled: true\n      thread_by_date: weekly\n",
+            "threading.thread_by_date",
+            "must be either 'none' or 'daily'",
+            11,
+        ),
+        (
+            "    headers:\n      references: x\n    threading:\n      enabled: true\n      thread_by_date: none\n",
+            "threading.enabled",
+            "conflicts with custom References header",
+            12,
+        ),
+        (
+            "    headers:\n      In-Reply-To: x\n    threading:\n      enabled: true\n      thread_by_date: none\n",
+            "threading.enabled",
+            "conflicts with custom In-Reply-To header",
+            12,
+        ),
+    ];
+    for (extra, field, message, line) in cases {
+        let err = load(&format!("{EMAIL}{extra}")).unwrap_err();
+        assert_eq!(
+            err.field.as_deref(),
+            Some(&*format!("receivers[0].email_configs[0].{field}")),
+            "{err}"
+        );
+        assert!(err.message.contains(message), "{err}");
+        assert_eq!(err.line, Some(line), "{err}");
+    }
+    let err = load(&format!("{EMAIL}    threading:\n      enable: true\n")).unwrap_err();
+    assert!(err.to_string().contains("enable"), "{err}");
+}
+
+#[test]
+fn tracing_is_read_with_alertmanagers_defaults() {
+    let c = load(&format!("{MINIMAL}tracing:\n  endpoint: collector:4317\n")).unwrap();
+    let t = c.tracing.as_ref().unwrap();
+    assert_eq!(t.client_type, TracingClientType::Grpc);
+    assert_eq!(t.sampling_fraction, 0.0);
+    assert!(load(MINIMAL).unwrap().tracing.is_none());
+
+    let c = load(&format!(
+        "{MINIMAL}tracing:\n  client_type: http\n  endpoint: 127.0.0.1:4318\n  sampling_fraction: 0.5\n  insecure: true\n  compression: gzip\n  timeout: 5s\n  headers:\n    Authorization:\n      secrets: [token123]\n    X-Tenant:\n      values: [a]\n  tls_config:\n    insecure_skip_verify: true\n"
+    ))
+    .unwrap();
+    let t = c.tracing.as_ref().unwrap();
+    assert_eq!(t.client_type, TracingClientType::Http);
+    assert_eq!(t.timeout.unwrap().to_string(), "5s");
+    assert_eq!(t.headers["X-Tenant"].values, ["a"]);
+    let original = c.original();
+    assert!(!original.contains("token123"), "{original}");
+    assert!(original.contains("<secret>"), "{original}");
+}
+
+#[test]
+fn bad_tracing_settings_name_the_field_and_line() {
+    let cases = [
+        (
+            "tracing:\n  insecure: true\n",
+            "tracing.endpoint",
+            "endpoint must be set",
+        ),
+        (
+            "tracing:\n  endpoint: http://collector:4318\n",
+            "tracing.endpoint",
+            "host:port",
+        ),
+        (
+            "tracing:\n  endpoint: collector\n",
+            "tracing.endpoint",
+            "missing port",
+        ),
+        (
+            "tracing:\n  endpoint: c:4318\n  sampling_fraction: 2\n",
+            "tracing.sampling_fraction",
+            "between 0 and 1",
+        ),
+        (
+            "tracing:\n  endpoint: c:4318\n  compression: zstd\n",
+            "tracing.compression",
+            "valid options: gzip",
+        ),
+        (
+            "tracing:\n  endpoint: c:4318\n  headers:\n    X-A: {}\n",
+            "tracing.headers.X-A",
+            "values, secrets or files",
+        ),
+    ];
+    for (extra, field, message) in cases {
+        let err = load(&format!("{MINIMAL}{extra}")).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some(field), "{err}");
+        assert!(err.message.contains(message), "{err}");
+        assert!(err.line.is_some_and(|l| l >= 5), "{err}");
+    }
+    let err = load(&format!(
+        "{MINIMAL}tracing:\n  client_type: udp\n  endpoint: c:1\n"
+    ))
+    .unwrap_err();
+    assert_eq!(err.line, Some(6), "{err}");
+    assert!(err.to_string().contains("udp"), "{err}");
+}
+
+#[test]
+fn route_labels_are_read_and_their_names_and_templates_checked() {
+    let c = load(
+        "route:\n  receiver: team\n  labels:\n    team: '{{ .GroupLabels.x }}'\n  routes:\n  - labels: {tier: a}\nreceivers:\n- name: team\n",
+    )
+    .unwrap();
+    assert_eq!(c.route.labels["team"], "{{ .GroupLabels.x }}");
+    assert_eq!(c.route.routes[0].labels["tier"], "a");
+
+    let err = load(
+        "route:\n  receiver: team\n  routes:\n  - labels:\n      '': x\nreceivers:\n- name: team\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("route.routes[0].labels"),
+        "{err}"
+    );
+    assert!(err.message.contains("in route labels"), "{err}");
+    assert_eq!(err.line, Some(4), "{err}");
+
+    let err = load("route:\n  receiver: team\n  labels:\n    team: '{{ .GroupLabels.x '\nreceivers:\n- name: team\n")
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("route.labels.team"), "{err}");
+}
+
+#[test]
+fn newer_http_config_fields_are_read_and_checked() {
+    let hook = |http: &str| {
+        format!(
+            "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: http://h/x\n    http_config:\n{http}"
+        )
+    };
+    let c = load(&hook(
+        "      proxy_url: http://proxy:3128\n      no_proxy: localhost,10.0.0.0/8\n      http_headers:\n        X-Tenant:\n          values: [a]\n          secrets: [tok]\n",
+    ))
+    .unwrap();
+    let h = &c.receivers[0].webhook_configs[0].http_config;
+    assert_eq!(h.no_proxy.as_deref(), Some("localhost,10.0.0.0/8"));
+    assert_eq!(h.http_headers["X-Tenant"].values, ["a"]);
+    assert!(!c.original().contains("tok\n"));
+    load(&hook("      proxy_from_environment: true\n")).unwrap();
+
+    let cases = [
+        (
+            "      proxy_from_environment: true\n      proxy_url: http://p:1\n",
+            "http_config.proxy_from_environment",
+            "proxy_url must not be configured",
+        ),
+        (
+            "      no_proxy: localhost\n",
+            "http_config.no_proxy",
+            "proxy_url must also be configured",
+        ),
+        (
+            "      proxy_url: http://p:1\n      proxy_connect_header:\n        Proxy-Authorization: [x]\n",
+            "http_config.proxy_connect_header",
+            "does not support proxy_connect_header",
+        ),
+        (
+            "      http_headers:\n        Authorization:\n          values: [x]\n",
+            "http_config.http_headers.Authorization",
+            "is not allowed",
+        ),
+        (
+            "      http_headers:\n        X-A:\n          files: [/f]\n",
+            "http_config.http_headers.X-A.files",
+            "does not support files",
+        ),
+    ];
+    for (http, field, message) in cases {
+        let err = load(&hook(http)).unwrap_err();
+        assert_eq!(
+            err.field.as_deref(),
+            Some(&*format!("receivers[0].webhook_configs[0].{field}")),
+            "{err}"
+        );
+        assert!(err.message.contains(message), "{err}");
+        assert!(err.line.is_some(), "{err}");
+    }
+}

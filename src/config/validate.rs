@@ -13,6 +13,12 @@ type Result<T = ()> = std::result::Result<T, ConfigError>;
 pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
     parse_matchers(config, mode)?;
     check_global(&config.global)?;
+    if let Some(t) = &config.tracing {
+        super::tracing_config::check(t)?;
+        if let Some(tls) = &t.tls_config {
+            check_tls("tracing.tls_config", tls)?;
+        }
+    }
     let mut names = HashSet::new();
     for (i, r) in config.receivers.iter_mut().enumerate() {
         let at = format!("receivers[{i}]");
@@ -35,7 +41,11 @@ pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
                 ("url", w.url.as_ref()),
                 ("url_file", w.url_file.as_ref()),
             )?;
-            check_secret_url(&at, "url", w.url.as_ref())?;
+            // Alertmanager 0.31: a templated url is checked once rendered.
+            let templated = w.url.as_ref().is_some_and(|u| u.expose().contains("{{"));
+            if !templated {
+                check_secret_url(&at, "url", w.url.as_ref())?;
+            }
             check_http(&format!("{at}.http_config"), &w.http_config)?;
         }
         for (j, d) in r.discord_configs.iter().enumerate() {
@@ -191,6 +201,12 @@ fn check_route(
             ));
         }
     }
+    if let Some(name) = route.labels.keys().find(|n| !is_valid_label_name(n)) {
+        return Err(ConfigError::at(
+            format!("{at}.labels"),
+            format!("invalid label name {name:?} in route labels"),
+        ));
+    }
     for (field, map) in [("match", &route.match_), ("match_re", &route.match_re)] {
         if let Some(name) = map.keys().find(|n| !is_valid_label_name(n)) {
             return Err(ConfigError::at(
@@ -277,7 +293,74 @@ fn check_secret_url(at: &str, field: &str, url: Option<&Secret>) -> Result {
     Ok(())
 }
 
+/// prometheus/common refuses these in `http_headers`: the client sets them.
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "host",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "www-authenticate",
+    "accept-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+    "transfer-encoding",
+];
+
+/// The fields prometheus/common added to `http_config` since 0.25.
+fn check_http_extras(at: &str, http: &HttpConfig) -> Result {
+    if http.proxy_from_environment && http.proxy_url.is_some() {
+        return Err(ConfigError::at(
+            format!("{at}.proxy_from_environment"),
+            "if proxy_from_environment is configured, proxy_url must not be configured",
+        ));
+    }
+    if http.no_proxy.is_some() && http.proxy_url.is_none() {
+        return Err(ConfigError::at(
+            format!("{at}.no_proxy"),
+            "if no_proxy is configured, proxy_url must also be configured",
+        ));
+    }
+    if !http.proxy_connect_header.is_empty() {
+        return Err(ConfigError::at(
+            format!("{at}.proxy_connect_header"),
+            "klaxon does not support proxy_connect_header (yet); put the credentials in proxy_url",
+        ));
+    }
+    for (name, h) in &http.http_headers {
+        let here = format!("{at}.http_headers.{name}");
+        if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+            || name.to_ascii_lowercase().starts_with("x-prometheus-")
+        {
+            return Err(ConfigError::at(
+                here,
+                format!("setting header {name:?} is not allowed"),
+            ));
+        }
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+            return Err(ConfigError::at(
+                here,
+                format!("invalid header name {name:?}"),
+            ));
+        }
+        if !h.files.is_empty() {
+            return Err(ConfigError::at(
+                format!("{here}.files"),
+                "klaxon does not support files in http_headers (yet); use values or secrets",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_http(at: &str, http: &HttpConfig) -> Result {
+    check_http_extras(at, http)?;
     if let Some(b) = &http.basic_auth {
         at_most_one(
             &format!("{at}.basic_auth"),
@@ -325,7 +408,7 @@ fn check_http(at: &str, http: &HttpConfig) -> Result {
     Ok(())
 }
 
-fn check_tls(at: &str, tls: &TlsConfig) -> Result {
+pub(super) fn check_tls(at: &str, tls: &TlsConfig) -> Result {
     if let Some(v) = &tls.min_version
         && !matches!(v.as_str(), "TLS10" | "TLS11" | "TLS12" | "TLS13")
     {
@@ -457,6 +540,25 @@ fn check_email(at: &str, e: &EmailConfig) -> Result {
                 format!(
                     "duplicate header {name:?} in email config (header names are case-insensitive)"
                 ),
+            ));
+        }
+    }
+    if e.threading.enabled {
+        // Alertmanager 0.34's checks and messages.
+        for header in ["References", "In-Reply-To"] {
+            if seen.contains(&header.to_ascii_lowercase()) {
+                return Err(ConfigError::at(
+                    format!("{at}.threading.enabled"),
+                    format!(
+                        "conflicting configuration: threading.enabled conflicts with custom {header} header"
+                    ),
+                ));
+            }
+        }
+        if !["none", "daily"].contains(&e.threading.thread_by_date.as_str()) {
+            return Err(ConfigError::at(
+                format!("{at}.threading.thread_by_date"),
+                "threading.thread_by_date must be either 'none' or 'daily'",
             ));
         }
     }

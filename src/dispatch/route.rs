@@ -1,6 +1,7 @@
 //! The routing tree: which routes (and so receivers and group settings) an
 //! alert belongs to, with Alertmanager's inheritance and matching rules.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::config::RouteConfig;
@@ -29,6 +30,8 @@ pub struct RouteOpts {
     pub repeat_interval: Duration,
     pub mute_time_intervals: Vec<String>,
     pub active_time_intervals: Vec<String>,
+    /// The route's `labels` merged over its parent's, still templates.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl RouteOpts {
@@ -78,6 +81,7 @@ impl Route {
                 .map_or(DEFAULT_REPEAT_INTERVAL, |d| d.as_std()),
             mute_time_intervals: root.mute_time_intervals.clone(),
             active_time_intervals: root.active_time_intervals.clone(),
+            labels: root.labels.clone(),
         };
         let mut next_id = 0;
         Self::build(root, opts, None, &mut next_id)
@@ -176,6 +180,13 @@ fn inherit(parent: &RouteOpts, child: &RouteConfig) -> RouteOpts {
         // Alertmanager does not pass time intervals down to children.
         mute_time_intervals: child.mute_time_intervals.clone(),
         active_time_intervals: child.active_time_intervals.clone(),
+        // Unlike time intervals, labels are inherited, the child's winning.
+        labels: parent
+            .labels
+            .iter()
+            .chain(&child.labels)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 
@@ -269,5 +280,38 @@ receivers: [{name: a}, {name: b}]
         assert_eq!(child.opts.group_by, GroupBy::All);
         assert_eq!(child.opts.group_wait, Duration::from_secs(1));
         assert_eq!(child.opts.group_interval, DEFAULT_GROUP_INTERVAL);
+    }
+
+    #[test]
+    fn children_inherit_route_labels_and_override_them() {
+        let root = tree(
+            r#"
+route:
+  receiver: a
+  labels: {team: storage, tier: base}
+  routes:
+    - match: {x: y}
+      labels: {tier: edge}
+      routes:
+        - match: {z: w}
+receivers: [{name: a}]
+"#,
+        );
+        let want = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            root.opts.labels,
+            want(&[("team", "storage"), ("tier", "base")])
+        );
+        let child = &root.routes[0];
+        assert_eq!(
+            child.opts.labels,
+            want(&[("team", "storage"), ("tier", "edge")])
+        );
+        assert_eq!(child.routes[0].opts.labels, child.opts.labels);
     }
 }

@@ -394,6 +394,7 @@ fn reference_alert_notification(resolved: bool) -> Notification {
         external_url: "http://klaxon.example:9093".into(),
         now: t(100),
         reason: None,
+        route_labels: Default::default(),
     }
 }
 

@@ -94,9 +94,16 @@ impl HttpClient {
         if !config.enable_http2 {
             builder = builder.http1_only();
         }
+        if !config.proxy_from_environment {
+            // Alertmanager ignores HTTP_PROXY & co. unless told otherwise.
+            builder = builder.no_proxy();
+        }
         if let Some(proxy) = &config.proxy_url {
-            builder =
-                builder.proxy(reqwest::Proxy::all(proxy).map_err(|_| HttpClientError::Proxy)?);
+            let mut proxy = reqwest::Proxy::all(proxy).map_err(|_| HttpClientError::Proxy)?;
+            if let Some(bypass) = &config.no_proxy {
+                proxy = proxy.no_proxy(reqwest::NoProxy::from_string(bypass));
+            }
+            builder = builder.proxy(proxy);
         }
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
@@ -106,6 +113,18 @@ impl HttpClient {
                 HeaderValue::from_str(value).map_err(|_| HttpClientError::Header(name.clone()))?;
             v.set_sensitive(true);
             headers.insert(n, v);
+        }
+        // `http_headers`: every value and secret of a name, in that order.
+        for (name, h) in &config.http_headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| HttpClientError::Header(name.clone()))?;
+            let values = h.values.iter().map(String::as_str);
+            for value in values.chain(h.secrets.iter().map(|s| s.expose())) {
+                let mut v = HeaderValue::from_str(value)
+                    .map_err(|_| HttpClientError::Header(name.clone()))?;
+                v.set_sensitive(true);
+                headers.append(n.clone(), v);
+            }
         }
         builder = builder.default_headers(headers);
         if let Some(tls) = &config.tls_config {

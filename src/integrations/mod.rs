@@ -213,6 +213,9 @@ pub struct Notification {
     /// Why the dedup step sends it; `None` for a notification outside the
     /// pipeline (a receiver test).
     pub reason: Option<Reason>,
+    /// The route's `labels`, rendered against the group (Alertmanager 0.34's
+    /// `routeLabels`); empty when the route has none.
+    pub route_labels: LabelSet,
 }
 
 impl Notification {

@@ -15,6 +15,7 @@ use crate::alert::Alert;
 use crate::config::WebhookConfig;
 use crate::labels::LabelSet;
 use crate::nflog::Reason;
+use crate::template::{Data, Flavor, Templates};
 
 /// What Go prints for its zero `time.Time`.
 const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -30,6 +31,8 @@ pub struct Message {
     pub group_labels: LabelSet,
     pub common_labels: LabelSet,
     pub common_annotations: LabelSet,
+    /// The route's rendered `labels` (Alertmanager 0.34), `{}` without.
+    pub route_labels: LabelSet,
     #[serde(rename = "externalURL")]
     pub external_url: String,
     pub version: &'static str,
@@ -76,6 +79,7 @@ impl Message {
             group_labels: msg.group_labels.clone(),
             common_labels: common_labels(kept),
             common_annotations: common_annotations(kept),
+            route_labels: msg.route_labels.clone(),
             external_url: msg.external_url.clone(),
             version: "4",
             group_key: msg.group_key.clone(),
@@ -150,36 +154,102 @@ pub fn go_rfc3339_nano(t: DateTime<Utc>) -> String {
     out
 }
 
+/// Alertmanager's `DeepCopyWithTemplate`: every string and map key is
+/// rendered; a rendered string that parses as YAML into something other
+/// than a string (a number, bool, list, map or null) is replaced by that
+/// value, taken as final (0.34 keeps the strings inside it verbatim); other
+/// values are copied.
+fn render_payload<E>(
+    value: &serde_json::Value,
+    render: &dyn Fn(&str) -> Result<String, E>,
+) -> Result<serde_json::Value, E> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::String(t) => {
+            let s = render(t)?;
+            match serde_saphyr::from_str::<Value>(&s) {
+                Ok(Value::String(_)) | Err(_) => Value::String(s),
+                Ok(structured) => structured,
+            }
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render_payload(v, render))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                out.insert(render(k)?, render_payload(v, render)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
 /// A `webhook_configs` entry, ready to send.
 #[derive(Debug)]
 pub struct Webhook {
     config: WebhookConfig,
     client: HttpClient,
+    templates: Arc<Templates>,
 }
 
 impl Webhook {
-    pub fn new(config: WebhookConfig) -> Result<Self, HttpClientError> {
+    pub fn new(config: WebhookConfig, templates: Arc<Templates>) -> Result<Self, HttpClientError> {
         let timeout = config.timeout.map(|t| t.as_std());
         let client = HttpClient::new(&config.http_config, timeout)?;
-        Ok(Webhook { config, client })
+        Ok(Webhook {
+            config,
+            client,
+            templates,
+        })
     }
 
-    async fn url(&self) -> Result<String, NotifyError> {
-        match (&self.config.url, &self.config.url_file) {
-            (Some(url), _) => Ok(url.expose().to_owned()),
-            (None, Some(file)) => read_secret_file("url_file", file).await,
-            (None, None) => Err(NotifyError::permanent("no url or url_file configured")),
+    /// `url`, or `url_file`'s content, rendered as a template against the
+    /// group (Alertmanager 0.31). Errors never quote the URL: it is a secret.
+    async fn url(&self, msg: &Notification) -> Result<String, NotifyError> {
+        let raw = match (&self.config.url, &self.config.url_file) {
+            (Some(url), _) => url.expose().to_owned(),
+            (None, Some(file)) => read_secret_file("url_file", file).await?.trim().to_owned(),
+            (None, None) => return Err(NotifyError::permanent("no url or url_file configured")),
+        };
+        if !raw.contains("{{") {
+            return Ok(raw);
         }
+        let data = Data::new(msg);
+        let url = self
+            .templates
+            .render(&raw, Flavor::Text, &data)
+            .map_err(|_| NotifyError::permanent("failed to template webhook URL"))?;
+        if url.is_empty() {
+            return Err(NotifyError::permanent(
+                "webhook URL is empty after templating",
+            ));
+        }
+        Ok(url)
     }
 
     fn body(&self, msg: &Notification) -> Result<Vec<u8>, NotifyError> {
+        if let Some(payload) = &self.config.payload {
+            let data = Data::new(msg);
+            let rendered =
+                render_payload(payload, &|t| self.templates.render(t, Flavor::Text, &data))
+                    .map_err(|e| {
+                        NotifyError::permanent(format!("failed to render custom payload: {e}"))
+                    })?;
+            return encode_json_like_go(&rendered)
+                .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")));
+        }
         encode_json_like_go(&Message::new(msg, self.config.max_alerts))
             .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))
     }
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
         let body = self.body(msg)?;
-        let url = self.url().await?;
+        let url = self.url(msg).await?;
         self.client.post_json(&url, body).await
     }
 }

@@ -93,6 +93,7 @@ fn notification_for(reference: &Value) -> (Notification, u64) {
         external_url: reference["externalURL"].as_str().unwrap().to_owned(),
         now,
         reason: None,
+        route_labels: Default::default(),
     };
     (msg, max_alerts)
 }
@@ -111,7 +112,11 @@ fn payload_matches_alertmanager_field_for_field() {
             continue;
         };
         let (msg, max_alerts) = notification_for(&want);
-        let got = serde_json::to_value(Message::new(&msg, max_alerts)).unwrap();
+        let mut got = serde_json::to_value(Message::new(&msg, max_alerts)).unwrap();
+        // The references come from Alertmanager 0.25; 0.34 adds `routeLabels`
+        // (`{}` for a route without labels).
+        let route_labels = got.as_object_mut().unwrap().remove("routeLabels");
+        assert_eq!(route_labels, Some(serde_json::json!({})), "{name}");
         assert_eq!(got, want, "{name}");
     }
 }
@@ -159,6 +164,7 @@ fn simple_notification(alerts: Vec<Arc<Alert>>) -> Notification {
         external_url: "http://klaxon.example:9093".into(),
         now: t(100),
         reason: None,
+        route_labels: Default::default(),
     }
 }
 
@@ -337,14 +343,18 @@ const SECRET_PATH: &str = "/hook/s3cr3t-T0KEN";
 
 fn webhook(url: String, http_config: HttpConfig) -> Webhook {
     install_crypto();
-    Webhook::new(WebhookConfig {
-        send_resolved: true,
-        http_config,
-        url: Some(Secret::new(url)),
-        url_file: None,
-        max_alerts: 0,
-        timeout: None,
-    })
+    Webhook::new(
+        WebhookConfig {
+            send_resolved: true,
+            http_config,
+            url: Some(Secret::new(url)),
+            url_file: None,
+            max_alerts: 0,
+            payload: None,
+            timeout: None,
+        },
+        Arc::new(crate::template::Templates::builtin()),
+    )
     .unwrap()
 }
 
@@ -549,14 +559,18 @@ async fn reads_the_url_from_url_file_at_send_time() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("url");
     std::fs::write(&file, "http://127.0.0.1:1/not-yet").unwrap();
-    let hook = Webhook::new(WebhookConfig {
-        send_resolved: false,
-        http_config: HttpConfig::default(),
-        url: None,
-        url_file: Some(file.to_str().unwrap().into()),
-        max_alerts: 0,
-        timeout: None,
-    })
+    let hook = Webhook::new(
+        WebhookConfig {
+            send_resolved: false,
+            http_config: HttpConfig::default(),
+            url: None,
+            url_file: Some(file.to_str().unwrap().into()),
+            max_alerts: 0,
+            payload: None,
+            timeout: None,
+        },
+        Arc::new(crate::template::Templates::builtin()),
+    )
     .unwrap();
     assert!(!hook.send_resolved());
     // Rewritten after the notifier was built: the new URL is used.
@@ -601,14 +615,18 @@ async fn error_text_never_contains_the_url_secret() {
         }
     });
     install_crypto();
-    let slow = Webhook::new(WebhookConfig {
-        send_resolved: true,
-        http_config: HttpConfig::default(),
-        url: Some(Secret::new(format!("http://{silent_addr}{SECRET_PATH}"))),
-        url_file: None,
-        max_alerts: 0,
-        timeout: Some(crate::config::Duration(Duration::from_millis(50))),
-    })
+    let slow = Webhook::new(
+        WebhookConfig {
+            send_resolved: true,
+            http_config: HttpConfig::default(),
+            url: Some(Secret::new(format!("http://{silent_addr}{SECRET_PATH}"))),
+            url_file: None,
+            max_alerts: 0,
+            payload: None,
+            timeout: Some(crate::config::Duration(Duration::from_millis(50))),
+        },
+        Arc::new(crate::template::Templates::builtin()),
+    )
     .unwrap();
     let timed_out = slow.notify(&firing()).await.unwrap_err();
     assert!(timed_out.is_retryable(), "{timed_out}");
@@ -623,4 +641,72 @@ async fn error_text_never_contains_the_url_secret() {
             );
         }
     }
+}
+
+#[test]
+fn a_custom_payload_is_rendered_like_alertmanagers_deep_copy() {
+    let payload: serde_json::Value = serde_json::json!({
+        "text": "{{ .Status }} {{ .GroupLabels.alertname }}",
+        "pair": "{{ .Status }}: {{ .GroupLabels.alertname }}",
+        "count": "{{ len .Alerts }}",
+        "fixed": 7,
+        "labels": "{{ .CommonLabels | toJson }}",
+        "colon": "value1:",
+        "{{ .Receiver }}": ["a", "{{ .Status }}"]
+    });
+    let render = |t: &str| -> Result<String, String> {
+        Ok(t.replace("{{ .Status }}", "firing")
+            .replace("{{ .GroupLabels.alertname }}", "Disk")
+            .replace("{{ len .Alerts }}", "2")
+            .replace("{{ .CommonLabels | toJson }}", r#"{"team":"a: b"}"#)
+            .replace("{{ .Receiver }}", "hook"))
+    };
+    let got = super::render_payload(&payload, &render).unwrap();
+    assert_eq!(
+        got,
+        serde_json::json!({
+            "text": "firing Disk",
+            // YAML reads `firing: Disk` as a map, and so does Alertmanager.
+            "pair": {"firing": "Disk"},
+            "count": 2,
+            "fixed": 7,
+            "labels": {"team": "a: b"},
+            // #5302: a rendered string is only structure when it parses to
+            // something other than a string; `value1:` is a one-key map in
+            // YAML, so Alertmanager sends {"value1": null}.
+            "colon": {"value1": null},
+            "hook": ["a", "firing"]
+        })
+    );
+    let failing = |_: &str| -> Result<String, String> { Err("boom".into()) };
+    assert!(super::render_payload(&payload, &failing).is_err());
+}
+
+#[tokio::test]
+async fn sends_http_headers_values_and_secrets() {
+    let sink = Sink::start(vec![]).await;
+    let mut config = HttpConfig::default();
+    config.http_headers.insert(
+        "X-Tenant".into(),
+        crate::config::HeaderConfig {
+            values: vec!["team-a".into()],
+            secrets: vec![],
+            files: vec![],
+        },
+    );
+    config.http_headers.insert(
+        "X-Token".into(),
+        crate::config::HeaderConfig {
+            values: vec![],
+            secrets: vec![crate::config::Secret::new("s3cret")],
+            files: vec![],
+        },
+    );
+    webhook(format!("{}/hook", sink.base), config)
+        .notify(&firing())
+        .await
+        .unwrap();
+    let got = sink.received();
+    assert_eq!(got[0].headers["x-tenant"], "team-a");
+    assert_eq!(got[0].headers["x-token"], "s3cret");
 }

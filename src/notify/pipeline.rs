@@ -25,6 +25,7 @@ use crate::integrations::discord::{Discord, RateLimits};
 use crate::integrations::email::Email;
 use crate::integrations::webhook::Webhook;
 use crate::integrations::{BuildError, Notification, Notifier, NotifyError};
+use crate::labels::LabelSet;
 use crate::metrics::{IntegrationLabel, Metrics};
 use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
 use crate::silence::Silences;
@@ -52,7 +53,7 @@ pub fn build_receivers(
         let mut list = Vec::new();
         for (index, cfg) in r.webhook_configs.iter().enumerate() {
             list.push(Integration {
-                notifier: Box::new(Webhook::new(cfg.clone())?),
+                notifier: Box::new(Webhook::new(cfg.clone(), templates.clone())?),
                 index,
             });
         }
@@ -98,6 +99,8 @@ pub struct Pipeline {
     history: Arc<History>,
     external_url: String,
     inhibitions: Mutex<Option<InhibitionCache>>,
+    /// Renders route labels (the integrations hold their own handle).
+    templates: Arc<Templates>,
 }
 
 /// The long-lived parts a pipeline works with; the config-derived parts are
@@ -136,6 +139,7 @@ impl Pipeline {
             history,
             external_url,
             inhibitions: Mutex::new(None),
+            templates: config.template_set().clone(),
             metrics,
         })
     }
@@ -202,6 +206,31 @@ impl Pipeline {
         inactive.then(|| TimeMute::Inactive(opts.active_time_intervals.clone()))
     }
 
+    /// The route's labels rendered against the group, as Alertmanager 0.34's
+    /// dispatcher does; a label whose template fails is left out and logged.
+    fn route_labels(&self, flush: &Flush, msg: &Notification) -> LabelSet {
+        if flush.opts.labels.is_empty() {
+            return LabelSet::new();
+        }
+        let data = crate::template::Data::new(msg);
+        let mut out = LabelSet::new();
+        for (name, template) in &flush.opts.labels {
+            match self
+                .templates
+                .render(template, crate::template::Flavor::Text, &data)
+            {
+                Ok(value) => out.insert(name, &value),
+                Err(e) => tracing::error!(
+                    group_key = %flush.group_key,
+                    label = %name,
+                    error = %e,
+                    "failed to render route label"
+                ),
+            }
+        }
+        out
+    }
+
     /// Drops inhibited and silenced alerts, counting each as Alertmanager does.
     fn unmuted(&self, alerts: &[Arc<Alert>], now: DateTime<Utc>) -> Vec<Arc<Alert>> {
         let inhibitions = self.inhibitions(now);
@@ -209,7 +238,11 @@ impl Pipeline {
         let kept = alerts
             .iter()
             .filter(|a| {
-                let muted = inhibitions.inhibited_by(a).is_some();
+                let by = inhibitions.inhibiting_rule(a);
+                if let Some((source, rule)) = by {
+                    tracing::debug!(alert = %a.fingerprint(), %source, inhibit_rule = rule, "alert inhibited");
+                }
+                let muted = by.is_some();
                 inhibited += usize::from(muted);
                 !muted
             })
@@ -293,7 +326,7 @@ impl Pipeline {
         };
         if !to_send.is_empty() {
             let count = to_send.len();
-            let msg = Notification {
+            let mut msg = Notification {
                 receiver: flush.receiver.clone(),
                 group_key: flush.group_key.clone(),
                 group_labels: flush.group_labels.clone(),
@@ -301,7 +334,9 @@ impl Pipeline {
                 external_url: self.external_url.clone(),
                 now: flush.now,
                 reason: Some(reason),
+                route_labels: LabelSet::new(),
             };
+            msg.route_labels = self.route_labels(flush, &msg);
             // Alertmanager's deadline for one flush's retries.
             let deadline = flush.opts.group_interval.max(Duration::from_secs(10));
             let sent = retry(deadline, || self.request(notifier, &msg)).await;

@@ -530,3 +530,81 @@ async fn expiring_a_silence_releases_the_alert_it_muted() {
     // The group's next tick finds it unmuted and never notified.
     assert_eq!(alert_names(&sink.next(WAIT).await), ["Hushed/"]);
 }
+
+#[tokio::test]
+async fn route_labels_are_rendered_inherited_and_sent_as_route_labels() {
+    let sink = WebhookSink::start(vec![]).await;
+    let routes = r#"  labels:
+    team: storage
+    tier: 'base'
+  routes:
+    - matchers: ['severity="critical"']
+      labels:
+        tier: '{{ .GroupLabels.alertname }}-{{ len .Alerts }}'"#;
+    let s = TestServer::start(&config(&sink.url, routes)).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Disk", "severity": "critical"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(
+        p["routeLabels"],
+        json!({"team": "storage", "tier": "Disk-1"}),
+        "{p}"
+    );
+}
+
+#[tokio::test]
+async fn a_route_without_labels_sends_empty_route_labels() {
+    let sink = WebhookSink::start(vec![]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Plain"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(p["routeLabels"], json!({}));
+}
+
+#[tokio::test]
+async fn a_templated_webhook_url_is_rendered_per_group() {
+    let sink = WebhookSink::start(vec![]).await;
+    // The sink listens on `/hook`: only the group named `hook` reaches it.
+    let base = sink.url.strip_suffix("/hook").unwrap();
+    let url = format!("'{base}/{{{{ .GroupLabels.alertname }}}}'");
+    let s = TestServer::start(&config(&url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "hook"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(p["groupLabels"]["alertname"], "hook");
+}
+
+#[tokio::test]
+async fn a_malformed_templated_webhook_url_is_a_config_error() {
+    let err = klaxon::config::Config::load_str(
+        &config("'http://x/{{ .GroupLabels.alertname '", ""),
+        std::path::Path::new("am.yml"),
+        &|_| None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("receivers[0].webhook_configs[0].url"),
+        "{err}"
+    );
+    // The url is a secret: the error names the field, never the value.
+    assert!(!err.to_string().contains("http://x/"), "{err}");
+}
+
+#[tokio::test]
+async fn a_custom_webhook_payload_is_templated() {
+    let sink = WebhookSink::start(vec![]).await;
+    let url = format!(
+        "{}\n        payload:\n          text: '{{{{ .Status }}}} {{{{ .GroupLabels.alertname }}}}'\n          count: '{{{{ len .Alerts }}}}'\n          fixed: true",
+        sink.url
+    );
+    let s = TestServer::start(&config(&url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Custom"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(
+        p,
+        json!({"text": "firing Custom", "count": 1, "fixed": true})
+    );
+}

@@ -611,3 +611,29 @@ async fn the_default_subject_matches_alertmanagers() {
     );
     assert!(kx_msg.body_html(0).is_some(), "klaxon sends an HTML part");
 }
+
+#[tokio::test]
+async fn threading_gives_every_mail_of_a_group_the_same_phantom_root() {
+    let smtp = SmtpServer::start(Security::Plain);
+    let email = format!(
+        r#"      - to: ops@example.com
+        from: klaxon@example.com
+        smarthost: {}
+        require_tls: false
+        text: plain
+        html: ''
+        threading:
+          enabled: true
+          thread_by_date: none"#,
+        smtp.addr
+    );
+    let s = TestServer::start(&klaxon_config(&email)).await;
+    fire(&s, "Threaded").await;
+    let got = smtp.next_message().await;
+    let m = parse(&got.data);
+    // Alertmanager 0.30: `<alert-{sha256(group key)[:16]}-{date}@alertmanager>`;
+    // the group key is `{}:{alertname="Threaded"}`.
+    let root = "<alert-8545a73ca603ec01-@alertmanager>";
+    assert_eq!(m.header_raw("References").map(str::trim), Some(root));
+    assert_eq!(m.header_raw("In-Reply-To").map(str::trim), Some(root));
+}

@@ -37,6 +37,7 @@ fn config() -> EmailConfig {
         require_tls: Some(true),
         tls_config: None,
         force_implicit_tls: None,
+        threading: ThreadingConfig::default(),
     }
 }
 
@@ -70,6 +71,7 @@ fn notification() -> Notification {
         external_url: "http://klaxon.example:9093".into(),
         now: t(10),
         reason: None,
+        route_labels: Default::default(),
     }
 }
 
@@ -435,4 +437,34 @@ fn tls_settings_are_checked_when_the_config_loads() {
     c.smarthost = Some("localhost:25".into());
     c.require_tls = Some(false);
     assert!(Email::new(c, templates).is_ok());
+}
+
+#[test]
+fn threading_refers_every_mail_of_a_group_to_one_phantom_root() {
+    let msg = notification();
+    let data = Data::new(&msg);
+    let plain = email(config()).render(&data, &msg);
+    assert!(!plain.headers.contains_key("References"));
+
+    let mut c = config();
+    c.threading = ThreadingConfig {
+        enabled: true,
+        thread_by_date: "daily".into(),
+    };
+    let daily = email(c.clone()).render(&data, &msg);
+    // sha256 of the group key, first 16 hex digits; the flush's UTC date.
+    let root = "<alert-17c4e445d234645c-2023-11-14@alertmanager>";
+    assert_eq!(daily.headers["References"], root);
+    assert_eq!(daily.headers["In-Reply-To"], root);
+    let (_, message) = build_message(&daily, SystemTime::from(msg.now)).unwrap();
+    let raw = String::from_utf8(message).unwrap();
+    assert!(raw.contains(&format!("References: {root}\r\n")), "{raw}");
+    assert!(raw.contains(&format!("In-Reply-To: {root}\r\n")), "{raw}");
+
+    c.threading.thread_by_date = "none".into();
+    let forever = email(c).render(&data, &msg);
+    assert_eq!(
+        forever.headers["References"],
+        "<alert-17c4e445d234645c-@alertmanager>"
+    );
 }
