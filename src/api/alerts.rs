@@ -562,7 +562,7 @@ async fn get_alert_groups(
 ) -> Result<Response, ApiError> {
     let l = Listing::new(&state, raw.as_deref())?;
     let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
-    let mut groups: Vec<(String, LabelSet, Vec<Arc<Alert>>)> = Vec::new();
+    let mut groups: Vec<(String, LabelSet, Vec<Arc<Alert>>, LabelSet)> = Vec::new();
     for group in state.live_groups() {
         if !filter.keep_receiver(runtime, &group.opts.receiver) {
             continue;
@@ -576,11 +576,19 @@ async fn get_alert_groups(
             continue;
         }
         alerts.sort_by(|a, b| crate::dispatch::alert_order(&a.labels, &b.labels));
-        groups.push((group.opts.receiver.clone(), group.labels.clone(), alerts));
+        // Rendered over the alerts the filters keep (Alertmanager renders
+        // over the group's current alerts; they differ only when filtered).
+        let route_labels = runtime.pipeline.group_route_labels(&group, &alerts, now);
+        groups.push((
+            group.opts.receiver.clone(),
+            group.labels.clone(),
+            alerts,
+            route_labels,
+        ));
     }
     let mut out: Vec<AlertGroup> = Vec::with_capacity(groups.len());
     let silences = state.silences.reader();
-    for (receiver, labels, alerts) in &groups {
+    for (receiver, labels, alerts, route_labels) in &groups {
         let mut shown = Vec::with_capacity(alerts.len());
         for alert in alerts {
             let routes = runtime.route.matches(&alert.labels);
@@ -597,6 +605,7 @@ async fn get_alert_groups(
                 receiver: Receiver {
                     name: receiver.clone(),
                 },
+                route_labels: route_labels.clone(),
             });
         }
     }

@@ -256,6 +256,9 @@ pub struct AlertGroup<'a> {
     pub alerts: Vec<GettableAlert<'a>>,
     pub labels: LabelSet,
     pub receiver: Receiver,
+    /// The route's `labels` rendered against the group (Alertmanager 0.34).
+    #[serde(rename = "routeLabels")]
+    pub route_labels: LabelSet,
 }
 
 /// Deserializable too: amctl reads silences back. Alertmanager before 0.22

@@ -209,19 +209,29 @@ impl Pipeline {
     /// The route's labels rendered against the group, as Alertmanager 0.34's
     /// dispatcher does; a label whose template fails is left out and logged.
     fn route_labels(&self, flush: &Flush, msg: &Notification) -> LabelSet {
-        if flush.opts.labels.is_empty() {
+        self.render_route_labels(&flush.opts.labels, msg)
+    }
+
+    /// Renders route `labels` against `msg`'s group (notifications, and the
+    /// `routeLabels` of `GET /api/v2/alerts/groups`).
+    pub fn render_route_labels(
+        &self,
+        labels: &std::collections::BTreeMap<String, String>,
+        msg: &Notification,
+    ) -> LabelSet {
+        if labels.is_empty() {
             return LabelSet::new();
         }
         let data = crate::template::Data::new(msg);
         let mut out = LabelSet::new();
-        for (name, template) in &flush.opts.labels {
+        for (name, template) in labels {
             match self
                 .templates
                 .render(template, crate::template::Flavor::Text, &data)
             {
                 Ok(value) => out.insert(name, &value),
                 Err(e) => tracing::error!(
-                    group_key = %flush.group_key,
+                    group_key = %msg.group_key,
                     label = %name,
                     error = %e,
                     "failed to render route label"
@@ -229,6 +239,30 @@ impl Pipeline {
             }
         }
         out
+    }
+
+    /// The route labels of a live aggregation group, rendered against
+    /// `alerts` at `now` (no notification reason, as in Alertmanager).
+    pub fn group_route_labels(
+        &self,
+        group: &crate::dispatch::group::AggregationGroup,
+        alerts: &[Arc<Alert>],
+        now: DateTime<Utc>,
+    ) -> LabelSet {
+        if group.opts.labels.is_empty() {
+            return LabelSet::new();
+        }
+        let msg = Notification {
+            receiver: group.opts.receiver.clone(),
+            group_key: group.key.clone(),
+            group_labels: group.labels.clone(),
+            alerts: alerts.to_vec(),
+            external_url: self.external_url.clone(),
+            now,
+            reason: None,
+            route_labels: LabelSet::new(),
+        };
+        self.render_route_labels(&group.opts.labels, &msg)
     }
 
     /// Drops inhibited and silenced alerts, counting each as Alertmanager does.

@@ -550,6 +550,13 @@ async fn route_labels_are_rendered_inherited_and_sent_as_route_labels() {
         json!({"team": "storage", "tier": "Disk-1"}),
         "{p}"
     );
+    // The API's groups carry them too (Alertmanager 0.34's alertGroup).
+    let groups = s.get_json("/api/v2/alerts/groups").await;
+    assert_eq!(
+        groups[0]["routeLabels"],
+        json!({"team": "storage", "tier": "Disk-1"}),
+        "{groups}"
+    );
 }
 
 #[tokio::test]

@@ -464,6 +464,11 @@ fn normalise_groups(list: &Value, ids: &HashMap<String, String>) -> Value {
                 if let Some(alerts) = g.get("alerts") {
                     g["alerts"] = normalise_alerts(alerts, ids);
                 }
+                // 0.34's `routeLabels` (`{}` for routes without labels),
+                // which neither reference release has.
+                if g.get("routeLabels") == Some(&serde_json::json!({})) {
+                    g.as_object_mut().unwrap().remove("routeLabels");
+                }
                 g
             })
             .collect(),
