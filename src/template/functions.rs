@@ -40,6 +40,12 @@ pub(crate) const ALERTMANAGER_FUNCS: &[&str] = &[
     "since",
     "humanizeDuration",
     "toJson",
+    "now",
+    "base64encode",
+    "base64decode",
+    "list",
+    "append",
+    "dict",
 ];
 
 pub(super) type R = Result<Value, TemplateError>;
@@ -278,7 +284,73 @@ pub(crate) fn func_map() -> FuncMap {
         arg_count("toJson", a, 1)?;
         to_go_json(&a[0]).map(string).map_err(err)
     });
+    add_collections(&mut m);
     m
+}
+
+/// The functions Alertmanager 0.32–0.33 added: `now`, URL-safe base64,
+/// and `list` / `append` / `dict` for building values in templates.
+fn add_collections(m: &mut FuncMap) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE;
+    let mut add = |name: &str, f: fn(&[Value]) -> R| {
+        m.insert(name.into(), Arc::new(f));
+    };
+    add("now", |a| {
+        arg_count("now", a, 0)?;
+        // Go's time.Now() is in the local zone.
+        Ok(string(
+            GoTime::from_utc(chrono::Utc::now()).local().to_string(),
+        ))
+    });
+    add("base64encode", |a| {
+        arg_count("base64encode", a, 1)?;
+        Ok(string(URL_SAFE.encode(text_arg("base64encode", &a[0])?)))
+    });
+    add("base64decode", |a| {
+        arg_count("base64decode", a, 1)?;
+        let decoded = URL_SAFE
+            .decode(text_arg("base64decode", &a[0])?)
+            .map_err(|e| err(format!("base64decode: {e}")))?;
+        String::from_utf8(decoded)
+            .map(string)
+            .map_err(|_| err("base64decode: the decoded bytes are not UTF-8"))
+    });
+    add("list", |a| Ok(Value::List(a.to_vec().into())));
+    add("append", |a| {
+        let Some((first, rest)) = a.split_first() else {
+            return Err(TemplateError::ArgCount {
+                name: "append".into(),
+                expected: 1,
+                got: 0,
+            });
+        };
+        let mut items = match first {
+            Value::List(items) => items.to_vec(),
+            Value::Nil => Vec::new(),
+            other => {
+                return Err(err(format!(
+                    "append: expected a list, got {}",
+                    other.type_name()
+                )));
+            }
+        };
+        items.extend_from_slice(rest);
+        Ok(Value::List(items.into()))
+    });
+    add("dict", |a| {
+        if a.len() % 2 != 0 {
+            return Err(err("dict requires an even number of arguments"));
+        }
+        let mut map = BTreeMap::new();
+        for pair in a.chunks(2) {
+            let Value::String(key) = &pair[0] else {
+                return Err(err("dict keys must be strings"));
+            };
+            map.insert(key.clone(), pair[1].clone());
+        }
+        Ok(Value::Map(Arc::new(map)))
+    });
 }
 
 pub(super) fn in_location(t: &GoTime, name: &str) -> Result<GoTime, TemplateError> {

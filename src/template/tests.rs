@@ -393,3 +393,47 @@ fn html_flavor_escapes_like_html_template() {
         .unwrap();
     assert_eq!(text, "<b>db</b> & co");
 }
+
+/// Alertmanager 0.32–0.33's `list`, `append`, `dict`, URL-safe base64 and
+/// `now`, with the outputs Go's text/template gives for the same calls.
+#[test]
+fn newer_functions_render_like_alertmanager_0_34() {
+    let cases = [
+        (
+            r#"{{ range append (list "a" "b") "c" }}{{ . }}{{ end }}"#,
+            "abc",
+        ),
+        (r#"{{ list }}|{{ len (list 1 2) }}"#, "[]|2"),
+        (
+            r#"{{ $d := dict "k" "v" "n" "1" }}{{ $d.k }}-{{ index $d "n" }}"#,
+            "v-1",
+        ),
+        (
+            r#"{{ dict "b" "2" "a" "1" | toJson }}"#,
+            r#"{"a":"1","b":"2"}"#,
+        ),
+        (r#"{{ base64encode "a?b>" }}"#, "YT9iPg=="),
+        (r#"{{ base64decode "YT9iPg==" }}"#, "a?b>"),
+        (r#"{{ if lt (since now).Seconds 5.0 }}{{ end }}ok"#, "ok"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(render(text), want, "{text}");
+    }
+}
+
+#[test]
+fn newer_functions_fail_as_alertmanagers_do() {
+    let t = Templates::builtin();
+    for (text, want) in [
+        (
+            r#"{{ dict "a" }}"#,
+            "dict requires an even number of arguments",
+        ),
+        (r#"{{ dict 1 "a" }}"#, "dict keys must be strings"),
+        (r#"{{ base64decode "%%%" }}"#, "base64decode"),
+        (r#"{{ append "x" "y" }}"#, "append"),
+    ] {
+        let err = t.render(text, Flavor::Text, &firing()).unwrap_err();
+        assert!(err.to_string().contains(want), "{text}: {err}");
+    }
+}
