@@ -46,6 +46,8 @@ pub(crate) const ALERTMANAGER_FUNCS: &[&str] = &[
     "list",
     "append",
     "dict",
+    "toDate",
+    "mustToDate",
 ];
 
 pub(super) type R = Result<Value, TemplateError>;
@@ -337,6 +339,23 @@ fn add_collections(m: &mut FuncMap) {
         };
         items.extend_from_slice(rest);
         Ok(Value::List(items.into()))
+    });
+    // Go's zero time for a value that does not parse, the error with `must`.
+    add("toDate", |a| {
+        arg_count("toDate", a, 2)?;
+        let (layout, value) = (text_arg("toDate", &a[0])?, text_arg("toDate", &a[1])?);
+        let t =
+            super::gotime_parse::parse_in_utc(&layout, &value).unwrap_or_else(|_| GoTime::zero());
+        Ok(string(t.to_string()))
+    });
+    add("mustToDate", |a| {
+        arg_count("mustToDate", a, 2)?;
+        let (layout, value) = (
+            text_arg("mustToDate", &a[0])?,
+            text_arg("mustToDate", &a[1])?,
+        );
+        let t = super::gotime_parse::parse_in_utc(&layout, &value).map_err(err)?;
+        Ok(string(t.to_string()))
     });
     add("dict", |a| {
         if a.len() % 2 != 0 {

@@ -21,7 +21,7 @@ pub struct GoTime {
 /// Go's `time.Time.String()` layout.
 const STRING_LAYOUT: &str = "2006-01-02 15:04:05.999999999 -0700 MST";
 
-const MONTHS: [&str; 12] = [
+pub(super) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -35,7 +35,7 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const WEEKDAYS: [&str; 7] = [
+pub(super) const WEEKDAYS: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",
@@ -281,7 +281,7 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
 
 /// One element of a Go layout.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Chunk {
+pub(super) enum Chunk {
     LongMonth,
     Month,
     NumMonth,
@@ -320,7 +320,7 @@ enum Chunk {
 
 /// Splits `layout` at its first layout element, as Go's `nextStdChunk`
 /// does: `(literal prefix, element, rest)`.
-fn next_chunk(layout: &str) -> (&str, Option<Chunk>, &str) {
+pub(super) fn next_chunk(layout: &str) -> (&str, Option<Chunk>, &str) {
     let b = layout.as_bytes();
     let at = |i: usize, s: &str| layout[i..].starts_with(s);
     for i in 0..b.len() {

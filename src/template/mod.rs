@@ -19,6 +19,7 @@ mod duration;
 mod functions;
 mod go;
 mod gotime;
+mod gotime_parse;
 mod layouts;
 mod methods;
 mod value;

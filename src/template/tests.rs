@@ -415,6 +415,22 @@ fn newer_functions_render_like_alertmanager_0_34() {
         (r#"{{ base64encode "a?b>" }}"#, "YT9iPg=="),
         (r#"{{ base64decode "YT9iPg==" }}"#, "a?b>"),
         (r#"{{ if lt (since now).Seconds 5.0 }}{{ end }}ok"#, "ok"),
+        (
+            r#"{{ toDate "2006-01-02" "2024-03-05" }}"#,
+            "2024-03-05 00:00:00 +0000 UTC",
+        ),
+        (
+            r#"{{ (toDate "2006-01-02" "2024-03-05").Unix }}"#,
+            "1709596800",
+        ),
+        (
+            r#"{{ toDate "2006-01-02" "nope" }}"#,
+            "0001-01-01 00:00:00 +0000 UTC",
+        ),
+        (
+            r#"{{ mustToDate "2006-01-02T15:04:05Z07:00" "2024-03-05T10:00:00+01:00" | date "15:04 MST" }}"#,
+            "10:00 +0100",
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(render(text), want, "{text}");
@@ -432,6 +448,10 @@ fn newer_functions_fail_as_alertmanagers_do() {
         (r#"{{ dict 1 "a" }}"#, "dict keys must be strings"),
         (r#"{{ base64decode "%%%" }}"#, "base64decode"),
         (r#"{{ append "x" "y" }}"#, "append"),
+        (
+            r#"{{ mustToDate "2006-01-02" "nope" }}"#,
+            r#"parsing time "nope" as "2006-01-02": cannot parse "nope" as "2006""#,
+        ),
     ] {
         let err = t.render(text, Flavor::Text, &firing()).unwrap_err();
         assert!(err.to_string().contains(want), "{text}: {err}");
