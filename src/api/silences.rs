@@ -5,6 +5,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::ApiError;
@@ -50,7 +51,8 @@ async fn get_silences(
 ) -> Result<Json<Vec<GettableSilence>>, ApiError> {
     let q = Query::parse(raw.as_deref(), state.name_mode());
     let filter = q.filter()?;
-    // klaxon's addition: `active`, `pending`, `expired` narrow by state.
+    // Alertmanager 0.34: `active`, `pending`, `expired` (each default true)
+    // pick the states listed; `filter` then narrows within them.
     let wanted = [
         (SilenceState::Active, q.flag("active", true)?),
         (SilenceState::Pending, q.flag("pending", true)?),
@@ -81,14 +83,13 @@ fn parse_id(id: &str) -> Result<String, ApiError> {
 async fn get_silence(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<GettableSilence>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let sil = state
-        .silences
-        .get(&id)
-        .ok_or_else(|| ApiError::NotFound("silence not found".into()))?;
+    let Some(sil) = state.silences.get(&id) else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
     let st = sil.state(state.now());
-    Ok(Json(GettableSilence::new(&sil, st)))
+    Ok(Json(GettableSilence::new(&sil, st)).into_response())
 }
 
 async fn delete_silence(
@@ -98,7 +99,8 @@ async fn delete_silence(
     let id = parse_id(&id)?;
     match state.silences.expire(&id, state.now()).await {
         Ok(()) => Ok(StatusCode::OK),
-        Err(SilenceError::NotFound) => Err(ApiError::NotFound("silence not found".into())),
+        // Alertmanager 0.34 answers an unknown ID with a bare 404, no body.
+        Err(SilenceError::NotFound) => Ok(StatusCode::NOT_FOUND),
         Err(e) => Err(silence_error(e)),
     }
 }

@@ -167,3 +167,102 @@ async fn pending_silence_does_not_mute_yet() {
     let alerts = s.get_json("/api/v2/alerts").await;
     assert_eq!(alerts[0]["status"]["state"], "active");
 }
+
+#[tokio::test]
+async fn state_flags_pick_states_and_filter_narrows_within_them() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let now = chrono::Utc::now();
+    let hour = chrono::Duration::hours(1);
+    let active = s
+        .post_silence(&body(m("alertname", "A"), now - hour, now + hour))
+        .await;
+    let pending = s
+        .post_silence(&body(m("alertname", "P"), now + hour, now + hour * 2))
+        .await;
+    let expired = s
+        .post_silence(&body(m("alertname", "E"), now - hour, now + hour))
+        .await;
+    let del = s
+        .client
+        .delete(s.url(&format!("/api/v2/silence/{expired}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 200);
+    let ids = |v: Value| -> Vec<String> {
+        let mut ids: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<&String>| -> Vec<String> {
+        v.sort();
+        v.into_iter().cloned().collect()
+    };
+    let all = sorted(vec![&active, &pending, &expired]);
+    // Defaults are true; an empty value keeps the default.
+    assert_eq!(ids(s.get_json("/api/v2/silences").await), all);
+    assert_eq!(ids(s.get_json("/api/v2/silences?active=").await), all);
+    for (q, want) in [
+        ("active=false", sorted(vec![&pending, &expired])),
+        ("pending=false&expired=false", vec![active.clone()]),
+        ("active=0&pending=no", vec![expired.clone()]),
+        ("active=false&pending=false&expired=false", vec![]),
+        // A word go-openapi does not read as true is false, never a 400.
+        ("expired=maybe", sorted(vec![&active, &pending])),
+        ("expired=TRUE&expired=nope", sorted(vec![&active, &pending])),
+        // `filter` narrows within the picked states.
+        ("active=false&filter=alertname%3D%22A%22", vec![]),
+        (
+            "expired=false&filter=alertname%3D~%22A%7CE%7CP%22",
+            sorted(vec![&active, &pending]),
+        ),
+    ] {
+        let r = s.get(&format!("/api/v2/silences?{q}")).await;
+        assert_eq!(r.status(), 200, "{q}");
+        assert_eq!(ids(r.json().await.unwrap()), want, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_silence_id_is_a_bare_404() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let path = "/api/v2/silence/3f4b7f8e-1111-4222-8333-444455556666";
+    let got = s.get(path).await;
+    assert_eq!(got.status(), 404);
+    assert_eq!(got.text().await.unwrap(), "");
+    let del = s.client.delete(s.url(path)).send().await.unwrap();
+    assert_eq!(del.status(), 404);
+    assert_eq!(del.text().await.unwrap(), "");
+    let bad = s
+        .client
+        .delete(s.url("/api/v2/silence/not-a-uuid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+}
+
+#[tokio::test]
+async fn bad_filter_is_the_same_400_on_every_list() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    for path in [
+        "/api/v2/alerts",
+        "/api/v2/alerts/groups",
+        "/api/v2/silences",
+    ] {
+        let r = s.get(&format!("{path}?filter=a%3D%22")).await;
+        assert_eq!(r.status(), 400, "{path}");
+        let msg: Value = r.json().await.unwrap();
+        // Alertmanager's classic-parser message, as a bare JSON string.
+        assert_eq!(
+            msg,
+            json!("matcher value contains unescaped double quote: \""),
+            "{path}"
+        );
+    }
+}
