@@ -1,6 +1,8 @@
 //! Prometheus metrics with Alertmanager's names, owned by the `App` (no
 //! global registry, so two apps can run in one process).
 
+pub mod exposition;
+
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -344,11 +346,17 @@ impl Metrics {
             .inc_by(n as u64);
     }
 
-    pub fn encode(&self) -> String {
+    /// Every family in OpenMetrics 1.0 text.
+    pub fn encode_openmetrics(&self) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
         out
+    }
+
+    /// Every family in Prometheus' 0.0.4 text format.
+    pub fn encode(&self) -> String {
+        exposition::to_text_0_0_4(&self.encode_openmetrics())
     }
 }
 

@@ -112,16 +112,19 @@ async fn reload(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// 0.0.4 text unless the scraper asks for OpenMetrics, as Alertmanager's
+/// client library negotiates.
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    use crate::metrics::exposition;
     status::refresh_gauges(&state);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
-        .into_response()
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if exposition::wants_openmetrics(accept) {
+        let body = state.metrics.encode_openmetrics();
+        ([(header::CONTENT_TYPE, exposition::OPENMETRICS)], body).into_response()
+    } else {
+        let body = state.metrics.encode();
+        ([(header::CONTENT_TYPE, exposition::TEXT_0_0_4)], body).into_response()
+    }
 }
 
 /// Records request durations by route pattern (never by raw path, whose

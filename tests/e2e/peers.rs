@@ -410,3 +410,71 @@ async fn the_prometheus_example_passes_promtool() {
         );
     }
 }
+
+/// `/metrics` passes `promtool check metrics` with no complaint after some
+/// traffic (counters named `…_total` in their metadata, as Prometheus'
+/// 0.0.4 text format needs), and answers OpenMetrics when asked for it.
+#[tokio::test]
+async fn metrics_pass_promtool_and_speak_openmetrics_on_request() {
+    let Some(promtool) = peer("promtool") else {
+        return;
+    };
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Scraped"}}]))
+        .await;
+    s.add_silence(
+        json!([{"name": "alertname", "value": "Scraped", "isRegex": false}]),
+        5,
+    )
+    .await;
+    let answer = s.get("/metrics").await;
+    assert_eq!(
+        answer.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = answer.text().await.unwrap();
+    assert!(
+        text.contains("# TYPE alertmanager_alerts_received_total counter"),
+        "{text}"
+    );
+    let mut child = tokio::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("promtool runs");
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(text.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("promtool finishes")
+        .expect("promtool output");
+    let complaints = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && complaints.trim().is_empty(),
+        "promtool check metrics: {complaints}"
+    );
+
+    let om = reqwest::Client::new()
+        .get(s.url("/metrics"))
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        om.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    assert!(om.text().await.unwrap().ends_with("# EOF\n"));
+}
