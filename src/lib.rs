@@ -53,6 +53,8 @@ pub mod inhibit;
 pub mod time_interval;
 /// The notification log and the dedup decision.
 pub mod nflog;
+/// The notification data model shared by integrations and templates.
+pub mod notification;
 /// Go templates and handlebars layouts over one data model.
 pub mod template;
 /// Notifiers: render, send and classify (webhook, …).

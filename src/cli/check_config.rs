@@ -97,15 +97,14 @@ fn summary(c: &Config) -> String {
         .receivers
         .iter()
         .map(|r| {
-            let kinds: Vec<String> = [
-                ("webhook", r.webhook_configs.len()),
-                ("discord", r.discord_configs.len()),
-                ("email", r.email_configs.len()),
-            ]
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, n)| format!("{n} {k}"))
-            .collect();
+            let mut counts: Vec<(&str, usize)> = Vec::new();
+            for (_, _, c) in r.integrations() {
+                match counts.last_mut() {
+                    Some((kind, n)) if *kind == c.kind() => *n += 1,
+                    _ => counts.push((c.kind(), 1)),
+                }
+            }
+            let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
             if kinds.is_empty() {
                 format!("{} (no integrations)", r.name)
             } else {

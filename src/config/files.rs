@@ -1,114 +1,64 @@
-//! `*_file` fields: each must name a readable file when the config loads.
+//! `*_file` fields: resolved against the config file's directory, and
+//! checked the way Alertmanager treats them.
+//!
+//! A secret file (`url_file`, `password_file`, `bot_token_file`, …) is read
+//! each time a notification is sent, so one that is missing at load (a
+//! secret mounted after start) is only a warning: Alertmanager starts on
+//! such a config too. TLS files are read when the HTTP client is built, so
+//! a missing one is a config error.
 
 use std::path::Path;
 
-use super::{Config, ConfigError, HttpConfig, TlsConfig};
+use super::receivers::FileFields;
+use super::{Config, ConfigError};
 
-/// Every `*_file` must exist and be readable now. Relative paths are
-/// resolved against the config file's directory and stored absolute.
+/// Resolves every `*_file` to an absolute path, warns about a missing
+/// secret file and refuses a missing TLS file.
 pub(super) fn check_files(config: &mut Config, base: &Path) -> Result<(), ConfigError> {
-    let mut files: Vec<(String, &mut String)> = Vec::new();
+    let mut found = FileFields::new();
     let g = &mut config.global;
-    push(
-        &mut files,
-        "global.smtp_auth_password_file",
-        &mut g.smtp_auth_password_file,
+    found.under("global");
+    found.push("smtp_auth_password_file", &mut g.smtp_auth_password_file);
+    found.push("smtp_auth_secret_file", &mut g.smtp_auth_secret_file);
+    found.push("slack_api_url_file", &mut g.slack_api_url_file);
+    found.push("slack_app_token_file", &mut g.slack_app_token_file);
+    found.push("opsgenie_api_key_file", &mut g.opsgenie_api_key_file);
+    found.push("wechat_api_secret_file", &mut g.wechat_api_secret_file);
+    found.push("victorops_api_key_file", &mut g.victorops_api_key_file);
+    found.push("telegram_bot_token_file", &mut g.telegram_bot_token_file);
+    found.push("rocketchat_token_file", &mut g.rocketchat_token_file);
+    found.push("rocketchat_token_id_file", &mut g.rocketchat_token_id_file);
+    found.push(
+        "mattermost_webhook_url_file",
+        &mut g.mattermost_webhook_url_file,
     );
-    push(
-        &mut files,
-        "global.smtp_auth_secret_file",
-        &mut g.smtp_auth_secret_file,
-    );
-    tls_files(
-        &mut files,
-        "global.smtp_tls_config",
-        g.smtp_tls_config.as_mut(),
-    );
-    http_files(&mut files, "global.http_config", &mut g.http_config);
+    found.tls("smtp_tls_config", g.smtp_tls_config.as_mut());
+    found.http("http_config", &mut g.http_config);
     for (i, r) in config.receivers.iter_mut().enumerate() {
-        for (j, w) in r.webhook_configs.iter_mut().enumerate() {
-            let at = format!("receivers[{i}].webhook_configs[{j}]");
-            push(&mut files, &format!("{at}.url_file"), &mut w.url_file);
-            http_files(&mut files, &format!("{at}.http_config"), &mut w.http_config);
-        }
-        for (j, d) in r.discord_configs.iter_mut().enumerate() {
-            let at = format!("receivers[{i}].discord_configs[{j}]");
-            push(
-                &mut files,
-                &format!("{at}.webhook_url_file"),
-                &mut d.webhook_url_file,
-            );
-            http_files(&mut files, &format!("{at}.http_config"), &mut d.http_config);
-        }
-        for (j, e) in r.email_configs.iter_mut().enumerate() {
-            let at = format!("receivers[{i}].email_configs[{j}]");
-            push(
-                &mut files,
-                &format!("{at}.auth_password_file"),
-                &mut e.auth_password_file,
-            );
-            push(
-                &mut files,
-                &format!("{at}.auth_secret_file"),
-                &mut e.auth_secret_file,
-            );
-            tls_files(
-                &mut files,
-                &format!("{at}.tls_config"),
-                e.tls_config.as_mut(),
-            );
+        for (path, c) in r.integrations_mut() {
+            found.under(&format!("receivers[{i}].{path}"));
+            c.files(&mut found);
         }
     }
-    for (field, path) in files {
+    for (field, path) in found.found {
         let full = base.join(path.as_str());
         if let Err(e) = std::fs::File::open(&full) {
-            return Err(ConfigError::at(
-                field,
-                format!("cannot read {}: {e}", full.display()),
-            ));
+            let message = format!("cannot read {}: {e}", full.display());
+            if is_tls_file(&field) {
+                return Err(ConfigError::at(field, message));
+            }
+            tracing::warn!(
+                field = %field,
+                file = %full.display(),
+                "{message}; the file is read again at each send"
+            );
         }
         *path = full.to_string_lossy().into_owned();
     }
     Ok(())
 }
 
-fn push<'a>(files: &mut Vec<(String, &'a mut String)>, field: &str, value: &'a mut Option<String>) {
-    if let Some(v) = value.as_mut() {
-        files.push((field.to_owned(), v));
-    }
-}
-
-fn tls_files<'a>(
-    files: &mut Vec<(String, &'a mut String)>,
-    at: &str,
-    tls: Option<&'a mut TlsConfig>,
-) {
-    if let Some(t) = tls {
-        push(files, &format!("{at}.ca_file"), &mut t.ca_file);
-        push(files, &format!("{at}.cert_file"), &mut t.cert_file);
-        push(files, &format!("{at}.key_file"), &mut t.key_file);
-    }
-}
-
-fn http_files<'a>(files: &mut Vec<(String, &'a mut String)>, at: &str, h: &'a mut HttpConfig) {
-    if let Some(b) = h.basic_auth.as_mut() {
-        push(
-            files,
-            &format!("{at}.basic_auth.password_file"),
-            &mut b.password_file,
-        );
-    }
-    if let Some(a) = h.authorization.as_mut() {
-        push(
-            files,
-            &format!("{at}.authorization.credentials_file"),
-            &mut a.credentials_file,
-        );
-    }
-    push(
-        files,
-        &format!("{at}.bearer_token_file"),
-        &mut h.bearer_token_file,
-    );
-    tls_files(files, &format!("{at}.tls_config"), h.tls_config.as_mut());
+/// TLS files are read once, when the client is built.
+fn is_tls_file(field: &str) -> bool {
+    field.ends_with(".ca_file") || field.ends_with(".cert_file") || field.ends_with(".key_file")
 }

@@ -29,7 +29,8 @@ use crate::matcher::{MatchType, Matcher, MatcherError, MatcherLines, Matchers};
 pub use duration::{Duration, DurationError};
 pub use env::{UnsetVariable, expand};
 pub use receivers::{
-    Authorization, BasicAuth, DiscordConfig, EmailConfig, HeaderConfig, HttpConfig,
+    Authorization, BasicAuth, DiscordConfig, EmailConfig, FileFields, HeaderConfig, HttpConfig,
+    INTEGRATION_KINDS, IntegrationConfig, IntegrationRef, ReceiverConfig, TemplatedFields,
     ThreadingConfig, TlsConfig, WebhookConfig,
 };
 pub use templates::CompiledTemplates;
@@ -186,7 +187,7 @@ fn yes() -> bool {
     true
 }
 
-/// `global:`. Only the keys of supported integrations are accepted.
+/// `global:`, with Alertmanager 0.34's keys and defaults.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GlobalConfig {
@@ -219,6 +220,105 @@ pub struct GlobalConfig {
     pub smtp_tls_config: Option<TlsConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp_force_implicit_tls: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_api_url: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_api_url_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_app_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_app_token_file: Option<String>,
+    /// Shown in `config.original` only when changed: amtool before 0.30
+    /// refuses a config that has this key.
+    #[serde(
+        default = "global_urls::slack_app",
+        skip_serializing_if = "global_urls::is_slack_app"
+    )]
+    pub slack_app_url: String,
+    #[serde(default = "global_urls::pagerduty")]
+    pub pagerduty_url: String,
+    #[serde(default = "global_urls::opsgenie")]
+    pub opsgenie_api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opsgenie_api_key: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opsgenie_api_key_file: Option<String>,
+    #[serde(default = "global_urls::wechat")]
+    pub wechat_api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wechat_api_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wechat_api_secret_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wechat_api_corp_id: Option<String>,
+    #[serde(default = "global_urls::victorops")]
+    pub victorops_api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub victorops_api_key: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub victorops_api_key_file: Option<String>,
+    #[serde(default = "global_urls::telegram")]
+    pub telegram_api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram_bot_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram_bot_token_file: Option<String>,
+    #[serde(default = "global_urls::webex")]
+    pub webex_api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jira_api_url: Option<String>,
+    /// Shown only when changed, as `slack_app_url`.
+    #[serde(
+        default = "global_urls::rocketchat",
+        skip_serializing_if = "global_urls::is_rocketchat"
+    )]
+    pub rocketchat_api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rocketchat_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rocketchat_token_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rocketchat_token_id: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rocketchat_token_id_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mattermost_webhook_url: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mattermost_webhook_url_file: Option<String>,
+}
+
+/// Alertmanager's default service URLs for `global:`.
+mod global_urls {
+    pub fn slack_app() -> String {
+        "https://slack.com/api/chat.postMessage".into()
+    }
+    pub fn pagerduty() -> String {
+        "https://events.pagerduty.com/v2/enqueue".into()
+    }
+    pub fn opsgenie() -> String {
+        "https://api.opsgenie.com/".into()
+    }
+    pub fn wechat() -> String {
+        "https://qyapi.weixin.qq.com/cgi-bin/".into()
+    }
+    pub fn victorops() -> String {
+        "https://alert.victorops.com/integrations/generic/20131114/alert/".into()
+    }
+    pub fn telegram() -> String {
+        "https://api.telegram.org".into()
+    }
+    pub fn webex() -> String {
+        "https://webexapis.com/v1/messages".into()
+    }
+    pub fn rocketchat() -> String {
+        "https://open.rocket.chat/".into()
+    }
+    pub fn is_slack_app(url: &str) -> bool {
+        url == slack_app()
+    }
+    pub fn is_rocketchat(url: &str) -> bool {
+        url == rocketchat()
+    }
 }
 
 impl Default for GlobalConfig {
@@ -238,6 +338,34 @@ impl Default for GlobalConfig {
             smtp_require_tls: true,
             smtp_tls_config: None,
             smtp_force_implicit_tls: None,
+            slack_api_url: None,
+            slack_api_url_file: None,
+            slack_app_token: None,
+            slack_app_token_file: None,
+            slack_app_url: global_urls::slack_app(),
+            pagerduty_url: global_urls::pagerduty(),
+            opsgenie_api_url: global_urls::opsgenie(),
+            opsgenie_api_key: None,
+            opsgenie_api_key_file: None,
+            wechat_api_url: global_urls::wechat(),
+            wechat_api_secret: None,
+            wechat_api_secret_file: None,
+            wechat_api_corp_id: None,
+            victorops_api_url: global_urls::victorops(),
+            victorops_api_key: None,
+            victorops_api_key_file: None,
+            telegram_api_url: global_urls::telegram(),
+            telegram_bot_token: None,
+            telegram_bot_token_file: None,
+            webex_api_url: global_urls::webex(),
+            jira_api_url: None,
+            rocketchat_api_url: global_urls::rocketchat(),
+            rocketchat_token: None,
+            rocketchat_token_file: None,
+            rocketchat_token_id: None,
+            rocketchat_token_id_file: None,
+            mattermost_webhook_url: None,
+            mattermost_webhook_url_file: None,
         }
     }
 }
@@ -352,51 +480,6 @@ impl RouteConfig {
         let mut all = Matchers(all);
         all.sort();
         Ok(all)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReceiverConfig {
-    pub name: String,
-    /// Labels that identify the receiver to API clients (newest
-    /// Alertmanager); `name` is added to them, so `receiver_matchers` can
-    /// always match on it.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
-    pub labels: BTreeMap<String, String>,
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub webhook_configs: Vec<WebhookConfig>,
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub discord_configs: Vec<DiscordConfig>,
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub email_configs: Vec<EmailConfig>,
-}
-
-impl ReceiverConfig {
-    /// The receiver's labels with `name` set to its name.
-    pub fn label_set(&self) -> crate::labels::LabelSet {
-        let mut set = crate::labels::LabelSet::new();
-        for (k, v) in &self.labels {
-            set.insert(k.as_str(), v.as_str());
-        }
-        set.insert("name", self.name.as_str());
-        set
     }
 }
 

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::receivers::TemplatedFields;
 use super::{Config, ConfigError};
 use crate::template::{Flavor, TemplateError, Templates};
 
@@ -27,77 +28,15 @@ impl PartialEq for CompiledTemplates {
 pub(super) fn fields(config: &Config) -> Vec<(String, &str, Flavor)> {
     let mut out = Vec::new();
     route_labels("route", &config.route, &mut out);
+    let mut found = TemplatedFields::new();
     for (i, r) in config.receivers.iter().enumerate() {
-        for (j, d) in r.discord_configs.iter().enumerate() {
-            let at = format!("receivers[{i}].discord_configs[{j}]");
-            for (name, text) in [
-                ("title", &d.title),
-                ("message", &d.message),
-                ("content", &d.content),
-            ] {
-                if let Some(t) = text {
-                    out.push((format!("{at}.{name}"), t.as_str(), Flavor::Text));
-                }
-            }
-        }
-        for (j, w) in r.webhook_configs.iter().enumerate() {
-            if let Some(payload) = &w.payload {
-                payload_strings(
-                    &format!("receivers[{i}].webhook_configs[{j}].payload"),
-                    payload,
-                    &mut out,
-                );
-            }
-            if let Some(url) = w.url.as_ref().filter(|u| u.expose().contains("{{")) {
-                out.push((
-                    format!("receivers[{i}].webhook_configs[{j}].url"),
-                    url.expose(),
-                    Flavor::Text,
-                ));
-            }
-        }
-        for (j, e) in r.email_configs.iter().enumerate() {
-            let at = format!("receivers[{i}].email_configs[{j}]");
-            for (name, text, flavor) in [
-                ("to", &e.to, Flavor::Text),
-                ("from", &e.from, Flavor::Text),
-                ("text", &e.text, Flavor::Text),
-                ("html", &e.html, Flavor::Html),
-            ] {
-                if let Some(t) = text {
-                    out.push((format!("{at}.{name}"), t.as_str(), flavor));
-                }
-            }
-            for (name, value) in &e.headers {
-                out.push((format!("{at}.headers.{name}"), value.as_str(), Flavor::Text));
-            }
+        for (path, _, c) in r.integrations() {
+            found.under(&format!("receivers[{i}].{path}"));
+            c.config().templated(&mut found);
         }
     }
+    out.extend(found.found);
     out
-}
-
-/// Every string of a webhook `payload`, map keys included.
-fn payload_strings<'a>(
-    at: &str,
-    value: &'a serde_json::Value,
-    out: &mut Vec<(String, &'a str, Flavor)>,
-) {
-    match value {
-        serde_json::Value::String(s) => out.push((at.to_owned(), s.as_str(), Flavor::Text)),
-        serde_json::Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                payload_strings(&format!("{at}[{i}]"), item, out);
-            }
-        }
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                let here = format!("{at}.{k}");
-                out.push((here.clone(), k.as_str(), Flavor::Text));
-                payload_strings(&here, v, out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Every route's `labels` values, depth first.

@@ -5,10 +5,14 @@ use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::ConfigError;
+use super::{ConfigError, INTEGRATION_KINDS};
 
-/// Receiver types Alertmanager has and klaxon does not (yet).
-pub(super) const RECEIVERS: &[&str] = &[
+/// Receiver types of Alertmanager 0.34; those not in
+/// [`INTEGRATION_KINDS`] are not supported (yet).
+const ALERTMANAGER_RECEIVERS: &[&str] = &[
+    "webhook_configs",
+    "discord_configs",
+    "email_configs",
     "slack_configs",
     "telegram_configs",
     "pagerduty_configs",
@@ -26,48 +30,18 @@ pub(super) const RECEIVERS: &[&str] = &[
     "mattermost_configs",
 ];
 
-/// `global:` keys that only serve unsupported integrations.
-pub(super) const GLOBALS: &[&str] = &[
-    "slack_api_url",
-    "slack_api_url_file",
-    "slack_app_token",
-    "slack_app_token_file",
-    "slack_app_url",
-    "pagerduty_url",
-    "opsgenie_api_url",
-    "opsgenie_api_key",
-    "opsgenie_api_key_file",
-    "wechat_api_url",
-    "wechat_api_secret",
-    "wechat_api_secret_file",
-    "wechat_api_corp_id",
-    "victorops_api_url",
-    "victorops_api_key",
-    "victorops_api_key_file",
-    "telegram_api_url",
-    "telegram_bot_token",
-    "telegram_bot_token_file",
-    "webex_api_url",
-    "jira_api_url",
-    "rocketchat_api_url",
-    "rocketchat_token",
-    "rocketchat_token_file",
-    "rocketchat_token_id",
-    "rocketchat_token_id_file",
-    "mattermost_webhook_url",
-    "mattermost_webhook_url_file",
-];
+fn supported() -> String {
+    let keys: Vec<&str> = INTEGRATION_KINDS.iter().map(|(key, _)| *key).collect();
+    format!("supported: {}", keys.join(", "))
+}
 
-const SUPPORTED: &str = "supported: webhook_configs, discord_configs, email_configs";
-
-/// The message for an unsupported receiver type or global key, if `key` is one.
+/// The message for an unsupported receiver type or key, if `key` is one.
 pub(super) fn message(key: &str) -> Option<String> {
-    if RECEIVERS.contains(&key) {
-        Some(format!("klaxon does not support {key} (yet); {SUPPORTED}"))
-    } else if GLOBALS.contains(&key) {
-        let kind = key.split('_').next().unwrap_or(key);
+    let known = |k: &str| INTEGRATION_KINDS.iter().any(|(key, _)| *key == k);
+    if ALERTMANAGER_RECEIVERS.contains(&key) && !known(key) {
         Some(format!(
-            "klaxon does not support {kind}_configs (yet), so {key} has no use; {SUPPORTED}"
+            "klaxon does not support {key} (yet); {}",
+            supported()
         ))
     } else if key == "oauth2" {
         Some(

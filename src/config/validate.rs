@@ -3,9 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{
-    Config, ConfigError, EmailConfig, GlobalConfig, HttpConfig, RouteConfig, Secret, TlsConfig,
-};
+use super::{Config, ConfigError, GlobalConfig, HttpConfig, RouteConfig, Secret, TlsConfig};
 use crate::labels::{NameMode, is_valid_label_name};
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
@@ -34,34 +32,9 @@ pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
                 format!("receiver name {:?} is not unique", r.name),
             ));
         }
-        for (j, w) in r.webhook_configs.iter().enumerate() {
-            let at = format!("{at}.webhook_configs[{j}]");
-            one_of(
-                &at,
-                ("url", w.url.as_ref()),
-                ("url_file", w.url_file.as_ref()),
-            )?;
-            // Alertmanager 0.31: a templated url is checked once rendered.
-            let templated = w.url.as_ref().is_some_and(|u| u.expose().contains("{{"));
-            if !templated {
-                check_secret_url(&at, "url", w.url.as_ref())?;
-            }
-            check_http(&format!("{at}.http_config"), &w.http_config)?;
-        }
-        for (j, d) in r.discord_configs.iter().enumerate() {
-            let at = format!("{at}.discord_configs[{j}]");
-            one_of(
-                &at,
-                ("webhook_url", d.webhook_url.as_ref()),
-                ("webhook_url_file", d.webhook_url_file.as_ref()),
-            )?;
-            check_secret_url(&at, "webhook_url", d.webhook_url.as_ref())?;
-            check_http(&format!("{at}.http_config"), &d.http_config)?;
-        }
-        for (j, e) in r.email_configs.iter_mut().enumerate() {
-            let at = format!("{at}.email_configs[{j}]");
-            apply_smtp_globals(e, &config.global);
-            check_email(&at, e)?;
+        for (path, c) in r.integrations_mut() {
+            c.apply_globals(&config.global);
+            c.validate(&format!("{at}.{path}"))?;
         }
     }
 
@@ -247,7 +220,7 @@ fn check_route(
     Ok(())
 }
 
-fn one_of<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result {
+pub(super) fn one_of<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result {
     match (a.1.is_some(), b.1.is_some()) {
         (true, false) | (false, true) => Ok(()),
         (false, false) => Err(ConfigError::at(
@@ -261,7 +234,7 @@ fn one_of<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result 
     }
 }
 
-fn at_most_one<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result {
+pub(super) fn at_most_one<A, B>(at: &str, a: (&str, Option<A>), b: (&str, Option<B>)) -> Result {
     if a.1.is_some() && b.1.is_some() {
         return Err(ConfigError::at(
             at,
@@ -286,7 +259,7 @@ pub(super) fn check_url(text: &str) -> std::result::Result<(), String> {
     }
 }
 
-fn check_secret_url(at: &str, field: &str, url: Option<&Secret>) -> Result {
+pub(super) fn check_secret_url(at: &str, field: &str, url: Option<&Secret>) -> Result {
     if let Some(url) = url {
         check_url(url.expose()).map_err(|m| ConfigError::at(format!("{at}.{field}"), m))?;
     }
@@ -359,7 +332,7 @@ fn check_http_extras(at: &str, http: &HttpConfig) -> Result {
     Ok(())
 }
 
-fn check_http(at: &str, http: &HttpConfig) -> Result {
+pub(super) fn check_http(at: &str, http: &HttpConfig) -> Result {
     check_http_extras(at, http)?;
     if let Some(b) = &http.basic_auth {
         at_most_one(
@@ -462,108 +435,6 @@ pub(super) fn check_host_port(s: &str) -> std::result::Result<(), String> {
     // Like Go's net.SplitHostPort, a service name (`smtp`) is a valid port.
     if port.is_empty() {
         return Err(format!("address {s:?}: missing port (expected host:port)"));
-    }
-    Ok(())
-}
-
-/// Alertmanager fills unset email fields from `global.smtp_*`.
-fn apply_smtp_globals(e: &mut EmailConfig, g: &GlobalConfig) {
-    if e.from.is_none() {
-        e.from = g.smtp_from.clone();
-    }
-    if e.hello.is_none() {
-        e.hello = Some(g.smtp_hello.clone());
-    }
-    if e.smarthost.is_none() {
-        e.smarthost = g.smtp_smarthost.clone();
-    }
-    if e.auth_username.is_none() {
-        e.auth_username = g.smtp_auth_username.clone();
-    }
-    if e.auth_password.is_none() && e.auth_password_file.is_none() {
-        e.auth_password = g.smtp_auth_password.clone();
-        e.auth_password_file = g.smtp_auth_password_file.clone();
-    }
-    if e.auth_secret.is_none() && e.auth_secret_file.is_none() {
-        e.auth_secret = g.smtp_auth_secret.clone();
-        e.auth_secret_file = g.smtp_auth_secret_file.clone();
-    }
-    if e.auth_identity.is_none() {
-        e.auth_identity = g.smtp_auth_identity.clone();
-    }
-    if e.require_tls.is_none() {
-        e.require_tls = Some(g.smtp_require_tls);
-    }
-    if e.tls_config.is_none() {
-        e.tls_config = g.smtp_tls_config.clone();
-    }
-    if e.force_implicit_tls.is_none() {
-        e.force_implicit_tls = g.smtp_force_implicit_tls;
-    }
-}
-
-fn check_email(at: &str, e: &EmailConfig) -> Result {
-    if e.to.as_deref().unwrap_or("").is_empty() {
-        return Err(ConfigError::at(
-            format!("{at}.to"),
-            "missing to address in email config",
-        ));
-    }
-    if e.from.as_deref().unwrap_or("").is_empty() {
-        return Err(ConfigError::at(
-            format!("{at}.from"),
-            "no from address: set from here or global.smtp_from",
-        ));
-    }
-    let Some(host) = e.smarthost.as_deref().filter(|h| !h.is_empty()) else {
-        return Err(ConfigError::at(
-            format!("{at}.smarthost"),
-            "no SMTP smarthost: set smarthost here or global.smtp_smarthost",
-        ));
-    };
-    check_host_port(host).map_err(|m| ConfigError::at(format!("{at}.smarthost"), m))?;
-    at_most_one(
-        at,
-        ("auth_password", e.auth_password.as_ref()),
-        ("auth_password_file", e.auth_password_file.as_ref()),
-    )?;
-    at_most_one(
-        at,
-        ("auth_secret", e.auth_secret.as_ref()),
-        ("auth_secret_file", e.auth_secret_file.as_ref()),
-    )?;
-    let mut seen = HashSet::new();
-    for name in e.headers.keys() {
-        if !seen.insert(name.to_ascii_lowercase()) {
-            return Err(ConfigError::at(
-                format!("{at}.headers"),
-                format!(
-                    "duplicate header {name:?} in email config (header names are case-insensitive)"
-                ),
-            ));
-        }
-    }
-    if e.threading.enabled {
-        // Alertmanager 0.34's checks and messages.
-        for header in ["References", "In-Reply-To"] {
-            if seen.contains(&header.to_ascii_lowercase()) {
-                return Err(ConfigError::at(
-                    format!("{at}.threading.enabled"),
-                    format!(
-                        "conflicting configuration: threading.enabled conflicts with custom {header} header"
-                    ),
-                ));
-            }
-        }
-        if !["none", "daily"].contains(&e.threading.thread_by_date.as_str()) {
-            return Err(ConfigError::at(
-                format!("{at}.threading.thread_by_date"),
-                "threading.thread_by_date must be either 'none' or 'daily'",
-            ));
-        }
-    }
-    if let Some(tls) = &e.tls_config {
-        check_tls(&format!("{at}.tls_config"), tls)?;
     }
     Ok(())
 }

@@ -203,33 +203,69 @@ impl HttpClient {
     /// integration that reads more than the status (Discord's rate-limit
     /// headers). Transport errors never contain `url`.
     pub async fn send_json(&self, url: &str, body: Vec<u8>) -> Result<HttpAnswer, NotifyError> {
-        let parsed = reqwest::Url::parse(url)
+        self.send(
+            Request::post(url, "application/json", body),
+            BODY_READ_LIMIT,
+            false,
+        )
+        .await
+    }
+
+    /// Sends any request and returns the answer unclassified, with up to
+    /// `read_limit` bytes of its body, success or not (for services that
+    /// answer "200 with an error inside", or whose answer says where the
+    /// message went). Transport errors never contain the URL.
+    pub async fn request(
+        &self,
+        req: Request<'_>,
+        read_limit: usize,
+    ) -> Result<HttpAnswer, NotifyError> {
+        self.send(req, read_limit, true).await
+    }
+
+    async fn send(
+        &self,
+        req: Request<'_>,
+        read_limit: usize,
+        read_success: bool,
+    ) -> Result<HttpAnswer, NotifyError> {
+        let parsed = reqwest::Url::parse(req.url)
             .map_err(|e| NotifyError::permanent(format!("invalid URL: {e}")))?;
-        let req = self
-            .client
-            .post(parsed.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body);
-        let req = self.authorize(req).await?;
+        let mut builder = self.client.request(req.method, parsed.clone());
+        if let Some(ct) = req.content_type {
+            builder = builder.header(CONTENT_TYPE, ct);
+        }
+        for (name, value) in req.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+        let builder = if req.authorize {
+            self.authorize(builder).await?
+        } else {
+            builder
+        };
         let _permit = self.in_flight.acquire().await.expect("never closed");
-        let mut resp = req.send().await.map_err(transport_error)?;
+        let mut resp = builder.send().await.map_err(transport_error)?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let mut excerpt = Vec::new();
-        if !status.is_success() {
-            // An unreadable error body is not worth failing over; the status
+        let mut body = Vec::new();
+        if read_success || !status.is_success() {
+            // An unreadable body is not worth failing over; the status
             // already says what happened.
-            while excerpt.len() < BODY_READ_LIMIT {
+            while body.len() < read_limit {
                 match resp.chunk().await {
-                    Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                     _ => break,
                 }
             }
+            body.truncate(read_limit);
         }
         Ok(HttpAnswer {
             status,
             headers,
-            body: excerpt,
+            body,
             url: parsed,
         })
     }
@@ -272,13 +308,56 @@ impl HttpClient {
     }
 }
 
-/// An HTTP answer: status, headers and the start of an error body (a
-/// success body is not read). It keeps the request URL only to scrub it
+/// One request of an integration. The client's credentials are added
+/// unless `authorize` is off (a service whose token rides in the URL or
+/// body, where `http_config` auth would be wrong).
+pub struct Request<'a> {
+    pub method: reqwest::Method,
+    pub url: &'a str,
+    pub content_type: Option<&'static str>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Option<Vec<u8>>,
+    pub authorize: bool,
+}
+
+impl<'a> Request<'a> {
+    pub fn post(url: &'a str, content_type: &'static str, body: Vec<u8>) -> Self {
+        Request {
+            method: reqwest::Method::POST,
+            url,
+            content_type: Some(content_type),
+            headers: Vec::new(),
+            body: Some(body),
+            authorize: true,
+        }
+    }
+
+    pub fn get(url: &'a str) -> Self {
+        Request {
+            method: reqwest::Method::GET,
+            url,
+            content_type: None,
+            headers: Vec::new(),
+            body: None,
+            authorize: true,
+        }
+    }
+
+    /// Adds a header; its value is marked sensitive (never logged).
+    pub fn header(mut self, name: HeaderName, mut value: HeaderValue) -> Self {
+        value.set_sensitive(true);
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// An HTTP answer: status, headers and the start of the body (for
+/// [`HttpClient::send_json`], only an error body is read). It keeps the request URL only to scrub it
 /// from error texts; it has no `Debug` so the URL cannot be printed.
 pub struct HttpAnswer {
     pub status: StatusCode,
     pub headers: HeaderMap,
-    /// At most a few KiB, and only for non-2xx answers.
+    /// At most the read limit.
     pub body: Vec<u8>,
     url: reqwest::Url,
 }
@@ -288,6 +367,28 @@ impl HttpAnswer {
     pub fn classify(&self) -> Result<(), NotifyError> {
         // Retry-After dates are the server's wall clock, hence the real one.
         classify(self.status, &self.headers, &self.body, Utc::now()).map_err(|e| self.redact(e))
+    }
+
+    /// The body parsed as JSON; garbage (an HTML error page, an empty
+    /// body) is a retryable failure when the status was 5xx and a permanent
+    /// one otherwise, with an excerpt of what came.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, NotifyError> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let reason = format!("unreadable answer ({e}): {:?}", body_excerpt(&self.body));
+            let err = if self.status.is_server_error() {
+                NotifyError::Retryable {
+                    status: Some(self.status.as_u16()),
+                    reason,
+                    retry_after: None,
+                }
+            } else {
+                NotifyError::Permanent {
+                    status: Some(self.status.as_u16()),
+                    reason,
+                }
+            };
+            self.redact(err)
+        })
     }
 
     /// Removes the request URL (and its path and query) from an error that

@@ -9,12 +9,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::alert::Alert;
-use crate::labels::LabelSet;
-use crate::nflog::Reason;
+use crate::config::IntegrationRef;
+use crate::metrics::Metrics;
+use crate::template::Templates;
+
+pub use crate::notification::{AlertStatus, Notification, common_annotations, common_labels};
 
 /// Discord webhooks: embeds, length limits, rate limits.
 pub mod discord;
@@ -22,6 +23,8 @@ pub mod discord;
 pub mod email;
 /// The shared HTTP client and the HTTP answer classifier.
 pub mod http;
+/// Cutting fields to a service's limits, as Alertmanager does.
+pub mod truncate;
 /// The generic webhook (payload version 4).
 pub mod webhook;
 
@@ -33,6 +36,41 @@ pub enum BuildError {
     Http(#[from] http::HttpClientError),
     #[error(transparent)]
     Email(#[from] email::EmailBuildError),
+}
+
+/// What the notifiers built from one config share: the compiled templates,
+/// the metrics, and per-service state that spans receivers (Discord's rate
+/// limits are per webhook, whichever receiver posts to it).
+pub struct Shared {
+    pub templates: Arc<Templates>,
+    pub metrics: Arc<Metrics>,
+    discord_limits: Arc<discord::RateLimits>,
+}
+
+impl Shared {
+    pub fn new(templates: Arc<Templates>, metrics: Arc<Metrics>) -> Self {
+        Shared {
+            templates,
+            metrics,
+            discord_limits: Arc::new(discord::RateLimits::new()),
+        }
+    }
+}
+
+/// Builds the notifier of one integration config: the only `match` over
+/// integration kinds.
+pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Notifier>, BuildError> {
+    let templates = shared.templates.clone();
+    Ok(match config {
+        IntegrationRef::Webhook(c) => Box::new(webhook::Webhook::new(c.clone(), templates)?),
+        IntegrationRef::Discord(c) => Box::new(discord::Discord::new(
+            c.clone(),
+            templates,
+            shared.discord_limits.clone(),
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Email(c) => Box::new(email::Email::new(c.clone(), templates)?),
+    })
 }
 
 /// What a [`Notifier::notify`] call returns: boxed so that `dyn Notifier`
@@ -146,117 +184,6 @@ impl fmt::Display for StatusPrefix {
     }
 }
 
-/// `firing` or `resolved`, for one alert or a whole group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertStatus {
-    Firing,
-    Resolved,
-}
-
-impl AlertStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Firing => "firing",
-            AlertStatus::Resolved => "resolved",
-        }
-    }
-
-    /// An alert's status at `now`.
-    pub fn of(alert: &Alert, now: DateTime<Utc>) -> Self {
-        if alert.resolved_at(now) {
-            AlertStatus::Resolved
-        } else {
-            AlertStatus::Firing
-        }
-    }
-
-    /// A group's status: `resolved` only when every alert is resolved
-    /// (Alertmanager's `model.Alerts.Status`).
-    pub fn of_group(alerts: &[Arc<Alert>], now: DateTime<Utc>) -> Self {
-        if alerts.iter().any(|a| !a.resolved_at(now)) {
-            AlertStatus::Firing
-        } else {
-            AlertStatus::Resolved
-        }
-    }
-}
-
-impl fmt::Display for AlertStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What a flush hands to every integration of a receiver: the typed
-/// counterpart of Alertmanager's template data, read by the webhook payload
-/// now and by templates later.
-///
-/// The group status is not stored: it follows from `alerts` and `now`
-/// (see [`Notification::status`]), and an integration that truncates the
-/// alerts computes it over the ones it keeps, as Alertmanager does.
-#[derive(Debug, Clone)]
-pub struct Notification {
-    /// The receiver's name from the config.
-    pub receiver: String,
-    /// The aggregation group's key, e.g. `{}:{alertname="Foo"}`.
-    pub group_key: String,
-    /// The labels the route groups by, with this group's values.
-    pub group_labels: LabelSet,
-    /// The group's alerts, in the dispatcher's order.
-    pub alerts: Vec<Arc<Alert>>,
-    /// `--web.external-url`, for links back to klaxon.
-    pub external_url: String,
-    /// The flush time: alert and group status are computed at this instant
-    /// so every integration of a flush sees the same thing.
-    pub now: DateTime<Utc>,
-    /// Why the dedup step sends it; `None` for a notification outside the
-    /// pipeline (a receiver test).
-    pub reason: Option<Reason>,
-    /// The route's `labels`, rendered against the group (Alertmanager 0.34's
-    /// `routeLabels`); empty when the route has none.
-    pub route_labels: LabelSet,
-}
-
-impl Notification {
-    /// `resolved` only when every alert is resolved at `now`.
-    pub fn status(&self) -> AlertStatus {
-        AlertStatus::of_group(&self.alerts, self.now)
-    }
-
-    pub fn common_labels(&self) -> LabelSet {
-        common_labels(&self.alerts)
-    }
-
-    pub fn common_annotations(&self) -> LabelSet {
-        common_annotations(&self.alerts)
-    }
-}
-
-/// Labels present with the same value in every alert.
-pub fn common_labels(alerts: &[Arc<Alert>]) -> LabelSet {
-    common(alerts, |a| &a.labels)
-}
-
-/// Annotations present with the same value in every alert.
-pub fn common_annotations(alerts: &[Arc<Alert>]) -> LabelSet {
-    common(alerts, |a| &a.annotations)
-}
-
-fn common(alerts: &[Arc<Alert>], set: impl Fn(&Alert) -> &LabelSet) -> LabelSet {
-    let mut out = LabelSet::new();
-    let Some((first, rest)) = alerts.split_first() else {
-        return out;
-    };
-    for (name, value) in set(first).iter() {
-        // Go compares map lookups, where a missing entry reads as "".
-        if rest.iter().all(|a| set(a).get(name).unwrap_or("") == value) {
-            out.insert(name, value);
-        }
-    }
-    out
-}
-
 /// Encodes `value` as Go's `json.NewEncoder(w).Encode` does, so bodies are
 /// byte-identical to Alertmanager's: `<`, `>`, `&`, U+2028 and U+2029 in
 /// strings are `\u` escaped (Go's `SetEscapeHTML(true)` default), and a
@@ -347,58 +274,7 @@ pub(crate) mod test_support {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-
-    use super::test_support::alert;
     use super::*;
-
-    fn t(s: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
-    }
-
-    #[test]
-    fn common_labels_keep_only_equal_values_present_everywhere() {
-        let alerts = vec![
-            alert(
-                &[("a", "1"), ("b", "x"), ("c", "1")],
-                &[("s", "same")],
-                t(0),
-                t(100),
-            ),
-            alert(
-                &[("a", "1"), ("b", "y")],
-                &[("s", "same"), ("d", "2")],
-                t(0),
-                t(100),
-            ),
-        ];
-        let labels: Vec<_> = common_labels(&alerts)
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        assert_eq!(labels, ["a=1"]);
-        let ann: Vec<_> = common_annotations(&alerts)
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        assert_eq!(ann, ["s=same"]);
-        assert!(common_labels(&[]).is_empty());
-    }
-
-    #[test]
-    fn group_is_resolved_only_when_every_alert_is() {
-        let firing = alert(&[("a", "1")], &[], t(0), t(100));
-        let resolved = alert(&[("a", "2")], &[], t(0), t(10));
-        let now = t(50);
-        assert_eq!(
-            AlertStatus::of_group(std::slice::from_ref(&resolved), now),
-            AlertStatus::Resolved
-        );
-        assert_eq!(
-            AlertStatus::of_group(&[resolved, firing], now),
-            AlertStatus::Firing
-        );
-    }
 
     #[test]
     fn json_is_encoded_like_gos_encoder() {

@@ -21,10 +21,7 @@ use crate::dispatch::route::RouteOpts;
 use crate::dispatch::{Deliver, Flush};
 use crate::history::{Attempt, History, Outcome};
 use crate::inhibit::{InhibitRule, Inhibitions};
-use crate::integrations::discord::{Discord, RateLimits};
-use crate::integrations::email::Email;
-use crate::integrations::webhook::Webhook;
-use crate::integrations::{BuildError, Notification, Notifier, NotifyError};
+use crate::integrations::{self, BuildError, Notification, Notifier, NotifyError};
 use crate::labels::LabelSet;
 use crate::metrics::{IntegrationLabel, Metrics};
 use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
@@ -39,38 +36,19 @@ pub struct Integration {
     pub index: usize,
 }
 
-/// Builds every receiver's integrations; the only `match` over kinds.
-/// `templates` renders the integrations' templated fields; Discord's
-/// rate-limit state is shared by all Discord notifiers built here.
+/// Builds every receiver's integrations (see [`integrations::build`]).
 pub fn build_receivers(
     receivers: &[ReceiverConfig],
     templates: &Arc<Templates>,
     metrics: &Arc<Metrics>,
 ) -> Result<HashMap<String, Vec<Integration>>, BuildError> {
+    let shared = integrations::Shared::new(templates.clone(), metrics.clone());
     let mut out = HashMap::new();
-    let discord_limits = Arc::new(RateLimits::new());
     for r in receivers {
         let mut list = Vec::new();
-        for (index, cfg) in r.webhook_configs.iter().enumerate() {
+        for (_, index, config) in r.integrations() {
             list.push(Integration {
-                notifier: Box::new(Webhook::new(cfg.clone(), templates.clone())?),
-                index,
-            });
-        }
-        for (index, cfg) in r.discord_configs.iter().enumerate() {
-            list.push(Integration {
-                notifier: Box::new(Discord::new(
-                    cfg.clone(),
-                    templates.clone(),
-                    discord_limits.clone(),
-                    metrics.clone(),
-                )?),
-                index,
-            });
-        }
-        for (index, cfg) in r.email_configs.iter().enumerate() {
-            list.push(Integration {
-                notifier: Box::new(Email::new(cfg.clone(), templates.clone())?),
+                notifier: integrations::build(config, &shared)?,
                 index,
             });
         }

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::alert::Alert;
-use crate::integrations::{AlertStatus, Notification};
 use crate::labels::LabelSet;
+use crate::notification::{AlertStatus, Notification};
 
 /// What every template sees as `.` (Go) or the root context (handlebars).
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +62,8 @@ impl Data {
             status: AlertStatus::of_group(alerts, msg.now),
             alerts: alerts.iter().map(|a| AlertData::new(a, msg.now)).collect(),
             group_labels: msg.group_labels.clone(),
-            common_labels: crate::integrations::common_labels(alerts),
-            common_annotations: crate::integrations::common_annotations(alerts),
+            common_labels: crate::notification::common_labels(alerts),
+            common_annotations: crate::notification::common_annotations(alerts),
             external_url: msg.external_url.clone(),
             group_key: msg.group_key.clone(),
             notification_reason: msg.reason.map_or("", crate::nflog::Reason::as_str),

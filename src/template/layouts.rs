@@ -10,8 +10,13 @@ use super::{Flavor, TemplateError};
 /// The Go function that renders a layout with the current `.`.
 pub(crate) const LAYOUT_FUNC: &str = "__klaxon_layout";
 
-/// klaxon's definitions of Alertmanager's default template names.
-pub(crate) const GO_DEFAULTS: &str = include_str!("../../templates/defaults.tmpl");
+/// klaxon's definitions of Alertmanager's default template names, as
+/// `(file name, text)`: the shared helpers and klaxon's layouts first, then
+/// one file per integration whose defaults give Alertmanager's text.
+pub(crate) const GO_DEFAULTS: &[(&str, &str)] = &[(
+    "defaults.tmpl",
+    include_str!("../../templates/defaults.tmpl"),
+)];
 
 /// Every layout: name (the file name without `.hbs`), source, escaping.
 pub const LAYOUTS: &[(&str, &str, Flavor)] = &[

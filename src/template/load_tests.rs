@@ -165,7 +165,9 @@ fn a_broken_user_redefinition_of_a_default_still_sends_klaxons_default() {
 fn the_builtin_set_compiles_every_embedded_file() {
     Layouts::builtin().unwrap();
     let known = known_funcs();
-    go::parse("defaults.tmpl", layouts::GO_DEFAULTS, &known).unwrap();
+    for (name, text) in layouts::GO_DEFAULTS {
+        go::parse(name, text, &known).unwrap();
+    }
     // Every function the check accepts exists at render time.
     let t = Templates::builtin();
     for f in functions::GO_BUILTINS

@@ -174,6 +174,14 @@ fn add_file(
     Ok(())
 }
 
+/// klaxon's embedded default templates (`templates/*.tmpl`).
+fn add_defaults(defines: &mut Defines, known: &HashSet<String>) -> Result<(), TemplateError> {
+    for (name, text) in layouts::GO_DEFAULTS {
+        add_file(defines, &format!("templates/{name}"), name, text, known)?;
+    }
+    Ok(())
+}
+
 impl Templates {
     /// klaxon's defaults only (no `templates:` files).
     pub fn builtin() -> Self {
@@ -183,13 +191,7 @@ impl Templates {
             Layouts::empty()
         });
         let mut defines = Defines::default();
-        if let Err(e) = add_file(
-            &mut defines,
-            "templates/defaults.tmpl",
-            "defaults.tmpl",
-            layouts::GO_DEFAULTS,
-            &known,
-        ) {
+        if let Err(e) = add_defaults(&mut defines, &known) {
             tracing::error!(error = %e, "klaxon's embedded default templates do not compile");
         }
         Templates::assemble(defines, layouts, known, None)
@@ -230,13 +232,7 @@ impl Templates {
         let known = known_funcs();
         let mut layouts = Layouts::builtin()?;
         let mut defines = Defines::default();
-        add_file(
-            &mut defines,
-            "templates/defaults.tmpl",
-            "defaults.tmpl",
-            layouts::GO_DEFAULTS,
-            &known,
-        )?;
+        add_defaults(&mut defines, &known)?;
         for pattern in globs {
             let full = if Path::new(pattern).is_absolute() {
                 pattern.clone()

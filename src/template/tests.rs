@@ -4,8 +4,8 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::integrations::AlertStatus;
 use crate::labels::LabelSet;
+use crate::notification::AlertStatus;
 
 fn labels(pairs: &[(&str, &str)]) -> LabelSet {
     let mut l = LabelSet::new();

@@ -106,16 +106,12 @@ fn supported_corpus_configs_load() {
             loaded += 1;
             continue;
         }
-        // The secret files are not here: the error names the file...
-        let err = Config::load_str(&text, &path, &env)
-            .expect_err(&file)
-            .to_string();
-        assert!(
-            refs.iter().any(|r| err.contains(r.as_str())),
-            "{file}: {err}"
-        );
-        assert!(err.contains("_file"), "{file}: {err}");
-        // ...and with them in place the config loads.
+        // The secret files are not here: Alertmanager starts anyway (they
+        // are read at each send), and so does klaxon...
+        if let Err(e) = Config::load_str(&text, &path, &env) {
+            panic!("{file} should load without its secret files: {e}");
+        }
+        // ...and with them in place too.
         let tmp = tempfile::tempdir().unwrap();
         let mut text = text.clone();
         for (i, r) in refs.iter().enumerate() {

@@ -1,0 +1,125 @@
+//! Prometheus' `http_config` (and its TLS, auth and header parts), shared
+//! by every HTTP integration and by amctl's API client.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{is_false, yes};
+use crate::config::Secret;
+
+/// Prometheus' `http_config` (prometheus/common `HTTPClientConfig`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<String>,
+    /// Follow HTTP 3xx redirects (Prometheus' default: true).
+    #[serde(default = "yes")]
+    pub follow_redirects: bool,
+    #[serde(default = "yes")]
+    pub enable_http2: bool,
+    /// Extra request headers. Values are not secret-redacted beyond
+    /// `Authorization`-like names being the user's business.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// prometheus/common's `http_headers`: sent with every request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub http_headers: BTreeMap<String, HeaderConfig>,
+    /// Use `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` (off by default, as in
+    /// Alertmanager: the environment is ignored unless asked for).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub proxy_from_environment: bool,
+    /// Comma-separated hosts, domains and CIDRs that bypass `proxy_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_proxy: Option<String>,
+    /// Headers for the proxy's CONNECT; parsed, refused by validation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
+}
+
+/// One header of prometheus/common's `Headers` (`http_headers`, and
+/// `tracing.headers`): plain values, secrets and files.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            basic_auth: None,
+            authorization: None,
+            bearer_token: None,
+            bearer_token_file: None,
+            tls_config: None,
+            proxy_url: None,
+            follow_redirects: true,
+            enable_http2: true,
+            headers: BTreeMap::new(),
+            http_headers: BTreeMap::new(),
+            proxy_from_environment: false,
+            no_proxy: None,
+            proxy_connect_header: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authorization {
+    #[serde(default = "bearer", rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_file: Option<String>,
+}
+
+fn bearer() -> String {
+    "Bearer".to_owned()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    /// `TLS10`, `TLS11`, `TLS12` or `TLS13`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_version: Option<String>,
+}
