@@ -13,6 +13,7 @@ mod delivery;
 mod differential;
 mod discord;
 mod email;
+mod examples;
 mod flags;
 mod ops;
 mod peers;
