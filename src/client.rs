@@ -18,6 +18,7 @@ use url::Url;
 
 use crate::api::models::{ApiMatcher, PostableAlert, PostableSilence, ReceiverTestResult};
 use crate::config::{HttpConfig, parse_yaml};
+use crate::http_client::Credentials;
 use crate::labels::LabelSet;
 
 /// Why a request did not give the expected answer. Each message is one
@@ -181,23 +182,12 @@ impl ClientOptions {
     }
 }
 
-enum Auth {
-    Basic { username: String, password: String },
-    Header(reqwest::header::HeaderValue),
-}
-
 pub struct Client {
     base: Url,
     /// The URL as errors show it: as given, without a trailing slash.
     shown: String,
     http: reqwest::Client,
-    auth: Option<Auth>,
-}
-
-fn read_secret(field: &str, path: &str) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_owned())
-        .map_err(|e| ClientError::HttpConfig(format!("{field} {path}: {e}")))
+    auth: Option<Credentials>,
 }
 
 impl Client {
@@ -217,82 +207,14 @@ impl Client {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let http = &options.http;
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("amctl/", env!("CARGO_PKG_VERSION")))
-            .timeout(options.timeout);
-        if let Some(tls) = &http.tls_config {
-            if let Some(ca) = &tls.ca_file {
-                let pem = std::fs::read(ca).map_err(|e| {
-                    ClientError::HttpConfig(format!("tls_config.ca_file {ca}: {e}"))
-                })?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    ClientError::HttpConfig(format!("tls_config.ca_file {ca}: {e}"))
-                })?;
-                builder = builder.tls_certs_only(certs);
-            }
-            if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-                let mut pem = std::fs::read(cert).map_err(|e| {
-                    ClientError::HttpConfig(format!("tls_config.cert_file {cert}: {e}"))
-                })?;
-                pem.push(b'\n');
-                pem.extend(std::fs::read(key).map_err(|e| {
-                    ClientError::HttpConfig(format!("tls_config.key_file {key}: {e}"))
-                })?);
-                let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                    ClientError::HttpConfig(format!("tls_config.cert_file {cert}: {e}"))
-                })?;
-                builder = builder.identity(identity);
-            }
-            if tls.insecure_skip_verify {
-                builder = builder.tls_danger_accept_invalid_certs(true);
-            }
-        }
-        let auth = if let Some(b) = &http.basic_auth {
-            let password = match (&b.password, &b.password_file) {
-                (Some(p), _) => p.expose().to_owned(),
-                (None, Some(f)) => read_secret("basic_auth.password_file", f)?,
-                (None, None) => String::new(),
-            };
-            Some(Auth::Basic {
-                username: b.username.clone(),
-                password,
-            })
-        } else {
-            let (kind, credentials, file) = match (&http.authorization, &http.bearer_token) {
-                (Some(a), _) => (
-                    a.kind.clone(),
-                    a.credentials.clone(),
-                    a.credentials_file.clone(),
-                ),
-                (None, token) => (
-                    "Bearer".to_owned(),
-                    token.clone(),
-                    http.bearer_token_file.clone(),
-                ),
-            };
-            let token = match (credentials, file) {
-                (Some(c), _) => Some(c.expose().to_owned()),
-                (None, Some(f)) => Some(read_secret("credentials file", &f)?),
-                (None, None) => None,
-            };
-            match token {
-                Some(t) => {
-                    let mut value = reqwest::header::HeaderValue::from_str(&format!("{kind} {t}"))
-                        .map_err(|_| {
-                            ClientError::HttpConfig(
-                                "the authorization credentials are not a valid header value".into(),
-                            )
-                        })?;
-                    value.set_sensitive(true);
-                    Some(Auth::Header(value))
-                }
-                None => None,
-            }
-        };
-        let client = builder
-            .build()
-            .map_err(|e| ClientError::HttpConfig(format!("building the HTTP client: {e}")))?;
+        let http = crate::http_client::client(
+            &options.http,
+            concat!("amctl/", env!("CARGO_PKG_VERSION")),
+            Some(options.timeout),
+        )
+        .map_err(|e| ClientError::HttpConfig(e.to_string()))?;
+        let client = http;
+        let auth = Credentials::from_config(&options.http);
         Ok(Client {
             base,
             shown,
@@ -314,12 +236,11 @@ impl Client {
         url
     }
 
-    fn request(&self, method: Method, url: Url) -> RequestBuilder {
+    async fn request(&self, method: Method, url: Url) -> Result<RequestBuilder> {
         let req = self.http.request(method, url);
         match &self.auth {
-            None => req,
-            Some(Auth::Basic { username, password }) => req.basic_auth(username, Some(password)),
-            Some(Auth::Header(v)) => req.header(reqwest::header::AUTHORIZATION, v.clone()),
+            None => Ok(req),
+            Some(c) => c.apply(req).await.map_err(ClientError::HttpConfig),
         }
     }
 
@@ -352,7 +273,9 @@ impl Client {
     }
 
     async fn get_json<T: DeserializeOwned>(&self, what: &str, url: Url) -> Result<T> {
-        let body = self.send(what, self.request(Method::GET, url)).await?;
+        let body = self
+            .send(what, self.request(Method::GET, url).await?)
+            .await?;
         decode(what, &body)
     }
 
@@ -398,6 +321,7 @@ impl Client {
         let what = "creating the silence";
         let req = self
             .request(Method::POST, self.endpoint(&["api", "v2", "silences"]))
+            .await?
             .json(silence);
         let body = self.send(what, req).await?;
         let posted: Posted = decode(what, &body)?;
@@ -407,9 +331,12 @@ impl Client {
     /// `DELETE /api/v2/silence/{id}`: expires it.
     pub async fn expire_silence(&self, id: &str) -> Result<()> {
         let url = self.endpoint(&["api", "v2", "silence", id]);
-        self.send("expiring the silence", self.request(Method::DELETE, url))
-            .await
-            .map(drop)
+        self.send(
+            "expiring the silence",
+            self.request(Method::DELETE, url).await?,
+        )
+        .await
+        .map(drop)
     }
 
     /// `GET /api/v2/alerts`.
@@ -441,6 +368,7 @@ impl Client {
     pub async fn post_alerts(&self, alerts: &[PostableAlert<'_>]) -> Result<()> {
         let req = self
             .request(Method::POST, self.endpoint(&["api", "v2", "alerts"]))
+            .await?
             .json(alerts);
         self.send("posting the alert", req).await.map(drop)
     }
@@ -459,7 +387,9 @@ impl Client {
     pub async fn test_receiver(&self, name: &str) -> Result<Vec<ReceiverTestResult>> {
         let what = format!("testing receiver {name:?}");
         let url = self.endpoint(&["api", "klaxon", "receivers", name, "test"]);
-        let body = self.send(&what, self.request(Method::POST, url)).await?;
+        let body = self
+            .send(&what, self.request(Method::POST, url).await?)
+            .await?;
         decode(&what, &body)
     }
 }

@@ -75,6 +75,8 @@ pub mod logging;
 pub mod web;
 /// Builds, runs, reloads and stops everything.
 pub mod app;
+/// `http_config` to HTTP client, for integrations and amctl alike.
+pub mod http_client;
 /// A typed API v2 client (amctl, tests).
 pub mod client;
 /// amctl's commands, one module per command group.

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
-};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode};
 
 use super::NotifyError;
-use crate::config::{HttpConfig, Secret};
+use crate::config::HttpConfig;
+use crate::http_client::{Credentials, read_secret};
+pub use crate::http_client::{HttpClientError, error_chain};
 
 /// `User-Agent` of every notification request (Alertmanager sends
 /// `Alertmanager/<version>`).
@@ -26,43 +26,6 @@ const BODY_EXCERPT_CHARS: usize = 200;
 const BODY_READ_LIMIT: usize = 4096;
 /// Requests one integration may have in flight at once.
 const MAX_IN_FLIGHT: usize = 32;
-
-/// Why an `http_config` cannot be turned into a client. Raised when the
-/// receivers are built (config load), never at send time.
-#[derive(Debug, thiserror::Error)]
-pub enum HttpClientError {
-    #[error("tls_config.{field}: cannot read {path:?}: {source}")]
-    ReadFile {
-        field: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("tls_config.{field}: {reason}")]
-    Tls { field: &'static str, reason: String },
-    /// The proxy URL is not shown: it may carry credentials.
-    #[error("invalid proxy_url")]
-    Proxy,
-    #[error("invalid header {0:?}")]
-    Header(String),
-    #[error("building the HTTP client: {0}")]
-    Build(String),
-}
-
-/// Credentials added to each request.
-#[derive(Debug, Clone)]
-enum Credentials {
-    Basic {
-        username: String,
-        password: Option<Secret>,
-        password_file: Option<String>,
-    },
-    /// `Authorization: <kind> <credentials>`; `bearer_token` is `Bearer`.
-    Authorization {
-        kind: String,
-        credentials: Option<Secret>,
-        credentials_file: Option<String>,
-    },
-}
 
 /// A client for one integration: the pooled `reqwest::Client` plus the
 /// credentials to apply per request.
@@ -81,114 +44,10 @@ impl HttpClient {
     /// Builds the client; `timeout` is the integration's per-request timeout
     /// (`None` or zero: none).
     pub fn new(config: &HttpConfig, timeout: Option<Duration>) -> Result<Self, HttpClientError> {
-        let mut builder = reqwest::Client::builder().user_agent(USER_AGENT).redirect(
-            if config.follow_redirects {
-                reqwest::redirect::Policy::limited(10)
-            } else {
-                reqwest::redirect::Policy::none()
-            },
-        );
-        if let Some(t) = timeout.filter(|t| !t.is_zero()) {
-            builder = builder.timeout(t);
-        }
-        if !config.enable_http2 {
-            builder = builder.http1_only();
-        }
-        if !config.proxy_from_environment {
-            // Alertmanager ignores HTTP_PROXY & co. unless told otherwise.
-            builder = builder.no_proxy();
-        }
-        if let Some(proxy) = &config.proxy_url {
-            let mut proxy = reqwest::Proxy::all(proxy).map_err(|_| HttpClientError::Proxy)?;
-            if let Some(bypass) = &config.no_proxy {
-                proxy = proxy.no_proxy(reqwest::NoProxy::from_string(bypass));
-            }
-            builder = builder.proxy(proxy);
-        }
-        let mut headers = HeaderMap::new();
-        for (name, value) in &config.headers {
-            let n = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| HttpClientError::Header(name.clone()))?;
-            let mut v =
-                HeaderValue::from_str(value).map_err(|_| HttpClientError::Header(name.clone()))?;
-            v.set_sensitive(true);
-            headers.insert(n, v);
-        }
-        // `http_headers`: every value and secret of a name, in that order.
-        for (name, h) in &config.http_headers {
-            let n = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| HttpClientError::Header(name.clone()))?;
-            let values = h.values.iter().map(String::as_str);
-            for value in values.chain(h.secrets.iter().map(|s| s.expose())) {
-                let mut v = HeaderValue::from_str(value)
-                    .map_err(|_| HttpClientError::Header(name.clone()))?;
-                v.set_sensitive(true);
-                headers.append(n.clone(), v);
-            }
-        }
-        builder = builder.default_headers(headers);
-        if let Some(tls) = &config.tls_config {
-            if let Some(ca) = &tls.ca_file {
-                let pem = read("ca_file", ca)?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    HttpClientError::Tls {
-                        field: "ca_file",
-                        reason: e.to_string(),
-                    }
-                })?;
-                // As in Go, a configured CA replaces the system roots.
-                builder = builder.tls_certs_only(certs);
-            }
-            match (&tls.cert_file, &tls.key_file) {
-                (Some(cert), Some(key)) => {
-                    let mut pem = read("cert_file", cert)?;
-                    pem.push(b'\n');
-                    pem.extend(read("key_file", key)?);
-                    let identity =
-                        reqwest::Identity::from_pem(&pem).map_err(|e| HttpClientError::Tls {
-                            field: "cert_file",
-                            reason: e.to_string(),
-                        })?;
-                    builder = builder.identity(identity);
-                }
-                (None, None) => {}
-                _ => {
-                    return Err(HttpClientError::Tls {
-                        field: "cert_file",
-                        reason: "cert_file and key_file must be set together".into(),
-                    });
-                }
-            }
-            if tls.insecure_skip_verify {
-                builder = builder.tls_danger_accept_invalid_certs(true);
-            }
-            if let Some(v) = &tls.min_version {
-                let version = match v.as_str() {
-                    "TLS10" => reqwest::tls::Version::TLS_1_0,
-                    "TLS11" => reqwest::tls::Version::TLS_1_1,
-                    "TLS12" => reqwest::tls::Version::TLS_1_2,
-                    "TLS13" => reqwest::tls::Version::TLS_1_3,
-                    other => {
-                        return Err(HttpClientError::Tls {
-                            field: "min_version",
-                            reason: format!("unknown TLS version {other:?}"),
-                        });
-                    }
-                };
-                builder = builder.tls_version_min(version);
-            }
-            if tls.server_name.is_some() {
-                // reqwest has no SNI/verification-name override; the name in
-                // the URL is used. Said loudly rather than silently ignored.
-                tracing::warn!("tls_config.server_name is not supported yet and is ignored");
-            }
-        }
-        let client = builder
-            .build()
-            .map_err(|e| HttpClientError::Build(error_chain(&e.without_url())))?;
+        let client = crate::http_client::client(config, USER_AGENT, timeout)?;
         Ok(HttpClient {
             client,
-            credentials: credentials(config),
+            credentials: Credentials::from_config(config),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
@@ -271,40 +130,10 @@ impl HttpClient {
     }
 
     async fn authorize(&self, req: RequestBuilder) -> Result<RequestBuilder, NotifyError> {
-        Ok(match &self.credentials {
-            None => req,
-            Some(Credentials::Basic {
-                username,
-                password,
-                password_file,
-            }) => {
-                let password = match (password, password_file) {
-                    (Some(p), _) => p.expose().to_owned(),
-                    (None, Some(f)) => read_secret_file("basic_auth.password_file", f).await?,
-                    (None, None) => String::new(),
-                };
-                req.basic_auth(username, Some(password))
-            }
-            Some(Credentials::Authorization {
-                kind,
-                credentials,
-                credentials_file,
-            }) => {
-                let token = match (credentials, credentials_file) {
-                    (Some(c), _) => c.expose().to_owned(),
-                    (None, Some(f)) => read_secret_file("credentials_file", f).await?,
-                    (None, None) => String::new(),
-                };
-                let mut value =
-                    HeaderValue::from_str(&format!("{kind} {token}")).map_err(|_| {
-                        NotifyError::permanent(
-                            "authorization credentials are not a valid header value",
-                        )
-                    })?;
-                value.set_sensitive(true);
-                req.header(AUTHORIZATION, value)
-            }
-        })
+        match &self.credentials {
+            None => Ok(req),
+            Some(c) => c.apply(req).await.map_err(NotifyError::permanent),
+        }
     }
 }
 
@@ -398,47 +227,13 @@ impl HttpAnswer {
     }
 }
 
-fn credentials(config: &HttpConfig) -> Option<Credentials> {
-    if let Some(b) = &config.basic_auth {
-        return Some(Credentials::Basic {
-            username: b.username.clone(),
-            password: b.password.clone(),
-            password_file: b.password_file.clone(),
-        });
-    }
-    if let Some(a) = &config.authorization {
-        return Some(Credentials::Authorization {
-            kind: a.kind.clone(),
-            credentials: a.credentials.clone(),
-            credentials_file: a.credentials_file.clone(),
-        });
-    }
-    if config.bearer_token.is_some() || config.bearer_token_file.is_some() {
-        return Some(Credentials::Authorization {
-            kind: "Bearer".into(),
-            credentials: config.bearer_token.clone(),
-            credentials_file: config.bearer_token_file.clone(),
-        });
-    }
-    None
-}
-
-fn read(field: &'static str, path: &str) -> Result<Vec<u8>, HttpClientError> {
-    std::fs::read(path).map_err(|source| HttpClientError::ReadFile {
-        field,
-        path: path.to_owned(),
-        source,
-    })
-}
-
 /// Reads a secret (or URL) file at send time, trimmed as Prometheus does.
 /// Failing to read it is permanent: retrying within a flush will not make
 /// the file appear, and the next flush tries again anyway.
 pub async fn read_secret_file(field: &str, path: &str) -> Result<String, NotifyError> {
-    tokio::fs::read_to_string(path)
+    read_secret(field, path)
         .await
-        .map(|s| s.trim().to_owned())
-        .map_err(|e| NotifyError::permanent(format!("{field}: cannot read {path:?}: {e}")))
+        .map_err(NotifyError::permanent)
 }
 
 /// Classifies an HTTP answer (Alertmanager's `notify.Retrier`, plus 429):
@@ -520,21 +315,6 @@ pub fn transport_error(e: reqwest::Error) -> NotifyError {
     } else {
         NotifyError::retryable(reason)
     }
-}
-
-/// `error: cause: cause`, as Go prints wrapped errors.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 /// Removes the URL and its path from an error text: a server may echo the
