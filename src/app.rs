@@ -562,6 +562,7 @@ mod tests {
             updated_at: start,
             created_by: "t".into(),
             comment: "c".into(),
+            annotations: Default::default(),
         };
         state.silences.set(silence, start).await.unwrap();
         let mut resolved = crate::alert::Alert::for_test(&[("alertname", "A")], &[], start);

@@ -92,6 +92,8 @@ pub struct Silence {
     #[serde(rename = "endsAt")]
     pub ends_at: DateTime<Utc>,
     pub matchers: Vec<ApiMatcher>,
+    #[serde(default)]
+    pub annotations: LabelSet,
 }
 
 #[derive(Debug, Clone, Deserialize)]

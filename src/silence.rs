@@ -44,6 +44,10 @@ pub struct Silence {
     pub updated_at: DateTime<Utc>,
     pub created_by: String,
     pub comment: String,
+    /// Alertmanager 0.33's free-form notes on a silence (a ticket, a
+    /// runbook); stored and shown, never matched.
+    #[serde(default, skip_serializing_if = "LabelSet::is_empty")]
+    pub annotations: LabelSet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -669,6 +673,7 @@ mod tests {
             updated_at: t(0),
             created_by: "me".into(),
             comment: "c".into(),
+            annotations: Default::default(),
         }
     }
 

@@ -154,7 +154,11 @@ pub fn encoded_size(s: &Silence, retention: std::time::Duration) -> usize {
         + message_field(timestamp(s.updated_at))
         + bytes_field(s.created_by.len())
         + bytes_field(s.comment.len())
-        + message_field(matcher_set);
+        + message_field(matcher_set)
+        + s.annotations
+            .iter()
+            .map(|(k, v)| message_field(bytes_field(k.len()) + bytes_field(v.len())))
+            .sum::<usize>();
     let expires_at = chrono::Duration::from_std(retention)
         .ok()
         .and_then(|r| s.ends_at.checked_add_signed(r))
@@ -185,6 +189,7 @@ mod tests {
             updated_at: at("2026-01-01T00:00:00.5Z"),
             created_by: "me".into(),
             comment: "maintenance".into(),
+            annotations: Default::default(),
         }
     }
 

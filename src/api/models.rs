@@ -327,6 +327,8 @@ pub struct PostableSilence {
     #[serde(rename = "createdBy")]
     pub created_by: Option<String>,
     pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<LabelSet>,
 }
 
 #[derive(Debug, Serialize)]
@@ -348,6 +350,9 @@ pub struct GettableSilence {
     pub matchers: Vec<ApiMatcher>,
     #[serde(rename = "startsAt", serialize_with = "ser_time")]
     pub starts_at: DateTime<Utc>,
+    /// Omitted when empty, as Alertmanager's `omitempty`.
+    #[serde(skip_serializing_if = "LabelSet::is_empty")]
+    pub annotations: LabelSet,
 }
 
 impl GettableSilence {
@@ -363,6 +368,7 @@ impl GettableSilence {
             ends_at: s.ends_at,
             matchers: s.matchers.iter().map(ApiMatcher::from).collect(),
             starts_at: s.starts_at,
+            annotations: s.annotations.clone(),
         }
     }
 }

@@ -173,6 +173,7 @@ async fn post_silences(
         updated_at: now,
         created_by,
         comment,
+        annotations: posted.annotations.unwrap_or_default(),
     };
     let id = state
         .silences

@@ -10,6 +10,7 @@ use super::output::{self, Output, Table, emit};
 use super::{CliError, Context, Result, parse_duration, parse_matchers, parse_time};
 use crate::api::models::{PostableMatcher, PostableSilence};
 use crate::client::{Client, Listed, Silence, raw_json_array};
+use crate::labels::LabelSet;
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -54,7 +55,7 @@ pub struct AddArgs {
     /// Who creates it (default: the settings file's author, else the OS user).
     #[arg(short = 'a', long)]
     pub author: Option<String>,
-    /// key=value notes; silences have no annotations, so they are appended to the comment.
+    /// key=value notes stored with the silence (Alertmanager 0.33 annotations).
     #[arg(long)]
     pub annotation: Vec<String>,
     /// Refuse to add a silence without a comment (default true).
@@ -143,22 +144,21 @@ async fn add(ctx: &Context, a: AddArgs) -> Result {
         ));
     }
     let require_comment = !a.no_require_comment && a.require_comment.unwrap_or(ctx.require_comment);
-    let mut comment = a.comment.unwrap_or_default();
+    let comment = a.comment.unwrap_or_default();
     if require_comment && comment.trim().is_empty() {
         return Err(CliError::Usage(
             "a comment is required: pass -c/--comment (or --require-comment=false)".into(),
         ));
     }
+    let mut annotations = LabelSet::new();
     for note in &a.annotation {
-        if !note.contains('=') {
+        let Some((name, value)) = note.split_once('=') else {
             return Err(CliError::Usage(format!(
-                "bad --annotation {note:?}: expected key=value"
+                "bad --annotation {note:?}: annotations must be specified as key=value pairs"
             )));
-        }
-        if !comment.is_empty() {
-            comment.push_str("; ");
-        }
-        comment.push_str(note);
+        };
+        let value = value.trim().trim_matches('"');
+        annotations.insert(name.trim(), value);
     }
     let duration = parse_duration("--duration", &a.duration)?;
     let starts_at = a
@@ -189,6 +189,7 @@ async fn add(ctx: &Context, a: AddArgs) -> Result {
         ends_at: Some(ends_at),
         created_by: Some(a.author.unwrap_or_else(|| ctx.author.clone())),
         comment: Some(comment),
+        annotations: (!annotations.is_empty()).then_some(annotations),
     };
     let id = ctx.client()?.post_silence(&silence).await?;
     emit(&format!("{id}\n"));
@@ -378,6 +379,7 @@ fn postable(s: &Silence, id: Option<String>) -> PostableSilence {
         ends_at: Some(s.ends_at),
         created_by: Some(s.created_by.clone()),
         comment: Some(s.comment.clone()),
+        annotations: (!s.annotations.is_empty()).then(|| s.annotations.clone()),
     }
 }
 

@@ -1056,3 +1056,52 @@ async fn http_config_file_sends_credentials_and_timeout_is_enforced() {
         &format!("amctl: cannot reach {base}: no answer in time (see --timeout)"),
     );
 }
+
+#[tokio::test]
+async fn silence_annotations_are_stored_shown_and_kept_across_a_restart() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    let (h, base) = (home.path(), s.base.clone());
+    let id = amctl(
+        h,
+        &base,
+        &[
+            "silence",
+            "add",
+            "alertname=Noisy",
+            "-c",
+            "maintenance",
+            "--annotation",
+            "ticket=OPS-1",
+            "--annotation",
+            "runbook=\"https://wiki/r\"",
+        ],
+    )
+    .await;
+    let id = id.ok("silence add").trim().to_owned();
+    let got = s.get_json(&format!("/api/v2/silence/{id}")).await;
+    assert_eq!(
+        got["annotations"],
+        json!({"ticket": "OPS-1", "runbook": "https://wiki/r"}),
+        "{got}"
+    );
+    // The comment is not where they went.
+    assert_eq!(got["comment"], "maintenance");
+    // A silence without annotations has none in its JSON (omitempty).
+    let plain = s
+        .post_silence(&crate::harness::silence_json("Other", "no notes"))
+        .await;
+    let plain = s.get_json(&format!("/api/v2/silence/{plain}")).await;
+    assert!(plain.get("annotations").is_none(), "{plain}");
+    // Malformed: not key=value.
+    amctl(
+        h,
+        &base,
+        &["silence", "add", "a=b", "-c", "x", "--annotation", "nope"],
+    )
+    .await
+    .fails(2, "key=value");
+    let s = s.restart().await;
+    let got = s.get_json(&format!("/api/v2/silence/{id}")).await;
+    assert_eq!(got["annotations"]["ticket"], "OPS-1", "{got}");
+}

@@ -32,6 +32,8 @@ export function render(el, route, ctx) {
       startIso: null,
       createdBy: localStorage.getItem(AUTHOR_KEY) || "",
       comment: route.params.get("comment") || "",
+      // Alertmanager 0.33's silence annotations, one `key=value` a line.
+      annotations: "",
       loadError: null,
     };
     if (editId) {
@@ -39,6 +41,7 @@ export function render(el, route, ctx) {
         const s = await api.silence(editId);
         model.matchers = s.matchers.map(fromApi);
         model.comment = s.comment;
+        model.annotations = Object.keys(s.annotations || {}).sort().map((k) => `${k}=${s.annotations[k]}`).join("\n");
         model.createdBy = s.createdBy || model.createdBy;
         // Recreating (or "editing" an expired silence) makes a new one from
         // now with the default length: an expired silence's own length is
@@ -172,6 +175,8 @@ function form(el, model, ctx, editId, recreate, isLeft) {
   const author = h("input", { id: "silence-author", value: model.createdBy, autocomplete: "name", oninput: (e) => (model.createdBy = e.target.value) });
   const comment = h("textarea", { id: "silence-comment", rows: 3, oninput: (e) => (model.comment = e.target.value) });
   comment.value = model.comment;
+  const annotations = h("textarea", { id: "silence-annotations", rows: 2, placeholder: "ticket=OPS-123", oninput: (e) => (model.annotations = e.target.value) });
+  annotations.value = model.annotations;
 
   // --- preview -----------------------------------------------------------
   const preview = h("section", { class: "preview", "aria-live": "polite" });
@@ -220,6 +225,8 @@ function form(el, model, ctx, editId, recreate, isLeft) {
       createdBy: model.createdBy.trim(),
       comment: model.comment.trim(),
     };
+    const notes = parseAnnotations(model.annotations);
+    if (Object.keys(notes).length) body.annotations = notes;
     if (model.id) body.id = model.id;
     submit.disabled = true;
     try {
@@ -256,6 +263,7 @@ function form(el, model, ctx, editId, recreate, isLeft) {
         field("End", "silence-end", endInput, "end")),
       field("Author", "silence-author", author, "createdBy", "Remembered in this browser."),
       field("Comment", "silence-comment", comment, "comment", "Required: why, and a ticket if there is one."),
+      field("Annotations", "silence-annotations", annotations, "annotations", "Optional notes, one key=value a line."),
       formError,
       h("div", { class: "buttons" },
         submit,
@@ -287,6 +295,8 @@ function validate(model) {
   else if (!(model.end > new Date())) out.end = "The end is in the past.";
   if (!model.createdBy.trim()) out.createdBy = "Say who you are.";
   if (!model.comment.trim()) out.comment = "A comment is required.";
+  const bad = model.annotations.split("\n").map((l) => l.trim()).find((l) => l && !l.includes("="));
+  if (bad) out.annotations = `"${bad}" is not key=value.`;
   return out;
 }
 
@@ -299,4 +309,14 @@ function fieldFor(message) {
   if (m.includes("end")) return "end";
   if (m.includes("start")) return "start";
   return null;
+}
+
+// `key=value` lines to an object; blank lines are skipped.
+function parseAnnotations(text) {
+  const out = {};
+  for (const line of text.split("\n")) {
+    const i = line.indexOf("=");
+    if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
 }

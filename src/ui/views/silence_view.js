@@ -44,7 +44,11 @@ export function render(el, route) {
         row("Ends", when(s.endsAt)),
         row("Updated", when(s.updatedAt)),
         row("Created by", s.createdBy),
-        row("Comment", h("span", { class: "comment" }, s.comment))),
+        row("Comment", h("span", { class: "comment" }, s.comment)),
+        Object.keys(s.annotations || {}).length
+          ? row("Annotations", h("div", { class: "annotations", id: "silence-annotations" },
+              Object.keys(s.annotations).sort().map((k) => h("span", { class: "chip" }, `${k}=${s.annotations[k]}`))))
+          : null),
       silenceActions(s, load, { onItsPage: true }),
       h("h2", {}, st === "pending" ? `Would mute ${alerts.length} alert(s)` : st === "active" ? `Mutes ${alerts.length} alert(s)` : "Expired: mutes nothing"),
       h("ul", { class: "alerts compact" }, alerts.slice(0, 200).map((a) =>
