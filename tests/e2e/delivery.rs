@@ -615,3 +615,27 @@ async fn a_custom_webhook_payload_is_templated() {
         json!({"text": "firing Custom", "count": 1, "fixed": true})
     );
 }
+
+#[tokio::test]
+async fn a_secret_file_missing_at_start_fails_sends_until_it_appears() {
+    let sink = WebhookSink::start(vec![]).await;
+    // Alertmanager starts on a secret that is mounted later; so does klaxon.
+    let s = TestServer::start(
+        "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url_file: mounted-later\n",
+    )
+    .await;
+    s.post_alerts(json!([{"labels": {"alertname": "Mounted"}}]))
+        .await;
+    let failed = recorded(&s).await;
+    let entry = &failed["notifications"][0];
+    assert_eq!(entry["outcome"], "failure", "{failed}");
+    let error = entry.to_string();
+    assert!(
+        error.contains("url_file") && error.contains("mounted-later"),
+        "the failure names the field and the file: {error}"
+    );
+    std::fs::write(s.dir.path().join("mounted-later"), &sink.url).unwrap();
+    // The next flush reads the file again and delivers.
+    let p = sink.next(WAIT).await;
+    assert_eq!(p["groupLabels"]["alertname"], "Mounted");
+}
