@@ -306,8 +306,11 @@ fn is_request_uri(s: &str) -> bool {
 }
 
 /// One alert's mute state as the API shows it; `inhibitions` is indexed
-/// once per request from the same snapshot, and `routes` are the routes the
-/// alert matches (their time intervals decide `mutedBy`).
+/// once per request from the same snapshot, and `routes` are the routes
+/// whose time intervals decide `mutedBy`: those the alert matches for an
+/// alert group, none for the flat alert list, where Alertmanager (0.28 and
+/// 0.34 alike) never shows a time-interval mute, only silences and
+/// inhibitions.
 pub(super) fn alert_status(
     silences: &SilenceReader<'_>,
     runtime: &Runtime,
@@ -540,7 +543,7 @@ fn list_part(
         if !recv.iter().any(|r| filter.keep_receiver(runtime, r.name)) {
             continue;
         }
-        let status = alert_status(&silences, runtime, &routes, &l.inhibitions, alert, now);
+        let status = alert_status(&silences, runtime, &[], &l.inhibitions, alert, now);
         if !filter.keep_status(&status) {
             continue;
         }
