@@ -191,7 +191,9 @@ impl Pipeline {
     }
 
     /// Renders route `labels` against `msg`'s group (notifications, and the
-    /// `routeLabels` of `GET /api/v2/alerts/groups`).
+    /// `routeLabels` of `GET /api/v2/alerts/groups`). A label may use
+    /// another through `{{ routeLabels "name" }}`, as in Alertmanager 0.34;
+    /// each is rendered once, and a cycle is an error naming it.
     pub fn render_route_labels(
         &self,
         labels: &std::collections::BTreeMap<String, String>,
@@ -200,23 +202,23 @@ impl Pipeline {
         if labels.is_empty() {
             return LabelSet::new();
         }
-        let data = crate::template::Data::new(msg);
-        let mut out = LabelSet::new();
-        for (name, template) in labels {
-            match self
-                .templates
-                .render(template, crate::template::Flavor::Text, &data)
-            {
-                Ok(value) => out.insert(name, &value),
-                Err(e) => tracing::error!(
+        let mut resolver = RouteLabelResolver {
+            templates: &self.templates,
+            raw: labels,
+            data: crate::template::Data::new(msg),
+            stack: Vec::new(),
+        };
+        for name in labels.keys() {
+            if let Err(e) = resolver.resolve(name) {
+                tracing::error!(
                     group_key = %msg.group_key,
                     label = %name,
                     error = %e,
                     "failed to render route label"
-                ),
+                );
             }
         }
-        out
+        resolver.data.route_labels
     }
 
     /// The route labels of a live aggregation group, rendered against
@@ -518,4 +520,58 @@ impl Deliver for Pipeline {
     fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
         Box::pin(self.deliver_flush(flush))
     }
+}
+
+/// Renders route labels that may refer to each other: a label's references
+/// (`routeLabels "x"`) are rendered first, so that its own render sees them
+/// in `.RouteLabels`.
+struct RouteLabelResolver<'a> {
+    templates: &'a Templates,
+    raw: &'a std::collections::BTreeMap<String, String>,
+    /// Its `route_labels` holds the labels rendered so far.
+    data: crate::template::Data,
+    stack: Vec<String>,
+}
+
+impl RouteLabelResolver<'_> {
+    fn resolve(&mut self, name: &str) -> Result<(), String> {
+        if self.data.route_labels.get(name).is_some() {
+            return Ok(());
+        }
+        let Some(text) = self.raw.get(name) else {
+            return Ok(()); // an unknown label reads as ""
+        };
+        if self.stack.iter().any(|n| n == name) {
+            let mut cycle = self.stack.clone();
+            cycle.push(name.to_owned());
+            return Err(format!(
+                "route label cycle detected: {}",
+                cycle.join(" -> ")
+            ));
+        }
+        self.stack.push(name.to_owned());
+        let mut result = Ok(());
+        for dep in referenced_route_labels(text) {
+            result = self.resolve(&dep);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.stack.pop();
+        result?;
+        let value = self
+            .templates
+            .render(text, crate::template::Flavor::Text, &self.data)
+            .map_err(|e| e.to_string())?;
+        self.data.route_labels.insert(name, &value);
+        Ok(())
+    }
+}
+
+/// The names a route label's template reads with `routeLabels "name"`.
+fn referenced_route_labels(text: &str) -> Vec<String> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"routeLabels\s+"((?:[^"\\]|\\.)*)""#).expect("valid regex")
+    });
+    RE.captures_iter(text).map(|c| c[1].to_owned()).collect()
 }

@@ -30,6 +30,9 @@ pub struct Data {
     /// `.NotificationReason` (Alertmanager 0.32+): why the dedup step sends
     /// it, e.g. `first notification`; empty outside the pipeline (a test).
     pub notification_reason: &'static str,
+    /// `.RouteLabels` (Alertmanager 0.34): the route's `labels`, rendered;
+    /// what the `routeLabels "name"` function reads.
+    pub route_labels: LabelSet,
 }
 
 /// One element of `.Alerts` (Alertmanager's `template.Alert`).
@@ -67,6 +70,7 @@ impl Data {
             external_url: msg.external_url.clone(),
             group_key: msg.group_key.clone(),
             notification_reason: msg.reason.map_or("", crate::nflog::Reason::as_str),
+            route_labels: msg.route_labels.clone(),
         }
     }
 

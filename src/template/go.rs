@@ -18,6 +18,9 @@ use super::{Flavor, TemplateError};
 /// The name under which a field's own text is executed.
 pub(crate) const FIELD: &str = "klaxon.field";
 
+/// Alertmanager 0.34's function over the route's rendered labels.
+pub(crate) const ROUTE_LABELS: &str = "routeLabels";
+
 /// Parses Go template source, rewrites it, and checks its functions.
 /// `origin` names the source in errors (a file path, or `inline`).
 pub(crate) fn parse(
@@ -301,7 +304,17 @@ fn rewrite_pipe(pipe: &mut PipeNode) {
 
 /// `.A.B x y` becomes `CALL (CALL . "A") "B" x y`, so the last step gets
 /// the command's arguments (and the piped value) as a Go method would.
+/// `routeLabels x` becomes `index $.RouteLabels x`: Alertmanager's function
+/// reads the data of the whole render, which is `$`.
 fn rewrite_command(cmd: &mut CommandNode) {
+    if let Some(Expr::Identifier(pos, name)) = cmd.args.first()
+        && name.as_str() == ROUTE_LABELS
+    {
+        let pos = *pos;
+        cmd.args[0] = Expr::Identifier(pos, "index".into());
+        let labels = Expr::Variable(pos, "$".into(), vec!["RouteLabels".into()]);
+        cmd.args.insert(1, labels);
+    }
     let mut args = std::mem::take(&mut cmd.args).into_iter();
     let Some(first) = args.next() else { return };
     let rest: Vec<Expr> = args.map(rewrite_expr).collect();

@@ -76,6 +76,7 @@ pub(super) fn group(statuses: &[AlertStatus]) -> Data {
         external_url: "http://klaxon.example:9093".into(),
         group_key: "{}:{alertname=\"DiscordTest\"}".into(),
         notification_reason: "first notification",
+        route_labels: Default::default(),
     }
 }
 

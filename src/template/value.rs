@@ -90,6 +90,7 @@ pub fn to_go(data: &Data) -> Value {
         ("ExternalURL", string(data.external_url.as_str())),
         ("GroupKey", string(data.group_key.as_str())),
         ("NotificationReason", string(data.notification_reason)),
+        ("RouteLabels", kv(&data.route_labels)),
     ])
 }
 

@@ -647,3 +647,46 @@ async fn a_secret_file_missing_at_start_fails_sends_until_it_appears() {
     let p = sink.next(WAIT).await;
     assert_eq!(p["groupLabels"]["alertname"], "Mounted");
 }
+
+#[tokio::test]
+async fn route_labels_use_each_other_and_templates_read_them_with_route_labels() {
+    let sink = WebhookSink::start(vec![]).await;
+    let cfg = format!(
+        r#"
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+  labels:
+    team: storage
+    channel: 'ch-{{{{ routeLabels "team" }}}}-{{{{ routeLabels "tier" }}}}'
+    tier: '{{{{ .GroupLabels.alertname }}}}'
+    a: '{{{{ routeLabels "b" }}}}'
+    b: '{{{{ routeLabels "a" }}}}'
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: {}
+        payload:
+          channel: '{{{{ routeLabels "channel" }}}}'
+          missing: 'x{{{{ routeLabels "nope" }}}}x'
+"#,
+        sink.url
+    );
+    let s = TestServer::start(&cfg).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Disk"}}]))
+        .await;
+    let p = sink.next(WAIT).await;
+    // Rendered in dependency order; the cycle a -> b -> a is left out (and
+    // logged), as Alertmanager reports "route label cycle detected".
+    assert_eq!(p["channel"], "ch-storage-Disk", "{p}");
+    assert_eq!(p["missing"], "xx", "{p}");
+    let groups = s.get_json("/api/v2/alerts/groups").await;
+    assert_eq!(
+        groups[0]["routeLabels"],
+        json!({"channel": "ch-storage-Disk", "team": "storage", "tier": "Disk"}),
+        "{groups}"
+    );
+}

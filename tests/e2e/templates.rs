@@ -72,6 +72,7 @@ fn data(receiver: &str, group_by: &[&str], alerts: Vec<AlertData>) -> Data {
         external_url: "http://klaxon.example:9093".into(),
         group_key: "{}:{alertname=\"DiscordTest\"}".into(),
         notification_reason: "first notification",
+        route_labels: Default::default(),
     }
 }
 
