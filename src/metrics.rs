@@ -60,6 +60,17 @@ struct BuildLabels {
     goversion: String,
 }
 
+/// Alertmanager 0.34's `reason` values of `alertmanager_notifications_failed_total`.
+pub const FAILURE_REASONS: &[&str] = &[
+    "other",
+    "clientError",
+    "serverError",
+    "contextCanceled",
+    "contextDeadlineExceeded",
+    "authError",
+    "rateLimited",
+];
+
 pub struct Metrics {
     pub registry: Registry,
     pub alerts: Family<StateLabel, Gauge>,
@@ -282,6 +293,23 @@ impl Metrics {
             nflog_maintenance_errors.clone(),
         );
         let limits = LimitMetrics::register(&mut registry, features.alert_names_in_metrics);
+        // Alertmanager exports every integration's series from the start,
+        // at zero, so a dashboard's rate() has a baseline before a failure.
+        for (_, integration) in crate::config::INTEGRATION_KINDS {
+            let label = IntegrationLabel {
+                integration: (*integration).to_owned(),
+            };
+            let _ = notifications.get_or_create(&label);
+            let _ = notification_requests.get_or_create(&label);
+            let _ = notification_requests_failed.get_or_create(&label);
+            let _ = notification_latency.get_or_create(&label);
+            for reason in FAILURE_REASONS {
+                let _ = notifications_failed.get_or_create(&FailureLabels {
+                    integration: (*integration).to_owned(),
+                    reason: (*reason).to_owned(),
+                });
+            }
+        }
         Self {
             limits,
             nflog_queries,

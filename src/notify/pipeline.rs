@@ -392,9 +392,12 @@ enum TimeMute {
     Inactive(Vec<String>),
 }
 
-/// Alertmanager's `reason` label for a failed notification.
+/// Alertmanager's `reason` label for a failed notification (0.34 tells
+/// authentication failures and rate limits apart from other 4xx).
 fn failure_reason(e: &NotifyError) -> &'static str {
     match e.status() {
+        Some(401 | 403) => "authError",
+        Some(429) => "rateLimited",
         Some(s) if (400..500).contains(&s) => "clientError",
         Some(s) if s >= 500 => "serverError",
         _ => "other",

@@ -202,6 +202,29 @@ async fn a_permanent_failure_is_recorded_without_the_url() {
 }
 
 #[tokio::test]
+async fn auth_failures_have_their_own_failure_reason() {
+    let sink = WebhookSink::start(vec![403]).await;
+    let s = TestServer::start(&config(&sink.url, "")).await;
+    s.post_alerts(json!([{"labels": {"alertname": "Forbidden"}}]))
+        .await;
+    sink.next(WAIT).await;
+    eventually(WAIT, "a failed attempt in the history", || async {
+        let h = s.get_json("/api/klaxon/notifications").await;
+        (h["notifications"][0]["outcome"] == "failure").then_some(h)
+    })
+    .await;
+    let metrics = s.get("/metrics").await.text().await.unwrap();
+    // Alertmanager 0.34: 401 and 403 are `authError`, 429 `rateLimited`.
+    for line in [
+        r#"alertmanager_notifications_failed_total{integration="webhook",reason="authError"} 1"#,
+        r#"alertmanager_notifications_failed_total{integration="webhook",reason="clientError"} 0"#,
+        r#"alertmanager_notifications_failed_total{integration="email",reason="rateLimited"} 0"#,
+    ] {
+        assert!(metrics.contains(line), "missing {line:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_restart_does_not_repeat_a_sent_notification() {
     let sink = WebhookSink::start(vec![]).await;
     let s = TestServer::start(&config(&sink.url, "")).await;

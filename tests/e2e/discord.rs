@@ -312,7 +312,15 @@ async fn rate_limited_notifications_arrive_within_the_flush() {
     ] {
         assert!(metrics.contains(line), "missing {line:?}");
     }
-    assert!(!metrics.contains("alertmanager_notifications_failed_total{integration=\"discord\""));
+    // Every reason's series is there from the start, all at zero here.
+    let failed: Vec<&str> = metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("alertmanager_notifications_failed_total{integration=\"discord\"")
+        })
+        .collect();
+    assert_eq!(failed.len(), 7, "{failed:?}");
+    assert!(failed.iter().all(|l| l.ends_with(" 0")), "{failed:?}");
 }
 
 #[tokio::test]
