@@ -30,8 +30,8 @@ pub use duration::{Duration, DurationError};
 pub use env::{UnsetVariable, expand};
 pub use receivers::{
     Authorization, BasicAuth, DiscordConfig, EmailConfig, FileFields, HeaderConfig, HttpConfig,
-    INTEGRATION_KINDS, IntegrationConfig, IntegrationRef, ReceiverConfig, TemplatedFields,
-    ThreadingConfig, TlsConfig, WebhookConfig,
+    INTEGRATION_KINDS, IntegrationConfig, IntegrationRef, ReceiverConfig, SigV4Config, SnsConfig,
+    TemplatedFields, ThreadingConfig, TlsConfig, WebhookConfig,
 };
 pub use templates::CompiledTemplates;
 pub use time_interval::{

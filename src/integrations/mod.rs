@@ -23,6 +23,10 @@ pub mod discord;
 pub mod email;
 /// The shared HTTP client and the HTTP answer classifier.
 pub mod http;
+/// AWS credentials, STS and Signature Version 4 (for SNS).
+pub mod aws;
+/// Amazon SNS.
+pub mod sns;
 /// Cutting fields to a service's limits, as Alertmanager does.
 pub mod truncate;
 /// The generic webhook (payload version 4).
@@ -45,6 +49,8 @@ pub struct Shared {
     pub templates: Arc<Templates>,
     pub metrics: Arc<Metrics>,
     discord_limits: Arc<discord::RateLimits>,
+    /// The AWS variables of the environment, read once per config.
+    aws_env: aws::AwsEnv,
 }
 
 impl Shared {
@@ -53,6 +59,7 @@ impl Shared {
             templates,
             metrics,
             discord_limits: Arc::new(discord::RateLimits::new()),
+            aws_env: aws::AwsEnv::from_process(),
         }
     }
 }
@@ -70,6 +77,12 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::Email(c) => Box::new(email::Email::new(c.clone(), templates)?),
+        IntegrationRef::Sns(c) => Box::new(sns::Sns::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+            shared.aws_env.clone(),
+        )?),
     })
 }
 
@@ -243,6 +256,81 @@ pub(crate) mod test_support {
         ONCE.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
+    }
+
+    /// One request a [`LocalService`] received.
+    #[derive(Debug, Clone)]
+    pub struct Received {
+        pub method: String,
+        /// Path and query, as sent.
+        pub target: String,
+        pub headers: axum::http::HeaderMap,
+        pub body: Vec<u8>,
+    }
+
+    impl Received {
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers.get(name).and_then(|v| v.to_str().ok())
+        }
+    }
+
+    /// A scripted answer: status, headers, body.
+    pub type Answer = (u16, Vec<(&'static str, String)>, String);
+
+    /// A service on loopback that records every request and answers from
+    /// a script (then with `fallback`), for any method and path.
+    #[derive(Clone)]
+    pub struct LocalService {
+        pub base: String,
+        received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    }
+
+    impl LocalService {
+        pub async fn start(script: Vec<Answer>, fallback: Answer) -> LocalService {
+            use std::collections::VecDeque;
+            use std::sync::Mutex;
+            let received = Arc::new(Mutex::new(Vec::new()));
+            let script = Arc::new(Mutex::new(VecDeque::from(script)));
+            let (rec, scr) = (received.clone(), script.clone());
+            let handler = move |req: axum::extract::Request| {
+                let (rec, scr, fallback) = (rec.clone(), scr.clone(), fallback.clone());
+                async move {
+                    let (parts, body) = req.into_parts();
+                    let body = axum::body::to_bytes(body, 1 << 24)
+                        .await
+                        .unwrap_or_default();
+                    rec.lock().unwrap().push(Received {
+                        method: parts.method.to_string(),
+                        target: parts
+                            .uri
+                            .path_and_query()
+                            .map_or_else(|| parts.uri.path().to_owned(), |p| p.to_string()),
+                        headers: parts.headers,
+                        body: body.to_vec(),
+                    });
+                    let (status, headers, body) =
+                        scr.lock().unwrap().pop_front().unwrap_or(fallback);
+                    let mut resp = axum::response::Response::new(axum::body::Body::from(body));
+                    *resp.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+                    for (k, v) in headers {
+                        resp.headers_mut()
+                            .insert(k, axum::http::HeaderValue::from_str(&v).unwrap());
+                    }
+                    resp
+                }
+            };
+            let app = axum::Router::new().fallback(handler);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            });
+            LocalService { base, received }
+        }
+
+        pub fn received(&self) -> Vec<Received> {
+            self.received.lock().unwrap().clone()
+        }
     }
 
     pub fn labels(pairs: &[(&str, &str)]) -> LabelSet {

@@ -40,6 +40,19 @@ pub fn in_bytes(s: &str, n: usize) -> (Cow<'_, str>, bool) {
     (Cow::Owned(format!("{}{MARKER}", &s[..end])), true)
 }
 
+/// Keeps at most `n` bytes, never splitting a character, with no marker
+/// (SNS marks a cut message with an attribute instead).
+pub fn in_bytes_plain(s: &str, n: usize) -> (Cow<'_, str>, bool) {
+    if s.len() <= n {
+        return (Cow::Borrowed(s), false);
+    }
+    let mut end = n;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (Cow::Borrowed(&s[..end]), true)
+}
+
 /// Cuts `text` with `cut` and, when it was cut, logs a warning naming the
 /// integration and field and counts it in
 /// `klaxon_notification_truncations_total`.

@@ -13,10 +13,16 @@ pub(crate) const LAYOUT_FUNC: &str = "__klaxon_layout";
 /// klaxon's definitions of Alertmanager's default template names, as
 /// `(file name, text)`: the shared helpers and klaxon's layouts first, then
 /// one file per integration whose defaults give Alertmanager's text.
-pub(crate) const GO_DEFAULTS: &[(&str, &str)] = &[(
-    "defaults.tmpl",
-    include_str!("../../templates/defaults.tmpl"),
-)];
+pub(crate) const GO_DEFAULTS: &[(&str, &str)] = &[
+    (
+        "defaults.tmpl",
+        include_str!("../../templates/defaults.tmpl"),
+    ),
+    (
+        "alertmanager/sns.tmpl",
+        include_str!("../../templates/alertmanager/sns.tmpl"),
+    ),
+];
 
 /// Every layout: name (the file name without `.hbs`), source, escaping.
 pub const LAYOUTS: &[(&str, &str, Flavor)] = &[

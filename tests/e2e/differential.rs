@@ -74,7 +74,7 @@ impl Reference {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Reference::V025 => "Alertmanager 0.25",
             Reference::V028 => "Alertmanager 0.28.1",

@@ -11,6 +11,7 @@
 mod discord;
 mod email;
 mod http;
+mod sns;
 mod webhook;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use discord::DiscordConfig;
 pub use email::{EmailConfig, ThreadingConfig};
 pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, TlsConfig};
+pub use sns::{SigV4Config, SnsConfig};
 pub use webhook::WebhookConfig;
 
 use super::{ConfigError, GlobalConfig, null_default};
@@ -238,6 +240,7 @@ receiver_integrations! {
     webhook_configs: WebhookConfig => Webhook, "webhook";
     discord_configs: DiscordConfig => Discord, "discord";
     email_configs: EmailConfig => Email, "email";
+    sns_configs: SnsConfig => Sns, "sns";
 }
 
 impl ReceiverConfig {

@@ -1,0 +1,174 @@
+//! Receivers against the real Alertmanager: the same config (pointed at a
+//! local capture service) and the same alert go to Debian's Alertmanager and
+//! to klaxon; the requests each sends are compared.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::differential::{Alertmanager, Reference};
+use crate::harness::{TestServer, client, eventually};
+
+/// One request the capture service received.
+#[derive(Debug, Clone)]
+pub(crate) struct Captured {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Captured {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn form(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(&self.body)
+            .into_owned()
+            .collect()
+    }
+}
+
+/// Records every request, any method and path, and answers `answer`.
+pub(crate) struct Capture {
+    pub base: String,
+    got: Arc<Mutex<Vec<Captured>>>,
+}
+
+impl Capture {
+    pub async fn start(status: u16, content_type: &'static str, answer: String) -> Capture {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let rec = got.clone();
+        let handler = move |req: axum::extract::Request| {
+            let (rec, answer) = (rec.clone(), answer.clone());
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = axum::body::to_bytes(body, 1 << 24)
+                    .await
+                    .unwrap_or_default();
+                rec.lock().unwrap().push(Captured {
+                    method: parts.method.to_string(),
+                    target: parts
+                        .uri
+                        .path_and_query()
+                        .map_or_else(|| parts.uri.path().to_owned(), |p| p.to_string()),
+                    headers: parts
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+                        .collect(),
+                    body: body.to_vec(),
+                });
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    [(axum::http::header::CONTENT_TYPE, content_type)],
+                    answer,
+                )
+            }
+        };
+        let app = axum::Router::new().fallback(handler);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Capture { base, got }
+    }
+
+    pub async fn first(&self, what: &str) -> Captured {
+        eventually(Duration::from_secs(20), what, || async {
+            self.got.lock().unwrap().first().cloned()
+        })
+        .await
+    }
+}
+
+/// Runs `config` (with `{URL}` standing for the capture service's base)
+/// on the reference and on klaxon, posts `alert` to each, and returns the
+/// first request each sent; `None` when the reference is not installed.
+pub(crate) async fn both_send(
+    reference: Reference,
+    config: &str,
+    alert: Value,
+    answer: (u16, &'static str, String),
+) -> Option<(Captured, Captured)> {
+    let program = reference.program()?;
+    let am_capture = Capture::start(answer.0, answer.1, answer.2.clone()).await;
+    let kx_capture = Capture::start(answer.0, answer.1, answer.2).await;
+    let am = Alertmanager::start(&program, &config.replace("{URL}", &am_capture.base)).await;
+    let kx = TestServer::start(&config.replace("{URL}", &kx_capture.base)).await;
+    for base in [&am.base, &kx.base] {
+        let r = client()
+            .post(format!("{base}/api/v2/alerts"))
+            .json(&json!([alert.clone()]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let got = (
+        am_capture.first("Alertmanager's request").await,
+        kx_capture.first("klaxon's request").await,
+    );
+    am.stop().await;
+    Some(got)
+}
+
+const ROUTE: &str = "route:\n  receiver: r\n  group_by: [alertname]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\n";
+
+fn alert() -> Value {
+    json!({
+        "labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
+        "annotations": {"summary": "disk is full", "description": "db1 has 0 bytes left"},
+        "generatorURL": "http://prometheus.example/graph"
+    })
+}
+
+async fn sns_matches(reference: Reference) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  sns_configs:\n  - api_url: '{{URL}}/'\n    topic_arn: arn:aws:sns:us-east-1:123456789012:alerts\n    sigv4:\n      region: us-east-1\n      access_key: AKIDEXAMPLE\n      secret_key: SECRETKEY\n    attributes:\n      team: storage\n"
+    );
+    let answer = (
+        200,
+        "text/xml",
+        "<PublishResponse><PublishResult><MessageId>1</MessageId></PublishResult></PublishResponse>"
+            .to_owned(),
+    );
+    let Some((am, kx)) = both_send(reference, &config, alert(), answer).await else {
+        return;
+    };
+    assert_eq!((am.method.as_str(), am.target.as_str()), ("POST", "/"));
+    assert_eq!((kx.method.as_str(), kx.target.as_str()), ("POST", "/"));
+    let (mut a, mut k) = (am.form(), kx.form());
+    a.sort();
+    k.sort();
+    assert_eq!(
+        a,
+        k,
+        "{} and klaxon publish different forms",
+        reference.name()
+    );
+    for c in [&am, &kx] {
+        let auth = c.header("authorization").unwrap_or("");
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+                && auth.contains("/us-east-1/sns/aws4_request"),
+            "{auth}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sns_publishes_what_alertmanager_0_25_publishes() {
+    sns_matches(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn sns_publishes_what_alertmanager_0_28_publishes() {
+    sns_matches(Reference::V028).await;
+}
