@@ -649,3 +649,16 @@ fn newer_http_config_fields_are_read_and_checked() {
         assert!(err.line.is_some(), "{err}");
     }
 }
+
+#[test]
+fn an_integration_without_http_config_uses_the_global_one() {
+    let c = load("global:\n  http_config:\n    proxy_url: http://proxy.example:3128\nroute:\n  receiver: a\nreceivers:\n- name: a\n  webhook_configs:\n  - url: http://a.example/\n  - url: http://b.example/\n    http_config:\n      follow_redirects: false\n").unwrap();
+    let w = &c.receivers[0].webhook_configs;
+    assert_eq!(
+        w[0].http_config.proxy_url.as_deref(),
+        Some("http://proxy.example:3128")
+    );
+    // Its own http_config replaces the global one whole, as in Alertmanager.
+    assert_eq!(w[1].http_config.proxy_url, None);
+    assert!(!w[1].http_config.follow_redirects);
+}

@@ -33,6 +33,13 @@ pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
             ));
         }
         for (path, c) in r.integrations_mut() {
+            // An `http_config` left out (equal to the default) is the
+            // global one, as in Alertmanager.
+            if let Some(h) = c.http_config_mut()
+                && *h == HttpConfig::default()
+            {
+                *h = config.global.http_config.clone();
+            }
             c.apply_globals(&config.global);
             c.validate(&format!("{at}.{path}"))?;
         }

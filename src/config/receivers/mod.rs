@@ -43,6 +43,12 @@ pub trait IntegrationConfig {
     /// Fills unset fields from `global:`, as Alertmanager does at load.
     fn apply_globals(&mut self, _global: &GlobalConfig) {}
 
+    /// The integration's `http_config`, for integrations that have one:
+    /// left unset, it is `global.http_config` (Alertmanager's rule).
+    fn http_config_mut(&mut self) -> Option<&mut HttpConfig> {
+        None
+    }
+
     /// Alertmanager's checks. `at` is the integration's path, such as
     /// `receivers[0].slack_configs[1]`.
     fn validate(&self, at: &str) -> Result<(), ConfigError>;

@@ -110,6 +110,10 @@ impl IntegrationConfig for SnsConfig {
         check_http(&format!("{at}.http_config"), &self.http_config)
     }
 
+    fn http_config_mut(&mut self) -> Option<&mut HttpConfig> {
+        Some(&mut self.http_config)
+    }
+
     fn files<'a>(&'a mut self, out: &mut FileFields<'a>) {
         out.http("http_config", &mut self.http_config);
     }
