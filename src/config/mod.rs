@@ -28,11 +28,8 @@ use crate::matcher::{MatchType, Matcher, MatcherError, MatcherLines, Matchers};
 
 pub use duration::{Duration, DurationError};
 pub use env::{UnsetVariable, expand};
-pub use receivers::{
-    Authorization, BasicAuth, DiscordConfig, EmailConfig, FileFields, HeaderConfig, HttpConfig,
-    INTEGRATION_KINDS, IntegrationConfig, IntegrationRef, ReceiverConfig, SigV4Config, SnsConfig,
-    TemplatedFields, ThreadingConfig, TlsConfig, WebhookConfig,
-};
+// Every integration's config type, and what the config code shares.
+pub use receivers::*;
 pub use templates::CompiledTemplates;
 pub use time_interval::{
     DayOfMonthRange, InclusiveRange, IntervalLocation, MonthRange, TimeInterval,

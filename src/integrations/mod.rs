@@ -27,6 +27,8 @@ pub mod http;
 pub mod aws;
 /// Amazon SNS.
 pub mod sns;
+/// WeChat Work application messages.
+pub mod wechat;
 /// Cutting fields to a service's limits, as Alertmanager does.
 pub mod truncate;
 /// The generic webhook (payload version 4).
@@ -77,6 +79,7 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::Email(c) => Box::new(email::Email::new(c.clone(), templates)?),
+        IntegrationRef::Wechat(c) => Box::new(wechat::Wechat::new(c.clone(), templates)?),
         IntegrationRef::Sns(c) => Box::new(sns::Sns::new(
             c.clone(),
             templates,

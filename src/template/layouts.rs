@@ -22,6 +22,10 @@ pub(crate) const GO_DEFAULTS: &[(&str, &str)] = &[
         "alertmanager/sns.tmpl",
         include_str!("../../templates/alertmanager/sns.tmpl"),
     ),
+    (
+        "alertmanager/wechat.tmpl",
+        include_str!("../../templates/alertmanager/wechat.tmpl"),
+    ),
 ];
 
 /// Every layout: name (the file name without `.hbs`), source, escaping.

@@ -80,9 +80,10 @@ impl Capture {
         Capture { base, got }
     }
 
-    pub async fn first(&self, what: &str) -> Captured {
+    /// The `n`th request (from 0), once it has come.
+    pub async fn nth(&self, n: usize, what: &str) -> Captured {
         eventually(Duration::from_secs(20), what, || async {
-            self.got.lock().unwrap().first().cloned()
+            self.got.lock().unwrap().get(n).cloned()
         })
         .await
     }
@@ -97,6 +98,18 @@ pub(crate) async fn both_send(
     alert: Value,
     answer: (u16, &'static str, String),
 ) -> Option<(Captured, Captured)> {
+    let (mut am, mut kx) = both_send_n(reference, config, alert, answer, 1).await?;
+    Some((am.remove(0), kx.remove(0)))
+}
+
+/// As [`both_send`], for the first `n` requests of each.
+pub(crate) async fn both_send_n(
+    reference: Reference,
+    config: &str,
+    alert: Value,
+    answer: (u16, &'static str, String),
+    n: usize,
+) -> Option<(Vec<Captured>, Vec<Captured>)> {
     let program = reference.program()?;
     let am_capture = Capture::start(answer.0, answer.1, answer.2.clone()).await;
     let kx_capture = Capture::start(answer.0, answer.1, answer.2).await;
@@ -111,12 +124,13 @@ pub(crate) async fn both_send(
             .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let got = (
-        am_capture.first("Alertmanager's request").await,
-        kx_capture.first("klaxon's request").await,
-    );
+    let (mut a, mut k) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        a.push(am_capture.nth(i, "Alertmanager's request").await);
+        k.push(kx_capture.nth(i, "klaxon's request").await);
+    }
     am.stop().await;
-    Some(got)
+    Some((a, k))
 }
 
 const ROUTE: &str = "route:\n  receiver: r\n  group_by: [alertname]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\n";
@@ -171,4 +185,42 @@ async fn sns_publishes_what_alertmanager_0_25_publishes() {
 #[tokio::test]
 async fn sns_publishes_what_alertmanager_0_28_publishes() {
     sns_matches(Reference::V028).await;
+}
+
+async fn wechat_matches(reference: Reference) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  wechat_configs:\n  - api_url: '{{URL}}/cgi-bin/'\n    api_secret: SECRET\n    corp_id: corp1\n    to_user: '@all'\n    agent_id: '1000002'\n"
+    );
+    // One answer serves both calls: a token, and errcode 0.
+    let answer = (
+        200,
+        "application/json",
+        r#"{"errcode":0,"errmsg":"ok","access_token":"TOKEN"}"#.to_owned(),
+    );
+    let Some((am, kx)) = both_send_n(reference, &config, alert(), answer, 2).await else {
+        return;
+    };
+    for i in 0..2 {
+        assert_eq!(am[i].method, kx[i].method);
+        assert_eq!(am[i].target, kx[i].target, "{}", reference.name());
+    }
+    let body = |c: &Captured| {
+        let mut v: Value = serde_json::from_slice(&c.body).unwrap();
+        // The link back differs only by each server's own address.
+        let text = v["text"]["content"].as_str().unwrap().to_owned();
+        let cut = text.find("AlertmanagerUrl:").unwrap();
+        v["text"]["content"] = Value::String(text[..cut].to_owned());
+        v
+    };
+    assert_eq!(body(&am[1]), body(&kx[1]), "{}", reference.name());
+}
+
+#[tokio::test]
+async fn wechat_sends_what_alertmanager_0_25_sends() {
+    wechat_matches(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn wechat_sends_what_alertmanager_0_28_sends() {
+    wechat_matches(Reference::V028).await;
 }

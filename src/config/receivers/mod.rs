@@ -13,6 +13,7 @@ mod email;
 mod http;
 mod sns;
 mod webhook;
+mod wechat;
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,7 @@ pub use email::{EmailConfig, ThreadingConfig};
 pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, TlsConfig};
 pub use sns::{SigV4Config, SnsConfig};
 pub use webhook::WebhookConfig;
+pub use wechat::WechatConfig;
 
 use super::{ConfigError, GlobalConfig, null_default};
 use crate::template::Flavor;
@@ -247,6 +249,7 @@ receiver_integrations! {
     discord_configs: DiscordConfig => Discord, "discord";
     email_configs: EmailConfig => Email, "email";
     sns_configs: SnsConfig => Sns, "sns";
+    wechat_configs: WechatConfig => Wechat, "wechat";
 }
 
 impl ReceiverConfig {
