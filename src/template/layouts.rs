@@ -26,6 +26,50 @@ pub(crate) const GO_DEFAULTS: &[(&str, &str)] = &[
         "alertmanager/wechat.tmpl",
         include_str!("../../templates/alertmanager/wechat.tmpl"),
     ),
+    (
+        "alertmanager/slack.tmpl",
+        include_str!("../../templates/alertmanager/slack.tmpl"),
+    ),
+    (
+        "alertmanager/mattermost.tmpl",
+        include_str!("../../templates/alertmanager/mattermost.tmpl"),
+    ),
+    (
+        "alertmanager/rocketchat.tmpl",
+        include_str!("../../templates/alertmanager/rocketchat.tmpl"),
+    ),
+    (
+        "alertmanager/pagerduty.tmpl",
+        include_str!("../../templates/alertmanager/pagerduty.tmpl"),
+    ),
+    (
+        "alertmanager/opsgenie.tmpl",
+        include_str!("../../templates/alertmanager/opsgenie.tmpl"),
+    ),
+    (
+        "alertmanager/victorops.tmpl",
+        include_str!("../../templates/alertmanager/victorops.tmpl"),
+    ),
+    (
+        "alertmanager/pushover.tmpl",
+        include_str!("../../templates/alertmanager/pushover.tmpl"),
+    ),
+    (
+        "alertmanager/webex.tmpl",
+        include_str!("../../templates/alertmanager/webex.tmpl"),
+    ),
+    (
+        "alertmanager/telegram.tmpl",
+        include_str!("../../templates/alertmanager/telegram.tmpl"),
+    ),
+    (
+        "alertmanager/msteams.tmpl",
+        include_str!("../../templates/alertmanager/msteams.tmpl"),
+    ),
+    (
+        "alertmanager/jira.tmpl",
+        include_str!("../../templates/alertmanager/jira.tmpl"),
+    ),
 ];
 
 /// Every layout: name (the file name without `.hbs`), source, escaping.
