@@ -5,7 +5,7 @@
 //! Entries live in memory and in the store, so that after a restart an
 //! unchanged group is not notified again before its repeat interval.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -42,6 +42,11 @@ pub struct NflogEntry {
     pub resolved: BTreeSet<u64>,
     pub timestamp: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// What the integration keeps for the group between notifications
+    /// (Slack's channel and message `ts` for `update_message`;
+    /// Alertmanager's nflog `ReceiverData`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state: BTreeMap<String, String>,
 }
 
 /// The alerts of one flush, by fingerprint.
@@ -144,6 +149,7 @@ impl NotificationLog {
         key: NflogKey,
         sets: FlushSets,
         at: DateTime<Utc>,
+        state: BTreeMap<String, String>,
     ) -> Result<(), StorageError> {
         let entry = NflogEntry {
             key: key.clone(),
@@ -153,6 +159,7 @@ impl NotificationLog {
             expires_at: at
                 .checked_add_signed(self.retention)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            state,
         };
         self.storage.put_nflog(vec![entry.clone()]).await?;
         self.entries.lock().expect("nflog lock").insert(key, entry);
@@ -219,6 +226,7 @@ mod tests {
             resolved: resolved.iter().copied().collect(),
             timestamp: t(at),
             expires_at: t(at + 1000),
+            state: BTreeMap::new(),
         }
     }
 
@@ -379,7 +387,9 @@ mod tests {
                 Duration::from_secs(3600),
             )
             .unwrap();
-            log.log(key.clone(), sets(&[7], &[]), t(0)).await.unwrap();
+            log.log(key.clone(), sets(&[7], &[]), t(0), BTreeMap::new())
+                .await
+                .unwrap();
         }
         let log = NotificationLog::load(
             Storage::open(dir.path()).unwrap(),

@@ -25,6 +25,8 @@ pub mod email;
 pub mod http;
 /// AWS credentials, STS and Signature Version 4 (for SNS).
 pub mod aws;
+/// Slack: incoming webhooks and the Web API.
+pub mod slack;
 /// Amazon SNS.
 pub mod sns;
 /// WeChat Work application messages.
@@ -79,6 +81,11 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::Email(c) => Box::new(email::Email::new(c.clone(), templates)?),
+        IntegrationRef::Slack(c) => Box::new(slack::Slack::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
         IntegrationRef::Wechat(c) => Box::new(wechat::Wechat::new(c.clone(), templates)?),
         IntegrationRef::Sns(c) => Box::new(sns::Sns::new(
             c.clone(),
@@ -88,6 +95,10 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
         )?),
     })
 }
+
+/// Per-group values an integration keeps between notifications, stored in
+/// the notification log.
+pub type NotifyState = std::sync::Mutex<std::collections::BTreeMap<String, String>>;
 
 /// What a [`Notifier::notify`] call returns: boxed so that `dyn Notifier`
 /// works (a receiver holds a list of different integrations).
@@ -104,6 +115,18 @@ pub trait Notifier: Send + Sync {
 
     /// Renders and sends one notification, once. Retries belong to the caller.
     fn notify<'a>(&'a self, msg: &'a Notification) -> NotifyFuture<'a>;
+
+    /// [`Notifier::notify`] for an integration that keeps values per group
+    /// between notifications (Slack's message to update): `state` holds
+    /// what the last successful notification left, and what this one
+    /// leaves is stored with its notification-log entry.
+    fn notify_with_state<'a>(
+        &'a self,
+        msg: &'a Notification,
+        _state: &'a NotifyState,
+    ) -> NotifyFuture<'a> {
+        self.notify(msg)
+    }
 
     /// What `notify` would send for `msg`, rendered but not sent: the
     /// request body, or the whole email (`amctl template render`).

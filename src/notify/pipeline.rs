@@ -21,7 +21,7 @@ use crate::dispatch::route::RouteOpts;
 use crate::dispatch::{Deliver, Flush};
 use crate::history::{Attempt, History, Outcome};
 use crate::inhibit::{InhibitRule, Inhibitions};
-use crate::integrations::{self, BuildError, Notification, Notifier, NotifyError};
+use crate::integrations::{self, BuildError, Notification, Notifier, NotifyError, NotifyState};
 use crate::labels::LabelSet;
 use crate::metrics::{IntegrationLabel, Metrics};
 use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
@@ -320,6 +320,7 @@ impl Pipeline {
         };
         self.metrics.nflog_queries.inc();
         let entry = self.nflog.get(&key);
+        let state = NotifyState::new(entry.as_ref().map(|e| e.state.clone()).unwrap_or_default());
         let Some(reason) = needs_update(
             entry.as_ref(),
             sets,
@@ -353,7 +354,7 @@ impl Pipeline {
             msg.route_labels = self.route_labels(flush, &msg);
             // Alertmanager's deadline for one flush's retries.
             let deadline = flush.opts.group_interval.max(Duration::from_secs(10));
-            let sent = retry(deadline, || self.request(notifier, &msg)).await;
+            let sent = retry(deadline, || self.request(notifier, &msg, &state)).await;
             let failure = sent.as_ref().err().map(failure_reason);
             self.metrics.notified(notifier.name(), failure);
             self.record(flush, notifier.name(), count, reason, sent.as_ref().err())
@@ -378,7 +379,8 @@ impl Pipeline {
         }
         // Logged even when only resolved alerts were withheld, so the next
         // dedup decision knows the receiver is up to date.
-        if let Err(e) = self.nflog.log(key, sets.clone(), flush.now).await {
+        let state = state.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = self.nflog.log(key, sets.clone(), flush.now, state).await {
             self.metrics.nflog_query_errors.inc();
             tracing::error!(error = %e, "writing the notification log failed");
         }
@@ -410,6 +412,7 @@ impl Pipeline {
         &self,
         notifier: &dyn Notifier,
         msg: &Notification,
+        state: &NotifyState,
     ) -> Result<(), NotifyError> {
         let label = IntegrationLabel {
             integration: notifier.name().to_owned(),
@@ -419,7 +422,7 @@ impl Pipeline {
             .get_or_create(&label)
             .inc();
         let started = Instant::now();
-        let result = notifier.notify(msg).await;
+        let result = notifier.notify_with_state(msg, state).await;
         self.metrics
             .notification_latency
             .get_or_create(&label)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 /// A value for an example's variable: a URL where the name says URL or
 /// hook, a plain token otherwise.
-fn stand_in(name: &str) -> String {
+pub(crate) fn stand_in(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
     if lower.contains("url") || lower.contains("hook") {
         "https://example.com/hook/x".to_owned()

@@ -18,6 +18,7 @@ mod flags;
 mod ops;
 mod peers;
 mod persistence;
+mod receivers;
 mod receivers_differential;
 mod routes_api;
 mod silences;

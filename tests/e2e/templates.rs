@@ -537,3 +537,67 @@ fn a_template_syntax_error_in_a_templates_file_names_the_file_and_line() {
         .unwrap();
     assert_eq!(out, "FIRING");
 }
+
+/// Every integration default that Alertmanager 0.25 and 0.28.1 define
+/// (`slack.default.*`, `pagerduty.default.*`, `msteams.default.*`, …)
+/// renders in klaxon, with no templates file, exactly as that
+/// Alertmanager's own `default.tmpl` renders it through its amtool.
+/// Discord and email are left out: klaxon's own layouts are their default.
+#[test]
+fn builtin_integration_defaults_render_like_each_alertmanagers_default_tmpl() {
+    let mut references = Vec::new();
+    if let Some(amtool) = peer("amtool") {
+        references.push((amtool, Path::new(DEBIAN_TEMPLATES).join("default.tmpl")));
+    }
+    if let Some(am028) = crate::harness::alertmanager_028() {
+        let root = am028.parent().unwrap().parent().unwrap().to_path_buf();
+        references.push((
+            am028.with_file_name("amtool"),
+            root.join("share/prometheus/alertmanager/default.tmpl"),
+        ));
+    }
+    let define = regex::Regex::new(r#"define "([a-z0-9]+\.default\.[A-Za-z_]+)""#).unwrap();
+    let klaxon = Templates::builtin();
+    let tmp = tempfile::tempdir().unwrap();
+    for (amtool, default) in references {
+        let text = std::fs::read_to_string(&default).unwrap();
+        let names: Vec<String> = define
+            .captures_iter(&text)
+            .map(|c| c[1].to_owned())
+            .filter(|n| !n.starts_with("discord.") && !n.starts_with("email."))
+            .collect();
+        assert!(names.len() >= 30, "{}: {names:?}", default.display());
+        let cases: Vec<String> = names
+            .iter()
+            .map(|n| {
+                // PagerDuty's instance list takes alerts, not the group.
+                let dot = if n.ends_with(".instances") {
+                    ".Alerts"
+                } else {
+                    "."
+                };
+                format!("{{{{ template {n:?} {dot} }}}}")
+            })
+            .collect();
+        let joined = cases.join(SEPARATOR);
+        for (dataset, data) in datasets() {
+            let data_file = tmp.path().join("data.json");
+            std::fs::write(&data_file, am_json(&data).to_string()).unwrap();
+            let want = amtool_render(
+                &amtool,
+                std::slice::from_ref(&default),
+                &joined,
+                false,
+                &data_file,
+            );
+            let want: Vec<&str> = want.split(SEPARATOR).collect();
+            assert_eq!(want.len(), cases.len());
+            for (case, want) in cases.iter().zip(want) {
+                let got = klaxon
+                    .render(case, Flavor::Text, &data)
+                    .unwrap_or_else(|e| panic!("{dataset}: {case}: {e}"));
+                assert_eq!(got, want, "{}: {dataset}: {case}", amtool.display());
+            }
+        }
+    }
+}

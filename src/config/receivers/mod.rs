@@ -11,6 +11,7 @@
 mod discord;
 mod email;
 mod http;
+mod slack;
 mod sns;
 mod webhook;
 mod wechat;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use discord::DiscordConfig;
 pub use email::{EmailConfig, ThreadingConfig};
 pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, TlsConfig};
+pub use slack::{SLACK_POST_MESSAGE_URL, SlackAction, SlackConfig, SlackConfirm, SlackField};
 pub use sns::{SigV4Config, SnsConfig};
 pub use webhook::WebhookConfig;
 pub use wechat::WechatConfig;
@@ -250,6 +252,7 @@ receiver_integrations! {
     email_configs: EmailConfig => Email, "email";
     sns_configs: SnsConfig => Sns, "sns";
     wechat_configs: WechatConfig => Wechat, "wechat";
+    slack_configs: SlackConfig => Slack, "slack";
 }
 
 impl ReceiverConfig {
