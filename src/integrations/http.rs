@@ -12,7 +12,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AF
 use reqwest::{RequestBuilder, StatusCode};
 
 use super::NotifyError;
-use crate::config::HttpConfig;
+use crate::config::{HttpConfig, Secret};
 use crate::http_client::{Credentials, read_secret};
 pub use crate::http_client::{HttpClientError, error_chain};
 
@@ -234,6 +234,24 @@ pub async fn read_secret_file(field: &str, path: &str) -> Result<String, NotifyE
     read_secret(field, path)
         .await
         .map_err(NotifyError::permanent)
+}
+
+/// A secret given inline or as a file (`webhook_url` / `webhook_url_file`,
+/// `api_key` / `api_key_file`, …): the file is read now, at send time.
+/// `file_field` names the file field in the error when it cannot be read.
+pub async fn secret_or_file(
+    inline: Option<&Secret>,
+    file: Option<&String>,
+    file_field: &str,
+) -> Result<String, NotifyError> {
+    match (inline, file) {
+        (Some(value), _) => Ok(value.expose().to_owned()),
+        (None, Some(path)) => read_secret_file(file_field, path).await,
+        (None, None) => Err(NotifyError::permanent(format!(
+            "neither {} nor {file_field} is configured",
+            file_field.trim_end_matches("_file")
+        ))),
+    }
 }
 
 /// Classifies an HTTP answer (Alertmanager's `notify.Retrier`, plus 429):

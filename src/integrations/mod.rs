@@ -25,6 +25,10 @@ pub mod email;
 pub mod http;
 /// AWS credentials, STS and Signature Version 4 (for SNS).
 pub mod aws;
+/// Microsoft Teams: Office 365 connector webhooks (message cards).
+pub mod msteams;
+/// Microsoft Teams: Workflows webhooks (adaptive cards).
+pub mod msteamsv2;
 /// Slack: incoming webhooks and the Web API.
 pub mod slack;
 /// Amazon SNS.
@@ -86,6 +90,8 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             templates,
             shared.metrics.clone(),
         )?),
+        IntegrationRef::MsTeams(c) => Box::new(msteams::MsTeams::new(c.clone(), templates)?),
+        IntegrationRef::MsTeamsV2(c) => Box::new(msteamsv2::MsTeamsV2::new(c.clone(), templates)?),
         IntegrationRef::Wechat(c) => Box::new(wechat::Wechat::new(c.clone(), templates)?),
         IntegrationRef::Sns(c) => Box::new(sns::Sns::new(
             c.clone(),

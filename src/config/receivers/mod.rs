@@ -11,6 +11,7 @@
 mod discord;
 mod email;
 mod http;
+mod msteams;
 mod slack;
 mod sns;
 mod webhook;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use discord::DiscordConfig;
 pub use email::{EmailConfig, ThreadingConfig};
 pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, TlsConfig};
+pub use msteams::{MsTeamsConfig, MsTeamsV2Config};
 pub use slack::{SLACK_POST_MESSAGE_URL, SlackAction, SlackConfig, SlackConfirm, SlackField};
 pub use sns::{SigV4Config, SnsConfig};
 pub use webhook::WebhookConfig;
@@ -253,6 +255,8 @@ receiver_integrations! {
     sns_configs: SnsConfig => Sns, "sns";
     wechat_configs: WechatConfig => Wechat, "wechat";
     slack_configs: SlackConfig => Slack, "slack";
+    msteams_configs: MsTeamsConfig => MsTeams, "msteams";
+    msteamsv2_configs: MsTeamsV2Config => MsTeamsV2, "msteamsv2";
 }
 
 impl ReceiverConfig {
