@@ -25,10 +25,14 @@ pub mod email;
 pub mod http;
 /// AWS credentials, STS and Signature Version 4 (for SNS).
 pub mod aws;
+/// Mattermost incoming webhooks.
+pub mod mattermost;
 /// Microsoft Teams: Office 365 connector webhooks (message cards).
 pub mod msteams;
 /// Microsoft Teams: Workflows webhooks (adaptive cards).
 pub mod msteamsv2;
+/// Rocket.Chat's chat.postMessage.
+pub mod rocketchat;
 /// Slack: incoming webhooks and the Web API.
 pub mod slack;
 /// Amazon SNS.
@@ -92,6 +96,16 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
         )?),
         IntegrationRef::MsTeams(c) => Box::new(msteams::MsTeams::new(c.clone(), templates)?),
         IntegrationRef::MsTeamsV2(c) => Box::new(msteamsv2::MsTeamsV2::new(c.clone(), templates)?),
+        IntegrationRef::Mattermost(c) => Box::new(mattermost::Mattermost::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Rocketchat(c) => Box::new(rocketchat::Rocketchat::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
         IntegrationRef::Wechat(c) => Box::new(wechat::Wechat::new(c.clone(), templates)?),
         IntegrationRef::Sns(c) => Box::new(sns::Sns::new(
             c.clone(),

@@ -318,3 +318,36 @@ async fn msteams_sends_what_alertmanager_0_28_sends() {
 async fn msteamsv2_sends_what_alertmanager_0_28_sends() {
     teams_matches("msteamsv2").await;
 }
+
+async fn rocketchat_matches(config_extra: &str) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  rocketchat_configs:\n  - api_url: '{{URL}}/rc/'\n    token: TOKEN\n    token_id: USERID\n    channel: '#alerts'\n    short_fields: true\n    fields:\n    - title: Severity\n      value: '{{{{ .CommonLabels.severity }}}}'\n    actions:\n    - text: Runbook\n      url: 'http://wiki/{{{{ .GroupLabels.alertname }}}}'\n{config_extra}"
+    );
+    let answer = (200, "application/json", r#"{"success":true}"#.to_owned());
+    let Some((am, kx)) = both_send(Reference::V028, &config, alert(), answer).await else {
+        return;
+    };
+    assert_eq!(
+        (am.method.as_str(), am.target.as_str()),
+        ("POST", "/rc/api/v1/chat.postMessage")
+    );
+    assert_eq!(
+        (kx.method.as_str(), kx.target.as_str()),
+        ("POST", "/rc/api/v1/chat.postMessage")
+    );
+    for c in [&am, &kx] {
+        assert_eq!(c.header("x-auth-token"), Some("TOKEN"));
+        assert_eq!(c.header("x-user-id"), Some("USERID"));
+    }
+    assert_eq!(json_body(&am), json_body(&kx));
+}
+
+/// Rocket.Chat came in Alertmanager 0.28; Debian's 0.28.1 binary lacks
+/// its default templates (as for Teams), so every text is set here.
+#[tokio::test]
+async fn rocketchat_sends_what_alertmanager_0_28_sends() {
+    rocketchat_matches(
+        "    title: '{{ template \"__subject\" . }}'\n    title_link: 'http://x/{{ .Receiver }}'\n    text: '{{ range .Alerts }}<{{ .Labels.instance }}> & {{ end }}'\n    emoji: ':fire:'\n    icon_url: 'http://x/i.png'\n",
+    )
+    .await;
+}

@@ -11,7 +11,9 @@
 mod discord;
 mod email;
 mod http;
+mod mattermost;
 mod msteams;
+mod rocketchat;
 mod slack;
 mod sns;
 mod webhook;
@@ -24,7 +26,11 @@ use serde::{Deserialize, Serialize};
 pub use discord::DiscordConfig;
 pub use email::{EmailConfig, ThreadingConfig};
 pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, TlsConfig};
+pub use mattermost::{
+    MattermostAttachment, MattermostConfig, MattermostField, MattermostPriority, MattermostProps,
+};
 pub use msteams::{MsTeamsConfig, MsTeamsV2Config};
+pub use rocketchat::{RocketchatAction, RocketchatConfig, RocketchatField};
 pub use slack::{SLACK_POST_MESSAGE_URL, SlackAction, SlackConfig, SlackConfirm, SlackField};
 pub use sns::{SigV4Config, SnsConfig};
 pub use webhook::WebhookConfig;
@@ -257,6 +263,8 @@ receiver_integrations! {
     slack_configs: SlackConfig => Slack, "slack";
     msteams_configs: MsTeamsConfig => MsTeams, "msteams";
     msteamsv2_configs: MsTeamsV2Config => MsTeamsV2, "msteamsv2";
+    mattermost_configs: MattermostConfig => Mattermost, "mattermost";
+    rocketchat_configs: RocketchatConfig => Rocketchat, "rocketchat";
 }
 
 impl ReceiverConfig {
