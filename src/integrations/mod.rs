@@ -25,6 +25,8 @@ pub mod email;
 pub mod http;
 /// AWS credentials, STS and Signature Version 4 (for SNS).
 pub mod aws;
+/// incident.io alert sources.
+pub mod incidentio;
 /// Mattermost incoming webhooks.
 pub mod mattermost;
 /// Microsoft Teams: Office 365 connector webhooks (message cards).
@@ -104,6 +106,10 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
         IntegrationRef::Rocketchat(c) => Box::new(rocketchat::Rocketchat::new(
             c.clone(),
             templates,
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Incidentio(c) => Box::new(incidentio::Incidentio::new(
+            c.clone(),
             shared.metrics.clone(),
         )?),
         IntegrationRef::Wechat(c) => Box::new(wechat::Wechat::new(c.clone(), templates)?),

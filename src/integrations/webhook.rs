@@ -28,6 +28,15 @@ pub struct Message {
     pub receiver: String,
     pub status: AlertStatus,
     pub alerts: Vec<MessageAlert>,
+    /// Why this notification was sent, in Alertmanager 0.34's words
+    /// (`first notification`, `new alerts added`, `some alerts resolved`,
+    /// `all alerts resolved`, `repeat interval elapsed`); absent for a
+    /// receiver test. Where 0.34 puts it: right after the alerts.
+    #[serde(
+        rename = "notification_reason",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub notification_reason: Option<&'static str>,
     pub group_labels: LabelSet,
     pub common_labels: LabelSet,
     pub common_annotations: LabelSet,
@@ -39,15 +48,6 @@ pub struct Message {
     pub group_key: String,
     /// How many alerts `max_alerts` left out.
     pub truncated_alerts: u64,
-    /// Why this notification was sent, in Alertmanager 0.34's words
-    /// (`first notification`, `new alerts added`, `some alerts resolved`,
-    /// `all alerts resolved`, `repeat interval elapsed`); absent for a
-    /// receiver test.
-    #[serde(
-        rename = "notification_reason",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notification_reason: Option<&'static str>,
 }
 
 /// One alert in the payload.
@@ -76,6 +76,7 @@ impl Message {
             receiver: msg.receiver.clone(),
             status: AlertStatus::of_group(kept, msg.now),
             alerts: kept.iter().map(|a| MessageAlert::new(a, msg.now)).collect(),
+            notification_reason: msg.reason.map(Reason::as_str),
             group_labels: msg.group_labels.clone(),
             common_labels: common_labels(kept),
             common_annotations: common_annotations(kept),
@@ -84,7 +85,6 @@ impl Message {
             version: "4",
             group_key: msg.group_key.clone(),
             truncated_alerts: truncated,
-            notification_reason: msg.reason.map(Reason::as_str),
         }
     }
 }

@@ -11,6 +11,7 @@
 mod discord;
 mod email;
 mod http;
+mod incidentio;
 mod mattermost;
 mod msteams;
 mod rocketchat;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub use discord::DiscordConfig;
 pub use email::{EmailConfig, ThreadingConfig};
 pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, TlsConfig};
+pub use incidentio::IncidentioConfig;
 pub use mattermost::{
     MattermostAttachment, MattermostConfig, MattermostField, MattermostPriority, MattermostProps,
 };
@@ -265,6 +267,7 @@ receiver_integrations! {
     msteamsv2_configs: MsTeamsV2Config => MsTeamsV2, "msteamsv2";
     mattermost_configs: MattermostConfig => Mattermost, "mattermost";
     rocketchat_configs: RocketchatConfig => Rocketchat, "rocketchat";
+    incidentio_configs: IncidentioConfig => Incidentio, "incidentio";
 }
 
 impl ReceiverConfig {
