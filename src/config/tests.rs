@@ -94,17 +94,17 @@ fn rejects_unknown_fields_naming_field_and_line() {
 
 #[test]
 fn rejects_unsupported_receiver_types_clearly() {
-    let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n- name: chat\n  jira_configs:\n  - project: x\n")
+    let err = load("route:\n  receiver: team\nreceivers:\n- name: team\n- name: chat\n  webex_configs:\n  - room_id: x\n")
         .unwrap_err();
     assert_eq!(
         err.field.as_deref(),
-        Some("receivers[1].jira_configs"),
+        Some("receivers[1].webex_configs"),
         "{err}"
     );
     assert_eq!(err.line, Some(6), "{err}");
     assert!(
         err.message
-            .contains("klaxon does not support jira_configs (yet)"),
+            .contains("klaxon does not support webex_configs (yet)"),
         "{err}"
     );
     assert!(
@@ -115,8 +115,8 @@ fn rejects_unsupported_receiver_types_clearly() {
 
 #[test]
 fn rejects_empty_lists_of_unsupported_receivers_too() {
-    let err = load_err("route:\n  receiver: team\nreceivers:\n- name: team\n  jira_configs: []\n");
-    assert!(err.contains("jira_configs"), "{err}");
+    let err = load_err("route:\n  receiver: team\nreceivers:\n- name: team\n  webex_configs: []\n");
+    assert!(err.contains("webex_configs"), "{err}");
 }
 
 #[test]
@@ -388,11 +388,11 @@ fn rejects_oauth2_clearly() {
 
 #[test]
 fn reports_unsupported_receivers_before_other_errors() {
-    let err = load("route:\n  receiver: a\nreceivers:\n- name: a\n  send_resolved: true\n  jira_configs:\n  - project: x\n")
+    let err = load("route:\n  receiver: a\nreceivers:\n- name: a\n  send_resolved: true\n  webex_configs:\n  - room_id: x\n")
         .unwrap_err();
     assert_eq!(
         err.field.as_deref(),
-        Some("receivers[0].jira_configs"),
+        Some("receivers[0].webex_configs"),
         "{err}"
     );
     assert_eq!(err.line, Some(6), "{err}");

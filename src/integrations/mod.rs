@@ -27,6 +27,8 @@ pub mod http;
 pub mod aws;
 /// incident.io alert sources.
 pub mod incidentio;
+/// Jira issues, one per alert group.
+pub mod jira;
 /// Mattermost incoming webhooks.
 pub mod mattermost;
 /// Microsoft Teams: Office 365 connector webhooks (message cards).
@@ -110,6 +112,11 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
         )?),
         IntegrationRef::Incidentio(c) => Box::new(incidentio::Incidentio::new(
             c.clone(),
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Jira(c) => Box::new(jira::Jira::new(
+            c.clone(),
+            templates,
             shared.metrics.clone(),
         )?),
         IntegrationRef::Wechat(c) => Box::new(wechat::Wechat::new(c.clone(), templates)?),

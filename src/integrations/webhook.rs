@@ -159,7 +159,7 @@ pub fn go_rfc3339_nano(t: DateTime<Utc>) -> String {
 /// than a string (a number, bool, list, map or null) is replaced by that
 /// value, taken as final (0.34 keeps the strings inside it verbatim); other
 /// values are copied.
-fn render_payload<E>(
+pub(crate) fn render_payload<E>(
     value: &serde_json::Value,
     render: &dyn Fn(&str) -> Result<String, E>,
 ) -> Result<serde_json::Value, E> {

@@ -12,6 +12,7 @@ mod discord;
 mod email;
 mod http;
 mod incidentio;
+mod jira;
 mod mattermost;
 mod msteams;
 mod rocketchat;
@@ -28,6 +29,7 @@ pub use discord::DiscordConfig;
 pub use email::{EmailConfig, ThreadingConfig};
 pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, TlsConfig};
 pub use incidentio::IncidentioConfig;
+pub use jira::{JiraConfig, JiraField};
 pub use mattermost::{
     MattermostAttachment, MattermostConfig, MattermostField, MattermostPriority, MattermostProps,
 };
@@ -268,6 +270,7 @@ receiver_integrations! {
     mattermost_configs: MattermostConfig => Mattermost, "mattermost";
     rocketchat_configs: RocketchatConfig => Rocketchat, "rocketchat";
     incidentio_configs: IncidentioConfig => Incidentio, "incidentio";
+    jira_configs: JiraConfig => Jira, "jira";
 }
 
 impl ReceiverConfig {
