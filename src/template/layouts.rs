@@ -13,6 +13,14 @@ pub(crate) const LAYOUT_FUNC: &str = "__klaxon_layout";
 /// klaxon's definitions of Alertmanager's default template names, as
 /// `(file name, text)`: the shared helpers and klaxon's layouts first, then
 /// one file per integration whose defaults give Alertmanager's text.
+/// The `templates:` entry that loads [`ALERTMANAGER_DEFAULTS`].
+pub const ALERTMANAGER_DEFAULTS_ENTRY: &str = "klaxon:alertmanager-defaults";
+
+/// Alertmanager's own Discord and email defaults, in place of klaxon's
+/// layouts, for configs that list [`ALERTMANAGER_DEFAULTS_ENTRY`].
+pub(crate) const ALERTMANAGER_DEFAULTS: &str =
+    include_str!("../../templates/alertmanager/alertmanager-defaults.tmpl");
+
 pub(crate) const GO_DEFAULTS: &[(&str, &str)] = &[
     (
         "defaults.tmpl",

@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use prometheus_client::metrics::counter::Counter;
 
 pub use data::{AlertData, Data};
-pub use layouts::LAYOUTS;
+pub use layouts::{ALERTMANAGER_DEFAULTS_ENTRY, LAYOUTS};
 
 use go::{Base, Compiled, Defines};
 use layouts::Layouts;
@@ -234,6 +234,16 @@ impl Templates {
         let mut defines = Defines::default();
         add_defaults(&mut defines, &known)?;
         for pattern in globs {
+            if pattern == layouts::ALERTMANAGER_DEFAULTS_ENTRY {
+                add_file(
+                    &mut defines,
+                    "templates/alertmanager/alertmanager-defaults.tmpl",
+                    "alertmanager-defaults.tmpl",
+                    layouts::ALERTMANAGER_DEFAULTS,
+                    &known,
+                )?;
+                continue;
+            }
             let full = if Path::new(pattern).is_absolute() {
                 pattern.clone()
             } else {

@@ -360,6 +360,16 @@ fn every_file_in_templates_loads_and_renders() {
         if file == "README.md" {
             continue;
         }
+        if path.is_dir() {
+            // Alertmanager's default texts, one file per integration: each
+            // loads as a user's `templates:` file too.
+            for entry in std::fs::read_dir(&path).unwrap() {
+                let tmpl = entry.unwrap().path();
+                Templates::load(&[tmpl.display().to_string()], Path::new("/"))
+                    .unwrap_or_else(|e| panic!("{}: {e}", tmpl.display()));
+            }
+            continue;
+        }
         // Loading the file as a user's override of itself must work too.
         let t = Templates::load(&[path.display().to_string()], Path::new("/"))
             .unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -599,5 +609,61 @@ fn builtin_integration_defaults_render_like_each_alertmanagers_default_tmpl() {
                 assert_eq!(got, want, "{}: {dataset}: {case}", amtool.display());
             }
         }
+    }
+}
+
+/// `templates: [klaxon:alertmanager-defaults]` gives Discord and email
+/// subjects Alertmanager's own default texts instead of klaxon's layouts,
+/// the same as Alertmanager's `default.tmpl` renders them.
+#[test]
+fn the_alertmanager_defaults_entry_brings_back_alertmanagers_discord_and_email_texts() {
+    let Some(amtool) = peer("amtool") else { return };
+    let default = Path::new(DEBIAN_TEMPLATES).join("default.tmpl");
+    if !default.is_file() {
+        eprintln!("SKIPPED: {} not installed", default.display());
+        return;
+    }
+    let klaxon = Templates::load(
+        &[template::ALERTMANAGER_DEFAULTS_ENTRY.to_owned()],
+        Path::new("/nonexistent"),
+    )
+    .unwrap();
+    let builtin = Templates::builtin();
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, data) in datasets() {
+        let data_file = tmp.path().join("data.json");
+        std::fs::write(&data_file, am_json(&data).to_string()).unwrap();
+        for case in [
+            r#"{{ template "discord.default.title" . }}"#,
+            r#"{{ template "discord.default.message" . }}"#,
+            r#"{{ template "email.default.subject" . }}"#,
+        ] {
+            let files = [
+                default.clone(),
+                Path::new(DEBIAN_TEMPLATES).join("email.tmpl"),
+            ];
+            let want = amtool_render(&amtool, &files, case, false, &data_file);
+            assert_eq!(
+                klaxon.render(case, Flavor::Text, &data).unwrap(),
+                want,
+                "{name}: {case}"
+            );
+        }
+        // Without the entry, Discord's message is klaxon's layout.
+        let layout = builtin
+            .render(
+                r#"{{ template "discord.default.message" . }}"#,
+                Flavor::Text,
+                &data,
+            )
+            .unwrap();
+        let am = klaxon
+            .render(
+                r#"{{ template "discord.default.message" . }}"#,
+                Flavor::Text,
+                &data,
+            )
+            .unwrap();
+        assert_ne!(layout, am, "{name}");
     }
 }
