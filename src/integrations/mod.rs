@@ -43,6 +43,8 @@ pub mod slack;
 pub mod sns;
 /// WeChat Work application messages.
 pub mod wechat;
+/// Telegram bots.
+pub mod telegram;
 /// Cutting fields to a service's limits, as Alertmanager does.
 pub mod truncate;
 /// The generic webhook (payload version 4).
@@ -115,6 +117,11 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::Jira(c) => Box::new(jira::Jira::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Telegram(c) => Box::new(telegram::Telegram::new(
             c.clone(),
             templates,
             shared.metrics.clone(),
@@ -234,6 +241,15 @@ impl NotifyError {
                 reason: f(reason),
             },
         }
+    }
+
+    /// The same error with every occurrence of `secret` (a token a server
+    /// may echo back) replaced by `<secret>`.
+    pub fn without(self, secret: &str) -> Self {
+        if secret.is_empty() {
+            return self;
+        }
+        self.map_reason(|r| r.replace(secret, "<secret>"))
     }
 
     /// How long the server asked us to wait before trying again.

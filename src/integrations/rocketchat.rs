@@ -194,12 +194,19 @@ impl Rocketchat {
                 NotifyError::permanent("a Rocket.Chat token is not a valid header value")
             })
         };
+        let hide = |e: NotifyError| e.without(&token).without(&token_id);
         let url = self.url()?;
         let request = Request::post(&url, "application/json", body)
-            .header(HeaderName::from_static("x-auth-token"), header(token)?)
-            .header(HeaderName::from_static("x-user-id"), header(token_id)?);
+            .header(
+                HeaderName::from_static("x-auth-token"),
+                header(token.clone())?,
+            )
+            .header(
+                HeaderName::from_static("x-user-id"),
+                header(token_id.clone())?,
+            );
         let in_channel =
-            |e: NotifyError| e.map_reason(|r| format!("channel {:?}: {r}", message.channel));
+            |e: NotifyError| hide(e).map_reason(|r| format!("channel {:?}: {r}", message.channel));
         let answer = self
             .client
             .request(request, ANSWER_LIMIT)

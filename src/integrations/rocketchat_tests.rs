@@ -112,6 +112,7 @@ async fn posts_with_the_tokens_and_reads_the_verdict() {
     assert!(e.is_retryable(), "{e}");
     let e = r.notify(&notification()).await.unwrap_err();
     assert!(!e.is_retryable());
+    assert!(!e.to_string().contains(TOKEN), "{e}");
     let e = r.notify(&notification()).await.unwrap_err();
     assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(4)));
 }

@@ -351,3 +351,40 @@ async fn rocketchat_sends_what_alertmanager_0_28_sends() {
     )
     .await;
 }
+
+async fn telegram_matches(reference: Reference) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  telegram_configs:\n  - api_url: '{{URL}}'\n    bot_token: '123:TOKEN'\n    chat_id: -1001234567890\n    disable_notifications: true\n"
+    );
+    let answer = (
+        200,
+        "application/json",
+        r#"{"ok":true,"result":{"message_id":1,"date":0,"chat":{"id":-1001234567890,"type":"group"}}}"#
+            .to_owned(),
+    );
+    let Some((am, kx)) = both_send(reference, &config, alert(), answer).await else {
+        return;
+    };
+    assert_eq!(
+        (am.method.as_str(), am.target.as_str()),
+        ("POST", "/bot123:TOKEN/sendMessage")
+    );
+    assert_eq!(
+        (kx.method.as_str(), kx.target.as_str()),
+        ("POST", "/bot123:TOKEN/sendMessage")
+    );
+    assert_eq!(kx.header("content-type"), am.header("content-type"));
+    assert_eq!(json_body(&am), json_body(&kx), "{}", reference.name());
+    // Go's encoder decides these bytes (a map of strings, HTML-escaped).
+    assert_eq!(am.body, kx.body, "{}", reference.name());
+}
+
+#[tokio::test]
+async fn telegram_sends_what_alertmanager_0_25_sends() {
+    telegram_matches(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn telegram_sends_what_alertmanager_0_28_sends() {
+    telegram_matches(Reference::V028).await;
+}

@@ -18,6 +18,7 @@ mod msteams;
 mod rocketchat;
 mod slack;
 mod sns;
+mod telegram;
 mod webhook;
 mod wechat;
 
@@ -37,6 +38,7 @@ pub use msteams::{MsTeamsConfig, MsTeamsV2Config};
 pub use rocketchat::{RocketchatAction, RocketchatConfig, RocketchatField};
 pub use slack::{SLACK_POST_MESSAGE_URL, SlackAction, SlackConfig, SlackConfirm, SlackField};
 pub use sns::{SigV4Config, SnsConfig};
+pub use telegram::TelegramConfig;
 pub use webhook::WebhookConfig;
 pub use wechat::WechatConfig;
 
@@ -271,6 +273,7 @@ receiver_integrations! {
     rocketchat_configs: RocketchatConfig => Rocketchat, "rocketchat";
     incidentio_configs: IncidentioConfig => Incidentio, "incidentio";
     jira_configs: JiraConfig => Jira, "jira";
+    telegram_configs: TelegramConfig => Telegram, "telegram";
 }
 
 impl ReceiverConfig {
