@@ -35,6 +35,8 @@ pub mod mattermost;
 pub mod msteams;
 /// Microsoft Teams: Workflows webhooks (adaptive cards).
 pub mod msteamsv2;
+/// PagerDuty's Events API (v2 and v1).
+pub mod pagerduty;
 /// Rocket.Chat's chat.postMessage.
 pub mod rocketchat;
 /// Slack: incoming webhooks and the Web API.
@@ -122,6 +124,11 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::Telegram(c) => Box::new(telegram::Telegram::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Pagerduty(c) => Box::new(pagerduty::Pagerduty::new(
             c.clone(),
             templates,
             shared.metrics.clone(),

@@ -63,6 +63,9 @@ pub(crate) fn sed_placeholders(text: &str) -> String {
     let under = Regex::new(r"__([A-Z][A-Z_]*[A-Z])__").unwrap();
     let text = percent.replace_all(text, |c: &regex::Captures| dummy(&c[1]));
     let text = under.replace_all(&text, |c: &regex::Captures| dummy(&c[1]));
+    // 1Password's `op inject` references, filled before Alertmanager runs.
+    let op = Regex::new(r"\{\{ op://[^}]*?([A-Za-z-]+) \}\}").unwrap();
+    let text = op.replace_all(&text, |c: &regex::Captures| dummy(&c[1].replace('-', "_")));
     text.replace(
         "DISCORD_WEBHOOK_URL_PLACEHOLDER",
         "https://discord.com/api/webhooks/1/x",

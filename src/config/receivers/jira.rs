@@ -169,25 +169,7 @@ impl IntegrationConfig for JiraConfig {
             out.text(&format!("labels[{i}]"), Some(l));
         }
         for (name, value) in &self.fields {
-            collect_strings(out, &format!("fields.{name}"), value);
+            out.json(&format!("fields.{name}"), value);
         }
-    }
-}
-
-/// Every string (and map key) of a custom field value is a template.
-fn collect_strings<'a>(out: &mut TemplatedFields<'a>, path: &str, value: &'a serde_json::Value) {
-    match value {
-        serde_json::Value::String(s) => out.raw(path.to_owned(), s, crate::template::Flavor::Text),
-        serde_json::Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                collect_strings(out, &format!("{path}[{i}]"), v);
-            }
-        }
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                collect_strings(out, &format!("{path}.{k}"), v);
-            }
-        }
-        _ => {}
     }
 }

@@ -15,6 +15,7 @@ mod incidentio;
 mod jira;
 mod mattermost;
 mod msteams;
+mod pagerduty;
 mod rocketchat;
 mod slack;
 mod sns;
@@ -35,6 +36,9 @@ pub use mattermost::{
     MattermostAttachment, MattermostConfig, MattermostField, MattermostPriority, MattermostProps,
 };
 pub use msteams::{MsTeamsConfig, MsTeamsV2Config};
+pub use pagerduty::{
+    DEFAULT_CLIENT as PAGERDUTY_DEFAULT_CLIENT, PagerdutyConfig, PagerdutyImage, PagerdutyLink,
+};
 pub use rocketchat::{RocketchatAction, RocketchatConfig, RocketchatField};
 pub use slack::{SLACK_POST_MESSAGE_URL, SlackAction, SlackConfig, SlackConfirm, SlackField};
 pub use sns::{SigV4Config, SnsConfig};
@@ -169,6 +173,27 @@ impl<'a> TemplatedFields<'a> {
         }
     }
 
+    /// Every string (and map key) inside a JSON-like value, as templates
+    /// (`details`, `fields`, `payload`).
+    pub fn json(&mut self, path: &str, value: &'a serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => self.raw(path.to_owned(), s, Flavor::Text),
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.json(&format!("{path}[{i}]"), v);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let here = format!("{path}.{k}");
+                    self.raw(here.clone(), k, Flavor::Text);
+                    self.json(&here, v);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// A raw `(path, text)` pair for structures the helpers above miss.
     pub fn raw(&mut self, path: String, text: &'a str, flavor: Flavor) {
         self.found
@@ -274,6 +299,7 @@ receiver_integrations! {
     incidentio_configs: IncidentioConfig => Incidentio, "incidentio";
     jira_configs: JiraConfig => Jira, "jira";
     telegram_configs: TelegramConfig => Telegram, "telegram";
+    pagerduty_configs: PagerdutyConfig => Pagerduty, "pagerduty";
 }
 
 impl ReceiverConfig {

@@ -61,7 +61,7 @@ impl IntegrationConfig for WebhookConfig {
 
     fn templated<'a>(&'a self, out: &mut TemplatedFields<'a>) {
         if let Some(payload) = &self.payload {
-            payload_strings("payload".to_owned(), payload, out);
+            out.json("payload", payload);
         }
         if self.templated_url()
             && let Some(url) = &self.url
@@ -74,25 +74,5 @@ impl IntegrationConfig for WebhookConfig {
 impl WebhookConfig {
     fn templated_url(&self) -> bool {
         self.url.as_ref().is_some_and(|u| u.expose().contains("{{"))
-    }
-}
-
-/// Every string of a webhook `payload`, map keys included.
-fn payload_strings<'a>(at: String, value: &'a serde_json::Value, out: &mut TemplatedFields<'a>) {
-    match value {
-        serde_json::Value::String(s) => out.raw(at, s.as_str(), Flavor::Text),
-        serde_json::Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                payload_strings(format!("{at}[{i}]"), item, out);
-            }
-        }
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                let here = format!("{at}.{k}");
-                out.raw(here.clone(), k.as_str(), Flavor::Text);
-                payload_strings(here, v, out);
-            }
-        }
-        _ => {}
     }
 }
