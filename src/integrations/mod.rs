@@ -35,6 +35,8 @@ pub mod mattermost;
 pub mod msteams;
 /// Microsoft Teams: Workflows webhooks (adaptive cards).
 pub mod msteamsv2;
+/// Opsgenie's Alert API.
+pub mod opsgenie;
 /// PagerDuty's Events API (v2 and v1).
 pub mod pagerduty;
 /// Rocket.Chat's chat.postMessage.
@@ -129,6 +131,11 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::Pagerduty(c) => Box::new(pagerduty::Pagerduty::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Opsgenie(c) => Box::new(opsgenie::Opsgenie::new(
             c.clone(),
             templates,
             shared.metrics.clone(),

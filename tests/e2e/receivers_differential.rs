@@ -432,3 +432,43 @@ async fn pagerduty_v2_sends_what_alertmanager_0_25_sends() {
 async fn pagerduty_v2_sends_what_alertmanager_0_28_sends() {
     pagerduty_matches(Reference::V028, "routing_key").await;
 }
+
+async fn opsgenie_matches(reference: Reference) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  opsgenie_configs:\n  - api_url: '{{URL}}/'\n    api_key: GENIEKEY\n    tags: 'disk,{{{{ .CommonLabels.severity }}}}, ,'\n    priority: P2\n    note: '{{{{ .CommonAnnotations.summary }}}}'\n    entity: '{{{{ .CommonLabels.instance }}}}'\n    details:\n      team: storage\n    responders:\n    - name: ops\n      type: team\n    - username: '{{{{ .CommonLabels.nobody }}}}'\n      type: '{{{{ .CommonLabels.nobody }}}}'\n    - name: 'a,b'\n      type: teams\n    update_alerts: true\n"
+    );
+    let answer = (
+        202,
+        "application/json",
+        r#"{"result":"Request will be processed","took":0.1,"requestId":"x"}"#.to_owned(),
+    );
+    let Some((am, kx)) = both_send_n(reference, &config, alert(), answer, 3).await else {
+        return;
+    };
+    for i in 0..3 {
+        assert_eq!(
+            (am[i].method.as_str(), am[i].target.as_str()),
+            (kx[i].method.as_str(), kx[i].target.as_str()),
+            "{}",
+            reference.name()
+        );
+        assert_eq!(kx[i].header("authorization"), Some("GenieKey GENIEKEY"));
+        assert_eq!(am[i].header("authorization"), Some("GenieKey GENIEKEY"));
+        assert_eq!(
+            json_body(&am[i]),
+            json_body(&kx[i]),
+            "{} call {i}",
+            reference.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn opsgenie_sends_what_alertmanager_0_25_sends() {
+    opsgenie_matches(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn opsgenie_sends_what_alertmanager_0_28_sends() {
+    opsgenie_matches(Reference::V028).await;
+}

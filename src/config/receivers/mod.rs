@@ -15,6 +15,7 @@ mod incidentio;
 mod jira;
 mod mattermost;
 mod msteams;
+mod opsgenie;
 mod pagerduty;
 mod rocketchat;
 mod slack;
@@ -36,6 +37,7 @@ pub use mattermost::{
     MattermostAttachment, MattermostConfig, MattermostField, MattermostPriority, MattermostProps,
 };
 pub use msteams::{MsTeamsConfig, MsTeamsV2Config};
+pub use opsgenie::{OpsgenieConfig, OpsgenieResponder};
 pub use pagerduty::{
     DEFAULT_CLIENT as PAGERDUTY_DEFAULT_CLIENT, PagerdutyConfig, PagerdutyImage, PagerdutyLink,
 };
@@ -300,6 +302,7 @@ receiver_integrations! {
     jira_configs: JiraConfig => Jira, "jira";
     telegram_configs: TelegramConfig => Telegram, "telegram";
     pagerduty_configs: PagerdutyConfig => Pagerduty, "pagerduty";
+    opsgenie_configs: OpsgenieConfig => Opsgenie, "opsgenie";
 }
 
 impl ReceiverConfig {
