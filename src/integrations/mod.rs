@@ -49,6 +49,8 @@ pub mod sns;
 pub mod wechat;
 /// Telegram bots.
 pub mod telegram;
+/// Splunk On-Call (VictorOps).
+pub mod victorops;
 /// Cutting fields to a service's limits, as Alertmanager does.
 pub mod truncate;
 /// The generic webhook (payload version 4).
@@ -136,6 +138,11 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::Opsgenie(c) => Box::new(opsgenie::Opsgenie::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::VictorOps(c) => Box::new(victorops::VictorOps::new(
             c.clone(),
             templates,
             shared.metrics.clone(),

@@ -472,3 +472,37 @@ async fn opsgenie_sends_what_alertmanager_0_25_sends() {
 async fn opsgenie_sends_what_alertmanager_0_28_sends() {
     opsgenie_matches(Reference::V028).await;
 }
+
+async fn victorops_matches(reference: Reference) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  victorops_configs:\n  - api_url: '{{URL}}/integrations/generic/20131114/alert'\n    api_key: APIKEY\n    routing_key: '{{{{ .CommonLabels.severity }}}}-team'\n    message_type: WARNING\n    custom_fields:\n      runbook: 'http://wiki/{{{{ .GroupLabels.alertname }}}}'\n"
+    );
+    let answer = (
+        200,
+        "application/json",
+        r#"{"result":"success","entity_id":"x"}"#.to_owned(),
+    );
+    let Some((am, kx)) = both_send(reference, &config, alert(), answer).await else {
+        return;
+    };
+    let path = "/integrations/generic/20131114/alert/APIKEY/critical-team";
+    assert_eq!((am.method.as_str(), am.target.as_str()), ("POST", path));
+    assert_eq!((kx.method.as_str(), kx.target.as_str()), ("POST", path));
+    assert_eq!(json_body(&am), json_body(&kx), "{}", reference.name());
+    assert_eq!(
+        am.body,
+        kx.body,
+        "{}: a map of strings, byte for byte",
+        reference.name()
+    );
+}
+
+#[tokio::test]
+async fn victorops_sends_what_alertmanager_0_25_sends() {
+    victorops_matches(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn victorops_sends_what_alertmanager_0_28_sends() {
+    victorops_matches(Reference::V028).await;
+}

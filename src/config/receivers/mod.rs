@@ -21,6 +21,7 @@ mod rocketchat;
 mod slack;
 mod sns;
 mod telegram;
+mod victorops;
 mod webhook;
 mod wechat;
 
@@ -45,6 +46,7 @@ pub use rocketchat::{RocketchatAction, RocketchatConfig, RocketchatField};
 pub use slack::{SLACK_POST_MESSAGE_URL, SlackAction, SlackConfig, SlackConfirm, SlackField};
 pub use sns::{SigV4Config, SnsConfig};
 pub use telegram::TelegramConfig;
+pub use victorops::VictorOpsConfig;
 pub use webhook::WebhookConfig;
 pub use wechat::WechatConfig;
 
@@ -303,6 +305,7 @@ receiver_integrations! {
     telegram_configs: TelegramConfig => Telegram, "telegram";
     pagerduty_configs: PagerdutyConfig => Pagerduty, "pagerduty";
     opsgenie_configs: OpsgenieConfig => Opsgenie, "opsgenie";
+    victorops_configs: VictorOpsConfig => VictorOps, "victorops";
 }
 
 impl ReceiverConfig {
