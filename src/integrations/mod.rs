@@ -39,6 +39,8 @@ pub mod msteamsv2;
 pub mod opsgenie;
 /// PagerDuty's Events API (v2 and v1).
 pub mod pagerduty;
+/// Pushover messages.
+pub mod pushover;
 /// Rocket.Chat's chat.postMessage.
 pub mod rocketchat;
 /// Slack: incoming webhooks and the Web API.
@@ -143,6 +145,11 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::VictorOps(c) => Box::new(victorops::VictorOps::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Pushover(c) => Box::new(pushover::Pushover::new(
             c.clone(),
             templates,
             shared.metrics.clone(),

@@ -594,7 +594,7 @@ async fn check_config_reports_broken_configs_with_file_line_and_field() {
             "webex.yml",
             "route:\n  receiver: default\nreceivers:\n  - name: default\n    webex_configs:\n      - room_id: X\n",
             &[
-                "webex.yml:5:5: receivers[0].webex_configs: klaxon does not support webex_configs (yet); supported: webhook_configs, discord_configs, email_configs, sns_configs, wechat_configs, slack_configs, msteams_configs, msteamsv2_configs, mattermost_configs, rocketchat_configs, incidentio_configs, jira_configs, telegram_configs, pagerduty_configs, opsgenie_configs, victorops_configs",
+                "webex.yml:5:5: receivers[0].webex_configs: klaxon does not support webex_configs (yet); supported: webhook_configs, discord_configs, email_configs, sns_configs, wechat_configs, slack_configs, msteams_configs, msteamsv2_configs, mattermost_configs, rocketchat_configs, incidentio_configs, jira_configs, telegram_configs, pagerduty_configs, opsgenie_configs, victorops_configs, pushover_configs",
             ],
         ),
         (

@@ -17,6 +17,7 @@ mod mattermost;
 mod msteams;
 mod opsgenie;
 mod pagerduty;
+mod pushover;
 mod rocketchat;
 mod slack;
 mod sns;
@@ -42,6 +43,7 @@ pub use opsgenie::{OpsgenieConfig, OpsgenieResponder};
 pub use pagerduty::{
     DEFAULT_CLIENT as PAGERDUTY_DEFAULT_CLIENT, PagerdutyConfig, PagerdutyImage, PagerdutyLink,
 };
+pub use pushover::{PUSHOVER_API_URL, PushoverConfig};
 pub use rocketchat::{RocketchatAction, RocketchatConfig, RocketchatField};
 pub use slack::{SLACK_POST_MESSAGE_URL, SlackAction, SlackConfig, SlackConfirm, SlackField};
 pub use sns::{SigV4Config, SnsConfig};
@@ -306,6 +308,7 @@ receiver_integrations! {
     pagerduty_configs: PagerdutyConfig => Pagerduty, "pagerduty";
     opsgenie_configs: OpsgenieConfig => Opsgenie, "opsgenie";
     victorops_configs: VictorOpsConfig => VictorOps, "victorops";
+    pushover_configs: PushoverConfig => Pushover, "pushover";
 }
 
 impl ReceiverConfig {
