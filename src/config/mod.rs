@@ -582,9 +582,7 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
         mode: NameMode,
     ) -> Result<Config, ConfigError> {
-        let raw = parse(text, env).map_err(|e| {
-            // Unsupported integrations are the most useful thing to report.
-            let mut e = unsupported::find(text).unwrap_or(e);
+        let raw = parse(text, env).map_err(|mut e| {
             e.file = path.to_owned();
             e
         })?;

@@ -55,6 +55,8 @@ pub mod telegram;
 pub mod victorops;
 /// Cutting fields to a service's limits, as Alertmanager does.
 pub mod truncate;
+/// Webex room messages.
+pub mod webex;
 /// The generic webhook (payload version 4).
 pub mod webhook;
 
@@ -150,6 +152,11 @@ pub fn build(config: IntegrationRef<'_>, shared: &Shared) -> Result<Box<dyn Noti
             shared.metrics.clone(),
         )?),
         IntegrationRef::Pushover(c) => Box::new(pushover::Pushover::new(
+            c.clone(),
+            templates,
+            shared.metrics.clone(),
+        )?),
+        IntegrationRef::Webex(c) => Box::new(webex::Webex::new(
             c.clone(),
             templates,
             shared.metrics.clone(),

@@ -506,3 +506,31 @@ async fn victorops_sends_what_alertmanager_0_25_sends() {
 async fn victorops_sends_what_alertmanager_0_28_sends() {
     victorops_matches(Reference::V028).await;
 }
+
+async fn webex_matches(reference: Reference) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  webex_configs:\n  - api_url: '{{URL}}/v1/messages'\n    room_id: ROOM1\n    http_config:\n      authorization:\n        credentials: BOTTOKEN\n"
+    );
+    let answer = (200, "application/json", r#"{"id":"m1"}"#.to_owned());
+    let Some((am, kx)) = both_send(reference, &config, alert(), answer).await else {
+        return;
+    };
+    for c in [&am, &kx] {
+        assert_eq!(
+            (c.method.as_str(), c.target.as_str()),
+            ("POST", "/v1/messages")
+        );
+        assert_eq!(c.header("authorization"), Some("Bearer BOTTOKEN"));
+    }
+    assert_eq!(am.body, kx.body, "{}", reference.name());
+}
+
+#[tokio::test]
+async fn webex_sends_what_alertmanager_0_25_sends() {
+    webex_matches(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn webex_sends_what_alertmanager_0_28_sends() {
+    webex_matches(Reference::V028).await;
+}

@@ -23,6 +23,7 @@ mod slack;
 mod sns;
 mod telegram;
 mod victorops;
+mod webex;
 mod webhook;
 mod wechat;
 
@@ -49,6 +50,7 @@ pub use slack::{SLACK_POST_MESSAGE_URL, SlackAction, SlackConfig, SlackConfirm, 
 pub use sns::{SigV4Config, SnsConfig};
 pub use telegram::TelegramConfig;
 pub use victorops::VictorOpsConfig;
+pub use webex::WebexConfig;
 pub use webhook::WebhookConfig;
 pub use wechat::WechatConfig;
 
@@ -309,6 +311,7 @@ receiver_integrations! {
     opsgenie_configs: OpsgenieConfig => Opsgenie, "opsgenie";
     victorops_configs: VictorOpsConfig => VictorOps, "victorops";
     pushover_configs: PushoverConfig => Pushover, "pushover";
+    webex_configs: WebexConfig => Webex, "webex";
 }
 
 impl ReceiverConfig {
