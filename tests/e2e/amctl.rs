@@ -1094,3 +1094,69 @@ async fn silence_annotations_are_stored_shown_and_kept_across_a_restart() {
     let got = s.get_json(&format!("/api/v2/silence/{id}")).await;
     assert_eq!(got["annotations"]["ticket"], "OPS-1", "{got}");
 }
+
+/// `amctl receiver test` and `amctl template render` cover every
+/// integration: each one sends (or renders) and no secret is printed.
+#[tokio::test]
+async fn receiver_test_and_template_render_cover_every_integration() {
+    let service = crate::receivers_differential::Capture::start(
+        200,
+        "application/json",
+        json!({"ok": true, "success": true, "status": 1, "errcode": 0, "access_token": "T", "issues": []})
+            .to_string(),
+    )
+    .await;
+    let config = crate::receivers::every_integration(&service.base);
+    let s = TestServer::start(&config).await;
+    let home = tempfile::tempdir().unwrap();
+    let kinds = [
+        "webhook",
+        "discord",
+        "slack",
+        "telegram",
+        "pagerduty",
+        "opsgenie",
+        "pushover",
+        "victorops",
+        "wechat",
+        "sns",
+        "webex",
+        "msteams",
+        "msteamsv2",
+        "jira",
+        "rocketchat",
+        "incidentio",
+        "mattermost",
+    ];
+
+    let run = amctl(home.path(), &s.base, &["receiver", "test", "all"]).await;
+    let out = run.ok("receiver test");
+    for kind in kinds {
+        assert!(out.contains(&format!("{kind}[0]")), "{kind}: {out}");
+    }
+    assert!(!out.contains("SECRET-"), "{out}");
+    assert!(!out.to_lowercase().contains("fail"), "{out}");
+
+    let file = home.path().join("all.yml");
+    std::fs::write(&file, &config).unwrap();
+    let f = file.to_string_lossy().into_owned();
+    let run = amctl_env(
+        home.path(),
+        &[
+            "template",
+            "render",
+            "--receiver",
+            "all",
+            "--config.file",
+            &f,
+        ],
+        &[],
+    )
+    .await;
+    let out = run.ok("template render");
+    for kind in kinds {
+        assert!(out.contains(&format!("== {kind}[0] ==")), "{kind}: {out}");
+    }
+    assert!(!out.contains("SECRET-"), "{out}");
+    s.stop().await;
+}

@@ -58,3 +58,154 @@ async fn slack_update_message_edits_one_message_per_group_across_a_restart() {
     assert_eq!(body["ts"], "1700000000.000200");
     server.stop().await;
 }
+
+/// One receiver with every HTTP integration (all but email), each pointed
+/// at a path of one local service and holding a secret of its own.
+pub(crate) fn every_integration(base: &str) -> String {
+    format!(
+        r#"route:
+  receiver: all
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+- name: all
+  webhook_configs:
+  - url: '{base}/webhook/SECRET-webhook'
+  discord_configs:
+  - webhook_url: '{base}/discord/1/SECRET-discord'
+  slack_configs:
+  - api_url: '{base}/slack/SECRET-slack'
+  telegram_configs:
+  - api_url: '{base}/telegram'
+    bot_token: '1:SECRET-telegram'
+    chat_id: -100
+  pagerduty_configs:
+  - url: '{base}/pagerduty'
+    routing_key: SECRET-pagerduty
+  opsgenie_configs:
+  - api_url: '{base}/opsgenie/'
+    api_key: SECRET-opsgenie
+  pushover_configs:
+  - api_url: '{base}/pushover'
+    token: SECRET-pushover-token
+    user_key: SECRET-pushover-user
+  victorops_configs:
+  - api_url: '{base}/victorops/'
+    api_key: SECRET-victorops
+    routing_key: team
+  wechat_configs:
+  - api_url: '{base}/wechat/'
+    api_secret: SECRET-wechat
+    corp_id: corp
+  sns_configs:
+  - api_url: '{base}/sns/'
+    topic_arn: arn:aws:sns:us-east-1:123456789012:alerts
+    sigv4:
+      region: us-east-1
+      access_key: AKIDEXAMPLE
+      secret_key: SECRET-sns
+  webex_configs:
+  - api_url: '{base}/webex'
+    room_id: room
+    http_config:
+      authorization:
+        credentials: SECRET-webex
+  msteams_configs:
+  - webhook_url: '{base}/msteams/SECRET-msteams'
+  msteamsv2_configs:
+  - webhook_url: '{base}/msteamsv2/SECRET-msteamsv2'
+  jira_configs:
+  - api_url: '{base}/jira/rest/api/2/'
+    project: OPS
+    issue_type: Bug
+    http_config:
+      basic_auth:
+        username: bot
+        password: SECRET-jira
+  rocketchat_configs:
+  - api_url: '{base}/rocketchat/'
+    token: SECRET-rocketchat-token
+    token_id: SECRET-rocketchat-id
+  incidentio_configs:
+  - url: '{base}/incidentio/SECRET-incidentio'
+    alert_source_token: SECRET-incidentio-token
+  mattermost_configs:
+  - webhook_url: '{base}/mattermost/SECRET-mattermost'
+"#
+    )
+}
+
+/// Every integration delivers through the running server (dispatch,
+/// notify, history), and none of their secrets shows in
+/// `/api/v2/status` or the notification history.
+#[tokio::test]
+async fn every_integration_delivers_and_keeps_its_secrets() {
+    // One answer every service reads as success.
+    let service = Capture::start(
+        200,
+        "application/json",
+        json!({"ok": true, "success": true, "status": 1, "errcode": 0, "access_token": "T", "issues": []})
+            .to_string(),
+    )
+    .await;
+    let server = TestServer::start(&every_integration(&service.base)).await;
+    assert_eq!(server.post_alerts(alert("db1")).await.status(), 200);
+    // 17 integrations; WeChat and Jira make two calls each.
+    let mut paths = Vec::new();
+    for i in 0..19 {
+        let got = service.nth(i, "a request of each integration").await;
+        let path = got.target.split('?').next().unwrap_or_default();
+        paths.push(path.split('/').nth(1).unwrap_or_default().to_owned());
+    }
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        paths,
+        [
+            "discord",
+            "incidentio",
+            "jira",
+            "mattermost",
+            "msteams",
+            "msteamsv2",
+            "opsgenie",
+            "pagerduty",
+            "pushover",
+            "rocketchat",
+            "slack",
+            "sns",
+            "telegram",
+            "victorops",
+            "webex",
+            "webhook",
+            "wechat"
+        ]
+    );
+    let history = crate::harness::eventually(
+        std::time::Duration::from_secs(20),
+        "17 attempts in the history",
+        || async {
+            let h = server.get_json("/api/klaxon/notifications").await;
+            (h["notifications"].as_array().map_or(0, Vec::len) >= 17).then_some(h)
+        },
+    )
+    .await;
+    let mut integrations: Vec<String> = history["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            assert_eq!(n["outcome"], "success", "{n}");
+            n["integration"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    integrations.sort();
+    assert_eq!(integrations.len(), 17);
+    let status = server.get("/api/v2/status").await.text().await.unwrap();
+    for text in [status, history.to_string()] {
+        assert!(!text.contains("SECRET-"), "a secret shows: {text}");
+    }
+    server.stop().await;
+}
