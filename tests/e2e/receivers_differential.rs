@@ -534,3 +534,185 @@ async fn webex_sends_what_alertmanager_0_25_sends() {
 async fn webex_sends_what_alertmanager_0_28_sends() {
     webex_matches(Reference::V028).await;
 }
+
+/// An HTTP proxy for services whose address Alertmanager fixes (Pushover,
+/// PagerDuty's v1 API): it answers `CONNECT`, terminates TLS with a
+/// certificate for the service's host from a test CA, and relays the
+/// plain HTTP to a [`Capture`]. Both servers are given it as
+/// `http_config.proxy_url` and the CA as `tls_config.ca_file`.
+pub(crate) struct InterceptingProxy {
+    pub url: String,
+}
+
+impl InterceptingProxy {
+    pub async fn start(
+        ca: &crate::harness::TestCa,
+        host: &str,
+        backend: &str,
+    ) -> InterceptingProxy {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (cert, key) = ca.issue(&[host]);
+        let chain = CertificateDer::pem_slice_iter(cert.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap();
+        let tls = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let backend = backend.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                let (acceptor, backend) = (acceptor.clone(), backend.clone());
+                tokio::spawn(async move {
+                    // The request head, byte by byte: the TLS handshake
+                    // that follows must stay unread.
+                    let mut head = Vec::new();
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                        let Ok(b) = tcp.read_u8().await else { return };
+                        head.push(b);
+                    }
+                    if !head.starts_with(b"CONNECT ") {
+                        return;
+                    }
+                    if tcp
+                        .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    if let Ok(mut plain) = tokio::net::TcpStream::connect(&backend).await {
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                    }
+                });
+            }
+        });
+        InterceptingProxy { url }
+    }
+}
+
+/// As [`both_send_n`] for a service at a fixed `host`: `{PROXY}` and
+/// `{CA}` in `config` stand for each server's intercepting proxy and the
+/// test CA's file.
+async fn both_send_intercepted(
+    reference: Reference,
+    host: &str,
+    config: &str,
+    answer: (u16, &'static str, String),
+) -> Option<(Captured, Captured)> {
+    let program = reference.program()?;
+    crate::harness::init();
+    let ca = crate::harness::TestCa::new("klaxon test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let ca_path = ca_file.to_string_lossy().into_owned();
+    let am_capture = Capture::start(answer.0, answer.1, answer.2.clone()).await;
+    let kx_capture = Capture::start(answer.0, answer.1, answer.2).await;
+    let am_proxy = InterceptingProxy::start(&ca, host, &am_capture.base).await;
+    let kx_proxy = InterceptingProxy::start(&ca, host, &kx_capture.base).await;
+    let fill = |proxy: &str| config.replace("{PROXY}", proxy).replace("{CA}", &ca_path);
+    let am = Alertmanager::start(&program, &fill(&am_proxy.url)).await;
+    let kx = TestServer::start(&fill(&kx_proxy.url)).await;
+    for base in [&am.base, &kx.base] {
+        let r = client()
+            .post(format!("{base}/api/v2/alerts"))
+            .json(&json!([alert()]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let a = am_capture.nth(0, "Alertmanager's request").await;
+    let k = kx_capture.nth(0, "klaxon's request").await;
+    am.stop().await;
+    Some((a, k))
+}
+
+const PROXIED: &str =
+    "    http_config:\n      proxy_url: '{PROXY}'\n      tls_config:\n        ca_file: '{CA}'\n";
+
+async fn pushover_matches(reference: Reference) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  pushover_configs:\n  - token: APPTOKEN\n    user_key: USERKEY\n    sound: siren\n{PROXIED}"
+    );
+    let answer = (
+        200,
+        "application/json",
+        r#"{"status":1,"request":"x"}"#.to_owned(),
+    );
+    let Some((am, kx)) =
+        both_send_intercepted(reference, "api.pushover.net", &config, answer).await
+    else {
+        return;
+    };
+    let split = |c: &Captured| {
+        let (path, query) = c.target.split_once('?').unwrap();
+        let mut q: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .map(|(k, v)| {
+                // Each server's link back to itself differs by design.
+                let v = if k == "url" { "EXT".to_owned() } else { v };
+                (k, v)
+            })
+            .collect();
+        // Alertmanager 0.25 predates the `device` field (sent, empty,
+        // since 0.26).
+        if reference == Reference::V025 {
+            q.retain(|(k, v)| !(k == "device" && v.is_empty()));
+        }
+        q.sort();
+        (c.method.clone(), path.to_owned(), q, c.body.clone())
+    };
+    assert_eq!(split(&am), split(&kx), "{}", reference.name());
+    assert_eq!(kx.target.split('?').next(), Some("/1/messages.json"));
+}
+
+#[tokio::test]
+async fn pushover_sends_what_alertmanager_0_25_sends() {
+    pushover_matches(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn pushover_sends_what_alertmanager_0_28_sends() {
+    pushover_matches(Reference::V028).await;
+}
+
+async fn pagerduty_v1_matches(reference: Reference) {
+    let config = format!(
+        "{ROUTE}receivers:\n- name: r\n  pagerduty_configs:\n  - service_key: SERVICEKEY\n    details:\n      firing: '{{{{ len .Alerts.Firing }}}} firing'\n      resolved: none\n      num_firing: one\n      num_resolved: zero\n{PROXIED}"
+    );
+    let answer = (
+        200,
+        "application/json",
+        r#"{"status":"success","incident_key":"x"}"#.to_owned(),
+    );
+    let Some((am, kx)) =
+        both_send_intercepted(reference, "events.pagerduty.com", &config, answer).await
+    else {
+        return;
+    };
+    let path = "/generic/2010-04-15/create_event.json";
+    assert_eq!((am.method.as_str(), am.target.as_str()), ("POST", path));
+    assert_eq!((kx.method.as_str(), kx.target.as_str()), ("POST", path));
+    assert_eq!(json_body(&am), json_body(&kx), "{}", reference.name());
+}
+
+#[tokio::test]
+async fn pagerduty_v1_sends_what_alertmanager_0_25_sends() {
+    pagerduty_v1_matches(Reference::V025).await;
+}
+
+#[tokio::test]
+async fn pagerduty_v1_sends_what_alertmanager_0_28_sends() {
+    pagerduty_v1_matches(Reference::V028).await;
+}
