@@ -179,3 +179,10 @@ mod tests {
         );
     }
 }
+
+/// Alertmanager's `notify.Key.Hash`: the SHA-256 of the group key, in hex
+/// (PagerDuty's dedup key, Opsgenie's alias, Jira's label, SNS's FIFO IDs).
+pub fn group_key_hash(group_key: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, group_key.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

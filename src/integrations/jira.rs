@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::http::{HttpClient, Request};
-use super::sns::group_key_hash;
 use super::webhook::render_payload;
 use super::{
-    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go, truncate,
+    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go,
+    group_key_hash, truncate,
 };
 use crate::config::JiraConfig;
 use crate::http_client::HttpClientError;

@@ -15,7 +15,9 @@ use crate::config::IntegrationRef;
 use crate::metrics::Metrics;
 use crate::template::Templates;
 
-pub use crate::notification::{AlertStatus, Notification, common_annotations, common_labels};
+pub use crate::notification::{
+    AlertStatus, Notification, common_annotations, common_labels, group_key_hash,
+};
 
 /// Discord webhooks: embeds, length limits, rate limits.
 pub mod discord;

@@ -16,9 +16,9 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::Serialize;
 
 use super::http::{HttpClient, Request, secret_or_file};
-use super::sns::group_key_hash;
 use super::{
-    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go, truncate,
+    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go,
+    group_key_hash, truncate,
 };
 use crate::config::OpsgenieConfig;
 use crate::http_client::HttpClientError;

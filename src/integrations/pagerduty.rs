@@ -15,10 +15,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::http::{HttpAnswer, HttpClient, Request, secret_or_file};
-use super::sns::group_key_hash;
 use super::webhook::render_payload;
 use super::{
-    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go, truncate,
+    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go,
+    group_key_hash, truncate,
 };
 use crate::config::{PAGERDUTY_DEFAULT_CLIENT as DEFAULT_CLIENT, PagerdutyConfig};
 use crate::http_client::HttpClientError;

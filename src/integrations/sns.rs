@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::aws::{AwsEnv, CredentialChain, aws_error, form_body, signed_post, xml_text};
 use super::http::HttpClient;
-use super::{Notification, Notifier, NotifyError, NotifyFuture, truncate};
+use super::{Notification, Notifier, NotifyError, NotifyFuture, group_key_hash, truncate};
 use crate::config::SnsConfig;
 use crate::http_client::HttpClientError;
 use crate::metrics::Metrics;
@@ -187,12 +187,6 @@ impl Sns {
         );
         Ok(())
     }
-}
-
-/// Alertmanager's `notify.Key.Hash`: the SHA-256 of the group key, in hex.
-pub fn group_key_hash(group_key: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, group_key.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Notifier for Sns {

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::http::{HttpClient, Request, secret_or_file};
-use super::sns::group_key_hash;
 use super::{
-    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go, truncate,
+    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go,
+    group_key_hash, truncate,
 };
 use crate::config::VictorOpsConfig;
 use crate::http_client::HttpClientError;
