@@ -124,6 +124,13 @@ fn common(alerts: &[Arc<Alert>], set: impl Fn(&Alert) -> &LabelSet) -> LabelSet 
     out
 }
 
+/// Alertmanager's `notify.Key.Hash`: the SHA-256 of the group key, in hex
+/// (PagerDuty's dedup key, Opsgenie's alias, Jira's label, SNS's FIFO IDs).
+pub fn group_key_hash(group_key: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, group_key.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -178,11 +185,4 @@ mod tests {
             AlertStatus::Firing
         );
     }
-}
-
-/// Alertmanager's `notify.Key.Hash`: the SHA-256 of the group key, in hex
-/// (PagerDuty's dedup key, Opsgenie's alias, Jira's label, SNS's FIFO IDs).
-pub fn group_key_hash(group_key: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, group_key.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
