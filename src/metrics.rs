@@ -5,7 +5,7 @@ pub mod exposition;
 
 use std::sync::atomic::AtomicU64;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabel, EncodeLabelSet, LabelSetEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -28,16 +28,41 @@ pub struct HttpLabels {
     pub method: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+/// A notification series: the integration, and the receiver's name with
+/// `--enable-feature=receiver-name-in-metrics` (Alertmanager 0.34's
+/// `receiver_name` label; absent, not empty, without the feature).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct IntegrationLabel {
     pub integration: String,
+    pub receiver_name: Option<String>,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+impl EncodeLabelSet for IntegrationLabel {
+    fn encode(&self, mut encoder: LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        ("integration", self.integration.as_str()).encode(encoder.encode_label())?;
+        if let Some(r) = &self.receiver_name {
+            ("receiver_name", r.as_str()).encode(encoder.encode_label())?;
+        }
+        Ok(())
+    }
+}
+
+/// A failed-notification series: [`IntegrationLabel`] and the reason.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct FailureLabels {
-    pub integration: String,
-    /// `clientError`, `serverError` or `other`, as Alertmanager names them.
+    pub integration: IntegrationLabel,
+    /// `clientError`, `serverError`, `authError`, … as Alertmanager names them.
     pub reason: String,
+}
+
+impl EncodeLabelSet for FailureLabels {
+    fn encode(&self, mut encoder: LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        ("integration", self.integration.integration.as_str()).encode(encoder.encode_label())?;
+        if let Some(r) = &self.integration.receiver_name {
+            ("receiver_name", r.as_str()).encode(encoder.encode_label())?;
+        }
+        ("reason", self.reason.as_str()).encode(encoder.encode_label())
+    }
 }
 
 /// Which field of which integration was cut to the service's limit.
@@ -72,6 +97,8 @@ pub const FAILURE_REASONS: &[&str] = &[
 ];
 
 pub struct Metrics {
+    /// `--enable-feature=receiver-name-in-metrics`.
+    receiver_name_in_metrics: bool,
     pub registry: Registry,
     pub alerts: Family<StateLabel, Gauge>,
     pub alerts_received: Family<StatusLabel, Counter>,
@@ -295,22 +322,7 @@ impl Metrics {
         let limits = LimitMetrics::register(&mut registry, features.alert_names_in_metrics);
         // Alertmanager exports every integration's series from the start,
         // at zero, so a dashboard's rate() has a baseline before a failure.
-        for (_, integration) in crate::config::INTEGRATION_KINDS {
-            let label = IntegrationLabel {
-                integration: (*integration).to_owned(),
-            };
-            let _ = notifications.get_or_create(&label);
-            let _ = notification_requests.get_or_create(&label);
-            let _ = notification_requests_failed.get_or_create(&label);
-            let _ = notification_latency.get_or_create(&label);
-            for reason in FAILURE_REASONS {
-                let _ = notifications_failed.get_or_create(&FailureLabels {
-                    integration: (*integration).to_owned(),
-                    reason: (*reason).to_owned(),
-                });
-            }
-        }
-        Self {
+        let metrics = Self {
             limits,
             nflog_queries,
             nflog_query_errors,
@@ -337,19 +349,67 @@ impl Metrics {
             receivers,
             http_request_duration,
             alerts_persisted,
+            receiver_name_in_metrics: features.receiver_name_in_metrics,
+        };
+        if !metrics.receiver_name_in_metrics {
+            metrics.init_series(
+                crate::config::INTEGRATION_KINDS
+                    .iter()
+                    .map(|(_, kind)| metrics.integration_label(kind, "")),
+            );
+        }
+        metrics
+    }
+
+    /// The series of one integration of one receiver.
+    pub fn integration_label(&self, integration: &str, receiver: &str) -> IntegrationLabel {
+        IntegrationLabel {
+            integration: integration.to_owned(),
+            receiver_name: self.receiver_name_in_metrics.then(|| receiver.to_owned()),
         }
     }
 
+    /// Creates `labels`' notification series at zero, as Alertmanager does
+    /// so that a dashboard's `rate()` has a baseline before a failure.
+    fn init_series(&self, labels: impl Iterator<Item = IntegrationLabel>) {
+        for label in labels {
+            let _ = self.notifications.get_or_create(&label);
+            let _ = self.notification_requests.get_or_create(&label);
+            let _ = self.notification_requests_failed.get_or_create(&label);
+            let _ = self.notification_latency.get_or_create(&label);
+            for reason in FAILURE_REASONS {
+                let _ = self.notifications_failed.get_or_create(&FailureLabels {
+                    integration: label.clone(),
+                    reason: (*reason).to_owned(),
+                });
+            }
+        }
+    }
+
+    /// With `receiver-name-in-metrics`, the series of the running config's
+    /// receivers only (a reload drops renamed ones), as Alertmanager does.
+    pub fn initialize_for<'a>(&self, integrations: impl Iterator<Item = (&'a str, &'a str)>) {
+        if !self.receiver_name_in_metrics {
+            return;
+        }
+        self.notifications.clear();
+        self.notification_requests.clear();
+        self.notification_requests_failed.clear();
+        self.notification_latency.clear();
+        self.notifications_failed.clear();
+        self.init_series(
+            integrations.map(|(receiver, kind)| self.integration_label(kind, receiver)),
+        );
+    }
+
     /// Counts one integration's notification (after its retries).
-    pub fn notified(&self, integration: &str, failure: Option<&str>) {
-        let label = IntegrationLabel {
-            integration: integration.to_owned(),
-        };
+    pub fn notified(&self, integration: &str, receiver: &str, failure: Option<&str>) {
+        let label = self.integration_label(integration, receiver);
         self.notifications.get_or_create(&label).inc();
         if let Some(reason) = failure {
             self.notifications_failed
                 .get_or_create(&FailureLabels {
-                    integration: integration.to_owned(),
+                    integration: label,
                     reason: reason.to_owned(),
                 })
                 .inc();

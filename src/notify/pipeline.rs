@@ -23,7 +23,7 @@ use crate::history::{Attempt, History, Outcome};
 use crate::inhibit::{InhibitRule, Inhibitions};
 use crate::integrations::{self, BuildError, Notification, Notifier, NotifyError, NotifyState};
 use crate::labels::LabelSet;
-use crate::metrics::{IntegrationLabel, Metrics};
+use crate::metrics::Metrics;
 use crate::nflog::{FlushSets, NflogKey, NotificationLog, Reason, needs_update};
 use crate::silence::Silences;
 use crate::template::Templates;
@@ -103,8 +103,14 @@ impl Pipeline {
             history,
             external_url,
         } = parts;
+        let receivers = build_receivers(&config.receivers, config.template_set(), &metrics)?;
+        metrics.initialize_for(
+            receivers.iter().flat_map(|(name, list)| {
+                list.iter().map(move |i| (name.as_str(), i.notifier.name()))
+            }),
+        );
         Ok(Self {
-            receivers: build_receivers(&config.receivers, config.template_set(), &metrics)?,
+            receivers,
             inhibit_rules: config
                 .inhibit_rules
                 .iter()
@@ -356,7 +362,8 @@ impl Pipeline {
             let deadline = flush.opts.group_interval.max(Duration::from_secs(10));
             let sent = retry(deadline, || self.request(notifier, &msg, &state)).await;
             let failure = sent.as_ref().err().map(failure_reason);
-            self.metrics.notified(notifier.name(), failure);
+            self.metrics
+                .notified(notifier.name(), &flush.receiver, failure);
             self.record(flush, notifier.name(), count, reason, sent.as_ref().err())
                 .await;
             if let Err(e) = sent {
@@ -414,9 +421,9 @@ impl Pipeline {
         msg: &Notification,
         state: &NotifyState,
     ) -> Result<(), NotifyError> {
-        let label = IntegrationLabel {
-            integration: notifier.name().to_owned(),
-        };
+        let label = self
+            .metrics
+            .integration_label(notifier.name(), &msg.receiver);
         self.metrics
             .notification_requests
             .get_or_create(&label)

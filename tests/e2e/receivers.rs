@@ -209,3 +209,60 @@ async fn every_integration_delivers_and_keeps_its_secrets() {
     }
     server.stop().await;
 }
+
+/// `--enable-feature=receiver-name-in-metrics`: notification series carry
+/// `receiver_name`, exist at zero for the running config's receivers, and
+/// follow a reload; without it there is no such label.
+#[tokio::test]
+async fn receiver_names_in_metrics_follow_the_config() {
+    let hook = Capture::start(200, "application/json", "{}".into()).await;
+    let config = |name: &str| {
+        format!(
+            "route:\n  receiver: {name}\n  group_wait: 0s\nreceivers:\n- name: {name}\n  webhook_configs:\n  - url: '{}/hook'\n",
+            hook.base
+        )
+    };
+    let features = klaxon::features::Features::parse("receiver-name-in-metrics").unwrap();
+    let server = TestServer::start_with_features(&config("team-a"), features).await;
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(
+            r#"alertmanager_notifications_total{integration="webhook",receiver_name="team-a"} 0"#
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains(
+        r#"alertmanager_notifications_failed_total{integration="webhook",receiver_name="team-a",reason="serverError"} 0"#
+    ));
+    assert!(
+        !metrics.contains(r#"integration="slack""#),
+        "only the config's integrations"
+    );
+    assert_eq!(server.post_alerts(alert("db1")).await.status(), 200);
+    hook.nth(0, "the notification").await;
+    let metrics = crate::harness::eventually(std::time::Duration::from_secs(10), "the count", || async {
+        let m = server.get("/metrics").await.text().await.unwrap();
+        m.contains(r#"alertmanager_notifications_total{integration="webhook",receiver_name="team-a"} 1"#)
+            .then_some(m)
+    })
+    .await;
+    assert!(metrics.contains(r#"alertmanager_notification_requests_total{integration="webhook",receiver_name="team-a"} 1"#));
+
+    std::fs::write(server.config_path(), config("team-b")).unwrap();
+    let r = crate::harness::client()
+        .post(server.url("/-/reload"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains(r#"receiver_name="team-b""#), "{metrics}");
+    assert!(!metrics.contains(r#"receiver_name="team-a""#), "{metrics}");
+    server.stop().await;
+
+    let plain = TestServer::start(&config("team-a")).await;
+    let metrics = plain.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains(r#"alertmanager_notifications_total{integration="slack"} 0"#));
+    assert!(!metrics.contains("receiver_name"));
+    plain.stop().await;
+}
