@@ -206,11 +206,24 @@ fn other_receiver_corpus_configs_load_as_alertmanager_does() {
                 .unwrap_or_else(|e| panic!("{file} should build its notifiers: {e}"));
             loaded += 1;
         } else {
+            // Refused for Alertmanager's reason (0.34's wording).
             let err = result.expect_err(&file);
+            // 09 has two errors: a time range that ends before it starts
+            // (which Alertmanager reports first) and a receiver-level
+            // `send_resolved` (which it reports once that is fixed).
+            let why = [
+                ("07-", "no Slack API URL nor App token set"),
+                ("09-", "unknown field `send_resolved`"),
+            ]
+            .iter()
+            .find(|(prefix, _)| file.starts_with(prefix))
+            .map(|(_, why)| *why)
+            .unwrap_or_else(|| panic!("{file}: no expected reason for {err}"));
+            assert!(err.to_string().contains(why), "{file}: {err}");
             assert!(err.line.is_some(), "{file}: {err}");
             refused += 1;
         }
     }
     eprintln!("other-receivers corpus: {loaded} load, {refused} refused");
-    assert_eq!(loaded + refused, 9);
+    assert_eq!((loaded, refused), (7, 2), "as Alertmanager decides");
 }
