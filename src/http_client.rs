@@ -151,6 +151,7 @@ pub fn client(
 pub enum Credentials {
     Basic {
         username: String,
+        username_file: Option<String>,
         password: Option<Secret>,
         password_file: Option<String>,
     },
@@ -168,6 +169,7 @@ impl Credentials {
         if let Some(b) = &config.basic_auth {
             return Some(Credentials::Basic {
                 username: b.username.clone(),
+                username_file: b.username_file.clone(),
                 password: b.password.clone(),
                 password_file: b.password_file.clone(),
             });
@@ -195,15 +197,20 @@ impl Credentials {
         Ok(match self {
             Credentials::Basic {
                 username,
+                username_file,
                 password,
                 password_file,
             } => {
+                let username = match username_file {
+                    Some(f) => read_secret("basic_auth.username_file", f).await?,
+                    None => username.clone(),
+                };
                 let password = match (password, password_file) {
                     (Some(p), _) => p.expose().to_owned(),
                     (None, Some(f)) => read_secret("basic_auth.password_file", f).await?,
                     (None, None) => String::new(),
                 };
-                req.basic_auth(username, Some(password))
+                req.basic_auth(&username, Some(password))
             }
             Credentials::Authorization {
                 kind,

@@ -347,6 +347,12 @@ pub(super) fn check_http(at: &str, http: &HttpConfig) -> Result {
             ("password", b.password.as_ref()),
             ("password_file", b.password_file.as_ref()),
         )?;
+        if !b.username.is_empty() && b.username_file.is_some() {
+            return Err(ConfigError::at(
+                format!("{at}.basic_auth"),
+                "at most one of basic_auth username and username_file must be configured",
+            ));
+        }
     }
     if let Some(a) = &http.authorization {
         let here = format!("{at}.authorization");

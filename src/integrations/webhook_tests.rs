@@ -511,14 +511,17 @@ async fn fails_on_bad_request_without_retrying() {
 }
 
 #[tokio::test]
-async fn sends_basic_auth_with_the_password_read_from_its_file() {
+async fn sends_basic_auth_with_the_username_and_password_read_from_their_files() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("password");
     std::fs::write(&file, "hunter2\n").unwrap();
+    let user = dir.path().join("username");
+    std::fs::write(&user, "am\n").unwrap();
     let sink = Sink::start(vec![]).await;
     let config = HttpConfig {
         basic_auth: Some(BasicAuth {
-            username: "am".into(),
+            username: String::new(),
+            username_file: Some(user.to_str().unwrap().into()),
             password: None,
             password_file: Some(file.to_str().unwrap().into()),
         }),

@@ -84,7 +84,11 @@ impl Default for HttpConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BasicAuth {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub username: String,
+    /// The username read from a file at each request (prometheus/common).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username_file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -126,6 +126,10 @@ impl<'a> FileFields<'a> {
     pub fn http(&mut self, field: &str, h: &'a mut HttpConfig) {
         if let Some(b) = h.basic_auth.as_mut() {
             self.push(
+                &format!("{field}.basic_auth.username_file"),
+                &mut b.username_file,
+            );
+            self.push(
                 &format!("{field}.basic_auth.password_file"),
                 &mut b.password_file,
             );
