@@ -192,8 +192,20 @@ impl Pipeline {
 
     /// The route's labels rendered against the group, as Alertmanager 0.34's
     /// dispatcher does; a label whose template fails is left out and logged.
+    /// The route labels of a notification, rendered as Alertmanager 0.34
+    /// does: against the whole flush (every alert of the group, before
+    /// muting or `send_resolved` picks what an integration sends).
     fn route_labels(&self, flush: &Flush, msg: &Notification) -> LabelSet {
-        self.render_route_labels(&flush.opts.labels, msg)
+        if flush.opts.labels.is_empty() {
+            return LabelSet::new();
+        }
+        let whole = Notification {
+            alerts: flush.alerts.clone(),
+            reason: None,
+            route_labels: LabelSet::new(),
+            ..msg.clone()
+        };
+        self.render_route_labels(&flush.opts.labels, &whole)
     }
 
     /// Renders route `labels` against `msg`'s group (notifications, and the
@@ -208,10 +220,14 @@ impl Pipeline {
         if labels.is_empty() {
             return LabelSet::new();
         }
+        let mut data = crate::template::Data::new(msg);
+        // Route labels are rendered before a reason exists (Alertmanager's
+        // ReasonUnknown).
+        data.notification_reason = "unknown";
         let mut resolver = RouteLabelResolver {
             templates: &self.templates,
             raw: labels,
-            data: crate::template::Data::new(msg),
+            data,
             stack: Vec::new(),
         };
         for name in labels.keys() {

@@ -713,3 +713,42 @@ receivers:
         "{groups}"
     );
 }
+
+/// Route labels are rendered over the whole flush, as Alertmanager 0.34
+/// does: a resolved alert an integration does not send (`send_resolved:
+/// false`) still counts, and the reason is `unknown`.
+#[tokio::test]
+async fn route_labels_are_rendered_over_the_whole_flush() {
+    let sink = WebhookSink::start(vec![]).await;
+    let text = config(
+        &sink.url,
+        "  labels:\n    seen: '{{ len .Alerts }} {{ .Status }} {{ .NotificationReason }}'",
+    )
+    .replace(
+        "      - url: ",
+        "      - send_resolved: false\n        url: ",
+    );
+    let s = TestServer::start(&text).await;
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Disk", "instance": "a"}},
+        {"labels": {"alertname": "Disk", "instance": "b"}}
+    ]))
+    .await;
+    let first = sink.next(WAIT).await;
+    assert_eq!(
+        first["routeLabels"],
+        json!({"seen": "2 firing unknown"}),
+        "{first}"
+    );
+    // b resolves and c fires: the next flush holds three alerts, the
+    // webhook gets the two firing ones.
+    let now = chrono::Utc::now().to_rfc3339();
+    s.post_alerts(json!([
+        {"labels": {"alertname": "Disk", "instance": "b"}, "endsAt": now},
+        {"labels": {"alertname": "Disk", "instance": "c"}}
+    ]))
+    .await;
+    let p = sink.next(WAIT).await;
+    assert_eq!(p["alerts"].as_array().unwrap().len(), 2, "{p}");
+    assert_eq!(p["routeLabels"], json!({"seen": "3 firing unknown"}), "{p}");
+}
