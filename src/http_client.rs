@@ -14,12 +14,6 @@ use crate::config::{HttpConfig, Secret};
 /// receivers are built (config load), never at send time.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpClientError {
-    #[error("tls_config.{field}: cannot read {path:?}: {source}")]
-    ReadFile {
-        field: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
     #[error("tls_config.{field}: {reason}")]
     Tls { field: &'static str, reason: String },
     /// The proxy URL is not shown: it may carry credentials.
@@ -87,8 +81,9 @@ pub fn client(
     }
     builder = builder.default_headers(headers);
     if let Some(tls) = &config.tls_config {
-        if let Some(ca) = &tls.ca_file {
-            let pem = read("ca_file", ca)?;
+        let tls_error =
+            |(field, reason): (&'static str, String)| HttpClientError::Tls { field, reason };
+        if let Some(pem) = tls.ca_pem().map_err(tls_error)? {
             let certs =
                 reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| HttpClientError::Tls {
                     field: "ca_file",
@@ -97,25 +92,14 @@ pub fn client(
             // As in Go, a configured CA replaces the system roots.
             builder = builder.tls_certs_only(certs);
         }
-        match (&tls.cert_file, &tls.key_file) {
-            (Some(cert), Some(key)) => {
-                let mut pem = read("cert_file", cert)?;
-                pem.push(b'\n');
-                pem.extend(read("key_file", key)?);
-                let identity =
-                    reqwest::Identity::from_pem(&pem).map_err(|e| HttpClientError::Tls {
-                        field: "cert_file",
-                        reason: e.to_string(),
-                    })?;
-                builder = builder.identity(identity);
-            }
-            (None, None) => {}
-            _ => {
-                return Err(HttpClientError::Tls {
-                    field: "cert_file",
-                    reason: "cert_file and key_file must be set together".into(),
-                });
-            }
+        if let Some((mut pem, key)) = tls.client_pems().map_err(tls_error)? {
+            pem.push(b'\n');
+            pem.extend(key);
+            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| HttpClientError::Tls {
+                field: "cert_file",
+                reason: e.to_string(),
+            })?;
+            builder = builder.identity(identity);
         }
         if tls.insecure_skip_verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
@@ -237,14 +221,6 @@ pub async fn read_secret(field: &str, path: &str) -> Result<String, String> {
         .await
         .map(|s| s.trim().to_owned())
         .map_err(|e| format!("{field}: cannot read {path:?}: {e}"))
-}
-
-fn read(field: &'static str, path: &str) -> Result<Vec<u8>, HttpClientError> {
-    std::fs::read(path).map_err(|source| HttpClientError::ReadFile {
-        field,
-        path: path.to_owned(),
-        source,
-    })
 }
 
 /// `error: cause: cause`, as Go prints wrapped errors.

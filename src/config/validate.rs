@@ -403,7 +403,24 @@ pub(super) fn check_tls(at: &str, tls: &TlsConfig) -> Result {
             format!("unknown TLS version {v:?}: expected TLS10, TLS11, TLS12 or TLS13"),
         ));
     }
-    if tls.cert_file.is_some() != tls.key_file.is_some() {
+    at_most_one(
+        at,
+        ("ca", tls.ca.as_ref()),
+        ("ca_file", tls.ca_file.as_ref()),
+    )?;
+    at_most_one(
+        at,
+        ("cert", tls.cert.as_ref()),
+        ("cert_file", tls.cert_file.as_ref()),
+    )?;
+    at_most_one(
+        at,
+        ("key", tls.key.as_ref()),
+        ("key_file", tls.key_file.as_ref()),
+    )?;
+    let cert = tls.cert.is_some() || tls.cert_file.is_some();
+    let key = tls.key.is_some() || tls.key_file.is_some();
+    if cert != key {
         return Err(ConfigError::at(
             at,
             "cert_file and key_file must be configured together",

@@ -266,3 +266,36 @@ async fn receiver_names_in_metrics_follow_the_config() {
     assert!(!metrics.contains("receiver_name"));
     plain.stop().await;
 }
+
+/// `tls_config.ca` inline (PEM in the config, prometheus/common's newer
+/// field) verifies the service as `ca_file` does: a webhook over HTTPS
+/// through a proxy, signed by a test CA given inline.
+#[tokio::test]
+async fn an_inline_tls_ca_verifies_the_service() {
+    crate::harness::init();
+    let ca = crate::harness::TestCa::new("inline CA");
+    let hook = Capture::start(200, "application/json", "{}".into()).await;
+    let proxy =
+        crate::receivers_differential::InterceptingProxy::start(&ca, "hooks.example", &hook.base)
+            .await;
+    let indented: String = ca
+        .pem()
+        .lines()
+        .map(|l| format!("          {l}\n"))
+        .collect();
+    let config = format!(
+        "route:\n  receiver: r\n  group_wait: 0s\nreceivers:\n- name: r\n  webhook_configs:\n  - url: https://hooks.example/alert\n    http_config:\n      proxy_url: '{}'\n      tls_config:\n        ca: |\n{indented}",
+        proxy.url
+    );
+    let server = TestServer::start(&config).await;
+    assert_eq!(server.post_alerts(alert("db1")).await.status(), 200);
+    let got = hook.nth(0, "the webhook over TLS").await;
+    assert_eq!(got.target, "/alert");
+    // Both forms at once is a config error, as in prometheus/common.
+    let both = format!("{config}        ca_file: /etc/ssl/ca.pem\n");
+    let err = klaxon::config::Config::load_str(&both, std::path::Path::new("a.yml"), &|_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at most one of ca and ca_file"), "{err}");
+    server.stop().await;
+}

@@ -113,8 +113,17 @@ fn bearer() -> String {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
+    /// The CA certificates inline (PEM), instead of `ca_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
+    /// The client certificate inline (PEM), instead of `cert_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// The client key inline (PEM), instead of `key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,4 +135,46 @@ pub struct TlsConfig {
     /// `TLS10`, `TLS11`, `TLS12` or `TLS13`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_version: Option<String>,
+}
+
+impl TlsConfig {
+    /// The CA PEM, inline or read from `ca_file` now; the error names the
+    /// field and the file.
+    pub fn ca_pem(&self) -> Result<Option<Vec<u8>>, (&'static str, String)> {
+        pem(self.ca.as_deref(), "ca_file", self.ca_file.as_deref())
+    }
+
+    /// The client certificate and key PEMs, when configured (inline or as
+    /// files, in any mix).
+    #[allow(clippy::type_complexity)]
+    pub fn client_pems(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>, (&'static str, String)> {
+        let cert = pem(self.cert.as_deref(), "cert_file", self.cert_file.as_deref())?;
+        let key = pem(
+            self.key.as_ref().map(Secret::expose),
+            "key_file",
+            self.key_file.as_deref(),
+        )?;
+        match (cert, key) {
+            (Some(c), Some(k)) => Ok(Some((c, k))),
+            (None, None) => Ok(None),
+            _ => Err((
+                "cert_file",
+                "a client certificate and its key must be configured together".into(),
+            )),
+        }
+    }
+}
+
+fn pem(
+    inline: Option<&str>,
+    file_field: &'static str,
+    file: Option<&str>,
+) -> Result<Option<Vec<u8>>, (&'static str, String)> {
+    match (inline, file) {
+        (Some(text), _) => Ok(Some(text.as_bytes().to_vec())),
+        (None, Some(path)) => std::fs::read(path)
+            .map(Some)
+            .map_err(|e| (file_field, format!("cannot read {path:?}: {e}"))),
+        (None, None) => Ok(None),
+    }
 }

@@ -38,12 +38,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum EmailBuildError {
     #[error("smarthost {0:?}: {1}")]
     Smarthost(String, String),
-    #[error("tls_config.{field}: cannot read {path:?}: {source}")]
-    ReadFile {
-        field: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
     #[error("tls_config.{field}: {reason}")]
     Tls { field: &'static str, reason: String },
 }
@@ -441,25 +435,16 @@ fn tls_parameters(config: &EmailConfig, host: &str) -> Result<TlsParameters, Ema
             reason: error_chain(&e),
         }
     };
-    if let Some(ca) = &tls.ca_file {
-        let pem = read("ca_file", ca)?;
+    let tls_error =
+        |(field, reason): (&'static str, String)| EmailBuildError::Tls { field, reason };
+    if let Some(pem) = tls.ca_pem().map_err(tls_error)? {
         builder = builder
             .certificate_store(CertificateStore::None)
             .add_root_certificate(Certificate::from_pem(&pem).map_err(bad("ca_file"))?);
     }
-    match (&tls.cert_file, &tls.key_file) {
-        (Some(cert), Some(key)) => {
-            let identity = Identity::from_pem(&read("cert_file", cert)?, &read("key_file", key)?)
-                .map_err(bad("cert_file"))?;
-            builder = builder.identify_with(identity);
-        }
-        (None, None) => {}
-        _ => {
-            return Err(EmailBuildError::Tls {
-                field: "cert_file",
-                reason: "cert_file and key_file must be set together".into(),
-            });
-        }
+    if let Some((cert, key)) = tls.client_pems().map_err(tls_error)? {
+        let identity = Identity::from_pem(&cert, &key).map_err(bad("cert_file"))?;
+        builder = builder.identify_with(identity);
     }
     if tls.insecure_skip_verify {
         builder = builder
@@ -479,12 +464,4 @@ fn tls_parameters(config: &EmailConfig, host: &str) -> Result<TlsParameters, Ema
         }
     }
     builder.build_rustls().map_err(bad("tls_config"))
-}
-
-fn read(field: &'static str, path: &str) -> Result<Vec<u8>, EmailBuildError> {
-    std::fs::read(path).map_err(|source| EmailBuildError::ReadFile {
-        field,
-        path: path.to_owned(),
-        source,
-    })
 }
