@@ -120,10 +120,38 @@ async fn alertmanager_acceptance_suite_passes_against_klaxon() {
     let mut results = go_env
         .run(&api, &non_cluster, SUITE_TIMEOUT, work.path())
         .await;
-    let (cli_results, cluster_results) = tokio::join!(
+    let (mut cli_results, cluster_results) = tokio::join!(
         go_env.run(&cli, ".*", SUITE_TIMEOUT, work.path()),
         go_env.run(&api, &cluster, CLUSTER_TIMEOUT, work.path()),
     );
+    // These tests expect a notification within a second or two of a
+    // server's start; on a loaded 2-core machine (the other e2e tests run
+    // beside this one) that can slip. A failed test runs once more, alone,
+    // and must pass then.
+    for (binary, list) in [(&api, &mut results), (&cli, &mut cli_results)] {
+        let failed: Vec<String> = list
+            .iter()
+            .filter(|(_, o)| **o == Outcome::Fail)
+            .map(|(n, _)| n.clone())
+            .collect();
+        if failed.is_empty() {
+            continue;
+        }
+        eprintln!("acceptance: running {failed:?} again, alone");
+        let again = go_env
+            .run(
+                binary,
+                &format!("^({})$", failed.join("|")),
+                SUITE_TIMEOUT,
+                work.path(),
+            )
+            .await;
+        for (name, outcome) in again {
+            if let Some(o) = list.get_mut(&name) {
+                *o = outcome;
+            }
+        }
+    }
     results.extend(cli_results);
 
     eprintln!("acceptance results ({:?} in all):", started.elapsed());
