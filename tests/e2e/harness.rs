@@ -192,38 +192,58 @@ impl BinaryServer {
 
     async fn spawn(dir: &Path, extra: &[&str], prefix: &str) -> BinaryServer {
         init();
-        let port = free_port();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
-            .arg(format!(
-                "--config.file={}",
-                dir.join("alertmanager.yml").display()
-            ))
-            .arg(format!("--storage.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn klaxon");
-        let base = format!("http://127.0.0.1:{port}");
-        wait_ready(&format!("{base}{prefix}/-/ready")).await;
-        BinaryServer { child, base }
+        // A free port may be taken by another test before klaxon binds it:
+        // then klaxon exits, and another port is tried.
+        for _ in 0..3 {
+            let port = free_port();
+            let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+                .arg(format!(
+                    "--config.file={}",
+                    dir.join("alertmanager.yml").display()
+                ))
+                .arg(format!("--storage.path={}", dir.join("data").display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("spawn klaxon");
+            let base = format!("http://127.0.0.1:{port}");
+            if ready_unless_exited(&format!("{base}{prefix}/-/ready"), &mut child).await {
+                return BinaryServer { child, base };
+            }
+        }
+        panic!("klaxon exited before it was ready, three times");
     }
 
     /// Starts the binary with exactly `args` (a whole command line, as a
     /// chart or operator writes it) and waits until `ready_url` answers.
     pub async fn start_with_args(args: &[String], base: String, ready_url: &str) -> BinaryServer {
+        Self::try_start_with_args(args, base, ready_url)
+            .await
+            .expect("klaxon exited before it was ready")
+    }
+
+    /// As [`BinaryServer::start_with_args`], `None` when klaxon exits
+    /// before it is ready (a port taken meanwhile: the caller may retry
+    /// with others).
+    pub async fn try_start_with_args(
+        args: &[String],
+        base: String,
+        ready_url: &str,
+    ) -> Option<BinaryServer> {
         init();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
             .expect("spawn klaxon");
-        wait_ready(ready_url).await;
-        BinaryServer { child, base }
+        ready_unless_exited(ready_url, &mut child)
+            .await
+            .then_some(BinaryServer { child, base })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -250,6 +270,28 @@ impl BinaryServer {
     /// SIGKILL: no shutdown code runs.
     pub async fn kill9(mut self) {
         self.child.kill().await.expect("kill -9");
+    }
+}
+
+/// Polls `url` until it answers 200 (`true`), or until `child` exits
+/// (`false`), for at most 20 s.
+async fn ready_unless_exited(url: &str, child: &mut tokio::process::Child) -> bool {
+    let c = client();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = c.get(url).send().await
+            && r.status().is_success()
+        {
+            return true;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{url} never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
