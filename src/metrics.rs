@@ -28,6 +28,37 @@ pub struct HttpLabels {
     pub method: String,
 }
 
+/// A label value as the text formats need it: prometheus-client writes
+/// values as given, and a group key is full of quotes.
+fn escaped(value: &str) -> std::borrow::Cow<'_, str> {
+    if !value.contains(['\\', '"', '\n']) {
+        return value.into();
+    }
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .into()
+}
+
+/// `alertmanager_alerts`: the state, and the aggregation group's key with
+/// `--enable-feature=group-key-in-metrics` (then one series per group).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct AlertStateLabel {
+    pub state: String,
+    pub group_key: Option<String>,
+}
+
+impl EncodeLabelSet for AlertStateLabel {
+    fn encode(&self, mut encoder: LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        ("state", self.state.as_str()).encode(encoder.encode_label())?;
+        if let Some(k) = &self.group_key {
+            ("group_key", escaped(k).as_ref()).encode(encoder.encode_label())?;
+        }
+        Ok(())
+    }
+}
+
 /// A notification series: the integration, and the receiver's name with
 /// `--enable-feature=receiver-name-in-metrics` (Alertmanager 0.34's
 /// `receiver_name` label; absent, not empty, without the feature).
@@ -41,7 +72,7 @@ impl EncodeLabelSet for IntegrationLabel {
     fn encode(&self, mut encoder: LabelSetEncoder) -> Result<(), std::fmt::Error> {
         ("integration", self.integration.as_str()).encode(encoder.encode_label())?;
         if let Some(r) = &self.receiver_name {
-            ("receiver_name", r.as_str()).encode(encoder.encode_label())?;
+            ("receiver_name", escaped(r).as_ref()).encode(encoder.encode_label())?;
         }
         Ok(())
     }
@@ -59,7 +90,7 @@ impl EncodeLabelSet for FailureLabels {
     fn encode(&self, mut encoder: LabelSetEncoder) -> Result<(), std::fmt::Error> {
         ("integration", self.integration.integration.as_str()).encode(encoder.encode_label())?;
         if let Some(r) = &self.integration.receiver_name {
-            ("receiver_name", r.as_str()).encode(encoder.encode_label())?;
+            ("receiver_name", escaped(r).as_ref()).encode(encoder.encode_label())?;
         }
         ("reason", self.reason.as_str()).encode(encoder.encode_label())
     }
@@ -99,8 +130,10 @@ pub const FAILURE_REASONS: &[&str] = &[
 pub struct Metrics {
     /// `--enable-feature=receiver-name-in-metrics`.
     receiver_name_in_metrics: bool,
+    /// `--enable-feature=group-key-in-metrics`.
+    pub group_key_in_metrics: bool,
     pub registry: Registry,
-    pub alerts: Family<StateLabel, Gauge>,
+    pub alerts: Family<AlertStateLabel, Gauge>,
     pub alerts_received: Family<StatusLabel, Counter>,
     pub alerts_invalid: Counter,
     pub silences: Family<StateLabel, Gauge>,
@@ -150,7 +183,7 @@ impl Metrics {
     /// The metrics, with the labels `--enable-feature` adds.
     pub fn for_features(features: &crate::features::Features) -> Self {
         let mut registry = Registry::default();
-        let alerts = Family::<StateLabel, Gauge>::default();
+        let alerts = Family::<AlertStateLabel, Gauge>::default();
         registry.register(
             "alertmanager_alerts",
             "How many alerts by state.",
@@ -350,6 +383,7 @@ impl Metrics {
             http_request_duration,
             alerts_persisted,
             receiver_name_in_metrics: features.receiver_name_in_metrics,
+            group_key_in_metrics: features.group_key_in_metrics,
         };
         if !metrics.receiver_name_in_metrics {
             metrics.init_series(

@@ -12,7 +12,7 @@ use super::models::{
 use super::query::Query;
 use crate::app::AppState;
 use crate::build_info;
-use crate::metrics::StateLabel;
+use crate::metrics::{AlertStateLabel, StateLabel};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -89,33 +89,53 @@ async fn get_receivers(
 /// Recomputes the state gauges, which depend on the clock and on silences.
 pub fn refresh_gauges(state: &AppState) {
     let now = state.now();
-    let (mut active, mut suppressed) = (0i64, 0i64);
     let snapshot = state.alerts.snapshot();
     let runtime = state.runtime();
     let inhibitions = crate::inhibit::Inhibitions::index(&runtime.inhibit_rules, &snapshot, now);
     let silences = state.silences.reader();
-    for alert in &snapshot {
-        if alert.resolved_at(now) {
-            continue;
+    // Active and suppressed counts of some alerts (resolved ones left out).
+    let count = |alerts: &mut dyn Iterator<Item = &std::sync::Arc<crate::alert::Alert>>| {
+        let (mut active, mut suppressed) = (0i64, 0i64);
+        for alert in alerts {
+            if alert.resolved_at(now) {
+                continue;
+            }
+            let routes = runtime.route.matches(&alert.labels);
+            let status =
+                super::alerts::alert_status(&silences, &runtime, &routes, &inhibitions, alert, now);
+            if status.state == "active" {
+                active += 1;
+            } else {
+                suppressed += 1;
+            }
         }
-        let routes = runtime.route.matches(&alert.labels);
-        let status =
-            super::alerts::alert_status(&silences, &runtime, &routes, &inhibitions, alert, now);
-        if status.state == "active" {
-            active += 1;
-        } else {
-            suppressed += 1;
-        }
-    }
+        [
+            ("active", active),
+            ("suppressed", suppressed),
+            ("unprocessed", 0),
+        ]
+    };
     let m = &state.metrics;
-    for (name, n) in [
-        ("active", active),
-        ("suppressed", suppressed),
-        ("unprocessed", 0),
-    ] {
-        m.alerts
-            .get_or_create(&StateLabel { state: name.into() })
-            .set(n);
+    let set = |counts: [(&str, i64); 3], group_key: Option<&str>| {
+        for (name, n) in counts {
+            m.alerts
+                .get_or_create(&AlertStateLabel {
+                    state: name.into(),
+                    group_key: group_key.map(str::to_owned),
+                })
+                .set(n);
+        }
+    };
+    if m.group_key_in_metrics {
+        // One series per live group, as Alertmanager 0.34 with the
+        // feature; groups gone since the last scrape disappear.
+        m.alerts.clear();
+        for group in state.live_groups() {
+            let alerts = group.alerts();
+            set(count(&mut alerts.iter()), Some(&group.key));
+        }
+    } else {
+        set(count(&mut snapshot.iter()), None);
     }
     for (st, n) in state.silences.count_by_state(now) {
         m.silences

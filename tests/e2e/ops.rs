@@ -285,3 +285,41 @@ async fn the_store_reports_its_size_on_disk() {
     assert_eq!(store["alerts"], 1);
     assert!(store["path"].as_str().unwrap().ends_with("data"), "{store}");
 }
+
+/// `--enable-feature=group-key-in-metrics`: `alertmanager_alerts` has one
+/// series per aggregation group and state, as Alertmanager 0.34.
+#[tokio::test]
+async fn group_keys_in_metrics_split_alert_counts_by_group() {
+    let config =
+        "route:\n  receiver: r\n  group_by: [alertname]\n  group_wait: 1h\nreceivers:\n- name: r\n";
+    let features = klaxon::features::Features::parse("group-key-in-metrics").unwrap();
+    let s = crate::harness::TestServer::start_with_features(config, features).await;
+    let r = s
+        .post_alerts(serde_json::json!([
+            {"labels": {"alertname": "A", "i": "1"}},
+            {"labels": {"alertname": "A", "i": "2"}},
+            {"labels": {"alertname": "B"}}
+        ]))
+        .await;
+    assert_eq!(r.status(), 200);
+    let metrics = crate::harness::eventually(
+        std::time::Duration::from_secs(10),
+        "both groups in the metrics",
+        || async {
+            let m = s.get("/metrics").await.text().await.unwrap();
+            m.contains(r#"alertmanager_alerts{state="active",group_key="{}:{alertname=\"B\"}"} 1"#)
+                .then_some(m)
+        },
+    )
+    .await;
+    assert!(
+        metrics
+            .contains(r#"alertmanager_alerts{state="active",group_key="{}:{alertname=\"A\"}"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("alertmanager_alerts{state=\"active\"} "),
+        "{metrics}"
+    );
+    s.stop().await;
+}
