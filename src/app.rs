@@ -64,13 +64,6 @@ impl Runtime {
         parts: PipelineState,
         file: &std::path::Path,
     ) -> Result<Self, ConfigError> {
-        if let Some(t) = &config.tracing {
-            // Accepted so Alertmanager configs load; no exporter yet.
-            tracing::warn!(
-                endpoint = %t.endpoint,
-                "tracing is configured but klaxon does not export spans yet; the block is checked and otherwise ignored"
-            );
-        }
         let pipeline = Pipeline::new(&config, parts).map_err(|e| ConfigError {
             file: file.to_owned(),
             line: None,

@@ -77,6 +77,8 @@ pub mod web;
 pub mod app;
 /// `http_config` to HTTP client, for integrations and amctl alike.
 pub mod http_client;
+/// `tracing:`: notification attempts as OTLP spans.
+pub mod trace_export;
 /// A typed API v2 client (amctl, tests).
 pub mod client;
 /// amctl's commands, one module per command group.

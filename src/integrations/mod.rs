@@ -70,6 +70,8 @@ pub enum BuildError {
     Http(#[from] http::HttpClientError),
     #[error(transparent)]
     Email(#[from] email::EmailBuildError),
+    #[error("tracing: {0}")]
+    Tracing(#[from] crate::trace_export::TraceExportError),
 }
 
 /// What the notifiers built from one config share: the compiled templates,

@@ -67,6 +67,8 @@ struct InhibitionCache {
 }
 
 pub struct Pipeline {
+    /// Spans of notification attempts (`tracing:`), when configured.
+    trace: crate::trace_export::SharedTraceExport,
     metrics: Arc<Metrics>,
     receivers: HashMap<String, Vec<Integration>>,
     inhibit_rules: Vec<InhibitRule>,
@@ -109,7 +111,12 @@ impl Pipeline {
                 list.iter().map(move |i| (name.as_str(), i.notifier.name()))
             }),
         );
+        let trace = match &config.tracing {
+            Some(t) => crate::trace_export::TraceExport::new(t)?.map(Arc::new),
+            None => None,
+        };
         Ok(Self {
+            trace,
             receivers,
             inhibit_rules: config
                 .inhibit_rules
@@ -445,7 +452,18 @@ impl Pipeline {
             .get_or_create(&label)
             .inc();
         let started = Instant::now();
+        let span = self.trace.as_ref().map(|t| {
+            t.attempt(
+                notifier.name(),
+                &msg.receiver,
+                &msg.group_key,
+                msg.alerts.len(),
+            )
+        });
         let result = notifier.notify_with_state(msg, state).await;
+        if let Some(span) = span {
+            span.end(result.as_ref().err());
+        }
         self.metrics
             .notification_latency
             .get_or_create(&label)

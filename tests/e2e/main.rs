@@ -23,6 +23,7 @@ mod receivers_differential;
 mod routes_api;
 mod silences;
 mod templates;
+mod trace_export;
 mod ui;
 mod utf8_names;
 mod web_config;
