@@ -39,44 +39,15 @@ impl std::fmt::Debug for TraceExport {
 }
 
 impl TraceExport {
-    /// The exporter `config` describes; `None` for gRPC, which klaxon
-    /// does not export over yet (a warning says so).
+    /// The exporter `config` describes: OTLP over gRPC (Alertmanager's
+    /// default) or HTTP/protobuf.
     pub fn new(config: &TracingConfig) -> Result<Option<TraceExport>, TraceExportError> {
-        if config.client_type == TracingClientType::Grpc {
-            tracing::warn!(
-                endpoint = %config.endpoint,
-                "tracing: klaxon exports spans over OTLP/HTTP only; set client_type: http (no spans are exported)"
-            );
-            return Ok(None);
-        }
-        let http = HttpConfig {
-            tls_config: config.tls_config.clone(),
-            http_headers: config.headers.clone(),
-            ..HttpConfig::default()
-        };
         let timeout = config.timeout.map(|t| t.as_std()).filter(|t| !t.is_zero());
-        let client = crate::http_client::client(&http, "klaxon", timeout)?;
         let scheme = if config.insecure { "http" } else { "https" };
-        let mut builder = opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_protocol(Protocol::HttpBinary)
-            .with_endpoint(format!("{scheme}://{}/v1/traces", config.endpoint))
-            .with_headers(HashMap::new())
-            .with_http_client(OtlpClient {
-                client,
-                runtime: tokio::runtime::Handle::try_current().map_err(|_| {
-                    TraceExportError::Exporter("no async runtime to export from".into())
-                })?,
-            });
-        if let Some(t) = timeout {
-            builder = builder.with_timeout(t);
-        }
-        if config.compression == "gzip" {
-            builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
-        }
-        let exporter = builder
-            .build()
-            .map_err(|e| TraceExportError::Exporter(e.to_string()))?;
+        let exporter = match config.client_type {
+            TracingClientType::Grpc => grpc_exporter(config, scheme, timeout)?,
+            TracingClientType::Http => http_exporter(config, scheme, timeout)?,
+        };
         let resource = opentelemetry_sdk::Resource::builder()
             .with_service_name("klaxon")
             .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
@@ -152,6 +123,90 @@ impl Drop for TraceExport {
             });
         }
     }
+}
+
+fn http_exporter(
+    config: &TracingConfig,
+    scheme: &str,
+    timeout: Option<std::time::Duration>,
+) -> Result<opentelemetry_otlp::SpanExporter, TraceExportError> {
+    let http = HttpConfig {
+        tls_config: config.tls_config.clone(),
+        http_headers: config.headers.clone(),
+        ..HttpConfig::default()
+    };
+    let client = crate::http_client::client(&http, "klaxon", timeout)?;
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| TraceExportError::Exporter("no async runtime to export from".into()))?;
+    let mut builder = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(format!("{scheme}://{}/v1/traces", config.endpoint))
+        .with_headers(HashMap::new())
+        .with_http_client(OtlpClient { client, runtime });
+    if let Some(t) = timeout {
+        builder = builder.with_timeout(t);
+    }
+    if config.compression == "gzip" {
+        builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+    }
+    builder
+        .build()
+        .map_err(|e| TraceExportError::Exporter(e.to_string()))
+}
+
+fn grpc_exporter(
+    config: &TracingConfig,
+    scheme: &str,
+    timeout: Option<std::time::Duration>,
+) -> Result<opentelemetry_otlp::SpanExporter, TraceExportError> {
+    use opentelemetry_otlp::WithTonicConfig;
+    use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
+    use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, Identity};
+    let bad = |what: &str| TraceExportError::Exporter(format!("header {what}"));
+    let mut metadata = MetadataMap::new();
+    for (name, h) in &config.headers {
+        let key = tonic::metadata::MetadataKey::from_bytes(name.to_lowercase().as_bytes())
+            .map_err(|_| bad(name))?;
+        let values = h.values.iter().map(String::as_str);
+        for value in values.chain(h.secrets.iter().map(|s| s.expose())) {
+            metadata.append(key.clone(), value.parse().map_err(|_| bad(name))?);
+        }
+    }
+    let mut builder = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(format!("{scheme}://{}", config.endpoint))
+        .with_metadata(metadata);
+    if let Some(t) = timeout {
+        builder = builder.with_timeout(t);
+    }
+    if config.compression == "gzip" {
+        builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+    }
+    if !config.insecure {
+        let tls = config.tls_config.clone().unwrap_or_default();
+        let domain = tls.server_name.clone().unwrap_or_else(|| {
+            config
+                .endpoint
+                .rsplit_once(':')
+                .map_or(config.endpoint.clone(), |(h, _)| h.to_owned())
+        });
+        let mut client_tls = ClientTlsConfig::new().domain_name(domain);
+        let tls_error = |(field, reason): (&'static str, String)| {
+            TraceExportError::Client(crate::http_client::HttpClientError::Tls { field, reason })
+        };
+        match tls.ca_pem().map_err(tls_error)? {
+            Some(pem) => client_tls = client_tls.ca_certificate(Certificate::from_pem(pem)),
+            None => client_tls = client_tls.with_native_roots(),
+        }
+        if let Some((cert, key)) = tls.client_pems().map_err(tls_error)? {
+            client_tls = client_tls.identity(Identity::from_pem(cert, key));
+        }
+        builder = builder.with_tls_config(client_tls);
+    }
+    builder
+        .build()
+        .map_err(|e| TraceExportError::Exporter(e.to_string()))
 }
 
 /// opentelemetry's HTTP client, as klaxon's reqwest client on the server's
