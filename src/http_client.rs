@@ -3,6 +3,7 @@
 //! amctl's API client alike. Credential files are read for each request,
 //! so a rotated token is picked up without a restart.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::RequestBuilder;
@@ -139,6 +140,9 @@ pub enum Credentials {
         password: Option<Secret>,
         password_file: Option<String>,
     },
+    /// OAuth 2.0 client credentials: a bearer token from `token_url`,
+    /// fetched when needed and reused until it expires.
+    OAuth2(Arc<OAuth2Source>),
     /// `Authorization: <kind> <credentials>`; `bearer_token` is `Bearer`.
     Authorization {
         kind: String,
@@ -150,6 +154,12 @@ pub enum Credentials {
 impl Credentials {
     /// The credentials an `http_config` configures, if any.
     pub fn from_config(config: &HttpConfig) -> Option<Credentials> {
+        if let Some(o) = &config.oauth2 {
+            return Some(Credentials::OAuth2(Arc::new(OAuth2Source {
+                config: o.clone(),
+                token: tokio::sync::Mutex::new(None),
+            })));
+        }
         if let Some(b) = &config.basic_auth {
             return Some(Credentials::Basic {
                 username: b.username.clone(),
@@ -196,6 +206,7 @@ impl Credentials {
                 };
                 req.basic_auth(&username, Some(password))
             }
+            Credentials::OAuth2(source) => req.bearer_auth(source.token().await?),
             Credentials::Authorization {
                 kind,
                 credentials,
@@ -237,3 +248,92 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+/// An OAuth 2.0 client-credentials token source (prometheus/common's
+/// `oauth2`), shared by every request of one client.
+#[derive(Debug)]
+pub struct OAuth2Source {
+    config: crate::config::OAuth2,
+    token: tokio::sync::Mutex<Option<(String, Option<std::time::Instant>)>>,
+}
+
+impl OAuth2Source {
+    /// The cached token, or a new one when there is none or it expires
+    /// within ten seconds. Errors name the field, never the secret.
+    async fn token(&self) -> Result<String, String> {
+        use oauth2::TokenResponse;
+        let mut cached = self.token.lock().await;
+        if let Some((token, expires)) = cached.as_ref()
+            && expires.is_none_or(|at| at > std::time::Instant::now() + Duration::from_secs(10))
+        {
+            return Ok(token.clone());
+        }
+        let o = &self.config;
+        let secret = match (&o.client_secret, &o.client_secret_file) {
+            (Some(s), _) => s.expose().to_owned(),
+            (None, Some(f)) => read_secret("oauth2.client_secret_file", f).await?,
+            (None, None) => String::new(),
+        };
+        let token_url = oauth2::TokenUrl::new(o.token_url.clone())
+            .map_err(|e| format!("oauth2.token_url: {e}"))?;
+        let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(o.client_id.clone()))
+            .set_client_secret(oauth2::ClientSecret::new(secret))
+            .set_token_uri(token_url);
+        let http = HttpConfig {
+            tls_config: o.tls_config.clone(),
+            proxy_url: o.proxy_url.clone(),
+            no_proxy: o.no_proxy.clone(),
+            proxy_from_environment: o.proxy_from_environment,
+            // The token endpoint must not be redirected elsewhere.
+            follow_redirects: false,
+            ..HttpConfig::default()
+        };
+        let http = client_for_tokens(&http)?;
+        let mut request = client.exchange_client_credentials();
+        for scope in &o.scopes {
+            request = request.add_scope(oauth2::Scope::new(scope.clone()));
+        }
+        for (k, v) in &o.endpoint_params {
+            request = request.add_extra_param(k.clone(), v.clone());
+        }
+        let send = |req: oauth2::HttpRequest| {
+            let http = http.clone();
+            async move {
+                let req = reqwest::Request::try_from(req).map_err(TokenHttpError)?;
+                let resp = http
+                    .execute(req)
+                    .await
+                    .map_err(|e| TokenHttpError(e.without_url()))?;
+                let mut out = http::Response::builder().status(resp.status());
+                for (k, v) in resp.headers() {
+                    out = out.header(k, v);
+                }
+                let body = resp.bytes().await.map_err(TokenHttpError)?;
+                Ok::<_, TokenHttpError>(out.body(body.to_vec()).expect("a valid response"))
+            }
+        };
+        let answer = request.request_async(&send).await.map_err(|e| {
+            format!(
+                "oauth2: fetching a token from the token_url failed: {}",
+                error_chain(&e)
+            )
+        })?;
+        let token = answer.access_token().secret().clone();
+        let expires = answer.expires_in().map(|d| std::time::Instant::now() + d);
+        *cached = Some((token.clone(), expires));
+        Ok(token)
+    }
+}
+
+/// The token request's own client (its TLS and proxy settings).
+fn client_for_tokens(config: &HttpConfig) -> Result<reqwest::Client, String> {
+    client(config, USER_AGENT_TOKENS, Some(Duration::from_secs(30)))
+        .map_err(|e| format!("oauth2.{e}"))
+}
+
+const USER_AGENT_TOKENS: &str = "klaxon";
+
+/// A reqwest error as the `oauth2` crate wants it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+struct TokenHttpError(reqwest::Error);

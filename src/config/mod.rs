@@ -14,7 +14,6 @@ mod receivers;
 mod templates;
 mod time_interval;
 mod tracing_config;
-mod unsupported;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -539,14 +538,11 @@ impl TryFrom<RawInhibitRule> for InhibitRuleConfig {
     }
 }
 
-/// Rewrites serde's "unknown field" message, explaining keys Alertmanager
-/// knows but klaxon does not support.
+/// Rewrites serde's "unknown field" message with a hint.
 fn explain_unknown_field(message: &str) -> Option<(String, String)> {
     let rest = message.strip_prefix("unknown field `")?;
     let field = &rest[..rest.find('`')?];
-    let better = unsupported::message(field).unwrap_or_else(|| {
-        format!("{message} (Alertmanager's config is strict: remove or fix the key)")
-    });
+    let better = format!("{message} (Alertmanager's config is strict: remove or fix the key)");
     Some((field.to_owned(), better))
 }
 

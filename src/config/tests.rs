@@ -382,14 +382,20 @@ fn original_redacts_secrets_and_fills_defaults() {
 }
 
 #[test]
-fn rejects_oauth2_clearly() {
+fn oauth2_is_checked_as_prometheus_common_does() {
+    let c = load(
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      oauth2: {client_id: a, client_secret: s, token_url: 'https://auth.example/token', scopes: [alerts]}\n",
+    )
+    .unwrap();
+    assert!(!c.original().contains(": s"), "the secret stays hidden");
     let err = load_err(
-        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      oauth2: {client_id: a}\n",
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      bearer_token: t\n      oauth2: {client_id: a, token_url: 'https://auth.example/token'}\n",
     );
-    assert!(
-        err.contains("http_config.oauth2: klaxon does not support oauth2"),
-        "{err}"
+    assert!(err.contains("at most one of basic_auth, oauth2"), "{err}");
+    let err = load_err(
+        "route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://x.example/\n    http_config:\n      oauth2: {client_id: a, token_url: 'no-scheme'}\n",
     );
+    assert!(err.contains("oauth2.token_url"), "{err}");
 }
 
 #[test]

@@ -378,12 +378,28 @@ pub(super) fn check_http(at: &str, http: &HttpConfig) -> Result {
         bearer,
         http.basic_auth.is_some(),
         http.authorization.is_some(),
+        http.oauth2.is_some(),
     ];
     if schemes.iter().filter(|s| **s).count() > 1 {
         return Err(ConfigError::at(
             at,
-            "at most one of basic_auth, authorization and bearer_token(_file) may be configured",
+            "at most one of basic_auth, oauth2, authorization and bearer_token(_file) may be configured",
         ));
+    }
+    if let Some(o) = &http.oauth2 {
+        let here = format!("{at}.oauth2");
+        at_most_one(
+            &here,
+            ("client_secret", o.client_secret.as_ref()),
+            ("client_secret_file", o.client_secret_file.as_ref()),
+        )?;
+        check_url(&o.token_url).map_err(|m| ConfigError::at(format!("{here}.token_url"), m))?;
+        if let Some(proxy) = &o.proxy_url {
+            check_url(proxy).map_err(|m| ConfigError::at(format!("{here}.proxy_url"), m))?;
+        }
+        if let Some(tls) = &o.tls_config {
+            check_tls(&format!("{here}.tls_config"), tls)?;
+        }
     }
     if let Some(proxy) = &http.proxy_url {
         check_url(proxy).map_err(|m| ConfigError::at(format!("{at}.proxy_url"), m))?;

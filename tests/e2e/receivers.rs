@@ -299,3 +299,57 @@ async fn an_inline_tls_ca_verifies_the_service() {
     assert!(err.contains("at most one of ca and ca_file"), "{err}");
     server.stop().await;
 }
+
+/// `http_config.oauth2`: a client-credentials token fetched from
+/// `token_url` (client ID and secret as basic auth, scopes and endpoint
+/// params in the form), reused while it is valid, sent as a bearer token.
+#[tokio::test]
+async fn oauth2_client_credentials_authorize_a_webhook() {
+    let token_service = Capture::start(
+        200,
+        "application/json",
+        json!({"access_token": "tok-123", "token_type": "Bearer", "expires_in": 3600}).to_string(),
+    )
+    .await;
+    let hook = Capture::start(200, "application/json", "{}".into()).await;
+    let config = format!(
+        "route:\n  receiver: r\n  group_by: [alertname]\n  group_wait: 0s\nreceivers:\n- name: r\n  webhook_configs:\n  - url: '{}/hook'\n    http_config:\n      oauth2:\n        client_id: klaxon\n        client_secret: s3cret\n        token_url: '{}/token'\n        scopes: [alerts.write]\n        endpoint_params:\n          audience: hooks\n",
+        hook.base, token_service.base
+    );
+    let server = TestServer::start(&config).await;
+    server.post_alerts(alert("db1")).await;
+    server
+        .post_alerts(json!([{"labels": {"alertname": "Other"}}]))
+        .await;
+    for i in 0..2 {
+        let got = hook.nth(i, "an authorized notification").await;
+        assert_eq!(got.header("authorization"), Some("Bearer tok-123"));
+    }
+    let token = token_service.nth(0, "the token request").await;
+    assert_eq!(token.target, "/token");
+    // base64("klaxon:s3cret")
+    assert_eq!(
+        token.header("authorization"),
+        Some("Basic a2xheG9uOnMzY3JldA==")
+    );
+    let mut form = token.form();
+    form.sort();
+    assert_eq!(
+        form,
+        [
+            ("audience".to_owned(), "hooks".to_owned()),
+            ("grant_type".to_owned(), "client_credentials".to_owned()),
+            ("scope".to_owned(), "alerts.write".to_owned()),
+        ]
+    );
+    assert!(
+        tokio::time::timeout(
+            std::time::Duration::from_millis(300),
+            token_service.nth(1, "x")
+        )
+        .await
+        .is_err(),
+        "the token is reused"
+    );
+    server.stop().await;
+}

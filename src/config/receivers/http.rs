@@ -20,6 +20,10 @@ pub struct HttpConfig {
     pub bearer_token: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_token_file: Option<String>,
+    /// OAuth 2.0 client credentials: a token fetched from `token_url` and
+    /// sent as a bearer credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<OAuth2>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_config: Option<TlsConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,6 +52,31 @@ pub struct HttpConfig {
     pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
 }
 
+/// prometheus/common's `OAuth2` (the client-credentials grant).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    pub token_url: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoint_params: BTreeMap<String, String>,
+    /// TLS and proxy for the token request itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_proxy: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub proxy_from_environment: bool,
+}
+
 /// One header of prometheus/common's `Headers` (`http_headers`, and
 /// `tracing.headers`): plain values, secrets and files.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -68,6 +97,7 @@ impl Default for HttpConfig {
             authorization: None,
             bearer_token: None,
             bearer_token_file: None,
+            oauth2: None,
             tls_config: None,
             proxy_url: None,
             follow_redirects: true,

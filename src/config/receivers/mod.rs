@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use discord::DiscordConfig;
 pub use email::{EmailConfig, ThreadingConfig};
-pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, TlsConfig};
+pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, OAuth2, TlsConfig};
 pub use incidentio::IncidentioConfig;
 pub use jira::{JiraConfig, JiraField};
 pub use mattermost::{
@@ -144,6 +144,13 @@ impl<'a> FileFields<'a> {
             &format!("{field}.bearer_token_file"),
             &mut h.bearer_token_file,
         );
+        if let Some(o) = h.oauth2.as_mut() {
+            self.push(
+                &format!("{field}.oauth2.client_secret_file"),
+                &mut o.client_secret_file,
+            );
+            self.tls(&format!("{field}.oauth2.tls_config"), o.tls_config.as_mut());
+        }
         self.tls(&format!("{field}.tls_config"), h.tls_config.as_mut());
     }
 }
