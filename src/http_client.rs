@@ -57,6 +57,22 @@ pub fn client(
         if let Some(bypass) = &config.no_proxy {
             proxy = proxy.no_proxy(reqwest::NoProxy::from_string(bypass));
         }
+        // `proxy_connect_header`: sent to the proxy (with CONNECT for
+        // HTTPS targets), never to the service.
+        if !config.proxy_connect_header.is_empty() {
+            let mut headers = HeaderMap::new();
+            for (name, values) in &config.proxy_connect_header {
+                let n = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| HttpClientError::Header(name.clone()))?;
+                for value in values {
+                    let mut v = HeaderValue::from_str(value.expose())
+                        .map_err(|_| HttpClientError::Header(name.clone()))?;
+                    v.set_sensitive(true);
+                    headers.append(n.clone(), v);
+                }
+            }
+            proxy = proxy.headers(headers);
+        }
         builder = builder.proxy(proxy);
     }
     let mut headers = HeaderMap::new();

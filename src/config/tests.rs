@@ -609,6 +609,14 @@ fn newer_http_config_fields_are_read_and_checked() {
     assert_eq!(h.http_headers["X-Tenant"].values, ["a"]);
     assert!(!c.original().contains("tok\n"));
     load(&hook("      proxy_from_environment: true\n")).unwrap();
+    let c = load(&hook(
+        "      proxy_url: http://p:1\n      proxy_connect_header:\n        Proxy-Authorization: [Basic eDp5]\n",
+    ))
+    .unwrap();
+    assert!(
+        !c.original().contains("eDp5"),
+        "connect headers are secrets"
+    );
 
     let cases = [
         (
@@ -622,9 +630,9 @@ fn newer_http_config_fields_are_read_and_checked() {
             "proxy_url must also be configured",
         ),
         (
-            "      proxy_url: http://p:1\n      proxy_connect_header:\n        Proxy-Authorization: [x]\n",
+            "      proxy_connect_header:\n        Proxy-Authorization: [x]\n",
             "http_config.proxy_connect_header",
-            "does not support proxy_connect_header",
+            "proxy_url must also be configured",
         ),
         (
             "      http_headers:\n        Authorization:\n          values: [x]\n",

@@ -307,10 +307,10 @@ fn check_http_extras(at: &str, http: &HttpConfig) -> Result {
             "if no_proxy is configured, proxy_url must also be configured",
         ));
     }
-    if !http.proxy_connect_header.is_empty() {
+    if !http.proxy_connect_header.is_empty() && http.proxy_url.is_none() {
         return Err(ConfigError::at(
             format!("{at}.proxy_connect_header"),
-            "klaxon does not support proxy_connect_header (yet); put the credentials in proxy_url",
+            "if proxy_connect_header is configured, proxy_url must also be configured (klaxon sends it to an explicit proxy only)",
         ));
     }
     for (name, h) in &http.http_headers {

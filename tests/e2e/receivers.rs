@@ -284,13 +284,20 @@ async fn an_inline_tls_ca_verifies_the_service() {
         .map(|l| format!("          {l}\n"))
         .collect();
     let config = format!(
-        "route:\n  receiver: r\n  group_wait: 0s\nreceivers:\n- name: r\n  webhook_configs:\n  - url: https://hooks.example/alert\n    http_config:\n      proxy_url: '{}'\n      tls_config:\n        ca: |\n{indented}",
+        "route:\n  receiver: r\n  group_wait: 0s\nreceivers:\n- name: r\n  webhook_configs:\n  - url: https://hooks.example/alert\n    http_config:\n      proxy_url: '{}'\n      proxy_connect_header:\n        Proxy-Authorization: ['Basic eDp5']\n      tls_config:\n        ca: |\n{indented}",
         proxy.url
     );
     let server = TestServer::start(&config).await;
     assert_eq!(server.post_alerts(alert("db1")).await.status(), 200);
     let got = hook.nth(0, "the webhook over TLS").await;
     assert_eq!(got.target, "/alert");
+    // `proxy_connect_header` went to the proxy, not to the service.
+    let connect = proxy.connects.lock().unwrap()[0].to_lowercase();
+    assert!(
+        connect.contains("proxy-authorization: basic eDp5".to_lowercase().as_str()),
+        "{connect}"
+    );
+    assert!(got.header("proxy-authorization").is_none());
     // Both forms at once is a config error, as in prometheus/common.
     let both = format!("{config}        ca_file: /etc/ssl/ca.pem\n");
     let err = klaxon::config::Config::load_str(&both, std::path::Path::new("a.yml"), &|_| None)

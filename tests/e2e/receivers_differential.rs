@@ -542,6 +542,8 @@ async fn webex_sends_what_alertmanager_0_28_sends() {
 /// `http_config.proxy_url` and the CA as `tls_config.ca_file`.
 pub(crate) struct InterceptingProxy {
     pub url: String,
+    /// The head of each `CONNECT` request received.
+    pub connects: Arc<Mutex<Vec<String>>>,
 }
 
 impl InterceptingProxy {
@@ -566,9 +568,11 @@ impl InterceptingProxy {
         let backend = backend.trim_start_matches("http://").to_owned();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let connects = Arc::new(Mutex::new(Vec::new()));
+        let seen = connects.clone();
         tokio::spawn(async move {
             while let Ok((mut tcp, _)) = listener.accept().await {
-                let (acceptor, backend) = (acceptor.clone(), backend.clone());
+                let (acceptor, backend, seen) = (acceptor.clone(), backend.clone(), seen.clone());
                 tokio::spawn(async move {
                     // The request head, byte by byte: the TLS handshake
                     // that follows must stay unread.
@@ -580,6 +584,9 @@ impl InterceptingProxy {
                     if !head.starts_with(b"CONNECT ") {
                         return;
                     }
+                    seen.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&head).into_owned());
                     if tcp
                         .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
                         .await
@@ -596,7 +603,7 @@ impl InterceptingProxy {
                 });
             }
         });
-        InterceptingProxy { url }
+        InterceptingProxy { url, connects }
     }
 }
 
