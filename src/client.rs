@@ -190,6 +190,7 @@ pub struct Client {
     shown: String,
     http: reqwest::Client,
     auth: Option<Credentials>,
+    header_files: Option<crate::http_client::HeaderFiles>,
 }
 
 impl Client {
@@ -222,6 +223,7 @@ impl Client {
             shown,
             http: client,
             auth,
+            header_files: crate::http_client::HeaderFiles::from_config(&options.http),
         })
     }
 
@@ -239,7 +241,10 @@ impl Client {
     }
 
     async fn request(&self, method: Method, url: Url) -> Result<RequestBuilder> {
-        let req = self.http.request(method, url);
+        let mut req = self.http.request(method, url);
+        if let Some(files) = &self.header_files {
+            req = files.apply(req).await.map_err(ClientError::HttpConfig)?;
+        }
         match &self.auth {
             None => Ok(req),
             Some(c) => c.apply(req).await.map_err(ClientError::HttpConfig),

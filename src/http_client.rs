@@ -353,3 +353,41 @@ const USER_AGENT_TOKENS: &str = "klaxon";
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 struct TokenHttpError(reqwest::Error);
+
+/// `http_headers` values read from `files`, at each request (so a rotated
+/// file takes effect at once), as prometheus/common does.
+#[derive(Debug, Clone)]
+pub struct HeaderFiles(Vec<(HeaderName, Vec<String>)>);
+
+impl HeaderFiles {
+    /// The header files an `http_config` names, if any.
+    pub fn from_config(config: &HttpConfig) -> Option<HeaderFiles> {
+        let files: Vec<_> = config
+            .http_headers
+            .iter()
+            .filter(|(_, h)| !h.files.is_empty())
+            .filter_map(|(name, h)| {
+                HeaderName::from_bytes(name.as_bytes())
+                    .ok()
+                    .map(|n| (n, h.files.clone()))
+            })
+            .collect();
+        (!files.is_empty()).then_some(HeaderFiles(files))
+    }
+
+    /// Adds each file's content (trimmed) as a value of its header. The
+    /// error names the file, never its content.
+    pub async fn apply(&self, mut req: RequestBuilder) -> Result<RequestBuilder, String> {
+        for (name, files) in &self.0 {
+            for file in files {
+                let value = read_secret(&format!("http_headers.{name}.files"), file).await?;
+                let mut v = HeaderValue::from_str(&value).map_err(|_| {
+                    format!("http_headers.{name}.files: {file:?} is not a valid header value")
+                })?;
+                v.set_sensitive(true);
+                req = req.header(name.clone(), v);
+            }
+        }
+        Ok(req)
+    }
+}

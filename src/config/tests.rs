@@ -639,11 +639,6 @@ fn newer_http_config_fields_are_read_and_checked() {
             "http_config.http_headers.Authorization",
             "is not allowed",
         ),
-        (
-            "      http_headers:\n        X-A:\n          files: [/f]\n",
-            "http_config.http_headers.X-A.files",
-            "does not support files",
-        ),
     ];
     for (http, field, message) in cases {
         let err = load(&hook(http)).unwrap_err();

@@ -313,7 +313,7 @@ fn check_http_extras(at: &str, http: &HttpConfig) -> Result {
             "if proxy_connect_header is configured, proxy_url must also be configured (klaxon sends it to an explicit proxy only)",
         ));
     }
-    for (name, h) in &http.http_headers {
+    for name in http.http_headers.keys() {
         let here = format!("{at}.http_headers.{name}");
         if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
             || name.to_ascii_lowercase().starts_with("x-prometheus-")
@@ -327,12 +327,6 @@ fn check_http_extras(at: &str, http: &HttpConfig) -> Result {
             return Err(ConfigError::at(
                 here,
                 format!("invalid header name {name:?}"),
-            ));
-        }
-        if !h.files.is_empty() {
-            return Err(ConfigError::at(
-                format!("{here}.files"),
-                "klaxon does not support files in http_headers (yet); use values or secrets",
             ));
         }
     }

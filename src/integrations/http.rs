@@ -13,7 +13,7 @@ use reqwest::{RequestBuilder, StatusCode};
 
 use super::NotifyError;
 use crate::config::{HttpConfig, Secret};
-use crate::http_client::{Credentials, read_secret};
+use crate::http_client::{Credentials, HeaderFiles, read_secret};
 pub use crate::http_client::{HttpClientError, error_chain};
 
 /// `User-Agent` of every notification request (Alertmanager sends
@@ -33,6 +33,7 @@ const MAX_IN_FLIGHT: usize = 32;
 pub struct HttpClient {
     client: reqwest::Client,
     credentials: Option<Credentials>,
+    header_files: Option<HeaderFiles>,
     /// Bounds the requests in flight to one integration. When thousands
     /// of groups flush together, unbounded concurrency opened a new
     /// connection per request; a bound keeps the pooled connections busy
@@ -48,6 +49,7 @@ impl HttpClient {
         Ok(HttpClient {
             client,
             credentials: Credentials::from_config(config),
+            header_files: HeaderFiles::from_config(config),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
@@ -130,6 +132,10 @@ impl HttpClient {
     }
 
     async fn authorize(&self, req: RequestBuilder) -> Result<RequestBuilder, NotifyError> {
+        let req = match &self.header_files {
+            None => req,
+            Some(h) => h.apply(req).await.map_err(NotifyError::permanent)?,
+        };
         match &self.credentials {
             None => Ok(req),
             Some(c) => c.apply(req).await.map_err(NotifyError::permanent),

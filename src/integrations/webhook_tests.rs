@@ -713,3 +713,26 @@ async fn sends_http_headers_values_and_secrets() {
     assert_eq!(got[0].headers["x-tenant"], "team-a");
     assert_eq!(got[0].headers["x-token"], "s3cret");
 }
+
+#[tokio::test]
+async fn header_files_are_read_at_each_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tenant");
+    std::fs::write(&file, "team-a\n").unwrap();
+    let sink = Sink::start(vec![]).await;
+    let mut config = HttpConfig::default();
+    config.http_headers.insert(
+        "X-Scope-OrgID".into(),
+        crate::config::HeaderConfig {
+            files: vec![file.to_str().unwrap().into()],
+            ..Default::default()
+        },
+    );
+    let hook = webhook(format!("{}/x", sink.base), config);
+    hook.notify(&firing()).await.unwrap();
+    std::fs::write(&file, "team-b\n").unwrap();
+    hook.notify(&firing()).await.unwrap();
+    let got = sink.received();
+    assert_eq!(got[0].headers["x-scope-orgid"], "team-a");
+    assert_eq!(got[1].headers["x-scope-orgid"], "team-b");
+}

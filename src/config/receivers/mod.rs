@@ -144,6 +144,14 @@ impl<'a> FileFields<'a> {
             &format!("{field}.bearer_token_file"),
             &mut h.bearer_token_file,
         );
+        for (name, header) in h.http_headers.iter_mut() {
+            for (i, file) in header.files.iter_mut().enumerate() {
+                self.found.push((
+                    format!("{}.{field}.http_headers.{name}.files[{i}]", self.at),
+                    file,
+                ));
+            }
+        }
         if let Some(o) = h.oauth2.as_mut() {
             self.push(
                 &format!("{field}.oauth2.client_secret_file"),
