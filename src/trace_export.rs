@@ -103,9 +103,10 @@ impl TraceExport {
 pub struct Attempt(opentelemetry_sdk::trace::Span);
 
 impl Attempt {
-    pub fn end(mut self, error: Option<&crate::integrations::NotifyError>) {
+    /// `error` is the failed attempt's text (already free of secrets).
+    pub fn end(mut self, error: Option<String>) {
         if let Some(e) = error {
-            self.0.set_status(Status::error(e.to_string()));
+            self.0.set_status(Status::error(e));
         } else {
             self.0.set_status(Status::Ok);
         }

@@ -266,6 +266,21 @@ pub(super) fn check_url(text: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// A URL field that `global:` may fill: present (else `missing`, the
+/// Alertmanager message) and absolute http(s).
+pub(super) fn check_required_url(
+    at: &str,
+    field: &str,
+    url: Option<&String>,
+    missing: &str,
+) -> Result {
+    let here = format!("{at}.{field}");
+    match url {
+        Some(u) => check_url(u).map_err(|m| ConfigError::at(here, m)),
+        None => Err(ConfigError::at(here, missing)),
+    }
+}
+
 pub(super) fn check_secret_url(at: &str, field: &str, url: Option<&Secret>) -> Result {
     if let Some(url) = url {
         check_url(url.expose()).map_err(|m| ConfigError::at(format!("{at}.{field}"), m))?;

@@ -21,7 +21,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::http::{HttpClient, HttpClientError, body_excerpt, read_secret_file};
-use super::{AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go};
+use super::{AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_body};
 use crate::config::DiscordConfig;
 use crate::metrics::Metrics;
 use crate::template::{Data, Flavor, Templates};
@@ -292,8 +292,7 @@ impl Discord {
     }
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
-        let body = encode_json_like_go(&self.payload(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))?;
+        let body = encode_body(&self.payload(msg))?;
         let url = self.url().await?;
         let queue = self.rate_limits.bucket(&url);
         // Held until the answer is read: sends to one webhook go one at a
@@ -359,8 +358,7 @@ impl Notifier for Discord {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.payload(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))?;
+        let body = encode_body(&self.payload(msg))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

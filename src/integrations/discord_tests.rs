@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use super::rate_limits::MAX_RATE_LIMIT_WAIT;
 use super::*;
 use crate::config::Secret;
+#[allow(unused_imports)]
+use crate::integrations::encode_json_like_go;
 use crate::integrations::test_support::{alert, install_crypto, labels};
 use crate::notify::retry::retry;
 use reqwest::header::HeaderMap;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::http::{HttpClient, Request, secret_or_file};
 use super::webhook::Message;
-use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go};
+use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_body};
 use crate::config::{Authorization, IncidentioConfig};
 use crate::http_client::HttpClientError;
 use crate::metrics::Metrics;
@@ -48,10 +48,7 @@ impl Incidentio {
     /// The body: the webhook message as version 1, cut to its first alert
     /// when it is over incident.io's limit.
     pub fn body(&self, msg: &Notification) -> Result<Vec<u8>, NotifyError> {
-        let encode = |m: &Message| {
-            encode_json_like_go(m)
-                .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))
-        };
+        let encode = |m: &Message| encode_body(m);
         let mut message = Message::new(msg, self.config.max_alerts);
         message.version = "1";
         let body = encode(&message)?;

@@ -21,8 +21,8 @@ use serde_json::Value;
 use super::http::{HttpClient, Request};
 use super::webhook::render_payload;
 use super::{
-    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go,
-    group_key_hash, truncate,
+    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_body, group_key_hash,
+    truncate,
 };
 use crate::config::JiraConfig;
 use crate::http_client::HttpClientError;
@@ -303,12 +303,11 @@ impl Jira {
         data: &Data,
     ) -> Result<Option<FoundIssue>, NotifyError> {
         let jql = self.jql(msg, firing, data)?;
-        let body = encode_json_like_go(&Search {
+        let body = encode_body(&Search {
             fields: ["status"],
             jql: &jql,
             max_results: 2,
-        })
-        .map_err(|e| NotifyError::permanent(e.to_string()))?;
+        })?;
         let found = self
             .call(Method::POST, &self.search_url()?, Some(body))
             .await
@@ -344,8 +343,7 @@ impl Jira {
                 (Method::PUT, format!("issue/{}", found.key))
             }
         };
-        let body =
-            encode_json_like_go(&issue).map_err(|e| NotifyError::permanent(e.to_string()))?;
+        let body = encode_body(&issue)?;
         self.call(method.clone(), &self.join(&path)?, Some(body))
             .await
             .map_err(|e| {
@@ -382,8 +380,7 @@ impl Jira {
                 issue.key
             )));
         };
-        let body = encode_json_like_go(&serde_json::json!({"transition": {"id": t.id}}))
-            .map_err(|e| NotifyError::permanent(e.to_string()))?;
+        let body = encode_body(&serde_json::json!({"transition": {"id": t.id}}))?;
         self.call(Method::POST, &url, Some(body)).await?;
         Ok(())
     }
@@ -426,8 +423,7 @@ impl Notifier for Jira {
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
         let issue = self.issue(msg, &Data::new(msg))?;
-        let body =
-            encode_json_like_go(&issue).map_err(|e| NotifyError::permanent(e.to_string()))?;
+        let body = encode_body(&issue)?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::http::{HttpClient, Request, secret_or_file};
-use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go, truncate};
+use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_body, truncate};
 use crate::config::{MattermostAttachment, MattermostConfig};
 use crate::http_client::HttpClientError;
 use crate::metrics::Metrics;
@@ -219,8 +219,7 @@ impl Mattermost {
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
         let post = self.post(msg);
-        let body = encode_json_like_go(&post)
-            .map_err(|e| NotifyError::permanent(format!("encoding the post: {e}")))?;
+        let body = encode_body(&post)?;
         let url = secret_or_file(
             self.config.webhook_url.as_ref(),
             self.config.webhook_url_file.as_ref(),
@@ -251,8 +250,7 @@ impl Notifier for Mattermost {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.post(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the post: {e}")))?;
+        let body = encode_body(&self.post(msg))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

@@ -311,6 +311,13 @@ impl fmt::Display for StatusPrefix {
     }
 }
 
+/// [`encode_json_like_go`] for a request body: a failure is permanent
+/// (sending the same value again would fail the same way).
+pub fn encode_body<T: Serialize>(value: &T) -> Result<Vec<u8>, NotifyError> {
+    encode_json_like_go(value)
+        .map_err(|e| NotifyError::permanent(format!("encoding the request body: {e}")))
+}
+
 /// Encodes `value` as Go's `json.NewEncoder(w).Encode` does, so bodies are
 /// byte-identical to Alertmanager's: `<`, `>`, `&`, U+2028 and U+2029 in
 /// strings are `\u` escaped (Go's `SetEscapeHTML(true)` default), and a

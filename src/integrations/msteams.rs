@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::http::{HttpAnswer, HttpClient, Request, body_excerpt, secret_or_file};
-use super::{AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go};
+use super::{AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_body};
 use crate::config::MsTeamsConfig;
 use crate::http_client::HttpClientError;
 use crate::template::{Data, Flavor, Templates};
@@ -72,8 +72,7 @@ impl MsTeams {
     }
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
-        let body = encode_json_like_go(&self.card(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the card: {e}")))?;
+        let body = encode_body(&self.card(msg))?;
         let url = secret_or_file(
             self.config.webhook_url.as_ref(),
             self.config.webhook_url_file.as_ref(),
@@ -122,8 +121,7 @@ impl Notifier for MsTeams {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.card(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the card: {e}")))?;
+        let body = encode_body(&self.card(msg))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

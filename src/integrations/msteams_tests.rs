@@ -5,6 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use super::*;
+#[allow(unused_imports)]
+use crate::integrations::encode_json_like_go;
 use crate::integrations::msteamsv2::MsTeamsV2;
 use crate::integrations::test_support::{LocalService, alert, install_crypto, labels};
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::http::{HttpClient, Request, secret_or_file};
 use super::msteams::check_teams_answer;
-use super::{AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go};
+use super::{AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_body};
 use crate::config::MsTeamsV2Config;
 use crate::http_client::HttpClientError;
 use crate::template::{Data, Flavor, Templates};
@@ -132,8 +132,7 @@ impl MsTeamsV2 {
     }
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
-        let body = encode_json_like_go(&self.message(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the card: {e}")))?;
+        let body = encode_body(&self.message(msg))?;
         let url = secret_or_file(
             self.config.webhook_url.as_ref(),
             self.config.webhook_url_file.as_ref(),
@@ -162,8 +161,7 @@ impl Notifier for MsTeamsV2 {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.message(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the card: {e}")))?;
+        let body = encode_body(&self.message(msg))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

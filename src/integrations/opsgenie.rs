@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use super::http::{HttpClient, Request, secret_or_file};
 use super::{
-    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go,
-    group_key_hash, truncate,
+    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_body, group_key_hash,
+    truncate,
 };
 use crate::config::OpsgenieConfig;
 use crate::http_client::HttpClientError;
@@ -89,11 +89,6 @@ fn split(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, NotifyError> {
-    encode_json_like_go(value)
-        .map_err(|e| NotifyError::permanent(format!("encoding the request: {e}")))
-}
-
 impl Opsgenie {
     pub fn new(
         config: OpsgenieConfig,
@@ -139,7 +134,7 @@ impl Opsgenie {
             return Ok(vec![Call {
                 method: Method::POST,
                 path: format!("v2/alerts/{alias}/close?identifierType=alias"),
-                body: encode(&serde_json::json!({"source": source}))?,
+                body: encode_body(&serde_json::json!({"source": source}))?,
             }]);
         }
         let message = self.field(c.message.as_ref(), "message", &data)?;
@@ -200,7 +195,7 @@ impl Opsgenie {
         let mut calls = vec![Call {
             method: Method::POST,
             path: "v2/alerts".into(),
-            body: encode(&create)?,
+            body: encode_body(&create)?,
         }];
         if c.update_alerts {
             let omit_empty = |key: &str, value: &str| {
@@ -213,12 +208,12 @@ impl Opsgenie {
             calls.push(Call {
                 method: Method::PUT,
                 path: format!("v2/alerts/{alias}/message?identifierType=alias"),
-                body: encode(&omit_empty("message", &create.message))?,
+                body: encode_body(&omit_empty("message", &create.message))?,
             });
             calls.push(Call {
                 method: Method::PUT,
                 path: format!("v2/alerts/{alias}/description?identifierType=alias"),
-                body: encode(&omit_empty("description", &create.description))?,
+                body: encode_body(&omit_empty("description", &create.description))?,
             });
         }
         Ok(calls)

@@ -12,7 +12,7 @@ use reqwest::header::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use super::http::{HttpClient, Request, body_excerpt, secret_or_file};
-use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go, truncate};
+use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_body, truncate};
 use crate::config::RocketchatConfig;
 use crate::http_client::HttpClientError;
 use crate::metrics::Metrics;
@@ -180,8 +180,7 @@ impl Rocketchat {
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
         let c = &self.config;
         let message = self.message(msg);
-        let body = encode_json_like_go(&message)
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&message)?;
         let token = secret_or_file(c.token.as_ref(), c.token_file.as_ref(), "token_file").await?;
         let token_id = secret_or_file(
             c.token_id.as_ref(),
@@ -243,8 +242,7 @@ impl Notifier for Rocketchat {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.message(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&self.message(msg))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::http::{HttpClient, Request, body_excerpt, read_secret_file};
 use super::{
-    Notification, Notifier, NotifyError, NotifyFuture, NotifyState, encode_json_like_go, truncate,
+    Notification, Notifier, NotifyError, NotifyFuture, NotifyState, encode_body, truncate,
 };
 use crate::config::{Authorization, SlackConfig};
 use crate::http_client::HttpClientError;
@@ -286,8 +286,7 @@ impl Slack {
                 message.channel = channel;
             }
         }
-        let body = encode_json_like_go(&message)
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&message)?;
         let answer = self
             .client
             .request(Request::post(&url, "application/json", body), ANSWER_LIMIT)
@@ -378,8 +377,7 @@ impl Notifier for Slack {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.message(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&self.message(msg))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

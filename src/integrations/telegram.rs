@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::http::{HttpClient, Request, body_excerpt, read_secret_file, secret_or_file};
-use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go, truncate};
+use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_body, truncate};
 use crate::config::TelegramConfig;
 use crate::http_client::HttpClientError;
 use crate::metrics::Metrics;
@@ -157,8 +157,7 @@ impl Telegram {
     async fn post(&self, msg: &Notification, token: &str) -> Result<(), NotifyError> {
         let c = &self.config;
         let chat_id = self.chat_id().await.map_err(retryable)?;
-        let body = encode_json_like_go(&self.params(msg, chat_id))
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&self.params(msg, chat_id))?;
         // Alertmanager's client joins the URL as written.
         let url = format!(
             "{}/bot{token}/sendMessage",
@@ -228,8 +227,7 @@ impl Notifier for Telegram {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.params(msg, self.config.chat_id))
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&self.params(msg, self.config.chat_id))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

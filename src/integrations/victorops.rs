@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use super::http::{HttpClient, Request, secret_or_file};
 use super::{
-    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go,
-    group_key_hash, truncate,
+    AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, encode_body, group_key_hash,
+    truncate,
 };
 use crate::config::VictorOpsConfig;
 use crate::http_client::HttpClientError;
@@ -115,8 +115,7 @@ impl VictorOps {
             "{}{key}/{routing_key}",
             c.api_url.as_deref().unwrap_or_default()
         );
-        let body = encode_json_like_go(&self.payload(msg)?)
-            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))?;
+        let body = encode_body(&self.payload(msg)?)?;
         let answer = self
             .client
             .request(Request::post(&url, "application/json", body), ANSWER_LIMIT)
@@ -140,8 +139,7 @@ impl Notifier for VictorOps {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.payload(msg)?)
-            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))?;
+        let body = encode_body(&self.payload(msg)?)?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::http::{HttpClient, Request};
-use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go, truncate};
+use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_body, truncate};
 use crate::config::WebexConfig;
 use crate::http_client::HttpClientError;
 use crate::metrics::Metrics;
@@ -72,8 +72,7 @@ impl Webex {
     }
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
-        let body = encode_json_like_go(&self.message(msg)?)
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&self.message(msg)?)?;
         let url = self.config.api_url.as_deref().unwrap_or_default();
         let answer = self
             .client
@@ -97,8 +96,7 @@ impl Notifier for Webex {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.message(msg)?)
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&self.message(msg)?)?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::http::{HttpClient, HttpClientError, read_secret_file};
 use super::{
     AlertStatus, Notification, Notifier, NotifyError, NotifyFuture, common_annotations,
-    common_labels, encode_json_like_go,
+    common_labels, encode_body,
 };
 use crate::alert::Alert;
 use crate::config::WebhookConfig;
@@ -240,11 +240,9 @@ impl Webhook {
                     .map_err(|e| {
                         NotifyError::permanent(format!("failed to render custom payload: {e}"))
                     })?;
-            return encode_json_like_go(&rendered)
-                .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")));
+            return encode_body(&rendered);
         }
-        encode_json_like_go(&Message::new(msg, self.config.max_alerts))
-            .map_err(|e| NotifyError::permanent(format!("encoding the payload: {e}")))
+        encode_body(&Message::new(msg, self.config.max_alerts))
     }
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::http::{HttpClient, Request, read_secret_file};
-use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_json_like_go};
+use super::{Notification, Notifier, NotifyError, NotifyFuture, encode_body};
 use crate::config::WechatConfig;
 use crate::http_client::HttpClientError;
 use crate::template::{Data, Flavor, Templates};
@@ -157,8 +157,7 @@ impl Wechat {
     }
 
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
-        let body = encode_json_like_go(&self.message(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&self.message(msg))?;
         let token = self.token(msg).await?;
         let mut url = reqwest::Url::parse(&format!("{}message/send", self.api_url()))
             .map_err(|e| NotifyError::permanent(format!("invalid api_url: {e}")))?;
@@ -214,8 +213,7 @@ impl Notifier for Wechat {
     }
 
     fn preview(&self, msg: &Notification) -> Result<String, NotifyError> {
-        let body = encode_json_like_go(&self.message(msg))
-            .map_err(|e| NotifyError::permanent(format!("encoding the message: {e}")))?;
+        let body = encode_body(&self.message(msg))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }

@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::config::Secret;
+#[allow(unused_imports)]
+use crate::integrations::encode_json_like_go;
 use crate::integrations::test_support::{LocalService, alert, install_crypto, labels};
 
 fn t(s: i64) -> DateTime<Utc> {

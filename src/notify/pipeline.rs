@@ -462,7 +462,7 @@ impl Pipeline {
         });
         let result = notifier.notify_with_state(msg, state).await;
         if let Some(span) = span {
-            span.end(result.as_ref().err());
+            span.end(result.as_ref().err().map(ToString::to_string));
         }
         self.metrics
             .notification_latency

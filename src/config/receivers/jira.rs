@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{FileFields, HttpConfig, IntegrationConfig, TemplatedFields, yes};
-use crate::config::validate::{check_http, check_url};
+use crate::config::validate::{check_http, check_required_url};
 use crate::config::{ConfigError, Duration, GlobalConfig};
 
 /// `jira_configs` entry.
@@ -137,17 +137,12 @@ impl IntegrationConfig for JiraConfig {
                 "unknown api_type on jira_config, must be auto, cloud or datacenter",
             ));
         }
-        match &self.api_url {
-            None => {
-                return Err(ConfigError::at(
-                    format!("{at}.api_url"),
-                    "no global Jira Cloud URL set",
-                ));
-            }
-            Some(url) => {
-                check_url(url).map_err(|m| ConfigError::at(format!("{at}.api_url"), m))?;
-            }
-        }
+        check_required_url(
+            at,
+            "api_url",
+            self.api_url.as_ref(),
+            "no global Jira Cloud URL set",
+        )?;
         check_http(&format!("{at}.http_config"), &self.http_config)
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{FileFields, HttpConfig, IntegrationConfig, TemplatedFields, yes};
-use crate::config::validate::{at_most_one, check_http, check_url};
+use crate::config::validate::{at_most_one, check_http, check_required_url};
 use crate::config::{ConfigError, GlobalConfig, Secret};
 
 /// Responder types Alertmanager accepts (a templated type is checked by
@@ -121,15 +121,12 @@ impl IntegrationConfig for OpsgenieConfig {
                 "no global OpsGenie API Key set either inline or in a file",
             ));
         }
-        match &self.api_url {
-            Some(url) => check_url(url).map_err(|m| ConfigError::at(format!("{at}.api_url"), m))?,
-            None => {
-                return Err(ConfigError::at(
-                    format!("{at}.api_url"),
-                    "no global OpsGenie URL set",
-                ));
-            }
-        }
+        check_required_url(
+            at,
+            "api_url",
+            self.api_url.as_ref(),
+            "no global OpsGenie URL set",
+        )?;
         check_http(&format!("{at}.http_config"), &self.http_config)
     }
 

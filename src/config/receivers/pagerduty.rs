@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{FileFields, HttpConfig, IntegrationConfig, TemplatedFields, yes};
-use crate::config::validate::{at_most_one, check_http, check_url};
+use crate::config::validate::{at_most_one, check_http, check_required_url};
 use crate::config::{ConfigError, Duration, GlobalConfig, Secret};
 
 /// Alertmanager 0.34's default `details`: strings rendered as templates,
@@ -134,15 +134,7 @@ impl IntegrationConfig for PagerdutyConfig {
             ("service_key", self.service_key.as_ref()),
             ("service_key_file", self.service_key_file.as_ref()),
         )?;
-        match &self.url {
-            Some(url) => check_url(url).map_err(|m| ConfigError::at(format!("{at}.url"), m))?,
-            None => {
-                return Err(ConfigError::at(
-                    format!("{at}.url"),
-                    "no global PagerDuty URL set",
-                ));
-            }
-        }
+        check_required_url(at, "url", self.url.as_ref(), "no global PagerDuty URL set")?;
         check_http(&format!("{at}.http_config"), &self.http_config)
     }
 

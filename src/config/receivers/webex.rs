@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FileFields, HttpConfig, IntegrationConfig, TemplatedFields, yes};
-use crate::config::validate::{check_http, check_url};
+use crate::config::validate::{check_http, check_required_url};
 use crate::config::{ConfigError, GlobalConfig};
 
 /// `webex_configs` entry; `message` left out is `webex.default.message`.
@@ -47,15 +47,12 @@ impl IntegrationConfig for WebexConfig {
                 "missing webex_configs.http_config.authorization",
             ));
         }
-        match &self.api_url {
-            Some(url) => check_url(url).map_err(|m| ConfigError::at(format!("{at}.api_url"), m))?,
-            None => {
-                return Err(ConfigError::at(
-                    format!("{at}.api_url"),
-                    "no global Webex URL set",
-                ));
-            }
-        }
+        check_required_url(
+            at,
+            "api_url",
+            self.api_url.as_ref(),
+            "no global Webex URL set",
+        )?;
         check_http(&format!("{at}.http_config"), &self.http_config)
     }
 
