@@ -47,8 +47,13 @@ impl AlertSet {
     }
 
     /// Inserts the alert, or replaces the one with the same fingerprint if
-    /// `replace(old)` says so; one lookup either way.
-    pub fn insert_if(&mut self, alert: Arc<Alert>, replace: impl FnOnce(&Arc<Alert>) -> bool) {
+    /// `replace(old)` says so; one lookup either way. `true` when the
+    /// fingerprint was new.
+    pub fn insert_if(
+        &mut self,
+        alert: Arc<Alert>,
+        replace: impl FnOnce(&Arc<Alert>) -> bool,
+    ) -> bool {
         let fp = alert.fingerprint();
         match self
             .table
@@ -58,9 +63,11 @@ impl AlertSet {
                 if replace(e.get()) {
                     *e.get_mut() = alert;
                 }
+                false
             }
             hashbrown::hash_table::Entry::Vacant(e) => {
                 e.insert(alert);
+                true
             }
         }
     }
@@ -144,9 +151,10 @@ mod tests {
         assert_eq!(old.annotations.get("note"), Some("a"));
         assert_eq!(set.get(fp).unwrap().annotations.get("note"), Some("b"));
         assert_eq!(set.len(), 1000);
-        set.insert_if(alert("7", "c"), |old| {
+        let added = set.insert_if(alert("7", "c"), |old| {
             old.annotations.get("note") == Some("x")
         });
+        assert!(!added);
         assert_eq!(set.get(fp).unwrap().annotations.get("note"), Some("b"));
         let kept = set.upsert(alert("7", "d"), |_, _| None);
         assert_eq!(kept.annotations.get("note"), Some("d"));

@@ -146,6 +146,17 @@ impl AlertStore {
     /// names of those dropped by `--alerts.per-alertname-limit` (one entry
     /// per dropped alert; empty without a limit).
     pub fn put(&self, batch: Vec<Alert>, now: DateTime<Utc>) -> Vec<String> {
+        self.put_noting_new(batch, now, &mut |_| {})
+    }
+
+    /// [`AlertStore::put`], calling `new` for each alert whose fingerprint
+    /// the store did not hold (the event recorder's `alert_created`).
+    pub fn put_noting_new(
+        &self,
+        batch: Vec<Alert>,
+        now: DateTime<Utc>,
+        new: &mut dyn FnMut(&Alert),
+    ) -> Vec<String> {
         let mut limited = Vec::new();
         if batch.is_empty() {
             return limited;
@@ -173,12 +184,17 @@ impl AlertStore {
                 limited.push(name.to_owned());
                 continue;
             }
+            let mut existed = false;
             let merged = state
                 .alerts
                 .upsert(alert, |old, new| {
+                    existed = true;
                     old.overlaps(new).then(|| Arc::new(old.merge(new, now)))
                 })
                 .clone();
+            if !existed {
+                new(&merged);
+            }
             if !state.deleted.is_empty() {
                 state.deleted.remove(&fp);
             }

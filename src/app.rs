@@ -16,6 +16,7 @@ use crate::alert_store::AlertStore;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::dispatch::{Dispatcher, Route};
+use crate::event_recorder::{EventData, EventRecorder};
 use crate::history::History;
 use crate::inhibit::InhibitRule;
 use crate::metrics::Metrics;
@@ -109,6 +110,8 @@ pub struct Shared {
     pub silences: Arc<Silences>,
     pub nflog: Arc<NotificationLog>,
     pub history: Arc<History>,
+    /// `--enable-feature=event-recorder`'s recorder (off without it).
+    pub events: EventRecorder,
     /// The store itself, for its size on disk (status page).
     pub storage: Storage,
     dispatcher: std::sync::Mutex<Option<Arc<Dispatcher>>>,
@@ -177,6 +180,7 @@ impl AppState {
         let file = &self.options.config_file;
         match loaded.and_then(|config| Runtime::new(config, self.pipeline_parts(), file)) {
             Ok(runtime) => {
+                self.events.apply(&runtime.config.event_recorder).await;
                 self.install(Arc::new(runtime));
                 tracing::info!(file = %self.options.config_file.display(), "configuration reloaded");
                 Ok(())
@@ -210,6 +214,7 @@ impl AppState {
             silences: self.silences.clone(),
             nflog: self.nflog.clone(),
             history: self.history.clone(),
+            events: self.events.clone(),
             external_url: self
                 .options
                 .external_url
@@ -324,12 +329,24 @@ impl App {
             .limits
             .alerts_per_alert_limit
             .set(options.tuning.per_alertname_limit as i64);
+        let events = if options.features.event_recorder {
+            EventRecorder::start(&config.event_recorder, hostname(), metrics.events.clone())
+        } else {
+            EventRecorder::off()
+        };
+        events.record(|| {
+            EventData::AlertmanagerStartupEvent(crate::event_recorder::events::StartupEvent {
+                version: crate::build_info::VERSION.to_owned(),
+                build_context: crate::build_info::build_context(),
+            })
+        });
         let parts = PipelineState {
             metrics: metrics.clone(),
             alerts: alerts.clone(),
             silences: silences.clone(),
             nflog: nflog.clone(),
             history: history.clone(),
+            events: events.clone(),
             external_url,
         };
         let runtime = Arc::new(
@@ -346,6 +363,7 @@ impl App {
             silences,
             nflog,
             history,
+            events,
             storage,
             dispatcher: std::sync::Mutex::new(None),
             cancel: cancel.clone(),
@@ -425,6 +443,11 @@ impl App {
         if let Err(e) = self.state.alerts.compact().await {
             tracing::error!(error = %e, "compacting the alert log at shutdown failed");
         }
+        let events = &self.state.events;
+        events.record(|| {
+            EventData::AlertmanagerShutdownEvent(crate::event_recorder::events::Empty {})
+        });
+        events.close().await;
     }
 }
 
@@ -458,6 +481,13 @@ fn serve(
             })
         }
     })
+}
+
+/// This host's name, as Alertmanager names itself in events.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn retention(state: &AppState) -> chrono::Duration {

@@ -42,6 +42,14 @@ pub fn version_text(program: &str) -> String {
     )
 }
 
+/// Prometheus' `version.BuildContext()` line, with rustc for Go.
+pub fn build_context() -> String {
+    format!(
+        "(rustc={RUSTC_VERSION}, platform={}, user={BUILD_USER}, date={BUILD_DATE})",
+        platform()
+    )
+}
+
 /// Whether the command line asks for `--version` (before any `--`), which
 /// like Alertmanager's prints the build and exits whatever else is given.
 pub fn version_requested<I, S>(args: I) -> bool

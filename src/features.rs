@@ -21,7 +21,7 @@ pub struct Features {
     pub utf8_strict_mode: bool,
     /// `auto-gomemlimit`: a Go runtime setting; accepted, no effect here.
     pub auto_gomemlimit: bool,
-    /// `event-recorder`: Alertmanager's event recorder; accepted, not built.
+    /// `event-recorder`: Alertmanager's event recorder (`event_recorder:` outputs).
     pub event_recorder: bool,
 }
 

@@ -36,6 +36,11 @@ impl InhibitRule {
         }
     }
 
+    /// The source matchers, the target matchers and the `equal` names.
+    pub fn parts(&self) -> (&Matchers, &Matchers, &[String]) {
+        (&self.source, &self.target, &self.equal)
+    }
+
     /// The `equal` label values; a missing label counts as "".
     fn key(&self, labels: &LabelSet) -> Vec<String> {
         self.equal
@@ -88,9 +93,9 @@ impl Inhibitions {
         self.inhibiting_rule(alert).map(|(fp, _)| fp)
     }
 
-    /// The source alert that inhibits `alert` and the `name` of the rule
-    /// that lets it (empty for an unnamed rule), for logs.
-    pub fn inhibiting_rule(&self, alert: &Alert) -> Option<(Fingerprint, &str)> {
+    /// The source alert that inhibits `alert` and the rule that lets it,
+    /// for logs and events.
+    pub fn inhibiting_rule(&self, alert: &Alert) -> Option<(Fingerprint, &InhibitRule)> {
         self.inhibited_by_labels(&alert.labels, || alert.fingerprint())
     }
 
@@ -101,7 +106,7 @@ impl Inhibitions {
         &self,
         labels: &LabelSet,
         own_fingerprint: impl Fn() -> Fingerprint,
-    ) -> Option<(Fingerprint, &str)> {
+    ) -> Option<(Fingerprint, &InhibitRule)> {
         let mut own = None;
         for (rule, sources) in &self.rules {
             if !rule.target.matches(labels) {
@@ -118,7 +123,7 @@ impl Inhibitions {
                 .iter()
                 .find(|(fp, src_is_target)| *fp != own && !(both_sides && *src_is_target))
             {
-                return Some((*fp, rule.name.as_str()));
+                return Some((*fp, rule));
             }
         }
         None
@@ -263,7 +268,8 @@ mod tests {
         let target = alert(&[("alertname", "A"), ("severity", "warning")], 100);
         let idx = Inhibitions::index(&[named], &[source.clone(), target.clone()], t(0));
         assert_eq!(
-            idx.inhibiting_rule(&target),
+            idx.inhibiting_rule(&target)
+                .map(|(fp, r)| (fp, r.name.as_str())),
             Some((source.fingerprint(), "critical mutes warning"))
         );
     }

@@ -79,6 +79,8 @@ pub mod app;
 pub mod http_client;
 /// `tracing:`: notification attempts as OTLP spans.
 pub mod trace_export;
+/// Alertmanager's event recorder: structured events to files, stdout and webhooks.
+pub mod event_recorder;
 /// A typed API v2 client (amctl, tests).
 pub mod client;
 /// amctl's commands, one module per command group.

@@ -167,6 +167,8 @@ pub struct Metrics {
     pub nflog_maintenance_errors: Counter,
     /// The metrics of Alertmanager's limit flags.
     pub limits: LimitMetrics,
+    /// The event recorder's (registered with `--enable-feature=event-recorder`).
+    pub events: EventMetrics,
 }
 
 impl Default for Metrics {
@@ -353,10 +355,17 @@ impl Metrics {
             nflog_maintenance_errors.clone(),
         );
         let limits = LimitMetrics::register(&mut registry, features.alert_names_in_metrics);
+        // As in Alertmanager, only a running recorder has metrics.
+        let events = if features.event_recorder {
+            EventMetrics::register(&mut registry)
+        } else {
+            EventMetrics::default()
+        };
         // Alertmanager exports every integration's series from the start,
         // at zero, so a dashboard's rate() has a baseline before a failure.
         let metrics = Self {
             limits,
+            events,
             nflog_queries,
             nflog_query_errors,
             nflog_maintenance,
@@ -555,6 +564,96 @@ impl LimitMetrics {
                 self.alerts_limited.inc();
             }
         }
+    }
+}
+
+/// What the event recorder counts, under Alertmanager 0.34's names. Output
+/// names are paths and URLs, escaped for the text formats here.
+#[derive(Clone, Default)]
+pub struct EventMetrics {
+    pub recorded: Family<DynamicLabels, Counter>,
+    pub bytes_written: Family<DynamicLabels, Counter>,
+    pub dropped: Family<DynamicLabels, Counter>,
+    pub serialize_errors: Family<DynamicLabels, Counter>,
+    pub output_drops: Family<DynamicLabels, Counter>,
+    pub kafka_produce_errors: Family<DynamicLabels, Counter>,
+    pub queue_length: Gauge,
+}
+
+impl EventMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = Self::default();
+        registry.register(
+            "alertmanager_events_recorded",
+            "The total number of events recorded by the event recorder.",
+            m.recorded.clone(),
+        );
+        registry.register(
+            "alertmanager_event_recorder_bytes_written",
+            "The total number of bytes written to the event recorder.",
+            m.bytes_written.clone(),
+        );
+        registry.register(
+            "alertmanager_events_dropped",
+            "The total number of events dropped due to a full queue.",
+            m.dropped.clone(),
+        );
+        registry.register(
+            "alertmanager_event_serialize_errors",
+            "The total number of events that failed to serialize.",
+            m.serialize_errors.clone(),
+        );
+        registry.register(
+            "alertmanager_event_output_drops",
+            "The total number of events dropped by an output due to a full local buffer.",
+            m.output_drops.clone(),
+        );
+        registry.register(
+            "alertmanager_event_kafka_produce_errors",
+            "The total number of Kafka produce attempts that failed.",
+            m.kafka_produce_errors.clone(),
+        );
+        registry.register(
+            "alertmanager_event_recorder_queue_length",
+            "Current number of events waiting in the event recorder write queue.",
+            m.queue_length.clone(),
+        );
+        m
+    }
+
+    /// One delivery of an event to an output: `result` is `success` or `error`.
+    pub fn written(&self, event_type: &'static str, output: &str, bytes: Option<usize>) {
+        let output = escaped(output).into_owned();
+        let result = if bytes.is_some() { "success" } else { "error" };
+        self.recorded
+            .get_or_create(&vec![
+                ("event_type", event_type.to_owned()),
+                ("output", output.clone()),
+                ("result", result.to_owned()),
+            ])
+            .inc();
+        if let Some(n) = bytes {
+            self.bytes_written
+                .get_or_create(&vec![
+                    ("event_type", event_type.to_owned()),
+                    ("output", output),
+                ])
+                .inc_by(n as u64);
+        }
+    }
+
+    /// An event dropped because the recorder's queue was full.
+    pub fn dropped(&self, event_type: &'static str) {
+        self.dropped
+            .get_or_create(&vec![("event_type", event_type.to_owned())])
+            .inc();
+    }
+
+    /// An event an output dropped because its own buffer was full.
+    pub fn output_dropped(&self, output: &str) {
+        self.output_drops
+            .get_or_create(&vec![("output", escaped(output).into_owned())])
+            .inc();
     }
 }
 

@@ -111,7 +111,16 @@ async fn post_alerts(
 
     // Valid alerts are kept even when others in the batch are refused;
     // those over --alerts.per-alertname-limit are dropped, still with 200.
-    let limited = state.alerts.put(valid, now);
+    let events = &state.events;
+    let limited = state.alerts.put_noting_new(valid, now, &mut |a| {
+        events.record(|| {
+            crate::event_recorder::EventData::AlertCreated(
+                crate::event_recorder::events::AlertEvent {
+                    alert: crate::event_recorder::events::AlertInfo::of(a, now),
+                },
+            )
+        })
+    });
     m.limits.limited(&limited);
 
     if rejected.is_empty() {

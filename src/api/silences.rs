@@ -165,6 +165,7 @@ async fn post_silences(
             "Failed to create silence: end time can't be in the past".into(),
         ));
     }
+    let asked_id = posted.id.clone().unwrap_or_default();
     let silence = Silence {
         id: posted.id.unwrap_or_default(),
         matchers,
@@ -180,5 +181,25 @@ async fn post_silences(
         .set(silence, now)
         .await
         .map_err(silence_error)?;
+    if let Some(stored) = state
+        .events
+        .is_on()
+        .then(|| state.silences.get(&id))
+        .flatten()
+    {
+        use crate::event_recorder::{EventData, events::SilenceEvent, events::SilenceInfo};
+        let event = SilenceEvent {
+            silence: SilenceInfo::of(&stored),
+        };
+        // Alertmanager updates in place when it can, keeping the ID; any
+        // other change makes a new silence.
+        state.events.record(|| {
+            if id == asked_id {
+                EventData::SilenceUpdated(event)
+            } else {
+                EventData::SilenceCreated(event)
+            }
+        });
+    }
     Ok(Json(PostSilenceOk { silence_id: id }))
 }

@@ -40,6 +40,20 @@ pub(super) fn check_files(config: &mut Config, base: &Path) -> Result<(), Config
             c.files(&mut found);
         }
     }
+    for (i, w) in config.event_recorder.webhook_outputs.iter_mut().enumerate() {
+        if let Some(h) = w.http_config.as_mut() {
+            found.under(&format!("event_recorder.webhook_outputs[{i}]"));
+            found.http("http_config", h);
+        }
+    }
+    for (i, k) in config.event_recorder.kafka_outputs.iter_mut().enumerate() {
+        found.under(&format!("event_recorder.kafka_outputs[{i}]"));
+        found.tls("tls_config", k.tls_config.as_mut());
+    }
+    // Created when missing, so only made absolute (as Alertmanager does).
+    for f in &mut config.event_recorder.file_outputs {
+        f.path = base.join(&f.path).to_string_lossy().into_owned();
+    }
     for (field, path) in found.found {
         let full = base.join(path.as_str());
         if let Err(e) = std::fs::File::open(&full) {

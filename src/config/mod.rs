@@ -8,6 +8,7 @@
 
 mod duration;
 mod env;
+mod event_recorder;
 mod files;
 mod locate;
 mod receivers;
@@ -28,6 +29,10 @@ use crate::matcher::{MatchType, Matcher, MatcherError, MatcherLines, Matchers};
 pub use duration::{Duration, DurationError};
 pub use env::{UnsetVariable, expand};
 // Every integration's config type, and what the config code shares.
+pub use event_recorder::{
+    EventRecorderConfig, FileOutputConfig, KafkaOutputConfig, StdoutOutputConfig,
+    WebhookOutputConfig,
+};
 pub use receivers::*;
 pub use templates::CompiledTemplates;
 pub use time_interval::{
@@ -148,6 +153,10 @@ pub struct Config {
     /// `tracing:` (Alertmanager 0.30), checked; absent when not configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracing: Option<TracingConfig>,
+    /// `event_recorder:` (Alertmanager 0.33); used with
+    /// `--enable-feature=event-recorder`.
+    #[serde(skip_serializing_if = "EventRecorderConfig::is_empty")]
+    pub event_recorder: EventRecorderConfig,
     /// The `templates:` files and every templated field, compiled at load.
     #[serde(skip)]
     pub compiled_templates: CompiledTemplates,
@@ -171,6 +180,8 @@ struct RawConfig {
     templates: Vec<String>,
     #[serde(default)]
     tracing: Option<TracingConfig>,
+    #[serde(default, deserialize_with = "null_default")]
+    event_recorder: EventRecorderConfig,
 }
 
 fn five_minutes() -> Duration {
@@ -598,6 +609,7 @@ impl Config {
             time_intervals,
             templates: raw.templates,
             tracing: raw.tracing,
+            event_recorder: raw.event_recorder,
             compiled_templates: CompiledTemplates::default(),
         };
         let base = path.parent().unwrap_or(Path::new("."));

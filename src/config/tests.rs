@@ -664,3 +664,78 @@ fn an_integration_without_http_config_uses_the_global_one() {
     assert_eq!(w[1].http_config.proxy_url, None);
     assert!(!w[1].http_config.follow_redirects);
 }
+
+#[test]
+fn event_recorder_outputs_are_read_and_checked_as_alertmanager_does() {
+    let c = load(&format!(
+        "{MINIMAL}event_recorder:\n  file_outputs:\n  - path: events.jsonl\n  webhook_outputs:\n  - url: https://events.example.com/in?token=s3cr3t\n    batch: true\n    batch_max_events: 10\n  kafka_outputs:\n  - brokers: [k1:9092]\n    topic: events\n  stdout_outputs:\n  - {{}}\n"
+    ))
+    .unwrap();
+    let e = &c.event_recorder;
+    assert_eq!(
+        e.file_outputs[0].path, "/etc/am/events.jsonl",
+        "relative to the config"
+    );
+    assert!(e.webhook_outputs[0].batch);
+    assert_eq!(e.kafka_outputs[0].topic, "events");
+    assert_eq!(e.stdout_outputs.len(), 1);
+    assert!(!c.original().contains("s3cr3t"), "the URL is a secret");
+    assert!(load(MINIMAL).unwrap().event_recorder.is_empty());
+
+    for (block, field, message) in [
+        (
+            "file_outputs:\n  - path: ''",
+            "event_recorder.file_outputs[0].path",
+            "requires a path",
+        ),
+        (
+            "webhook_outputs:\n  - workers: 2",
+            "event_recorder.webhook_outputs[0].url",
+            "requires a url",
+        ),
+        (
+            "webhook_outputs:\n  - url: /relative",
+            "event_recorder.webhook_outputs[0].url",
+            "absolute http(s) url",
+        ),
+        (
+            "webhook_outputs:\n  - url: http://h/\n    batch_max_events: 5",
+            "event_recorder.webhook_outputs[0].batch",
+            "batch settings require batch: true",
+        ),
+        (
+            "webhook_outputs:\n  - url: http://h/\n    batch: true\n    batch_max_bytes: -1",
+            "event_recorder.webhook_outputs[0].batch",
+            "cannot be negative",
+        ),
+        (
+            "kafka_outputs:\n  - topic: t",
+            "event_recorder.kafka_outputs[0].brokers",
+            "at least one broker",
+        ),
+        (
+            "kafka_outputs:\n  - brokers: [k:1]",
+            "event_recorder.kafka_outputs[0].topic",
+            "requires a topic",
+        ),
+        (
+            "kafka_outputs:\n  - brokers: [k:1]\n    topic: t\n    acks: most",
+            "event_recorder.kafka_outputs[0].acks",
+            "unknown acks",
+        ),
+        (
+            "kafka_outputs:\n  - brokers: [k:1]\n    topic: t\n    format: xml",
+            "event_recorder.kafka_outputs[0].format",
+            "unknown format",
+        ),
+        ("other_outputs: []", "event_recorder", "other_outputs"),
+    ] {
+        let err = load(&format!("{MINIMAL}event_recorder:\n  {block}\n")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(message), "{block}: {text}");
+        assert!(
+            text.contains(field) || err.line.is_some(),
+            "{block}: {text}"
+        );
+    }
+}

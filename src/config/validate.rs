@@ -17,6 +17,7 @@ pub(super) fn validate(config: &mut Config, mode: NameMode) -> Result {
             check_tls("tracing.tls_config", tls)?;
         }
     }
+    super::event_recorder::check(&config.event_recorder)?;
     let mut names = HashSet::new();
     for (i, r) in config.receivers.iter_mut().enumerate() {
         let at = format!("receivers[{i}]");

@@ -55,11 +55,13 @@ impl AggregationGroup {
 
     /// Adds or replaces alerts; `false` if the group has ended and a new
     /// one must take them. An alert that started more than `group_wait`
-    /// ago skips the wait, as in Alertmanager.
+    /// ago skips the wait, as in Alertmanager. `added` sees each alert
+    /// new to the group.
     pub fn insert_all<'a>(
         &self,
         alerts: impl IntoIterator<Item = &'a Arc<Alert>>,
         now: DateTime<Utc>,
+        added: &mut dyn FnMut(&Alert),
     ) -> bool {
         let wait = chrono::Duration::from_std(self.opts.group_wait).unwrap_or_default();
         let mut stale = false;
@@ -73,9 +75,12 @@ impl AggregationGroup {
                 // Batches may arrive out of order (see `AlertStore::subscribe`):
                 // an older version never replaces a newer one.
                 let updated_at = alert.updated_at;
-                members
+                if members
                     .alerts
-                    .insert_if(alert.clone(), |old| old.updated_at <= updated_at);
+                    .insert_if(alert.clone(), |old| old.updated_at <= updated_at)
+                {
+                    added(alert);
+                }
             }
         }
         if stale && !self.has_flushed.load(Ordering::Acquire) {

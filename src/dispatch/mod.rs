@@ -43,6 +43,9 @@ pub struct Flush {
 /// then dropped from the group.
 pub trait Deliver: Send + Sync + 'static {
     fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>>;
+
+    /// An alert joined `group` (the event recorder's `alert_grouped`).
+    fn grouped(&self, _group: &AggregationGroup, _alert: &Alert) {}
 }
 
 /// When a dispatcher may start flushing and how often it tidies up.
@@ -172,7 +175,7 @@ impl Dispatcher {
             let (id, route, _) = run[0];
             let members = run.iter().map(|(.., alert)| *alert);
             if let Some(g) = groups.get(&id)
-                && g.insert_all(members.clone(), now)
+                && g.insert_all(members.clone(), now, &mut |a| self.deliver.grouped(g, a))
             {
                 continue;
             }
@@ -183,7 +186,7 @@ impl Dispatcher {
             };
             let labels = route.opts.group_labels(&first.labels);
             let g = AggregationGroup::new(route.group_key(&labels), labels, route.opts.clone());
-            g.insert_all(opening, now);
+            g.insert_all(opening, now, &mut |a| self.deliver.grouped(&g, a));
             self.tasks.spawn(g.clone().run(
                 self.deliver.clone(),
                 self.clock.clone(),

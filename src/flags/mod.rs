@@ -255,7 +255,6 @@ impl Flags {
         }
         let go_runtime = [
             (features.auto_gomemlimit, "auto-gomemlimit"),
-            (features.event_recorder, "event-recorder"),
             (
                 self.auto_gomemlimit_ratio.is_some(),
                 "auto-gomemlimit.ratio",

@@ -19,6 +19,8 @@ use crate::alert_store::AlertStore;
 use crate::config::{Config, ReceiverConfig};
 use crate::dispatch::route::RouteOpts;
 use crate::dispatch::{Deliver, Flush};
+use crate::event_recorder::EventRecorder;
+use crate::event_recorder::events as ev;
 use crate::history::{Attempt, History, Outcome};
 use crate::inhibit::{InhibitRule, Inhibitions};
 use crate::integrations::{self, BuildError, Notification, Notifier, NotifyError, NotifyState};
@@ -77,6 +79,7 @@ pub struct Pipeline {
     silences: Arc<Silences>,
     nflog: Arc<NotificationLog>,
     history: Arc<History>,
+    events: EventRecorder,
     external_url: String,
     inhibitions: Mutex<Option<InhibitionCache>>,
     /// Renders route labels (the integrations hold their own handle).
@@ -92,6 +95,7 @@ pub struct PipelineState {
     pub silences: Arc<Silences>,
     pub nflog: Arc<NotificationLog>,
     pub history: Arc<History>,
+    pub events: crate::event_recorder::EventRecorder,
     pub external_url: String,
 }
 
@@ -103,6 +107,7 @@ impl Pipeline {
             silences,
             nflog,
             history,
+            events,
             external_url,
         } = parts;
         let receivers = build_receivers(&config.receivers, config.template_set(), &metrics)?;
@@ -128,6 +133,7 @@ impl Pipeline {
             silences,
             nflog,
             history,
+            events,
             external_url,
             inhibitions: Mutex::new(None),
             templates: config.template_set().clone(),
@@ -274,28 +280,61 @@ impl Pipeline {
         self.render_route_labels(&group.opts.labels, &msg)
     }
 
-    /// Drops inhibited and silenced alerts, counting each as Alertmanager does.
-    fn unmuted(&self, alerts: &[Arc<Alert>], now: DateTime<Utc>) -> Vec<Arc<Alert>> {
+    /// Drops inhibited and silenced alerts, counting each as Alertmanager
+    /// does; `muted` receives the dropped ones' hashes when events are on.
+    fn unmuted(
+        &self,
+        alerts: &[Arc<Alert>],
+        now: DateTime<Utc>,
+        muted: &mut Vec<ev::GroupedAlert>,
+    ) -> Vec<Arc<Alert>> {
         let inhibitions = self.inhibitions(now);
         let (mut inhibited, mut silenced) = (0, 0);
-        let kept = alerts
+        let kept: Vec<Arc<Alert>> = alerts
             .iter()
             .filter(|a| {
-                let by = inhibitions.inhibiting_rule(a);
-                if let Some((source, rule)) = by {
-                    tracing::debug!(alert = %a.fingerprint(), %source, inhibit_rule = rule, "alert inhibited");
-                }
-                let muted = by.is_some();
-                inhibited += usize::from(muted);
-                !muted
+                let Some((source, rule)) = inhibitions.inhibiting_rule(a) else {
+                    return true;
+                };
+                tracing::debug!(alert = %a.fingerprint(), %source, inhibit_rule = rule.name, "alert inhibited");
+                self.events.record(|| inhibition_event(a, source.0, rule));
+                inhibited += 1;
+                false
             })
             .filter(|a| {
-                let muted = !self.silences.mutes(&a.labels, now).is_empty();
-                silenced += usize::from(muted);
-                !muted
+                let by = self.silences.mutes(&a.labels, now);
+                if by.is_empty() {
+                    return true;
+                }
+                for id in &by {
+                    let Some(silence) = self.events.is_on().then(|| self.silences.get(id)).flatten() else {
+                        continue;
+                    };
+                    self.events.record(|| {
+                        ev::EventData::SilenceMutedAlert(ev::SilenceMutedAlertEvent {
+                            silence: ev::SilenceInfo::of(&silence),
+                            muted_alert: ev::MutedAlert {
+                                labels: ev::Labels::of(&a.labels),
+                                fingerprint: a.fingerprint().0,
+                            },
+                        })
+                    });
+                }
+                silenced += 1;
+                false
             })
             .cloned()
             .collect();
+        if self.events.is_on() && inhibited + silenced > 0 {
+            let kept_set: std::collections::HashSet<_> =
+                kept.iter().map(|a| a.fingerprint()).collect();
+            muted.extend(
+                alerts
+                    .iter()
+                    .filter(|a| !kept_set.contains(&a.fingerprint()))
+                    .map(|a| ev::GroupedAlert::hash_only(&a.labels)),
+            );
+        }
         self.metrics.suppressed("inhibition", inhibited);
         self.metrics.suppressed("silence", silenced);
         kept
@@ -307,7 +346,8 @@ impl Pipeline {
             self.metrics.suppressed(reason, flush.alerts.len());
             return true;
         }
-        let alerts = self.unmuted(&flush.alerts, flush.now);
+        let mut muted = Vec::new();
+        let alerts = self.unmuted(&flush.alerts, flush.now, &mut muted);
         if alerts.is_empty() {
             return true;
         }
@@ -325,7 +365,7 @@ impl Pipeline {
         }
         let sends = integrations
             .iter()
-            .map(|i| self.deliver_to(i, &flush, &alerts, &sets));
+            .map(|i| self.deliver_to(i, &flush, &alerts, &sets, &muted));
         futures_util::future::join_all(sends)
             .await
             .into_iter()
@@ -339,6 +379,7 @@ impl Pipeline {
         flush: &Flush,
         alerts: &[Arc<Alert>],
         sets: &FlushSets,
+        muted: &[ev::GroupedAlert],
     ) -> bool {
         let notifier = integration.notifier.as_ref();
         let key = NflogKey {
@@ -406,6 +447,9 @@ impl Pipeline {
                 reason = reason.as_str(),
                 "notification sent"
             );
+            self.events.record(|| {
+                notification_event(flush, &msg.alerts, alerts, muted, reason, integration)
+            });
         }
         // Logged even when only resolved alerts were withheld, so the next
         // dedup decision knows the receiver is up to date.
@@ -565,8 +609,103 @@ impl Pipeline {
 
 impl Deliver for Pipeline {
     fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
-        Box::pin(self.deliver_flush(flush))
+        Box::pin(async move {
+            if !self.events.is_on() {
+                return self.deliver_flush(flush).await;
+            }
+            let resolved: Vec<Arc<Alert>> = flush
+                .alerts
+                .iter()
+                .filter(|a| a.resolved_at(flush.now))
+                .cloned()
+                .collect();
+            let info = ev::GroupInfo::new(&flush.group_key, &flush.group_labels, &flush.receiver);
+            let now = flush.now;
+            let done = self.deliver_flush(flush).await;
+            // As Alertmanager: once the flush is done, its resolved alerts
+            // leave the group.
+            if done {
+                for a in &resolved {
+                    self.events.record(|| {
+                        ev::EventData::AlertResolved(ev::GroupedAlertEvent {
+                            alert: ev::GroupedAlert::of(a, now),
+                            group_info: info.clone(),
+                        })
+                    });
+                }
+            }
+            done
+        })
     }
+
+    fn grouped(&self, group: &crate::dispatch::AggregationGroup, alert: &Alert) {
+        self.events.record(|| {
+            ev::EventData::AlertGrouped(ev::GroupedAlertEvent {
+                alert: ev::GroupedAlert::of(alert, chrono::Utc::now()),
+                group_info: ev::GroupInfo::new(&group.key, &group.labels, &group.opts.receiver),
+            })
+        });
+    }
+}
+
+fn inhibition_event(alert: &Alert, source: u64, rule: &InhibitRule) -> ev::EventData {
+    let (sources, targets, equal) = rule.parts();
+    let mut equal_labels = equal.to_vec();
+    equal_labels.sort();
+    ev::EventData::InhibitionMutedAlert(ev::InhibitionMutedAlertEvent {
+        inhibit_rules: vec![ev::InhibitRuleInfo {
+            source_matchers: sources.0.iter().map(ev::MatcherInfo::of).collect(),
+            target_matchers: targets.0.iter().map(ev::MatcherInfo::of).collect(),
+            equal_labels,
+            name: rule.name.clone(),
+        }],
+        muted_alert: ev::MutedAlert {
+            labels: ev::Labels::of(&alert.labels),
+            fingerprint: alert.fingerprint().0,
+        },
+        inhibiting_fingerprints: vec![source],
+    })
+}
+
+/// Alertmanager's `NotificationEvent` for one delivered notification.
+fn notification_event(
+    flush: &Flush,
+    sent: &[Arc<Alert>],
+    unmuted: &[Arc<Alert>],
+    muted: &[ev::GroupedAlert],
+    reason: Reason,
+    integration: &Integration,
+) -> ev::EventData {
+    let (resolved, firing): (Vec<_>, Vec<_>) =
+        unmuted.iter().partition(|a| a.resolved_at(flush.now));
+    let hashes = |list: Vec<&Arc<Alert>>| {
+        list.into_iter()
+            .map(|a| ev::GroupedAlert::hash_only(&a.labels))
+            .collect()
+    };
+    ev::EventData::Notification(Box::new(ev::NotificationEvent {
+        alerts: sent
+            .iter()
+            .map(|a| ev::GroupedAlert::of(a, flush.now))
+            .collect(),
+        firing_alerts: hashes(firing),
+        resolved_alerts: hashes(resolved),
+        muted_alerts: muted.to_vec(),
+        group_info: ev::GroupInfo::new(&flush.group_key, &flush.group_labels, &flush.receiver),
+        repeat_interval: ev::ProtoDuration(flush.opts.repeat_interval),
+        reason: Some(match reason {
+            Reason::FirstNotification => "NOTIFY_REASON_FIRST_NOTIFICATION",
+            Reason::NewAlertsInGroup => "NOTIFY_REASON_NEW_ALERTS_IN_GROUP",
+            Reason::NewResolved => "NOTIFY_REASON_NEW_RESOLVED_ALERTS",
+            Reason::AllResolved => "NOTIFY_REASON_ALL_ALERTS_RESOLVED",
+            Reason::RepeatInterval => "NOTIFY_REASON_REPEAT_INTERVAL_ELAPSED",
+        }),
+        flush_id: 0,
+        integration: ev::IntegrationInfo {
+            name: integration.notifier.name().to_owned(),
+            index: integration.index as u64,
+        },
+    }))
 }
 
 /// Renders route labels that may refer to each other: a label's references

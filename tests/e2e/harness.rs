@@ -461,6 +461,12 @@ impl WebhookSink {
             .expect("sink open")
     }
 
+    /// The next request body, or `None` when none arrives within `limit`.
+    pub async fn try_next(&self, limit: Duration) -> Option<Value> {
+        let mut rx = self.received.lock().await;
+        tokio::time::timeout(limit, rx.recv()).await.ok().flatten()
+    }
+
     /// Whatever arrived so far, without waiting.
     pub async fn drain(&self) -> Vec<Value> {
         let mut rx = self.received.lock().await;

@@ -13,6 +13,7 @@ mod delivery;
 mod differential;
 mod discord;
 mod email;
+mod event_recorder;
 mod examples;
 mod flags;
 mod ops;
