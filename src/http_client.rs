@@ -60,20 +60,39 @@ pub fn client(
         // `proxy_connect_header`: sent to the proxy (with CONNECT for
         // HTTPS targets), never to the service.
         if !config.proxy_connect_header.is_empty() {
-            let mut headers = HeaderMap::new();
-            for (name, values) in &config.proxy_connect_header {
-                let n = HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| HttpClientError::Header(name.clone()))?;
-                for value in values {
-                    let mut v = HeaderValue::from_str(value.expose())
-                        .map_err(|_| HttpClientError::Header(name.clone()))?;
-                    v.set_sensitive(true);
-                    headers.append(n.clone(), v);
-                }
-            }
-            proxy = proxy.headers(headers);
+            proxy = proxy.headers(connect_headers(config)?);
         }
         builder = builder.proxy(proxy);
+    }
+    if config.proxy_from_environment && !config.proxy_connect_header.is_empty() {
+        // The environment's proxies, made here so that they carry the
+        // CONNECT headers (reqwest's own reading of the environment has
+        // no place for them): HTTPS_PROXY for https, HTTP_PROXY for http,
+        // upper case first, NO_PROXY for both, as Go reads them.
+        builder = builder.no_proxy();
+        let headers = connect_headers(config)?;
+        let var = |names: [&str; 2]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+        };
+        for (https, names) in [
+            (true, ["HTTPS_PROXY", "https_proxy"]),
+            (false, ["HTTP_PROXY", "http_proxy"]),
+        ] {
+            if let Some(url) = var(names) {
+                let proxy = if https {
+                    reqwest::Proxy::https(&url)
+                } else {
+                    reqwest::Proxy::http(&url)
+                };
+                let proxy = proxy
+                    .map_err(|_| HttpClientError::Proxy)?
+                    .headers(headers.clone())
+                    .no_proxy(reqwest::NoProxy::from_env());
+                builder = builder.proxy(proxy);
+            }
+        }
     }
     let mut headers = HeaderMap::new();
     for (name, value) in &config.headers {
@@ -122,19 +141,10 @@ pub fn client(
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
         if let Some(v) = &tls.min_version {
-            let version = match v.as_str() {
-                "TLS10" => reqwest::tls::Version::TLS_1_0,
-                "TLS11" => reqwest::tls::Version::TLS_1_1,
-                "TLS12" => reqwest::tls::Version::TLS_1_2,
-                "TLS13" => reqwest::tls::Version::TLS_1_3,
-                other => {
-                    return Err(HttpClientError::Tls {
-                        field: "min_version",
-                        reason: format!("unknown TLS version {other:?}"),
-                    });
-                }
-            };
-            builder = builder.tls_version_min(version);
+            builder = builder.tls_version_min(tls_version("min_version", v)?);
+        }
+        if let Some(v) = &tls.max_version {
+            builder = builder.tls_version_max(tls_version("max_version", v)?);
         }
         if tls.server_name.is_some() {
             // reqwest has no SNI/verification-name override; the name in
@@ -145,6 +155,38 @@ pub fn client(
     builder
         .build()
         .map_err(|e| HttpClientError::Build(error_chain(&e.without_url())))
+}
+
+/// `proxy_connect_header` as headers, each value marked sensitive.
+fn connect_headers(config: &HttpConfig) -> Result<HeaderMap, HttpClientError> {
+    let mut headers = HeaderMap::new();
+    for (name, values) in &config.proxy_connect_header {
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| HttpClientError::Header(name.clone()))?;
+        for value in values {
+            let mut v = HeaderValue::from_str(value.expose())
+                .map_err(|_| HttpClientError::Header(name.clone()))?;
+            v.set_sensitive(true);
+            headers.append(n.clone(), v);
+        }
+    }
+    Ok(headers)
+}
+
+/// prometheus/common's names of the TLS versions.
+fn tls_version(field: &'static str, name: &str) -> Result<reqwest::tls::Version, HttpClientError> {
+    Ok(match name {
+        "TLS10" => reqwest::tls::Version::TLS_1_0,
+        "TLS11" => reqwest::tls::Version::TLS_1_1,
+        "TLS12" => reqwest::tls::Version::TLS_1_2,
+        "TLS13" => reqwest::tls::Version::TLS_1_3,
+        other => {
+            return Err(HttpClientError::Tls {
+                field,
+                reason: format!("unknown TLS version {other:?}"),
+            });
+        }
+    })
 }
 
 /// Credentials added to each request.
@@ -277,13 +319,41 @@ impl OAuth2Source {
     /// The cached token, or a new one when there is none or it expires
     /// within ten seconds. Errors name the field, never the secret.
     async fn token(&self) -> Result<String, String> {
-        use oauth2::TokenResponse;
         let mut cached = self.token.lock().await;
         if let Some((token, expires)) = cached.as_ref()
             && expires.is_none_or(|at| at > std::time::Instant::now() + Duration::from_secs(10))
         {
             return Ok(token.clone());
         }
+        let fetched = if self.config.grant_type == crate::config::JWT_BEARER {
+            self.fetch_with_assertion().await?
+        } else {
+            self.fetch_with_client_secret().await?
+        };
+        *cached = Some(fetched.clone());
+        Ok(fetched.0)
+    }
+
+    /// The token request's own client (its TLS and proxy settings).
+    fn token_client(&self) -> Result<reqwest::Client, String> {
+        let o = &self.config;
+        let http = HttpConfig {
+            tls_config: o.tls_config.clone(),
+            proxy_url: o.proxy_url.clone(),
+            no_proxy: o.no_proxy.clone(),
+            proxy_from_environment: o.proxy_from_environment,
+            // The token endpoint must not be redirected elsewhere.
+            follow_redirects: false,
+            ..HttpConfig::default()
+        };
+        client_for_tokens(&http)
+    }
+
+    /// The client-credentials grant, through the `oauth2` crate.
+    async fn fetch_with_client_secret(
+        &self,
+    ) -> Result<(String, Option<std::time::Instant>), String> {
+        use oauth2::TokenResponse;
         let o = &self.config;
         let secret = match (&o.client_secret, &o.client_secret_file) {
             (Some(s), _) => s.expose().to_owned(),
@@ -295,16 +365,7 @@ impl OAuth2Source {
         let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(o.client_id.clone()))
             .set_client_secret(oauth2::ClientSecret::new(secret))
             .set_token_uri(token_url);
-        let http = HttpConfig {
-            tls_config: o.tls_config.clone(),
-            proxy_url: o.proxy_url.clone(),
-            no_proxy: o.no_proxy.clone(),
-            proxy_from_environment: o.proxy_from_environment,
-            // The token endpoint must not be redirected elsewhere.
-            follow_redirects: false,
-            ..HttpConfig::default()
-        };
-        let http = client_for_tokens(&http)?;
+        let http = self.token_client()?;
         let mut request = client.exchange_client_credentials();
         for scope in &o.scopes {
             request = request.add_scope(oauth2::Scope::new(scope.clone()));
@@ -336,8 +397,109 @@ impl OAuth2Source {
         })?;
         let token = answer.access_token().secret().clone();
         let expires = answer.expires_in().map(|d| std::time::Instant::now() + d);
-        *cached = Some((token.clone(), expires));
-        Ok(token)
+        Ok((token, expires))
+    }
+
+    /// RFC 7523's jwt-bearer grant, as prometheus/common makes it: an
+    /// assertion signed with the client's RSA key (`iss` = `iss` or the
+    /// client ID, `sub` = client ID, `aud` = `audience` or the token URL,
+    /// a random `jti`, ten minutes of validity, `scope`, then `claims`).
+    async fn fetch_with_assertion(&self) -> Result<(String, Option<std::time::Instant>), String> {
+        let o = &self.config;
+        let key = match (&o.client_certificate_key, &o.client_certificate_key_file) {
+            (Some(k), _) => k.expose().to_owned(),
+            (None, Some(f)) => read_secret("oauth2.client_certificate_key_file", f).await?,
+            (None, None) => String::new(),
+        };
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(key.as_bytes()).map_err(|_| {
+            "oauth2.client_certificate_key: not an RSA private key in PEM".to_owned()
+        })?;
+        let algorithm = match o.signature_algorithm.as_str() {
+            "RS384" => jsonwebtoken::Algorithm::RS384,
+            "RS512" => jsonwebtoken::Algorithm::RS512,
+            _ => jsonwebtoken::Algorithm::RS256,
+        };
+        let mut header = jsonwebtoken::Header::new(algorithm);
+        if !o.client_certificate_key_id.is_empty() {
+            header.kid = Some(o.client_certificate_key_id.clone());
+        }
+        let now = chrono::Utc::now().timestamp();
+        let scopes = o.scopes.join(" ");
+        let mut claims = serde_json::Map::new();
+        let iss = if o.iss.is_empty() {
+            &o.client_id
+        } else {
+            &o.iss
+        };
+        let aud = if o.audience.is_empty() {
+            &o.token_url
+        } else {
+            &o.audience
+        };
+        claims.insert("iss".into(), iss.clone().into());
+        claims.insert("sub".into(), o.client_id.clone().into());
+        claims.insert("jti".into(), uuid::Uuid::new_v4().to_string().into());
+        claims.insert("aud".into(), aud.clone().into());
+        claims.insert("iat".into(), now.into());
+        claims.insert("exp".into(), (now + 600).into());
+        if !scopes.is_empty() {
+            claims.insert("scope".into(), scopes.clone().into());
+        }
+        claims.extend(o.claims.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let assertion = jsonwebtoken::encode(&header, &claims, &key)
+            .map_err(|e| format!("oauth2: signing the assertion failed: {e}"))?;
+        let mut form = vec![
+            (
+                "grant_type".to_owned(),
+                crate::config::JWT_BEARER.to_owned(),
+            ),
+            ("assertion".to_owned(), assertion),
+        ];
+        if !scopes.is_empty() {
+            form.push(("scope".into(), scopes));
+        }
+        for (k, v) in &o.endpoint_params {
+            match form.iter_mut().find(|(name, _)| name == k) {
+                // Only grant_type may be replaced (for servers that want
+                // another name), as in prometheus/common.
+                Some((name, value)) if name == "grant_type" => *value = v.clone(),
+                Some(_) => return Err(format!("oauth2: cannot overwrite parameter {k:?}")),
+                None => form.push((k.clone(), v.clone())),
+            }
+        }
+        let answer = self
+            .token_client()?
+            .post(&o.token_url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "oauth2: cannot fetch token: {}",
+                    error_chain(&e.without_url())
+                )
+            })?;
+        let status = answer.status();
+        if !status.is_success() {
+            return Err(format!(
+                "oauth2: cannot fetch token: the token_url answered {status}"
+            ));
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            access_token: String,
+            #[serde(default)]
+            expires_in: Option<u64>,
+        }
+        let body: Answer = answer
+            .json()
+            .await
+            .map_err(|_| "oauth2: cannot fetch token: the answer is not a token".to_owned())?;
+        let expires = body
+            .expires_in
+            .filter(|s| *s > 0)
+            .map(|s| std::time::Instant::now() + Duration::from_secs(s));
+        Ok((body.access_token, expires))
     }
 }
 

@@ -609,6 +609,10 @@ fn newer_http_config_fields_are_read_and_checked() {
     assert_eq!(h.http_headers["X-Tenant"].values, ["a"]);
     assert!(!c.original().contains("tok\n"));
     load(&hook("      proxy_from_environment: true\n")).unwrap();
+    load(&hook(
+        "      proxy_from_environment: true\n      proxy_connect_header:\n        Proxy-Authorization: [x]\n      tls_config:\n        min_version: TLS12\n        max_version: TLS13\n",
+    ))
+    .unwrap();
     let c = load(&hook(
         "      proxy_url: http://p:1\n      proxy_connect_header:\n        Proxy-Authorization: [Basic eDp5]\n",
     ))
@@ -632,7 +636,47 @@ fn newer_http_config_fields_are_read_and_checked() {
         (
             "      proxy_connect_header:\n        Proxy-Authorization: [x]\n",
             "http_config.proxy_connect_header",
-            "proxy_url must also be configured",
+            "proxy_url or proxy_from_environment must also be configured",
+        ),
+        (
+            "      proxy_from_environment: true\n      no_proxy: localhost\n",
+            "http_config.no_proxy",
+            "no_proxy must not be configured",
+        ),
+        (
+            "      basic_auth:\n        username: u\n        password_ref: vault/am\n",
+            "http_config.basic_auth.password_ref",
+            "cannot use secret ref without manager",
+        ),
+        (
+            "      authorization:\n        credentials_ref: vault/am\n",
+            "http_config.authorization.credentials_ref",
+            "cannot use secret ref without manager",
+        ),
+        (
+            "      tls_config:\n        ca_ref: vault/ca\n",
+            "http_config.tls_config.ca_ref",
+            "cannot use secret ref without manager",
+        ),
+        (
+            "      tls_config:\n        min_version: TLS13\n        max_version: TLS12\n",
+            "http_config.tls_config.max_version",
+            "max_version must be greater than or equal to tls_config.min_version",
+        ),
+        (
+            "      oauth2:\n        client_id: c\n        token_url: http://t/\n        client_secret_ref: vault/s\n",
+            "http_config.oauth2.client_secret_ref",
+            "cannot use secret ref without manager",
+        ),
+        (
+            "      oauth2:\n        client_id: c\n        token_url: http://t/\n        grant_type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        client_certificate_key: k\n        signature_algorithm: HS256\n",
+            "http_config.oauth2.signature_algorithm",
+            "valid signature algorithms are RS256, RS384 and RS512",
+        ),
+        (
+            "      oauth2:\n        client_id: c\n        token_url: http://t/\n        grant_type: urn:ietf:params:oauth:grant-type:jwt-bearer\n",
+            "http_config.oauth2.client_certificate_key",
+            "needs client_certificate_key",
         ),
         (
             "      http_headers:\n        Authorization:\n          values: [x]\n",

@@ -317,16 +317,25 @@ fn check_http_extras(at: &str, http: &HttpConfig) -> Result {
             "if proxy_from_environment is configured, proxy_url must not be configured",
         ));
     }
+    if http.proxy_from_environment && http.no_proxy.is_some() {
+        return Err(ConfigError::at(
+            format!("{at}.no_proxy"),
+            "if proxy_from_environment is configured, no_proxy must not be configured",
+        ));
+    }
     if http.no_proxy.is_some() && http.proxy_url.is_none() {
         return Err(ConfigError::at(
             format!("{at}.no_proxy"),
             "if no_proxy is configured, proxy_url must also be configured",
         ));
     }
-    if !http.proxy_connect_header.is_empty() && http.proxy_url.is_none() {
+    if !http.proxy_connect_header.is_empty()
+        && http.proxy_url.is_none()
+        && !http.proxy_from_environment
+    {
         return Err(ConfigError::at(
             format!("{at}.proxy_connect_header"),
-            "if proxy_connect_header is configured, proxy_url must also be configured (klaxon sends it to an explicit proxy only)",
+            "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured",
         ));
     }
     for name in http.http_headers.keys() {
@@ -396,13 +405,51 @@ pub(super) fn check_http(at: &str, http: &HttpConfig) -> Result {
             "at most one of basic_auth, oauth2, authorization and bearer_token(_file) may be configured",
         ));
     }
+    if let Some(b) = &http.basic_auth {
+        no_secret_ref(&format!("{at}.basic_auth.username_ref"), &b.username_ref)?;
+        no_secret_ref(&format!("{at}.basic_auth.password_ref"), &b.password_ref)?;
+    }
+    if let Some(a) = &http.authorization {
+        no_secret_ref(
+            &format!("{at}.authorization.credentials_ref"),
+            &a.credentials_ref,
+        )?;
+    }
     if let Some(o) = &http.oauth2 {
         let here = format!("{at}.oauth2");
-        at_most_one(
-            &here,
-            ("client_secret", o.client_secret.as_ref()),
-            ("client_secret_file", o.client_secret_file.as_ref()),
-        )?;
+        if o.grant_type == super::JWT_BEARER {
+            at_most_one(
+                &here,
+                ("client_certificate_key", o.client_certificate_key.as_ref()),
+                (
+                    "client_certificate_key_file",
+                    o.client_certificate_key_file.as_ref(),
+                ),
+            )?;
+            no_secret_ref(
+                &format!("{here}.client_certificate_key_ref"),
+                &o.client_certificate_key_ref,
+            )?;
+            if !["", "RS256", "RS384", "RS512"].contains(&o.signature_algorithm.as_str()) {
+                return Err(ConfigError::at(
+                    format!("{here}.signature_algorithm"),
+                    "valid signature algorithms are RS256, RS384 and RS512",
+                ));
+            }
+            if o.client_certificate_key.is_none() && o.client_certificate_key_file.is_none() {
+                return Err(ConfigError::at(
+                    format!("{here}.client_certificate_key"),
+                    "the jwt-bearer grant needs client_certificate_key or client_certificate_key_file",
+                ));
+            }
+        } else {
+            at_most_one(
+                &here,
+                ("client_secret", o.client_secret.as_ref()),
+                ("client_secret_file", o.client_secret_file.as_ref()),
+            )?;
+            no_secret_ref(&format!("{here}.client_secret_ref"), &o.client_secret_ref)?;
+        }
         check_url(&o.token_url).map_err(|m| ConfigError::at(format!("{here}.token_url"), m))?;
         if let Some(proxy) = &o.proxy_url {
             check_url(proxy).map_err(|m| ConfigError::at(format!("{here}.proxy_url"), m))?;
@@ -420,15 +467,45 @@ pub(super) fn check_http(at: &str, http: &HttpConfig) -> Result {
     Ok(())
 }
 
+/// `*_ref` names a secret in a secret manager; Alertmanager configures none,
+/// so prometheus/common refuses every reference with this message.
+fn no_secret_ref(field: &str, value: &Option<String>) -> Result {
+    match value {
+        Some(r) if !r.is_empty() => Err(ConfigError::at(
+            field,
+            "cannot use secret ref without manager",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn check_tls(at: &str, tls: &TlsConfig) -> Result {
-    if let Some(v) = &tls.min_version
-        && !matches!(v.as_str(), "TLS10" | "TLS11" | "TLS12" | "TLS13")
+    let version = |field: &str, v: &Option<String>| -> Result<Option<u8>> {
+        match v.as_deref() {
+            None => Ok(None),
+            Some("TLS10") => Ok(Some(0)),
+            Some("TLS11") => Ok(Some(1)),
+            Some("TLS12") => Ok(Some(2)),
+            Some("TLS13") => Ok(Some(3)),
+            Some(other) => Err(ConfigError::at(
+                format!("{at}.{field}"),
+                format!("unknown TLS version {other:?}: expected TLS10, TLS11, TLS12 or TLS13"),
+            )),
+        }
+    };
+    let min = version("min_version", &tls.min_version)?;
+    let max = version("max_version", &tls.max_version)?;
+    if let (Some(min), Some(max)) = (min, max)
+        && max < min
     {
         return Err(ConfigError::at(
-            format!("{at}.min_version"),
-            format!("unknown TLS version {v:?}: expected TLS10, TLS11, TLS12 or TLS13"),
+            format!("{at}.max_version"),
+            "tls_config.max_version must be greater than or equal to tls_config.min_version if both are specified",
         ));
     }
+    no_secret_ref(&format!("{at}.ca_ref"), &tls.ca_ref)?;
+    no_secret_ref(&format!("{at}.cert_ref"), &tls.cert_ref)?;
+    no_secret_ref(&format!("{at}.key_ref"), &tls.key_ref)?;
     at_most_one(
         at,
         ("ca", tls.ca.as_ref()),

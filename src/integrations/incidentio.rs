@@ -34,6 +34,7 @@ impl Incidentio {
                 kind: "Bearer".into(),
                 credentials: config.alert_source_token.clone(),
                 credentials_file: config.alert_source_token_file.clone(),
+                credentials_ref: None,
             });
         }
         let timeout = config.timeout.map(|t| t.as_std()).filter(|t| !t.is_zero());

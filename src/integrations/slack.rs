@@ -153,6 +153,7 @@ impl Slack {
                 kind: "Bearer".into(),
                 credentials: config.app_token.clone(),
                 credentials_file: config.app_token_file.clone(),
+                credentials_ref: None,
             });
         }
         let timeout = config.timeout.map(|t| t.as_std()).filter(|t| !t.is_zero());

@@ -524,6 +524,8 @@ async fn sends_basic_auth_with_the_username_and_password_read_from_their_files()
             username_file: Some(user.to_str().unwrap().into()),
             password: None,
             password_file: Some(file.to_str().unwrap().into()),
+            username_ref: None,
+            password_ref: None,
         }),
         ..HttpConfig::default()
     };

@@ -182,15 +182,20 @@ impl BinaryServer {
     /// Starts the binary on `dir` (which holds `alertmanager.yml`) and waits
     /// until `/-/ready` answers.
     pub async fn start(dir: &Path, extra: &[&str]) -> BinaryServer {
-        Self::spawn(dir, extra, "").await
+        Self::spawn(dir, extra, "", &[]).await
+    }
+
+    /// [`BinaryServer::start`] with more environment variables.
+    pub async fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> BinaryServer {
+        Self::spawn(dir, &[], "", env).await
     }
 
     /// Starts with `--web.route-prefix`; readiness is checked under it.
     pub async fn start_prefixed(dir: &Path, prefix: &str) -> BinaryServer {
-        Self::spawn(dir, &[&format!("--web.route-prefix={prefix}")], prefix).await
+        Self::spawn(dir, &[&format!("--web.route-prefix={prefix}")], prefix, &[]).await
     }
 
-    async fn spawn(dir: &Path, extra: &[&str], prefix: &str) -> BinaryServer {
+    async fn spawn(dir: &Path, extra: &[&str], prefix: &str, env: &[(&str, &str)]) -> BinaryServer {
         init();
         // A free port may be taken by another test before klaxon binds it:
         // then klaxon exits, and another port is tried.
@@ -204,6 +209,7 @@ impl BinaryServer {
                 .arg(format!("--storage.path={}", dir.join("data").display()))
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
                 .args(extra)
+                .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .kill_on_drop(true)

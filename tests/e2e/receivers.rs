@@ -360,3 +360,95 @@ async fn oauth2_client_credentials_authorize_a_webhook() {
     );
     server.stop().await;
 }
+
+/// `http_config.oauth2` with prometheus/common's jwt-bearer grant (RFC
+/// 7523): the token request carries an assertion signed with the client's
+/// RSA key, with the standard claims, the `kid`, the algorithm asked for
+/// and the configured extra claims; the token it returns authorizes the
+/// webhook.
+#[tokio::test]
+async fn oauth2_jwt_bearer_assertions_are_signed_with_the_client_key() {
+    let token_service = Capture::start(
+        200,
+        "application/json",
+        json!({"access_token": "jwt-tok", "token_type": "Bearer", "expires_in": 3600}).to_string(),
+    )
+    .await;
+    let hook = Capture::start(200, "application/json", "{}".into()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("client.pem");
+    std::fs::write(&key_file, include_str!("fixtures/oauth2-jwt-test-key.pem")).unwrap();
+    let config = format!(
+        "route:\n  receiver: r\n  group_wait: 0s\nreceivers:\n- name: r\n  webhook_configs:\n  - url: '{}/hook'\n    http_config:\n      oauth2:\n        client_id: klaxon-client\n        grant_type: urn:ietf:params:oauth:grant-type:jwt-bearer\n        client_certificate_key_file: '{}'\n        client_certificate_key_id: key-1\n        signature_algorithm: RS384\n        audience: https://idp.example/\n        scopes: [alerts.write]\n        claims:\n          tenant: acme\n        token_url: '{}/token'\n",
+        hook.base,
+        key_file.display(),
+        token_service.base
+    );
+    let server = TestServer::start(&config).await;
+    server.post_alerts(alert("db1")).await;
+    let got = hook.nth(0, "an authorized notification").await;
+    assert_eq!(got.header("authorization"), Some("Bearer jwt-tok"));
+    let token = token_service.nth(0, "the token request").await;
+    let form: std::collections::BTreeMap<_, _> = token.form().into_iter().collect();
+    assert_eq!(
+        form["grant_type"],
+        "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    );
+    assert_eq!(form["scope"], "alerts.write");
+    let public = jsonwebtoken::DecodingKey::from_rsa_pem(include_bytes!(
+        "fixtures/oauth2-jwt-test-key.pub.pem"
+    ))
+    .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS384);
+    validation.set_audience(&["https://idp.example/"]);
+    let decoded =
+        jsonwebtoken::decode::<serde_json::Value>(&form["assertion"], &public, &validation)
+            .expect("an assertion signed with the client's key");
+    assert_eq!(decoded.header.kid.as_deref(), Some("key-1"));
+    let claims = decoded.claims;
+    assert_eq!(claims["iss"], "klaxon-client");
+    assert_eq!(claims["sub"], "klaxon-client");
+    assert_eq!(claims["scope"], "alerts.write");
+    assert_eq!(claims["tenant"], "acme");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        600
+    );
+    assert!(claims["jti"].as_str().is_some_and(|j| j.len() == 36));
+    server.stop().await;
+}
+
+/// `proxy_connect_header` with `proxy_from_environment`: the proxy comes
+/// from `HTTPS_PROXY` and still gets the headers with its CONNECT.
+#[tokio::test]
+async fn proxy_connect_headers_reach_a_proxy_from_the_environment() {
+    crate::harness::init();
+    let ca = crate::harness::TestCa::new("env proxy CA");
+    let hook = Capture::start(200, "application/json", "{}".into()).await;
+    let proxy =
+        crate::receivers_differential::InterceptingProxy::start(&ca, "hooks.example", &hook.base)
+            .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(
+        dir.path().join("alertmanager.yml"),
+        "route:\n  receiver: r\n  group_wait: 0s\nreceivers:\n- name: r\n  webhook_configs:\n  - url: https://hooks.example/alert\n    http_config:\n      proxy_from_environment: true\n      proxy_connect_header:\n        Proxy-Authorization: ['Basic ZW52OnByb3h5']\n      tls_config:\n        ca_file: ca.pem\n",
+    )
+    .unwrap();
+    // The real binary: the environment is the process's own.
+    let server = crate::harness::BinaryServer::start_with_env(
+        dir.path(),
+        &[("HTTPS_PROXY", proxy.url.as_str())],
+    )
+    .await;
+    server.post_json("/api/v2/alerts", &alert("db1")).await;
+    let got = hook.nth(0, "the webhook through the proxy").await;
+    assert_eq!(got.target, "/alert");
+    let connect = proxy.connects.lock().unwrap()[0].to_lowercase();
+    assert!(
+        connect.contains("proxy-authorization: basic zw52onbyb3h5"),
+        "{connect}"
+    );
+    assert!(got.header("proxy-authorization").is_none());
+    server.kill9().await;
+}

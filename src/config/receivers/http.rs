@@ -52,6 +52,9 @@ pub struct HttpConfig {
     pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
 }
 
+/// prometheus/common's jwt-bearer grant type (RFC 7523).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /// prometheus/common's `OAuth2` (the client-credentials grant).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +64,35 @@ pub struct OAuth2 {
     pub client_secret: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_file: Option<String>,
+    /// A secret manager's name (refused: Alertmanager has no secret manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_ref: Option<String>,
+    /// `client_credentials` (the default) or
+    /// `urn:ietf:params:oauth:grant-type:jwt-bearer` (RFC 7523).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub grant_type: String,
+    /// jwt-bearer: the RSA private key (PEM) that signs the assertion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_key: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_key_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_key_ref: Option<String>,
+    /// jwt-bearer: the assertion's `kid` header.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_certificate_key_id: String,
+    /// jwt-bearer: RS256 (default), RS384 or RS512.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub signature_algorithm: String,
+    /// jwt-bearer: the `iss` claim (default: `client_id`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub iss: String,
+    /// jwt-bearer: the `aud` claim (default: `token_url`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub audience: String,
+    /// jwt-bearer: more claims, over the standard ones.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, serde_json::Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
     pub token_url: String,
@@ -123,6 +155,11 @@ pub struct BasicAuth {
     pub password: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_file: Option<String>,
+    /// Secret-manager names (refused: Alertmanager has no secret manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -134,6 +171,8 @@ pub struct Authorization {
     pub credentials: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_ref: Option<String>,
 }
 
 fn bearer() -> String {
@@ -165,6 +204,16 @@ pub struct TlsConfig {
     /// `TLS10`, `TLS11`, `TLS12` or `TLS13`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_version: Option<String>,
+    /// The highest version to offer, same names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_version: Option<String>,
+    /// Secret-manager names (refused: Alertmanager has no secret manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_ref: Option<String>,
 }
 
 impl TlsConfig {

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use discord::DiscordConfig;
 pub use email::{EmailConfig, ThreadingConfig};
-pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, OAuth2, TlsConfig};
+pub use http::{Authorization, BasicAuth, HeaderConfig, HttpConfig, JWT_BEARER, OAuth2, TlsConfig};
 pub use incidentio::IncidentioConfig;
 pub use jira::{JiraConfig, JiraField};
 pub use mattermost::{
@@ -156,6 +156,10 @@ impl<'a> FileFields<'a> {
             self.push(
                 &format!("{field}.oauth2.client_secret_file"),
                 &mut o.client_secret_file,
+            );
+            self.push(
+                &format!("{field}.oauth2.client_certificate_key_file"),
+                &mut o.client_certificate_key_file,
             );
             self.tls(&format!("{field}.oauth2.tls_config"), o.tls_config.as_mut());
         }
