@@ -146,10 +146,14 @@ pub fn client(
         if let Some(v) = &tls.max_version {
             builder = builder.tls_version_max(tls_version("max_version", v)?);
         }
-        if tls.server_name.is_some() {
-            // reqwest has no SNI/verification-name override; the name in
-            // the URL is used. Said loudly rather than silently ignored.
-            tracing::warn!("tls_config.server_name is not supported yet and is ignored");
+        if let Some(name) = tls.server_name.as_deref().filter(|n| !n.is_empty())
+            && !tls.insecure_skip_verify
+        {
+            // Replaces the TLS settings above with the same ones, plus the
+            // name to verify (reqwest has no setting for it). HTTP/1.1 is
+            // the only protocol this build of reqwest speaks.
+            let config = crate::tls_server_name::client_config(tls, name, &[b"http/1.1"])?;
+            builder = builder.tls_backend_preconfigured(config);
         }
     }
     builder

@@ -77,6 +77,8 @@ pub mod web;
 pub mod app;
 /// `http_config` to HTTP client, for integrations and amctl alike.
 pub mod http_client;
+/// `tls_config.server_name`: certificates checked against a given name.
+pub mod tls_server_name;
 /// `tracing:`: notification attempts as OTLP spans.
 pub mod trace_export;
 /// Alertmanager's event recorder: structured events to files, stdout and webhooks.

@@ -452,3 +452,44 @@ async fn proxy_connect_headers_reach_a_proxy_from_the_environment() {
     assert!(got.header("proxy-authorization").is_none());
     server.kill9().await;
 }
+
+/// `tls_config.server_name`: the certificate is checked against that name,
+/// not the URL's host; without it, the same certificate is refused.
+#[tokio::test]
+async fn tls_server_name_is_the_name_the_certificate_must_match() {
+    crate::harness::init();
+    let ca = crate::harness::TestCa::new("server name CA");
+    let hook = Capture::start(200, "application/json", "{}".into()).await;
+    let proxy =
+        crate::receivers_differential::InterceptingProxy::start(&ca, "hooks.internal", &hook.base)
+            .await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let config = |server_name: &str| {
+        format!(
+            "route:\n  receiver: r\n  group_wait: 0s\nreceivers:\n- name: r\n  webhook_configs:\n  - url: https://10.1.2.3/alert\n    http_config:\n      proxy_url: '{}'\n      tls_config:\n        ca_file: '{}'\n{server_name}",
+            proxy.url,
+            ca_file.display()
+        )
+    };
+    let server = TestServer::start(&config("        server_name: hooks.internal\n")).await;
+    assert_eq!(server.post_alerts(alert("db1")).await.status(), 200);
+    let got = hook
+        .nth(0, "the webhook, its certificate checked as hooks.internal")
+        .await;
+    assert_eq!(got.target, "/alert");
+    server.stop().await;
+
+    let server = TestServer::start(&config("")).await;
+    let receiver = server
+        .post_json("/api/klaxon/receivers/r/test", &json!({}))
+        .await;
+    let answer: serde_json::Value = receiver.json().await.unwrap();
+    let text = answer.to_string();
+    assert!(
+        text.contains("certificate") || text.contains("Certificate"),
+        "the certificate is for hooks.internal, not 10.1.2.3: {text}"
+    );
+    server.stop().await;
+}
