@@ -112,6 +112,8 @@ pub struct Shared {
     pub history: Arc<History>,
     /// `--enable-feature=event-recorder`'s recorder (off without it).
     pub events: EventRecorder,
+    /// The replicas' cluster, with a `--cluster.listen-address`.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// The store itself, for its size on disk (status page).
     pub storage: Storage,
     dispatcher: std::sync::Mutex<Option<Arc<Dispatcher>>>,
@@ -310,6 +312,25 @@ impl App {
             silences = silences.list().len(),
             "state restored from the store"
         );
+        let cancel = CancellationToken::new();
+        let cluster = match &options.tuning.cluster {
+            Some(c) => Some(
+                crate::cluster::Cluster::start(
+                    crate::cluster::ClusterOptions {
+                        listen_address: c.listen_address.clone(),
+                        advertise_address: c.address.clone(),
+                        peers: c.peers.clone(),
+                        label: c.label.clone(),
+                        name: c.name.clone(),
+                    },
+                    storage.clone(),
+                    silences.clone(),
+                    cancel.clone(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let started_at = options.clock.now();
         let dispatch_start_at = tokio::time::Instant::now() + options.tuning.dispatch_start_delay;
         if !options.tuning.dispatch_start_delay.is_zero() {
@@ -318,7 +339,6 @@ impl App {
                 "dispatching waits for --dispatch.start-delay"
             );
         }
-        let cancel = CancellationToken::new();
         let external_url = options
             .external_url
             .to_string()
@@ -364,6 +384,7 @@ impl App {
             nflog,
             history,
             events,
+            cluster,
             storage,
             dispatcher: std::sync::Mutex::new(None),
             cancel: cancel.clone(),
@@ -448,6 +469,9 @@ impl App {
             EventData::AlertmanagerShutdownEvent(crate::event_recorder::events::Empty {})
         });
         events.close().await;
+        if let Some(c) = &self.state.cluster {
+            c.shutdown().await;
+        }
     }
 }
 

@@ -29,6 +29,8 @@ pub mod features;
 pub mod flags;
 /// What the behaviour flags decide, as `App` takes it.
 pub mod tuning;
+/// High availability: replicas agreeing through Raft.
+pub mod cluster;
 /// Periodic housekeeping on tokio's clock.
 pub mod periodic;
 /// The HTTP API (Alertmanager v2, klaxon's own) and operations endpoints.

@@ -286,6 +286,18 @@ pub struct Silences {
     limits: crate::silence_limits::SilenceLimits,
     /// Which matcher names a new or changed silence may use.
     name_mode: NameMode,
+    /// In a cluster: where decided changes go instead of the local store
+    /// (the replicated log, which applies them on every replica).
+    replicator: std::sync::OnceLock<Arc<dyn Replicator>>,
+}
+
+/// Carries decided silence changes to every replica (the cluster's log);
+/// each replica stores them through [`Silences::apply_replicated`].
+pub trait Replicator: Send + Sync {
+    fn replicate(
+        &self,
+        silences: Vec<Silence>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SilenceError>> + Send + '_>>;
 }
 
 /// What publishing needs; shared with the task that publishes a change,
@@ -330,7 +342,70 @@ impl Silences {
             next_change: std::sync::atomic::AtomicU64::new(1),
             limits: Default::default(),
             name_mode: NameMode::default(),
+            replicator: std::sync::OnceLock::new(),
         })
+    }
+
+    /// From now on, changes go through `replicator` (cluster mode).
+    pub fn replicate_through(&self, replicator: Arc<dyn Replicator>) {
+        let _ = self.replicator.set(replicator);
+    }
+
+    /// Stores silences decided on some replica, as the replicated log
+    /// delivers them: a version older than the one held is skipped (the
+    /// last writer wins, by `updated_at`), so applying twice changes
+    /// nothing. A record that no longer compiles is logged and skipped:
+    /// the log must keep applying.
+    pub async fn apply_replicated(&self, records: Vec<Silence>) -> Result<(), SilenceError> {
+        let writer = self.write.lock().await;
+        let mut items = Vec::with_capacity(records.len());
+        for s in records {
+            if self
+                .latest(&s.id)
+                .is_some_and(|held| held.updated_at > s.updated_at)
+            {
+                continue;
+            }
+            match validate(&s, NameMode::Fallback) {
+                Ok(compiled) => items.push((s, compiled)),
+                Err(e) => {
+                    tracing::warn!(silence = %s.id, error = %e, "skipping a replicated silence")
+                }
+            }
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.commit_local(writer, items).await
+    }
+
+    /// Replaces every silence with `records` (a replica catching up from
+    /// a snapshot of another).
+    pub async fn replace_all(&self, records: Vec<Silence>) -> Result<(), SilenceError> {
+        let keep: std::collections::HashSet<&str> = records.iter().map(|s| s.id.as_str()).collect();
+        let gone: Vec<String> = self
+            .list()
+            .into_iter()
+            .map(|s| s.id)
+            .filter(|id| !keep.contains(id.as_str()))
+            .collect();
+        if !gone.is_empty() {
+            let _writer = self.write.lock().await;
+            self.shared.storage.delete_silences(gone.clone()).await?;
+            let mut state = self.lock_mut();
+            for id in &gone {
+                state.remove(id);
+            }
+        }
+        let writer = self.write.lock().await;
+        let items = records
+            .into_iter()
+            .filter_map(|s| validate(&s, NameMode::Fallback).ok().map(|c| (s, c)))
+            .collect::<Vec<_>>();
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.commit_local(writer, items).await
     }
 
     /// Enforces `limits` on every later change (none by default).
@@ -528,10 +603,27 @@ impl Silences {
         }
     }
 
+    /// Hands the decided change to the cluster when there is one, else
+    /// stores it here.
+    async fn commit(
+        &self,
+        writer: tokio::sync::MutexGuard<'_, ()>,
+        items: Vec<(Silence, Vec<Matcher>)>,
+    ) -> Result<(), SilenceError> {
+        match self.replicator.get() {
+            Some(r) => {
+                drop(writer);
+                r.replicate(items.into_iter().map(|(s, _)| s).collect())
+                    .await
+            }
+            None => self.commit_local(writer, items).await,
+        }
+    }
+
     /// Stores the decided change, lets the next writer decide, and
     /// answers once the change is on disk and shown: a silence is visible
     /// only once durable.
-    async fn commit(
+    async fn commit_local(
         &self,
         writer: tokio::sync::MutexGuard<'_, ()>,
         items: Vec<(Silence, Vec<Matcher>)>,

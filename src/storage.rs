@@ -87,6 +87,10 @@ pub struct Storage {
     silences: sled::Tree,
     nflog: sled::Tree,
     history: sled::Tree,
+    /// Cluster mode: the Raft log (by index) and the Raft state (vote,
+    /// committed, purged, applied, membership, node identity).
+    raft_log: sled::Tree,
+    raft_state: sled::Tree,
 }
 
 impl Storage {
@@ -150,6 +154,8 @@ impl Storage {
             silences: db.open_tree("silences")?,
             nflog: db.open_tree("nflog")?,
             history: db.open_tree("history")?,
+            raft_log: db.open_tree("raft_log")?,
+            raft_state: db.open_tree("raft_state")?,
             db,
         };
         storage.flush_blocking()?;
@@ -367,6 +373,56 @@ impl Storage {
 
     /// Waits, on this thread, until everything written so far is on disk
     /// (see [`flush::FlushGate`]).
+    /// Puts Raft log entries (index, encoded entry); durable after [`Storage::flush`].
+    pub fn raft_append(
+        &self,
+        entries: impl IntoIterator<Item = (u64, Vec<u8>)>,
+    ) -> Result<(), StorageError> {
+        for (index, entry) in entries {
+            self.raft_log.insert(index.to_be_bytes(), entry)?;
+        }
+        Ok(())
+    }
+
+    /// The Raft log entries with `from <= index < to`, in order.
+    pub fn raft_entries(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.raft_log
+            .range(from.to_be_bytes()..to.to_be_bytes())
+            .map(|r| r.map(|(_, v)| v.to_vec()).map_err(StorageError::from))
+            .collect()
+    }
+
+    /// The last Raft log entry, if any.
+    pub fn raft_last_entry(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.raft_log.last()?.map(|(_, v)| v.to_vec()))
+    }
+
+    /// Drops the Raft log entries at `index` and after (a conflict).
+    pub fn raft_remove_from(&self, index: u64) -> Result<(), StorageError> {
+        for key in self.raft_log.range(index.to_be_bytes()..).keys() {
+            self.raft_log.remove(key?)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the Raft log entries up to `index`, inclusive (a snapshot
+    /// covers them).
+    pub fn raft_remove_through(&self, index: u64) -> Result<(), StorageError> {
+        for key in self.raft_log.range(..=index.to_be_bytes()).keys() {
+            self.raft_log.remove(key?)?;
+        }
+        Ok(())
+    }
+
+    pub fn raft_put(&self, key: &str, value: Vec<u8>) -> Result<(), StorageError> {
+        self.raft_state.insert(key, value)?;
+        Ok(())
+    }
+
+    pub fn raft_get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.raft_state.get(key)?.map(|v| v.to_vec()))
+    }
+
     fn flush_blocking(&self) -> Result<(), StorageError> {
         Ok(self.flush_gate.flush_blocking(&self.db)?)
     }

@@ -63,15 +63,19 @@ impl Tuning {
     }
 }
 
-/// This instance as a cluster member. klaxon has no gossip yet, so it is
-/// the only member; Alertmanager's tools (and its acceptance suite) still
-/// expect to see it listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// This instance as a cluster member (see `crate::cluster`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClusterIdentity {
     /// `--cluster.peer-name`, else a ULID made at start.
     pub name: String,
     /// `--cluster.advertise-address`, else `--cluster.listen-address`.
     pub address: String,
+    /// `--cluster.listen-address`: where the cluster port is bound.
+    pub listen_address: String,
+    /// `--cluster.peer`, each replica's cluster address.
+    pub peers: Vec<String>,
+    /// `--cluster.label`.
+    pub label: String,
 }
 
 /// A peer name as Alertmanager makes one: a ULID (48 bits of milliseconds

@@ -30,23 +30,32 @@ pub const VERSION_INFO: VersionInfo = VersionInfo {
     version: build_info::VERSION,
 };
 
-/// Without `--cluster.listen-address`, "disabled"; with one, a cluster of
-/// one member, ready at once (klaxon has no gossip yet, so nothing to
-/// settle), as Alertmanager reports itself before any peer joins.
+/// Alertmanager's `cluster` object: "disabled" for a single instance;
+/// else the members, and "ready" once a leader is known ("settling"
+/// before; a replica without peers is ready at once).
 fn cluster_status(state: &AppState) -> ClusterStatus {
-    match &state.options.tuning.cluster {
-        None => ClusterStatus {
+    let (Some(me), Some(cluster)) = (&state.options.tuning.cluster, &state.cluster) else {
+        return ClusterStatus {
             name: None,
             peers: Vec::new(),
             status: "disabled",
-        },
-        Some(me) => ClusterStatus {
-            name: Some(me.name.clone()),
-            peers: vec![PeerStatus {
-                address: me.address.clone(),
-                name: me.name.clone(),
-            }],
-            status: "ready",
+        };
+    };
+    let view = cluster.view();
+    ClusterStatus {
+        name: Some(me.name.clone()),
+        peers: view
+            .members
+            .iter()
+            .map(|m| PeerStatus {
+                address: m.address.clone(),
+                name: m.name.clone(),
+            })
+            .collect(),
+        status: if view.ready || me.peers.is_empty() {
+            "ready"
+        } else {
+            "settling"
         },
     }
 }

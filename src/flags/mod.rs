@@ -230,6 +230,9 @@ impl Flags {
         Some(ClusterIdentity {
             name,
             address: unbracketed(address),
+            listen_address: self.cluster_listen_address.clone(),
+            peers: self.cluster_peer.clone(),
+            label: self.cluster_label.clone(),
         })
     }
 
@@ -240,17 +243,52 @@ impl Flags {
         for message in features.enabled_messages() {
             tracing::warn!("{message}");
         }
-        let peers = self.cluster_peer.len();
-        if !self.cluster_listen_address.is_empty() {
+        if self.cluster_listen_address.is_empty() && !self.cluster_peer.is_empty() {
             tracing::warn!(
-                listen_address = %self.cluster_listen_address,
-                peers,
-                "clustering is not implemented yet: running as a one-member cluster, the --cluster.* settings have no effect"
+                peers = self.cluster_peer.len(),
+                "--cluster.peer without --cluster.listen-address: running as a single instance"
             );
-        } else if peers > 0 {
+        }
+        let gossip_only = [
+            (
+                "cluster.gossip-interval",
+                self.cluster_gossip_interval != Duration::from_millis(200),
+            ),
+            (
+                "cluster.pushpull-interval",
+                self.cluster_pushpull_interval != Duration::from_secs(60),
+            ),
+            (
+                "cluster.tcp-timeout",
+                self.cluster_tcp_timeout != Duration::from_secs(10),
+            ),
+            (
+                "cluster.probe-timeout",
+                self.cluster_probe_timeout != Duration::from_millis(500),
+            ),
+            (
+                "cluster.probe-interval",
+                self.cluster_probe_interval != Duration::from_secs(1),
+            ),
+            (
+                "cluster.reconnect-interval",
+                self.cluster_reconnect_interval != Duration::from_secs(10),
+            ),
+            (
+                "cluster.reconnect-timeout",
+                self.cluster_reconnect_timeout != Duration::from_secs(6 * 3600),
+            ),
+        ];
+        for (setting, _) in gossip_only.iter().filter(|(_, set)| *set) {
             tracing::warn!(
-                peers,
-                "clustering is not implemented yet: the --cluster.* settings have no effect"
+                setting,
+                "gossip setting accepted for compatibility; klaxon's replicas use Raft, it has no effect"
+            );
+        }
+        if !self.cluster_tls_config.is_empty() {
+            tracing::warn!(
+                file = %self.cluster_tls_config,
+                "--cluster.tls-config is not implemented yet: the cluster port speaks plain HTTP"
             );
         }
         let go_runtime = [

@@ -579,7 +579,7 @@ async fn check_config_reports_broken_configs_with_file_line_and_field() {
             "typo.yml",
             "route:\n  receiver: default\nrecievers:\n  - name: default\n",
             &[
-                "typo.yml:3:1: recievers: unknown field `recievers`, expected one of global, route, receivers, inhibit_rules, time_intervals, mute_time_intervals, templates, tracing (Alertmanager's config is strict: remove or fix the key)",
+                "typo.yml:3:1: recievers: unknown field `recievers`, expected one of global, route, receivers, inhibit_rules, time_intervals, mute_time_intervals, templates, tracing, event_recorder (Alertmanager's config is strict: remove or fix the key)",
             ],
         ),
         (

@@ -38,8 +38,8 @@ const ALERTMANAGER_0_34_FLAGS: &[(&str, Option<&str>)] = &[
     ("web.get-concurrency", Some("0")),
     ("web.timeout", Some("0")),
     ("auto-gomemlimit.ratio", Some("0.9")),
-    ("cluster.listen-address", Some("127.0.0.1:9094")),
-    ("cluster.advertise-address", Some("127.0.0.1:9094")),
+    ("cluster.listen-address", Some("127.0.0.1:{cport}")),
+    ("cluster.advertise-address", Some("127.0.0.1:{cport}")),
     ("cluster.peer-name", Some("klaxon-0")),
     ("cluster.peer", Some("127.0.0.1:9095")),
     ("cluster.peer-timeout", Some("15s")),
@@ -75,10 +75,12 @@ fn setup() -> (tempfile::TempDir, u16) {
     (dir, free_port())
 }
 
+/// `{dir}`, `{port}` (the API's) and `{cport}` (a free cluster port).
 fn fill(template: &str, dir: &tempfile::TempDir, port: u16) -> String {
     template
         .replace("{dir}", &dir.path().display().to_string())
         .replace("{port}", &port.to_string())
+        .replace("{cport}", &(port + 1).to_string())
 }
 
 async fn status(server: &BinaryServer) -> Value {
@@ -99,11 +101,12 @@ async fn every_alertmanager_0_34_flag_is_accepted() {
     let server =
         BinaryServer::start_with_args(&args, base.clone(), &format!("{base}/-/ready")).await;
     let cluster = &status(&server).await["cluster"];
-    assert_eq!(cluster["status"], "ready");
+    // Its one peer never answers: no leader, so still settling.
+    assert_eq!(cluster["status"], "settling");
     assert_eq!(cluster["name"], "klaxon-0");
     assert_eq!(
         cluster["peers"],
-        json!([{"address": "127.0.0.1:9094", "name": "klaxon-0"}])
+        json!([{"address": format!("127.0.0.1:{}", port + 1), "name": "klaxon-0"}])
     );
 }
 
@@ -216,7 +219,8 @@ async fn the_prometheus_operator_ha_command_line_starts_klaxon() {
         "--config.file={dir}/alertmanager.yml",
         "--storage.path={dir}/data",
         "--data.retention=120h",
-        "--cluster.listen-address=[10.1.2.3]:9094",
+        "--cluster.listen-address=127.0.0.1:{cport}",
+        "--cluster.advertise-address=[10.1.2.3]:9094",
         "--web.listen-address=127.0.0.1:{port}",
         "--enable-feature=auto-gomemlimit",
         "--web.route-prefix=/",
@@ -235,7 +239,8 @@ async fn the_prometheus_operator_ha_command_line_starts_klaxon() {
     let server =
         BinaryServer::start_with_args(&args, base.clone(), &format!("{base}/-/ready")).await;
     let cluster = &status(&server).await["cluster"];
-    assert_eq!(cluster["status"], "ready");
+    // The peers' names do not resolve here: the cluster cannot form.
+    assert_eq!(cluster["status"], "settling");
     assert_eq!(cluster["peers"][0]["address"], "10.1.2.3:9094");
     assert_eq!(cluster["peers"][0]["name"], cluster["name"]);
 }
@@ -249,7 +254,7 @@ async fn the_helm_chart_command_line_starts_klaxon() {
         "--storage.path={dir}/data",
         "--config.file={dir}/alertmanager.yml",
         "--cluster.advertise-address=[10.4.5.6]:9094",
-        "--cluster.listen-address=0.0.0.0:9094",
+        "--cluster.listen-address=127.0.0.1:{cport}",
         "--cluster.peer=alertmanager-0.alertmanager-headless:9094",
         "--cluster.peer=alertmanager-1.alertmanager-headless:9094",
         "--cluster.peer=alertmanager-2.alertmanager-headless:9094",
@@ -262,7 +267,7 @@ async fn the_helm_chart_command_line_starts_klaxon() {
     let server =
         BinaryServer::start_with_args(&args, base.clone(), &format!("{base}/-/ready")).await;
     let cluster = &status(&server).await["cluster"];
-    assert_eq!(cluster["status"], "ready");
+    assert_eq!(cluster["status"], "settling");
     assert_eq!(
         cluster["peers"],
         json!([{"address": "10.4.5.6:9094", "name": cluster["name"]}])
@@ -490,7 +495,8 @@ async fn the_per_alertname_limit_drops_and_counts_extra_alerts() {
     );
 }
 
-/// A non-empty `--cluster.listen-address`: a one-member cluster, ready.
+/// A non-empty `--cluster.listen-address` and no peers: a one-member
+/// cluster, ready, listed with the port it bound.
 #[tokio::test]
 async fn a_cluster_address_reports_a_ready_one_member_cluster() {
     let server = TestServer::start_tuned(
@@ -498,20 +504,25 @@ async fn a_cluster_address_reports_a_ready_one_member_cluster() {
         Tuning {
             cluster: Some(ClusterIdentity {
                 name: "01HZX0000000000000000000AB".into(),
-                address: "127.0.0.1:9094".into(),
+                address: "127.0.0.1:0".into(),
+                listen_address: "127.0.0.1:0".into(),
+                ..ClusterIdentity::default()
             }),
             ..Tuning::default()
         },
     )
     .await;
     let status = server.get_json("/api/v2/status").await;
-    assert_eq!(
-        status["cluster"],
-        json!({
-            "name": "01HZX0000000000000000000AB",
-            "peers": [{"address": "127.0.0.1:9094", "name": "01HZX0000000000000000000AB"}],
-            "status": "ready",
-        })
+    let cluster = &status["cluster"];
+    assert_eq!(cluster["name"], "01HZX0000000000000000000AB");
+    assert_eq!(cluster["status"], "ready");
+    let peers = cluster["peers"].as_array().unwrap();
+    assert_eq!(peers.len(), 1, "{cluster}");
+    assert_eq!(peers[0]["name"], "01HZX0000000000000000000AB");
+    let address = peers[0]["address"].as_str().unwrap();
+    assert!(
+        address.starts_with("127.0.0.1:") && !address.ends_with(":0"),
+        "{address}"
     );
     let plain = TestServer::start(CONFIG).await;
     let status = plain.get_json("/api/v2/status").await;

@@ -8,6 +8,7 @@ mod amctl;
 mod api_alerts;
 mod bad_input;
 mod binary_output;
+mod cluster;
 mod corpus;
 mod delivery;
 mod differential;

@@ -1,0 +1,444 @@
+//! High availability: replicas that agree through Raft (openraft) on the
+//! cluster port. See `../shared/HA.md` for the design.
+//!
+//! What is replicated so far: silences. A silence created, updated or
+//! expired on any replica goes through the leader into the log and is
+//! applied on every replica; the API answers once this replica applied
+//! it. Without a quorum a silence is still accepted (an operator must be
+//! able to silence mid-incident): it is applied here, kept in a journal,
+//! and proposed again until a leader takes it.
+//!
+//! Forming the cluster: each replica has a random ID kept in its store.
+//! It asks every `--cluster.peer` for its ID; once all answered, the
+//! replica with the lowest ID makes them the cluster's members. A
+//! replica with a log never does this again, so restarts rejoin as is.
+
+// openraft's error types are large and its storage traits return them:
+// boxing them here would only mean unboxing for openraft.
+#![allow(clippy::result_large_err)]
+
+mod log_store;
+mod network;
+mod server;
+mod state_machine;
+mod types;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use openraft::error::{ClientWriteError, RaftError};
+use tokio_util::sync::CancellationToken;
+
+use crate::silence::{Silence, SilenceError, Silences};
+use crate::storage::Storage;
+pub use types::NodeId;
+use types::{Command, Node, Raft};
+
+/// How long a write waits for the cluster before it is taken without
+/// quorum (journalled, proposed again later).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often peers are asked for their ID while the cluster forms, and
+/// journalled silences proposed again.
+const RETRY_EVERY: Duration = Duration::from_millis(200);
+
+/// What the command line says about this replica's cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// `--cluster.listen-address`: the cluster port is bound here.
+    pub listen_address: String,
+    /// Where the other replicas reach this one (`--cluster.advertise-address`,
+    /// else the listen address).
+    pub advertise_address: String,
+    /// `--cluster.peer`: every replica, this one may be among them.
+    pub peers: Vec<String>,
+    /// `--cluster.label`: sent with every message, checked on receipt.
+    pub label: String,
+    /// `--cluster.peer-name`, else a ULID made at start.
+    pub name: String,
+}
+
+/// A member as the status shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: NodeId,
+    pub name: String,
+    pub address: String,
+}
+
+/// The cluster as this replica sees it.
+#[derive(Debug, Clone)]
+pub struct ClusterView {
+    pub leader: Option<NodeId>,
+    pub term: u64,
+    pub members: Vec<Member>,
+    /// A leader is known and this replica follows its log.
+    pub ready: bool,
+}
+
+pub struct Cluster {
+    raft: Raft,
+    id: NodeId,
+    options: ClusterOptions,
+    client: reqwest::Client,
+    /// Peer names learned from the peers themselves.
+    names: Mutex<HashMap<NodeId, String>>,
+    /// Silences accepted without a quorum, proposed again until taken.
+    journal: Mutex<Vec<Silence>>,
+    silences: Arc<Silences>,
+    storage: Storage,
+    /// The cluster port's address once bound (port 0 resolved).
+    bound: std::net::SocketAddr,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("binding the cluster address {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("the cluster's store: {0}")]
+    Store(String),
+    #[error("starting Raft: {0}")]
+    Raft(String),
+}
+
+/// Why a proposal did not go through.
+#[derive(Debug, thiserror::Error)]
+enum ProposeError {
+    #[error("no leader with a quorum answered in time")]
+    NoQuorum,
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Cluster {
+    /// Opens this replica's Raft state in `storage`, serves the cluster
+    /// port, starts forming the cluster and routes silence changes
+    /// through it. Stops with `cancel`.
+    pub async fn start(
+        options: ClusterOptions,
+        storage: Storage,
+        silences: Arc<Silences>,
+        cancel: CancellationToken,
+    ) -> Result<Arc<Cluster>, ClusterError> {
+        let id = node_id(&storage)?;
+        let config = openraft::Config {
+            cluster_name: "klaxon".into(),
+            heartbeat_interval: 200,
+            election_timeout_min: 1000,
+            election_timeout_max: 2000,
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(1000),
+            max_in_snapshot_log_to_keep: 1000,
+            ..Default::default()
+        };
+        let config = Arc::new(
+            config
+                .validate()
+                .map_err(|e| ClusterError::Raft(e.to_string()))?,
+        );
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(1))
+            .build()
+            .map_err(|e| ClusterError::Raft(e.to_string()))?;
+        let network = network::Network {
+            client: client.clone(),
+            label: options.label.clone(),
+        };
+        let log = log_store::LogStore::new(storage.clone());
+        let state_machine = state_machine::StateMachine::load(silences.clone(), storage.clone())
+            .map_err(|e| ClusterError::Store(e.to_string()))?;
+        let raft = Raft::new(id, config, network, log, state_machine)
+            .await
+            .map_err(|e| ClusterError::Raft(e.to_string()))?;
+        let listener = tokio::net::TcpListener::bind(&options.listen_address)
+            .await
+            .map_err(|source| ClusterError::Bind {
+                address: options.listen_address.clone(),
+                source,
+            })?;
+        let bound = listener.local_addr().map_err(|source| ClusterError::Bind {
+            address: options.listen_address.clone(),
+            source,
+        })?;
+        let journal = load_journal(&storage)?;
+        let mut options = options;
+        // A port chosen by the system (":0") is advertised as bound.
+        if options.advertise_address.ends_with(":0") {
+            options.advertise_address = bound.to_string();
+        }
+        let cluster = Arc::new(Cluster {
+            raft,
+            id,
+            names: Mutex::new(HashMap::from([(id, options.name.clone())])),
+            options,
+            client,
+            journal: Mutex::new(journal),
+            silences: silences.clone(),
+            storage,
+            bound,
+        });
+        tracing::info!(node_id = %format!("{id:016x}"), address = %bound, "cluster port listening");
+        tokio::spawn(server::serve(cluster.clone(), listener, cancel.clone()));
+        tokio::spawn(cluster.clone().form(cancel.clone()));
+        tokio::spawn(cluster.clone().propose_journal(cancel.clone()));
+        silences.replicate_through(Arc::new(SilenceReplicator(Arc::downgrade(&cluster))));
+        Ok(cluster)
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// Where this replica's cluster port listens.
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.bound
+    }
+
+    /// Leader, term and members, from Raft's own metrics.
+    pub fn view(&self) -> ClusterView {
+        let metrics = self.raft.metrics().borrow().clone();
+        let names = self.names.lock().expect("names lock");
+        let mut members: Vec<Member> = metrics
+            .membership_config
+            .nodes()
+            .map(|(id, node)| Member {
+                id: *id,
+                name: names
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{id:016x}")),
+                address: node.addr.clone(),
+            })
+            .collect();
+        if members.is_empty() {
+            // Not formed yet: only itself.
+            members.push(Member {
+                id: self.id,
+                name: self.options.name.clone(),
+                address: self.options.advertise_address.clone(),
+            });
+        }
+        members.sort_by(|a, b| a.name.cmp(&b.name));
+        ClusterView {
+            leader: metrics.current_leader,
+            term: metrics.current_term,
+            ready: metrics.current_leader.is_some(),
+            members,
+        }
+    }
+
+    /// Stops Raft (the cluster port stops with the app's token).
+    pub async fn shutdown(&self) {
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!(error = %e, "stopping Raft");
+        }
+    }
+
+    /// Learns every peer's ID; once all answered and nothing is formed
+    /// yet, the lowest ID makes them the members. Keeps asking peers it
+    /// has no name for, so the status can name them.
+    async fn form(self: Arc<Self>, cancel: CancellationToken) {
+        let mut found: BTreeMap<NodeId, Node> = BTreeMap::from([(
+            self.id,
+            Node {
+                addr: self.options.advertise_address.clone(),
+            },
+        )]);
+        let mut pending: Vec<String> = self.options.peers.clone();
+        while !pending.is_empty() {
+            let mut still = Vec::new();
+            for peer in pending {
+                match self.ask_id(&peer).await {
+                    Some((id, name)) => {
+                        self.names.lock().expect("names lock").insert(id, name);
+                        if id != self.id {
+                            found.insert(id, Node { addr: peer });
+                        }
+                    }
+                    None => still.push(peer),
+                }
+            }
+            pending = still;
+            if pending.is_empty() {
+                break;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(RETRY_EVERY) => {}
+            }
+        }
+        let formed = self.raft.is_initialized().await.unwrap_or(true);
+        let lowest = found.keys().next() == Some(&self.id);
+        if !formed && lowest {
+            let ids: Vec<String> = found.keys().map(|id| format!("{id:016x}")).collect();
+            match self.raft.initialize(found).await {
+                Ok(()) => tracing::info!(members = ?ids, "cluster formed"),
+                Err(e) => tracing::debug!(error = %e, "cluster already formed"),
+            }
+        }
+    }
+
+    async fn ask_id(&self, peer: &str) -> Option<(NodeId, String)> {
+        let answer = self
+            .client
+            .get(format!("http://{peer}{}", server::ID))
+            .header(network::LABEL_HEADER, &self.options.label)
+            .timeout(Duration::from_secs(1))
+            .send()
+            .await
+            .ok()?;
+        if answer.status() == reqwest::StatusCode::FORBIDDEN {
+            tracing::error!(
+                peer,
+                "the peer belongs to another cluster (--cluster.label differs)"
+            );
+            return None;
+        }
+        let me: server::Identity = answer.json().await.ok()?;
+        Some((me.id, me.name))
+    }
+
+    /// Appends `command` to the replicated log (through the leader) and
+    /// waits until this replica applied it.
+    async fn propose(&self, command: Command) -> Result<(), ProposeError> {
+        let written = tokio::time::timeout(WRITE_TIMEOUT, self.raft.client_write(command.clone()))
+            .await
+            .map_err(|_| ProposeError::NoQuorum)?;
+        let index = match written {
+            Ok(answer) => answer.log_id.index,
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+                let leader = f.leader_node.ok_or(ProposeError::NoQuorum)?;
+                self.forward(&leader.addr, &command).await?
+            }
+            Err(e) => return Err(ProposeError::Other(e.to_string())),
+        };
+        self.raft
+            .wait(Some(WRITE_TIMEOUT))
+            .applied_index_at_least(Some(index), "a proposed change")
+            .await
+            .map(|_| ())
+            .map_err(|_| ProposeError::NoQuorum)
+    }
+
+    /// Has the leader at `addr` append `command`; its log index.
+    async fn forward(&self, addr: &str, command: &Command) -> Result<u64, ProposeError> {
+        let answer = self
+            .client
+            .post(format!("http://{addr}{}", server::PROPOSE))
+            .header(network::LABEL_HEADER, &self.options.label)
+            .timeout(WRITE_TIMEOUT)
+            .json(command)
+            .send()
+            .await
+            .map_err(|_| ProposeError::NoQuorum)?;
+        if !answer.status().is_success() {
+            return Err(ProposeError::NoQuorum);
+        }
+        let written: server::Written = answer.json().await.map_err(|_| ProposeError::NoQuorum)?;
+        Ok(written.index)
+    }
+
+    /// Silence changes taken without quorum go to the log once a leader
+    /// takes them.
+    async fn propose_journal(self: Arc<Self>, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(RETRY_EVERY * 5) => {}
+            }
+            let pending = self.journal.lock().expect("journal lock").clone();
+            if pending.is_empty() || self.raft.metrics().borrow().current_leader.is_none() {
+                continue;
+            }
+            if self
+                .propose(Command::PutSilences(pending.clone()))
+                .await
+                .is_ok()
+            {
+                let mut journal = self.journal.lock().expect("journal lock");
+                journal.retain(|s| !pending.contains(s));
+                let _ = save_journal(&self.storage, &journal);
+                tracing::info!(
+                    silences = pending.len(),
+                    "silences taken without quorum are replicated"
+                );
+            }
+        }
+    }
+}
+
+/// This replica's ID: made once, kept in the store.
+fn node_id(storage: &Storage) -> Result<NodeId, ClusterError> {
+    let store = |e: crate::storage::StorageError| ClusterError::Store(e.to_string());
+    if let Some(raw) = storage.raft_get("node_id").map_err(store)?
+        && let Ok(bytes) = <[u8; 8]>::try_from(raw.as_slice())
+    {
+        return Ok(u64::from_be_bytes(bytes));
+    }
+    // Never 0: openraft and the status treat IDs as opaque, but a zero
+    // is easy to mistake for "none" when reading logs.
+    let id = (uuid::Uuid::new_v4().as_u64_pair().0) | 1;
+    storage
+        .raft_put("node_id", id.to_be_bytes().to_vec())
+        .map_err(store)?;
+    Ok(id)
+}
+
+fn load_journal(storage: &Storage) -> Result<Vec<Silence>, ClusterError> {
+    let raw = storage
+        .raft_get("journal")
+        .map_err(|e| ClusterError::Store(e.to_string()))?;
+    Ok(raw
+        .and_then(|r| serde_json::from_slice(&r).ok())
+        .unwrap_or_default())
+}
+
+fn save_journal(
+    storage: &Storage,
+    journal: &[Silence],
+) -> Result<(), crate::storage::StorageError> {
+    storage.raft_put(
+        "journal",
+        serde_json::to_vec(journal).expect("silences encode"),
+    )
+}
+
+/// Silence changes through the cluster. Holds the cluster weakly: the
+/// cluster's state machine holds the silences.
+struct SilenceReplicator(Weak<Cluster>);
+
+impl crate::silence::Replicator for SilenceReplicator {
+    fn replicate(
+        &self,
+        silences: Vec<Silence>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SilenceError>> + Send + '_>>
+    {
+        Box::pin(async move {
+            let Some(cluster) = self.0.upgrade() else {
+                return Err(SilenceError::Invalid("the cluster has stopped".into()));
+            };
+            match cluster
+                .propose(Command::PutSilences(silences.clone()))
+                .await
+            {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    // Never refused for want of a quorum: kept here, and
+                    // replicated when a leader takes it.
+                    tracing::warn!(error = %e, "silence accepted without quorum; it is replicated once a leader takes it");
+                    cluster.silences.apply_replicated(silences.clone()).await?;
+                    {
+                        let mut journal = cluster.journal.lock().expect("journal lock");
+                        journal.extend(silences);
+                        save_journal(&cluster.storage, &journal)?;
+                    }
+                    cluster.storage.flush().await?;
+                    Ok(())
+                }
+            }
+        })
+    }
+}

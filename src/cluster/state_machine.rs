@@ -1,0 +1,194 @@
+//! The replicated state machine: each replica applies the log's commands
+//! to its own silences (and, later, notification log). Applying is
+//! deterministic and idempotent (the newest version of a silence wins),
+//! so a replica that crashes after storing a silence but before recording
+//! the entry as applied only applies it again.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{
+    Entry, EntryPayload, RaftSnapshotBuilder, SnapshotMeta, StorageIOError, StoredMembership,
+};
+use serde::{Deserialize, Serialize};
+
+use super::types::{Applied, Command, LogId, Node, NodeId, StorageError, TypeConfig};
+use crate::silence::{Silence, Silences};
+use crate::storage::Storage;
+
+#[derive(Clone)]
+pub struct StateMachine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    silences: Arc<Silences>,
+    storage: Storage,
+    /// Applying, snapshotting and installing one at a time.
+    state: tokio::sync::Mutex<Applying>,
+}
+
+#[derive(Default)]
+struct Applying {
+    last_applied: Option<LogId>,
+    membership: StoredMembership<NodeId, Node>,
+    snapshot: Option<(SnapshotMeta<NodeId, Node>, Vec<u8>)>,
+    snapshots_built: u64,
+}
+
+/// A snapshot's content: every silence.
+#[derive(Serialize, Deserialize)]
+struct SnapshotData {
+    silences: Vec<Silence>,
+}
+
+fn read_err(e: impl std::error::Error + 'static) -> StorageError {
+    StorageIOError::read_state_machine(&e).into()
+}
+
+fn write_err(e: impl std::error::Error + 'static) -> StorageError {
+    StorageIOError::write_state_machine(&e).into()
+}
+
+impl StateMachine {
+    /// The state machine over `silences`, resuming from what `storage`
+    /// recorded as applied.
+    pub fn load(silences: Arc<Silences>, storage: Storage) -> Result<Self, StorageError> {
+        let get = |key: &str| -> Result<Option<Vec<u8>>, StorageError> {
+            storage.raft_get(key).map_err(read_err)
+        };
+        let last_applied = match get("applied")? {
+            Some(raw) => serde_json::from_slice(&raw).map_err(read_err)?,
+            None => None,
+        };
+        let membership = match get("membership")? {
+            Some(raw) => serde_json::from_slice(&raw).map_err(read_err)?,
+            None => StoredMembership::default(),
+        };
+        Ok(StateMachine {
+            inner: Arc::new(Inner {
+                silences,
+                storage,
+                state: tokio::sync::Mutex::new(Applying {
+                    last_applied,
+                    membership,
+                    ..Applying::default()
+                }),
+            }),
+        })
+    }
+
+    fn record(&self, state: &Applying) -> Result<(), StorageError> {
+        let applied = serde_json::to_vec(&state.last_applied).map_err(write_err)?;
+        let membership = serde_json::to_vec(&state.membership).map_err(write_err)?;
+        let storage = &self.inner.storage;
+        storage.raft_put("applied", applied).map_err(write_err)?;
+        storage
+            .raft_put("membership", membership)
+            .map_err(write_err)
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let mut state = self.inner.state.lock().await;
+        let data = serde_json::to_vec(&SnapshotData {
+            silences: self.inner.silences.list(),
+        })
+        .map_err(read_err)?;
+        state.snapshots_built += 1;
+        let snapshot_id = match state.last_applied {
+            Some(last) => format!(
+                "{}-{}-{}",
+                last.leader_id, last.index, state.snapshots_built
+            ),
+            None => format!("--{}", state.snapshots_built),
+        };
+        let meta = SnapshotMeta {
+            last_log_id: state.last_applied,
+            last_membership: state.membership.clone(),
+            snapshot_id,
+        };
+        state.snapshot = Some((meta.clone(), data.clone()));
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId>, StoredMembership<NodeId, Node>), StorageError> {
+        let state = self.inner.state.lock().await;
+        Ok((state.last_applied, state.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + Send,
+    {
+        let mut state = self.inner.state.lock().await;
+        let mut answers = Vec::new();
+        for entry in entries {
+            match entry.payload {
+                EntryPayload::Blank => {}
+                EntryPayload::Normal(Command::PutSilences(silences)) => {
+                    self.inner
+                        .silences
+                        .apply_replicated(silences)
+                        .await
+                        .map_err(write_err)?;
+                }
+                EntryPayload::Membership(m) => {
+                    state.membership = StoredMembership::new(Some(entry.log_id), m);
+                }
+            }
+            state.last_applied = Some(entry.log_id);
+            answers.push(Applied);
+        }
+        self.record(&state)?;
+        Ok(answers)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<NodeId, Node>,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let data = snapshot.into_inner();
+        let decoded: SnapshotData = serde_json::from_slice(&data).map_err(|e| {
+            StorageError::from(StorageIOError::read_snapshot(Some(meta.signature()), &e))
+        })?;
+        let mut state = self.inner.state.lock().await;
+        self.inner
+            .silences
+            .replace_all(decoded.silences)
+            .await
+            .map_err(write_err)?;
+        state.last_applied = meta.last_log_id;
+        state.membership = meta.last_membership.clone();
+        state.snapshot = Some((meta.clone(), data));
+        self.record(&state)
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        let state = self.inner.state.lock().await;
+        Ok(state.snapshot.as_ref().map(|(meta, data)| Snapshot {
+            meta: meta.clone(),
+            snapshot: Box::new(Cursor::new(data.clone())),
+        }))
+    }
+}
