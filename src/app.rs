@@ -217,6 +217,7 @@ impl AppState {
             nflog: self.nflog.clone(),
             history: self.history.clone(),
             events: self.events.clone(),
+            cluster: self.cluster.clone(),
             external_url: self
                 .options
                 .external_url
@@ -322,9 +323,13 @@ impl App {
                         peers: c.peers.clone(),
                         label: c.label.clone(),
                         name: c.name.clone(),
+                        peer_timeout: c.peer_timeout,
+                        claim_ttl: c.claim_ttl,
+                        fail_open: c.fail_open,
                     },
                     storage.clone(),
                     silences.clone(),
+                    nflog.clone(),
                     cancel.clone(),
                 )
                 .await?,
@@ -367,6 +372,7 @@ impl App {
             nflog: nflog.clone(),
             history: history.clone(),
             events: events.clone(),
+            cluster: cluster.clone(),
             external_url,
         };
         let runtime = Arc::new(

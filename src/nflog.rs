@@ -142,6 +142,26 @@ impl NotificationLog {
         self.entries.lock().expect("nflog lock").get(key).cloned()
     }
 
+    /// The entry a successful notification at `at` makes.
+    pub fn entry(
+        &self,
+        key: NflogKey,
+        sets: FlushSets,
+        at: DateTime<Utc>,
+        state: BTreeMap<String, String>,
+    ) -> NflogEntry {
+        NflogEntry {
+            key,
+            firing: sets.firing,
+            resolved: sets.resolved,
+            timestamp: at,
+            expires_at: at
+                .checked_add_signed(self.retention)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            state,
+        }
+    }
+
     /// Records a successful notification; durable before it returns, so a
     /// crash right after sending does not send again.
     pub async fn log(
@@ -151,19 +171,34 @@ impl NotificationLog {
         at: DateTime<Utc>,
         state: BTreeMap<String, String>,
     ) -> Result<(), StorageError> {
-        let entry = NflogEntry {
-            key: key.clone(),
-            firing: sets.firing,
-            resolved: sets.resolved,
-            timestamp: at,
-            expires_at: at
-                .checked_add_signed(self.retention)
-                .unwrap_or(DateTime::<Utc>::MAX_UTC),
-            state,
-        };
+        self.put(self.entry(key, sets, at, state)).await
+    }
+
+    /// Stores an entry as given (replicated from the cluster), unless a
+    /// newer one for its key is held: the last notification wins.
+    pub async fn put(&self, entry: NflogEntry) -> Result<(), StorageError> {
+        let newer_held = self
+            .get(&entry.key)
+            .is_some_and(|held| held.timestamp > entry.timestamp);
+        if newer_held {
+            return Ok(());
+        }
         self.storage.put_nflog(vec![entry.clone()]).await?;
-        self.entries.lock().expect("nflog lock").insert(key, entry);
+        self.entries
+            .lock()
+            .expect("nflog lock")
+            .insert(entry.key.clone(), entry);
         Ok(())
+    }
+
+    /// Every entry (a cluster snapshot).
+    pub fn list(&self) -> Vec<NflogEntry> {
+        self.entries
+            .lock()
+            .expect("nflog lock")
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Drops expired entries.

@@ -76,6 +76,12 @@ pub struct ClusterIdentity {
     pub peers: Vec<String>,
     /// `--cluster.label`.
     pub label: String,
+    /// `--cluster.peer-timeout`: the fail-open stagger per position.
+    pub peer_timeout: std::time::Duration,
+    /// `--cluster.claim-ttl`.
+    pub claim_ttl: std::time::Duration,
+    /// `--cluster.fail-open`.
+    pub fail_open: bool,
 }
 
 /// A peer name as Alertmanager makes one: a ULID (48 bits of milliseconds

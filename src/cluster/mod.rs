@@ -30,14 +30,18 @@ use std::time::Duration;
 use openraft::error::{ClientWriteError, RaftError};
 use tokio_util::sync::CancellationToken;
 
+use crate::nflog::{NflogEntry, NflogKey, NotificationLog};
 use crate::silence::{Silence, SilenceError, Silences};
 use crate::storage::Storage;
 pub use types::NodeId;
-use types::{Command, Node, Raft};
+use types::{Applied, Command, Node, Raft};
 
 /// How long a write waits for the cluster before it is taken without
 /// quorum (journalled, proposed again later).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a claim keeps being asked for before this replica decides
+/// there is no quorum (and fails open): two election timeouts.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(4);
 /// How often peers are asked for their ID while the cluster forms, and
 /// journalled silences proposed again.
 const RETRY_EVERY: Duration = Duration::from_millis(200);
@@ -56,6 +60,26 @@ pub struct ClusterOptions {
     pub label: String,
     /// `--cluster.peer-name`, else a ULID made at start.
     pub name: String,
+    /// `--cluster.peer-timeout`: without a quorum, the replica at position
+    /// p waits p times this before it sends (Alertmanager's stagger).
+    pub peer_timeout: Duration,
+    /// `--cluster.claim-ttl`: how long a claim to send lasts.
+    pub claim_ttl: Duration,
+    /// `--cluster.fail-open`: send without a quorum (after the stagger).
+    pub fail_open: bool,
+}
+
+/// May this replica send a notification?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// Yes: send under this fencing token, then report `sent` or `release`.
+    Granted(u64),
+    /// Another replica holds a live claim until then: wait and look again.
+    Held(chrono::DateTime<chrono::Utc>),
+    /// The log moved on (someone sent): look again at once.
+    Stale,
+    /// No quorum: send fail-open after this stagger, or not at all.
+    NoQuorum { stagger: Option<Duration> },
 }
 
 /// A member as the status shows it.
@@ -121,6 +145,7 @@ impl Cluster {
         options: ClusterOptions,
         storage: Storage,
         silences: Arc<Silences>,
+        nflog: Arc<NotificationLog>,
         cancel: CancellationToken,
     ) -> Result<Arc<Cluster>, ClusterError> {
         let id = node_id(&storage)?;
@@ -148,8 +173,9 @@ impl Cluster {
             label: options.label.clone(),
         };
         let log = log_store::LogStore::new(storage.clone());
-        let state_machine = state_machine::StateMachine::load(silences.clone(), storage.clone())
-            .map_err(|e| ClusterError::Store(e.to_string()))?;
+        let state_machine =
+            state_machine::StateMachine::load(silences.clone(), nflog, storage.clone())
+                .map_err(|e| ClusterError::Store(e.to_string()))?;
         let raft = Raft::new(id, config, network, log, state_machine)
             .await
             .map_err(|e| ClusterError::Raft(e.to_string()))?;
@@ -165,6 +191,9 @@ impl Cluster {
         })?;
         let journal = load_journal(&storage)?;
         let mut options = options;
+        if options.claim_ttl.is_zero() {
+            options.claim_ttl = Duration::from_secs(30);
+        }
         // A port chosen by the system (":0") is advertised as bound.
         if options.advertise_address.ends_with(":0") {
             options.advertise_address = bound.to_string();
@@ -301,14 +330,14 @@ impl Cluster {
         Some((me.id, me.name))
     }
 
-    /// Appends `command` to the replicated log (through the leader) and
-    /// waits until this replica applied it.
-    async fn propose(&self, command: Command) -> Result<(), ProposeError> {
+    /// Appends `command` to the replicated log (through the leader), waits
+    /// until this replica applied it, and gives what applying answered.
+    async fn propose(&self, command: Command) -> Result<Applied, ProposeError> {
         let written = tokio::time::timeout(WRITE_TIMEOUT, self.raft.client_write(command.clone()))
             .await
             .map_err(|_| ProposeError::NoQuorum)?;
-        let index = match written {
-            Ok(answer) => answer.log_id.index,
+        let (index, applied) = match written {
+            Ok(answer) => (answer.log_id.index, answer.data),
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
                 let leader = f.leader_node.ok_or(ProposeError::NoQuorum)?;
                 self.forward(&leader.addr, &command).await?
@@ -319,12 +348,12 @@ impl Cluster {
             .wait(Some(WRITE_TIMEOUT))
             .applied_index_at_least(Some(index), "a proposed change")
             .await
-            .map(|_| ())
-            .map_err(|_| ProposeError::NoQuorum)
+            .map_err(|_| ProposeError::NoQuorum)?;
+        Ok(applied)
     }
 
-    /// Has the leader at `addr` append `command`; its log index.
-    async fn forward(&self, addr: &str, command: &Command) -> Result<u64, ProposeError> {
+    /// Has the leader at `addr` append `command`; its log index and answer.
+    async fn forward(&self, addr: &str, command: &Command) -> Result<(u64, Applied), ProposeError> {
         let answer = self
             .client
             .post(format!("http://{addr}{}", server::PROPOSE))
@@ -338,7 +367,98 @@ impl Cluster {
             return Err(ProposeError::NoQuorum);
         }
         let written: server::Written = answer.json().await.map_err(|_| ProposeError::NoQuorum)?;
-        Ok(written.index)
+        Ok((written.index, written.applied))
+    }
+
+    /// Asks to send the notification for `key`, whose last one this
+    /// replica saw sent at `expect`.
+    pub async fn claim(
+        &self,
+        key: &NflogKey,
+        expect: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> ClaimOutcome {
+        let command = Command::Claim {
+            key: key.clone(),
+            expect,
+            node: self.id,
+            at: chrono::Utc::now(),
+            ttl_ms: self.options.claim_ttl.as_millis() as u64,
+        };
+        // A leader that just died is not a lost quorum: the others elect
+        // a new one within an election timeout or two, so keep asking
+        // that long before failing open.
+        let give_up = tokio::time::Instant::now() + CLAIM_TIMEOUT;
+        let mut answer = self.propose(command.clone()).await;
+        while answer.is_err() && tokio::time::Instant::now() + RETRY_EVERY < give_up {
+            tokio::time::sleep(RETRY_EVERY).await;
+            answer = self.propose(command.clone()).await;
+        }
+        match answer {
+            Ok(Applied::Granted(token)) => ClaimOutcome::Granted(token),
+            Ok(Applied::Held(until)) => ClaimOutcome::Held(until),
+            Ok(_) => ClaimOutcome::Stale,
+            Err(e) => {
+                tracing::warn!(error = %e, "no quorum to claim a notification");
+                ClaimOutcome::NoQuorum {
+                    stagger: self
+                        .options
+                        .fail_open
+                        .then(|| self.options.peer_timeout * self.position() as u32),
+                }
+            }
+        }
+    }
+
+    /// The notification under `token` went out; `entry` is its log entry.
+    /// `false` when it was fenced (its claim had lapsed and been taken).
+    /// Without a quorum the entry is kept here only.
+    pub async fn sent(&self, token: u64, entry: NflogEntry, nflog: &NotificationLog) -> bool {
+        match self
+            .propose(Command::Sent {
+                token,
+                entry: entry.clone(),
+            })
+            .await
+        {
+            Ok(Applied::Fenced) => false,
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "no quorum to record a sent notification; kept on this replica");
+                if let Err(e) = nflog.put(entry).await {
+                    tracing::error!(error = %e, "writing the notification log failed");
+                }
+                true
+            }
+        }
+    }
+
+    /// The send under `token` failed: another replica may claim at once.
+    pub async fn release(&self, key: &NflogKey, token: u64) {
+        let command = Command::Release {
+            key: key.clone(),
+            token,
+        };
+        if let Err(e) = self.propose(command).await {
+            tracing::debug!(error = %e, "releasing a claim failed; it lapses by itself");
+        }
+    }
+
+    /// How long a claim lasts (`--cluster.claim-ttl`).
+    pub fn claim_ttl(&self) -> Duration {
+        self.options.claim_ttl
+    }
+
+    /// This replica's position among the members by ID (0 first): the
+    /// fail-open stagger's multiplier, as Alertmanager's peer position.
+    pub fn position(&self) -> usize {
+        let metrics = self.raft.metrics().borrow().clone();
+        let mut ids: Vec<NodeId> = metrics
+            .membership_config
+            .nodes()
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids.iter().position(|id| *id == self.id).unwrap_or(0)
     }
 
     /// Silence changes taken without quorum go to the log once a leader
@@ -424,7 +544,7 @@ impl crate::silence::Replicator for SilenceReplicator {
                 .propose(Command::PutSilences(silences.clone()))
                 .await
             {
-                Ok(()) => Ok(()),
+                Ok(_) => Ok(()),
                 Err(e) => {
                     // Never refused for want of a quorum: kept here, and
                     // replicated when a leader takes it.

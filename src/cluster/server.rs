@@ -28,10 +28,12 @@ pub struct Identity {
     pub name: String,
 }
 
-/// Where the leader appended a forwarded command.
+/// Where the leader appended a forwarded command, and what applying it
+/// answered.
 #[derive(Serialize, Deserialize)]
 pub struct Written {
     pub index: u64,
+    pub applied: super::types::Applied,
 }
 
 pub async fn serve(
@@ -109,6 +111,7 @@ async fn propose(State(cluster): State<Arc<Cluster>>, Json(command): Json<Comman
     match tokio::time::timeout(super::WRITE_TIMEOUT, cluster.raft.client_write(command)).await {
         Ok(Ok(answer)) => Json(Written {
             index: answer.log_id.index,
+            applied: answer.data,
         })
         .into_response(),
         Ok(Err(e)) => (StatusCode::MISDIRECTED_REQUEST, e.to_string()).into_response(),

@@ -14,6 +14,7 @@ use openraft::{
 use serde::{Deserialize, Serialize};
 
 use super::types::{Applied, Command, LogId, Node, NodeId, StorageError, TypeConfig};
+use crate::nflog::{NflogEntry, NotificationLog};
 use crate::silence::{Silence, Silences};
 use crate::storage::Storage;
 
@@ -24,6 +25,7 @@ pub struct StateMachine {
 
 struct Inner {
     silences: Arc<Silences>,
+    nflog: Arc<NotificationLog>,
     storage: Storage,
     /// Applying, snapshotting and installing one at a time.
     state: tokio::sync::Mutex<Applying>,
@@ -35,12 +37,26 @@ struct Applying {
     membership: StoredMembership<NodeId, Node>,
     snapshot: Option<(SnapshotMeta<NodeId, Node>, Vec<u8>)>,
     snapshots_built: u64,
+    /// Live and lapsed claims, by notification-log key (encoded).
+    claims: std::collections::BTreeMap<String, Claim>,
 }
 
-/// A snapshot's content: every silence.
+/// Who may send a notification, until when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    pub token: u64,
+    pub node: NodeId,
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+/// A snapshot's content: every silence, notification-log entry and claim.
 #[derive(Serialize, Deserialize)]
 struct SnapshotData {
     silences: Vec<Silence>,
+    #[serde(default)]
+    nflog: Vec<NflogEntry>,
+    #[serde(default)]
+    claims: std::collections::BTreeMap<String, Claim>,
 }
 
 fn read_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -54,7 +70,11 @@ fn write_err(e: impl std::error::Error + 'static) -> StorageError {
 impl StateMachine {
     /// The state machine over `silences`, resuming from what `storage`
     /// recorded as applied.
-    pub fn load(silences: Arc<Silences>, storage: Storage) -> Result<Self, StorageError> {
+    pub fn load(
+        silences: Arc<Silences>,
+        nflog: Arc<NotificationLog>,
+        storage: Storage,
+    ) -> Result<Self, StorageError> {
         let get = |key: &str| -> Result<Option<Vec<u8>>, StorageError> {
             storage.raft_get(key).map_err(read_err)
         };
@@ -66,13 +86,19 @@ impl StateMachine {
             Some(raw) => serde_json::from_slice(&raw).map_err(read_err)?,
             None => StoredMembership::default(),
         };
+        let claims = match get("claims")? {
+            Some(raw) => serde_json::from_slice(&raw).map_err(read_err)?,
+            None => Default::default(),
+        };
         Ok(StateMachine {
             inner: Arc::new(Inner {
                 silences,
+                nflog,
                 storage,
                 state: tokio::sync::Mutex::new(Applying {
                     last_applied,
                     membership,
+                    claims,
                     ..Applying::default()
                 }),
             }),
@@ -82,11 +108,80 @@ impl StateMachine {
     fn record(&self, state: &Applying) -> Result<(), StorageError> {
         let applied = serde_json::to_vec(&state.last_applied).map_err(write_err)?;
         let membership = serde_json::to_vec(&state.membership).map_err(write_err)?;
+        let claims = serde_json::to_vec(&state.claims).map_err(write_err)?;
         let storage = &self.inner.storage;
+        storage.raft_put("claims", claims).map_err(write_err)?;
         storage.raft_put("applied", applied).map_err(write_err)?;
         storage
             .raft_put("membership", membership)
             .map_err(write_err)
+    }
+}
+
+impl StateMachine {
+    /// One command, decided from the command alone and the state so far.
+    async fn apply_command(
+        &self,
+        state: &mut Applying,
+        index: u64,
+        command: Command,
+    ) -> Result<Applied, StorageError> {
+        Ok(match command {
+            Command::PutSilences(silences) => {
+                self.inner
+                    .silences
+                    .apply_replicated(silences)
+                    .await
+                    .map_err(write_err)?;
+                Applied::Done
+            }
+            Command::Claim {
+                key,
+                expect,
+                node,
+                at,
+                ttl_ms,
+            } => {
+                let sent = self.inner.nflog.get(&key).map(|e| e.timestamp);
+                let encoded = key.encode();
+                let live = state
+                    .claims
+                    .get(&encoded)
+                    .filter(|c| c.until > at && c.node != node);
+                if sent != expect {
+                    Applied::Stale
+                } else if let Some(held) = live {
+                    Applied::Held(held.until)
+                } else {
+                    let ttl = chrono::Duration::milliseconds(ttl_ms.min(i64::MAX as u64) as i64);
+                    state.claims.insert(
+                        encoded,
+                        Claim {
+                            token: index,
+                            node,
+                            until: crate::alert::add_saturating(at, ttl),
+                        },
+                    );
+                    Applied::Granted(index)
+                }
+            }
+            Command::Sent { token, entry } => {
+                let encoded = entry.key.encode();
+                let ours = state.claims.get(&encoded).is_some_and(|c| c.token == token);
+                if ours {
+                    state.claims.remove(&encoded);
+                }
+                self.inner.nflog.put(entry).await.map_err(write_err)?;
+                if ours { Applied::Done } else { Applied::Fenced }
+            }
+            Command::Release { key, token } => {
+                let encoded = key.encode();
+                if state.claims.get(&encoded).is_some_and(|c| c.token == token) {
+                    state.claims.remove(&encoded);
+                }
+                Applied::Done
+            }
+        })
     }
 }
 
@@ -95,6 +190,8 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
         let mut state = self.inner.state.lock().await;
         let data = serde_json::to_vec(&SnapshotData {
             silences: self.inner.silences.list(),
+            nflog: self.inner.nflog.list(),
+            claims: state.claims.clone(),
         })
         .map_err(read_err)?;
         state.snapshots_built += 1;
@@ -135,21 +232,19 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let mut state = self.inner.state.lock().await;
         let mut answers = Vec::new();
         for entry in entries {
-            match entry.payload {
-                EntryPayload::Blank => {}
-                EntryPayload::Normal(Command::PutSilences(silences)) => {
-                    self.inner
-                        .silences
-                        .apply_replicated(silences)
-                        .await
-                        .map_err(write_err)?;
+            let answer = match entry.payload {
+                EntryPayload::Blank => Applied::Done,
+                EntryPayload::Normal(command) => {
+                    self.apply_command(&mut state, entry.log_id.index, command)
+                        .await?
                 }
                 EntryPayload::Membership(m) => {
                     state.membership = StoredMembership::new(Some(entry.log_id), m);
+                    Applied::Done
                 }
-            }
+            };
             state.last_applied = Some(entry.log_id);
-            answers.push(Applied);
+            answers.push(answer);
         }
         self.record(&state)?;
         Ok(answers)
@@ -178,6 +273,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             .replace_all(decoded.silences)
             .await
             .map_err(write_err)?;
+        for entry in decoded.nflog {
+            self.inner.nflog.put(entry).await.map_err(write_err)?;
+        }
+        state.claims = decoded.claims;
         state.last_applied = meta.last_log_id;
         state.membership = meta.last_membership.clone();
         state.snapshot = Some((meta.clone(), data));

@@ -4,6 +4,9 @@ use std::io::Cursor;
 
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Utc};
+
+use crate::nflog::{NflogEntry, NflogKey};
 use crate::silence::Silence;
 
 /// A replica's Raft identity: random, made at its first start and kept
@@ -11,18 +14,46 @@ use crate::silence::Silence;
 /// member and never votes with a log it lost.
 pub type NodeId = u64;
 
-/// One entry of the replicated log.
+/// One entry of the replicated log. Times are the proposer's: applying
+/// never reads a clock, so every replica decides the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     /// Silences as decided on some replica (created, updated, expired);
     /// each replica keeps the newest version of each (by `updated_at`).
     PutSilences(Vec<Silence>),
+    /// `node` asks to send the notification for `key`, believing the last
+    /// one sent at `expect` (none: never). Granted when that still holds
+    /// and no other replica's claim is live at `at`; the claim lasts until
+    /// `at + ttl_ms`. The entry's log index is the claim's fencing token.
+    Claim {
+        key: NflogKey,
+        expect: Option<DateTime<Utc>>,
+        node: NodeId,
+        at: DateTime<Utc>,
+        ttl_ms: u64,
+    },
+    /// The notification under claim `token` went out: its log entry.
+    /// Recorded whatever the claim's fate (it did go out); answered
+    /// `Fenced` when the claim was no longer the token's.
+    Sent { token: u64, entry: NflogEntry },
+    /// The send under claim `token` failed: another may claim at once.
+    Release { key: NflogKey, token: u64 },
 }
 
-/// What applying a command answers (nothing yet: the proposer already
-/// decided everything).
+/// What applying a command answers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Applied;
+pub enum Applied {
+    #[default]
+    Done,
+    /// The claim is granted; the token to send under.
+    Granted(u64),
+    /// Another replica holds a live claim until then.
+    Held(DateTime<Utc>),
+    /// The notification log moved on since the claimant looked.
+    Stale,
+    /// The `Sent` came after its claim was lost (expired and taken).
+    Fenced,
+}
 
 openraft::declare_raft_types!(
     /// klaxon's Raft types: the defaults (u64 IDs, addresses as `BasicNode`,

@@ -165,9 +165,17 @@ pub struct Flags {
     help_long: Option<bool>,
     #[arg(long = "help-man", action = ArgAction::HelpLong, hide = true)]
     help_man: Option<bool>,
-    /// A label on every gossip packet, so clusters do not mix.
+    /// A label on every cluster message, so clusters do not mix.
     #[arg(long = "cluster.label", default_value = "")]
     pub cluster_label: String,
+    /// klaxon: how long a replica's claim to send a notification lasts;
+    /// another replica takes over when it lapses.
+    #[arg(long = "cluster.claim-ttl", default_value = "30s", value_parser = any_duration)]
+    pub cluster_claim_ttl: Duration,
+    /// klaxon: without a quorum, send anyway after the stagger (true, as
+    /// Alertmanager) or send nothing (false).
+    #[arg(long = "cluster.fail-open", num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true", value_parser = go_bool)]
+    pub cluster_fail_open: bool,
 }
 
 /// A flag value klaxon refuses after parsing (Alertmanager's checks).
@@ -233,6 +241,9 @@ impl Flags {
             listen_address: self.cluster_listen_address.clone(),
             peers: self.cluster_peer.clone(),
             label: self.cluster_label.clone(),
+            peer_timeout: self.cluster_peer_timeout,
+            claim_ttl: self.cluster_claim_ttl,
+            fail_open: self.cluster_fail_open,
         })
     }
 

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use super::retry::retry;
 use crate::alert::Alert;
 use crate::alert_store::AlertStore;
+use crate::cluster::ClaimOutcome;
 use crate::config::{Config, ReceiverConfig};
 use crate::dispatch::route::RouteOpts;
 use crate::dispatch::{Deliver, Flush};
@@ -80,6 +81,8 @@ pub struct Pipeline {
     nflog: Arc<NotificationLog>,
     history: Arc<History>,
     events: EventRecorder,
+    /// The replicas' cluster, whose claims decide who sends.
+    cluster: Option<Arc<crate::cluster::Cluster>>,
     external_url: String,
     inhibitions: Mutex<Option<InhibitionCache>>,
     /// Renders route labels (the integrations hold their own handle).
@@ -96,6 +99,7 @@ pub struct PipelineState {
     pub nflog: Arc<NotificationLog>,
     pub history: Arc<History>,
     pub events: crate::event_recorder::EventRecorder,
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     pub external_url: String,
 }
 
@@ -108,6 +112,7 @@ impl Pipeline {
             nflog,
             history,
             events,
+            cluster,
             external_url,
         } = parts;
         let receivers = build_receivers(&config.receivers, config.template_set(), &metrics)?;
@@ -134,6 +139,7 @@ impl Pipeline {
             nflog,
             history,
             events,
+            cluster,
             external_url,
             inhibitions: Mutex::new(None),
             templates: config.template_set().clone(),
@@ -373,6 +379,8 @@ impl Pipeline {
     }
 
     /// Dedup, send with retries, record. `true` when nothing is left to do.
+    /// In a cluster, only the replica whose claim the cluster grants sends
+    /// (see `crate::cluster`).
     async fn deliver_to(
         &self,
         integration: &Integration,
@@ -388,8 +396,76 @@ impl Pipeline {
             integration: notifier.name().to_owned(),
             index: integration.index,
         };
+        let Some(cluster) = &self.cluster else {
+            return self
+                .deliver_once(integration, flush, alerts, sets, muted, &key, None)
+                .await;
+        };
+        // A claim held elsewhere is waited out (its holder may die), but
+        // not for ever: the next flush looks again.
+        let give_up = tokio::time::Instant::now() + 2 * cluster.claim_ttl();
+        loop {
+            let entry = self.nflog.get(&key);
+            let due = needs_update(
+                entry.as_ref(),
+                sets,
+                notifier.send_resolved(),
+                flush.opts.repeat_interval,
+                flush.now,
+            );
+            if due.is_none() {
+                return true;
+            }
+            match cluster.claim(&key, entry.map(|e| e.timestamp)).await {
+                ClaimOutcome::Granted(token) => {
+                    return self
+                        .deliver_once(integration, flush, alerts, sets, muted, &key, Some(token))
+                        .await;
+                }
+                ClaimOutcome::Stale => {}
+                ClaimOutcome::Held(until) => {
+                    let wait = (until - chrono::Utc::now())
+                        .to_std()
+                        .unwrap_or_default()
+                        .max(Duration::from_millis(50));
+                    let wake = tokio::time::Instant::now() + wait;
+                    if wake > give_up {
+                        return false;
+                    }
+                    tokio::time::sleep_until(wake).await;
+                }
+                ClaimOutcome::NoQuorum {
+                    stagger: Some(wait),
+                } => {
+                    // Fail open, as Alertmanager: staggered by position,
+                    // then decided again on what this replica knows.
+                    tokio::time::sleep(wait).await;
+                    return self
+                        .deliver_once(integration, flush, alerts, sets, muted, &key, None)
+                        .await;
+                }
+                ClaimOutcome::NoQuorum { stagger: None } => return false,
+            }
+        }
+    }
+
+    /// [`Pipeline::deliver_to`]'s decision, send and record, once; under
+    /// the cluster's claim `token` when there is one.
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver_once(
+        &self,
+        integration: &Integration,
+        flush: &Flush,
+        alerts: &[Arc<Alert>],
+        sets: &FlushSets,
+        muted: &[ev::GroupedAlert],
+        key: &NflogKey,
+        token: Option<u64>,
+    ) -> bool {
+        let notifier = integration.notifier.as_ref();
+        let claimed = self.cluster.as_ref().zip(token);
         self.metrics.nflog_queries.inc();
-        let entry = self.nflog.get(&key);
+        let entry = self.nflog.get(key);
         let state = NotifyState::new(entry.as_ref().map(|e| e.state.clone()).unwrap_or_default());
         let Some(reason) = needs_update(
             entry.as_ref(),
@@ -398,6 +474,9 @@ impl Pipeline {
             flush.opts.repeat_interval,
             flush.now,
         ) else {
+            if let Some((cluster, token)) = claimed {
+                cluster.release(key, token).await;
+            }
             return true;
         };
         let to_send: Vec<Arc<Alert>> = if notifier.send_resolved() {
@@ -422,8 +501,18 @@ impl Pipeline {
                 route_labels: LabelSet::new(),
             };
             msg.route_labels = self.route_labels(flush, &msg);
-            // Alertmanager's deadline for one flush's retries.
-            let deadline = flush.opts.group_interval.max(Duration::from_secs(10));
+            // Alertmanager's deadline for one flush's retries; under a
+            // claim, no longer than the claim lasts (less a margin), so no
+            // attempt starts after another replica may have taken over.
+            let mut deadline = flush.opts.group_interval.max(Duration::from_secs(10));
+            if let Some((cluster, _)) = claimed {
+                deadline = deadline.min(
+                    cluster
+                        .claim_ttl()
+                        .saturating_sub(CLAIM_MARGIN)
+                        .max(Duration::from_secs(1)),
+                );
+            }
             let sent = retry(deadline, || self.request(notifier, &msg, &state)).await;
             let failure = sent.as_ref().err().map(failure_reason);
             self.metrics
@@ -438,6 +527,9 @@ impl Pipeline {
                     error = %e,
                     "notification failed; the next flush tries again"
                 );
+                if let Some((cluster, token)) = claimed {
+                    cluster.release(key, token).await;
+                }
                 return false;
             }
             tracing::debug!(
@@ -454,13 +546,27 @@ impl Pipeline {
         // Logged even when only resolved alerts were withheld, so the next
         // dedup decision knows the receiver is up to date.
         let state = state.into_inner().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = self.nflog.log(key, sets.clone(), flush.now, state).await {
+        let entry = self
+            .nflog
+            .entry(key.clone(), sets.clone(), flush.now, state);
+        if let Some((cluster, token)) = claimed {
+            if !cluster.sent(token, entry, &self.nflog).await {
+                tracing::warn!(
+                    group_key = %flush.group_key,
+                    integration = notifier.name(),
+                    "sent after this replica's claim lapsed and another took it: a possible duplicate"
+                );
+            }
+        } else if let Err(e) = self.nflog.put(entry).await {
             self.metrics.nflog_query_errors.inc();
             tracing::error!(error = %e, "writing the notification log failed");
         }
         true
     }
 }
+
+/// Time a claim must have left when a send attempt starts.
+const CLAIM_MARGIN: Duration = Duration::from_secs(5);
 
 /// Why a route's time intervals mute it, with the interval names.
 enum TimeMute {
