@@ -313,29 +313,6 @@ impl App {
             silences = silences.list().len(),
             "state restored from the store"
         );
-        let cancel = CancellationToken::new();
-        let cluster = match &options.tuning.cluster {
-            Some(c) => Some(
-                crate::cluster::Cluster::start(
-                    crate::cluster::ClusterOptions {
-                        listen_address: c.listen_address.clone(),
-                        advertise_address: c.address.clone(),
-                        peers: c.peers.clone(),
-                        label: c.label.clone(),
-                        name: c.name.clone(),
-                        peer_timeout: c.peer_timeout,
-                        claim_ttl: c.claim_ttl,
-                        fail_open: c.fail_open,
-                    },
-                    storage.clone(),
-                    silences.clone(),
-                    nflog.clone(),
-                    cancel.clone(),
-                )
-                .await?,
-            ),
-            None => None,
-        };
         let started_at = options.clock.now();
         let dispatch_start_at = tokio::time::Instant::now() + options.tuning.dispatch_start_delay;
         if !options.tuning.dispatch_start_delay.is_zero() {
@@ -354,6 +331,30 @@ impl App {
             .limits
             .alerts_per_alert_limit
             .set(options.tuning.per_alertname_limit as i64);
+        let cancel = CancellationToken::new();
+        let cluster = match &options.tuning.cluster {
+            Some(c) => Some(
+                crate::cluster::Cluster::start(
+                    crate::cluster::ClusterOptions {
+                        listen_address: c.listen_address.clone(),
+                        advertise_address: c.address.clone(),
+                        peers: c.peers.clone(),
+                        label: c.label.clone(),
+                        name: c.name.clone(),
+                        peer_timeout: c.peer_timeout,
+                        claim_ttl: c.claim_ttl,
+                        fail_open: c.fail_open,
+                        metrics: metrics.cluster.clone(),
+                    },
+                    storage.clone(),
+                    silences.clone(),
+                    nflog.clone(),
+                    cancel.clone(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let events = if options.features.event_recorder {
             EventRecorder::start(&config.event_recorder, hostname(), metrics.events.clone())
         } else {

@@ -169,6 +169,8 @@ pub struct Metrics {
     pub limits: LimitMetrics,
     /// The event recorder's (registered with `--enable-feature=event-recorder`).
     pub events: EventMetrics,
+    /// High availability: Alertmanager's cluster metrics and klaxon's.
+    pub cluster: ClusterMetrics,
 }
 
 impl Default for Metrics {
@@ -241,12 +243,7 @@ impl Metrics {
             "Histogram of latencies for HTTP requests.",
             http_request_duration.clone(),
         );
-        let cluster_enabled = Gauge::<i64>::default();
-        registry.register(
-            "alertmanager_cluster_enabled",
-            "Indicates whether the clustering is enabled or not.",
-            cluster_enabled,
-        );
+        let cluster = ClusterMetrics::register(&mut registry);
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info
             .get_or_create(&BuildLabels {
@@ -366,6 +363,7 @@ impl Metrics {
         let metrics = Self {
             limits,
             events,
+            cluster,
             nflog_queries,
             nflog_query_errors,
             nflog_maintenance,
@@ -564,6 +562,82 @@ impl LimitMetrics {
                 self.alerts_limited.inc();
             }
         }
+    }
+}
+
+/// The cluster's metrics: Alertmanager's names where it has them, and
+/// klaxon's for the claims (see `crate::cluster`).
+#[derive(Clone, Default, Debug)]
+pub struct ClusterMetrics {
+    pub enabled: Gauge,
+    pub members: Gauge,
+    pub position: Gauge,
+    pub leader: Gauge,
+    pub term: Gauge,
+    pub claims: Family<DynamicLabels, Counter>,
+    pub fenced: Counter,
+    pub takeovers: Counter,
+    pub fail_open: Counter,
+}
+
+impl ClusterMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = Self::default();
+        registry.register(
+            "alertmanager_cluster_enabled",
+            "Indicates whether the clustering is enabled or not.",
+            m.enabled.clone(),
+        );
+        registry.register(
+            "alertmanager_cluster_members",
+            "Number indicating current number of members in cluster.",
+            m.members.clone(),
+        );
+        registry.register(
+            "alertmanager_peer_position",
+            "Position the Alertmanager instance believes it's in. The position determines a peer's behavior in the cluster.",
+            m.position.clone(),
+        );
+        registry.register(
+            "klaxon_cluster_leader",
+            "1 while this replica leads the cluster's Raft group.",
+            m.leader.clone(),
+        );
+        registry.register(
+            "klaxon_cluster_term",
+            "The Raft term this replica is in.",
+            m.term.clone(),
+        );
+        registry.register(
+            "klaxon_cluster_claims",
+            "Claims to send a notification, by result: granted, held (another replica sends), stale (already sent), no_quorum.",
+            m.claims.clone(),
+        );
+        registry.register(
+            "klaxon_cluster_fenced",
+            "Notifications sent after their claim had lapsed and been taken: possible duplicates.",
+            m.fenced.clone(),
+        );
+        registry.register(
+            "klaxon_cluster_takeovers",
+            "Claims granted over another replica's lapsed claim.",
+            m.takeovers.clone(),
+        );
+        registry.register(
+            "klaxon_cluster_failopen_notifications",
+            "Notifications sent without a quorum (fail-open).",
+            m.fail_open.clone(),
+        );
+        for result in ["granted", "held", "stale", "no_quorum"] {
+            drop(m.claims.get_or_create(&vec![("result", result.to_owned())]));
+        }
+        m
+    }
+
+    pub fn claim(&self, result: &str) {
+        self.claims
+            .get_or_create(&vec![("result", result.to_owned())])
+            .inc();
     }
 }
 

@@ -67,6 +67,8 @@ pub struct ClusterOptions {
     pub claim_ttl: Duration,
     /// `--cluster.fail-open`: send without a quorum (after the stagger).
     pub fail_open: bool,
+    /// Where the cluster's metrics go.
+    pub metrics: crate::metrics::ClusterMetrics,
 }
 
 /// May this replica send a notification?
@@ -213,6 +215,7 @@ impl Cluster {
         tokio::spawn(server::serve(cluster.clone(), listener, cancel.clone()));
         tokio::spawn(cluster.clone().form(cancel.clone()));
         tokio::spawn(cluster.clone().propose_journal(cancel.clone()));
+        tokio::spawn(cluster.clone().export_metrics(cancel.clone()));
         silences.replicate_through(Arc::new(SilenceReplicator(Arc::downgrade(&cluster))));
         Ok(cluster)
     }
@@ -393,11 +396,31 @@ impl Cluster {
             tokio::time::sleep(RETRY_EVERY).await;
             answer = self.propose(command.clone()).await;
         }
+        let metrics = &self.options.metrics;
         match answer {
-            Ok(Applied::Granted(token)) => ClaimOutcome::Granted(token),
-            Ok(Applied::Held(until)) => ClaimOutcome::Held(until),
-            Ok(_) => ClaimOutcome::Stale,
+            Ok(Applied::Granted(token)) => {
+                metrics.claim("granted");
+                ClaimOutcome::Granted(token)
+            }
+            Ok(Applied::TookOver(token)) => {
+                metrics.claim("granted");
+                metrics.takeovers.inc();
+                tracing::info!(group_key = %key.group_key, "took over a lapsed claim to send a notification");
+                ClaimOutcome::Granted(token)
+            }
+            Ok(Applied::Held(until)) => {
+                metrics.claim("held");
+                ClaimOutcome::Held(until)
+            }
+            Ok(_) => {
+                metrics.claim("stale");
+                ClaimOutcome::Stale
+            }
             Err(e) => {
+                metrics.claim("no_quorum");
+                if self.options.fail_open {
+                    metrics.fail_open.inc();
+                }
                 tracing::warn!(error = %e, "no quorum to claim a notification");
                 ClaimOutcome::NoQuorum {
                     stagger: self
@@ -420,7 +443,10 @@ impl Cluster {
             })
             .await
         {
-            Ok(Applied::Fenced) => false,
+            Ok(Applied::Fenced) => {
+                self.options.metrics.fenced.inc();
+                false
+            }
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!(error = %e, "no quorum to record a sent notification; kept on this replica");
@@ -440,6 +466,28 @@ impl Cluster {
         };
         if let Err(e) = self.propose(command).await {
             tracing::debug!(error = %e, "releasing a claim failed; it lapses by itself");
+        }
+    }
+
+    /// Keeps the membership, position, leadership and term gauges in step
+    /// with Raft's own metrics.
+    async fn export_metrics(self: Arc<Self>, cancel: CancellationToken) {
+        let m = self.options.metrics.clone();
+        m.enabled.set(1);
+        let mut watch = self.raft.metrics();
+        loop {
+            {
+                let now = watch.borrow_and_update().clone();
+                let members = now.membership_config.nodes().count().max(1);
+                m.members.set(members as i64);
+                m.position.set(self.position() as i64);
+                m.leader.set(i64::from(now.current_leader == Some(self.id)));
+                m.term.set(now.current_term as i64);
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                changed = watch.changed() => if changed.is_err() { return },
+            }
         }
     }
 

@@ -153,6 +153,10 @@ impl StateMachine {
                 } else if let Some(held) = live {
                     Applied::Held(held.until)
                 } else {
+                    let took_over = state
+                        .claims
+                        .get(&encoded)
+                        .is_some_and(|c| c.node != node && c.until <= at);
                     let ttl = chrono::Duration::milliseconds(ttl_ms.min(i64::MAX as u64) as i64);
                     state.claims.insert(
                         encoded,
@@ -162,7 +166,11 @@ impl StateMachine {
                             until: crate::alert::add_saturating(at, ttl),
                         },
                     );
-                    Applied::Granted(index)
+                    if took_over {
+                        Applied::TookOver(index)
+                    } else {
+                        Applied::Granted(index)
+                    }
                 }
             }
             Command::Sent { token, entry } => {

@@ -47,6 +47,8 @@ pub enum Applied {
     Done,
     /// The claim is granted; the token to send under.
     Granted(u64),
+    /// Granted over another replica's lapsed claim (a takeover).
+    TookOver(u64),
     /// Another replica holds a live claim until then.
     Held(DateTime<Utc>),
     /// The notification log moved on since the claimant looked.

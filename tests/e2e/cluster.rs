@@ -336,6 +336,29 @@ async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
         assert_eq!(sink.senders().len(), 1, "{:?}", sink.senders());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The metrics say so: one grant, one leader, three members each.
+    let (mut granted, mut leaders) = (0.0, 0.0);
+    for r in [&*a, &*b, &*c] {
+        let text = client()
+            .get(r.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let value = |line: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(line).and_then(|v| v.trim().parse().ok()))
+                .unwrap_or_else(|| panic!("{line} in\n{text}"))
+        };
+        assert_eq!(value("alertmanager_cluster_enabled "), 1.0);
+        assert_eq!(value("alertmanager_cluster_members "), 3.0);
+        granted += value("klaxon_cluster_claims_total{result=\"granted\"} ");
+        leaders += value("klaxon_cluster_leader ");
+    }
+    assert_eq!(granted, 1.0, "one claim granted in all");
+    assert_eq!(leaders, 1.0, "one leader");
     for r in [a, b, c] {
         r.kill().await;
     }
