@@ -49,9 +49,11 @@ impl LogFormat {
 /// `--log.level`; `KLAXON_LOG` (an `EnvFilter` directive) overrides it.
 pub fn init(level: &str, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    // sled and handlebars log every page flush and helper call at debug.
-    let filter = EnvFilter::try_from_env("KLAXON_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sled=warn,handlebars=warn")));
+    // sled and handlebars log every page flush and helper call at debug;
+    // openraft every vote and election at info and every retry at warn.
+    let filter = EnvFilter::try_from_env("KLAXON_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(format!("{level},sled=warn,handlebars=warn,openraft=error"))
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
