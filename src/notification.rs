@@ -83,6 +83,11 @@ pub struct Notification {
     /// The route's `labels`, rendered against the group (Alertmanager 0.34's
     /// `routeLabels`); empty when the route has none.
     pub route_labels: LabelSet,
+    /// In a cluster, the claim this notification is sent under (its Raft
+    /// log index): the webhook's `Idempotency-Key`, and part of the
+    /// email's `Message-ID`, so a receiver can tell a retry or a second
+    /// sender apart.
+    pub fencing_token: Option<u64>,
 }
 
 impl Notification {

@@ -64,6 +64,7 @@ fn test_notification(
         now,
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

@@ -106,6 +106,7 @@ fn notification(
         now,
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

@@ -397,6 +397,7 @@ fn reference_alert_notification(resolved: bool) -> Notification {
         now: t(100),
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

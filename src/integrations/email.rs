@@ -152,6 +152,17 @@ impl Email {
                 (name.clone(), value)
             })
             .collect();
+        // In a cluster, the claim's token makes the Message-ID: the same
+        // mail resent under one claim keeps it, another claim's differs.
+        if let Some(token) = msg.fencing_token
+            && !headers.keys().any(|k| k.eq_ignore_ascii_case("Message-Id"))
+        {
+            let group = crate::notification::group_key_hash(&msg.group_key);
+            headers.insert(
+                "Message-Id".to_owned(),
+                format!("<klaxon.{}.{token}@alertmanager>", &group[..16]),
+            );
+        }
         if self.config.threading.enabled {
             let root = thread_root_id(&msg.group_key, &self.config.threading, msg.now);
             headers.insert("References".to_owned(), root.clone());

@@ -60,6 +60,18 @@ impl HttpClient {
         self.send_json(url, body).await?.classify()
     }
 
+    /// [`HttpClient::post_json`] with more request headers.
+    pub async fn post_json_with(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        headers: Vec<(HeaderName, HeaderValue)>,
+    ) -> Result<(), NotifyError> {
+        let mut req = Request::post(url, "application/json", body);
+        req.headers = headers;
+        self.send(req, BODY_READ_LIMIT, false).await?.classify()
+    }
+
     /// POSTs a JSON body and returns the answer unclassified, for an
     /// integration that reads more than the status (Discord's rate-limit
     /// headers). Transport errors never contain `url`.

@@ -31,6 +31,7 @@ fn notification(alerts: usize, annotation: &str) -> Notification {
         now: t(100),
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

@@ -29,6 +29,7 @@ fn notification(resolved: bool) -> Notification {
         now: t(100),
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

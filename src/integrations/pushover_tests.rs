@@ -26,6 +26,7 @@ fn notification(resolved: bool, summary: &str) -> Notification {
         now: t(100),
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

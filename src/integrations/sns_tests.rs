@@ -33,6 +33,7 @@ fn notification() -> Notification {
         now: t(100),
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

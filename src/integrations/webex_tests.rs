@@ -27,6 +27,7 @@ fn notification(summary: &str) -> Notification {
         now: t(100),
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

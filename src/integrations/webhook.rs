@@ -248,7 +248,16 @@ impl Webhook {
     async fn send(&self, msg: &Notification) -> Result<(), NotifyError> {
         let body = self.body(msg)?;
         let url = self.url(msg).await?;
-        self.client.post_json(&url, body).await
+        let Some(token) = msg.fencing_token else {
+            return self.client.post_json(&url, body).await;
+        };
+        // In a cluster: the claim's token, the same on every retry, so a
+        // receiver can drop a repeat.
+        let key = (
+            reqwest::header::HeaderName::from_static("idempotency-key"),
+            reqwest::header::HeaderValue::from(token),
+        );
+        self.client.post_json_with(&url, body, vec![key]).await
     }
 }
 

@@ -94,6 +94,7 @@ fn notification_for(reference: &Value) -> (Notification, u64) {
         now,
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     };
     (msg, max_alerts)
 }
@@ -165,6 +166,7 @@ fn simple_notification(alerts: Vec<Arc<Alert>>) -> Notification {
         now: t(100),
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 

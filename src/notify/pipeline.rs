@@ -282,6 +282,7 @@ impl Pipeline {
             now,
             reason: None,
             route_labels: LabelSet::new(),
+            fencing_token: None,
         };
         self.render_route_labels(&group.opts.labels, &msg)
     }
@@ -499,8 +500,10 @@ impl Pipeline {
                 now: flush.now,
                 reason: Some(reason),
                 route_labels: LabelSet::new(),
+                fencing_token: None,
             };
             msg.route_labels = self.route_labels(flush, &msg);
+            msg.fencing_token = token;
             // Alertmanager's deadline for one flush's retries; under a
             // claim, no longer than the claim lasts (less a margin), so no
             // attempt starts after another replica may have taken over.

@@ -10,6 +10,10 @@ use serde_json::{Value, json};
 
 use crate::harness::{BinaryServer, client, eventually, free_port, silence_json};
 
+/// One cluster test at a time: each runs three processes, and their
+/// ports are picked before they are bound.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Replica {
     dir: PathBuf,
     port: u16,
@@ -31,12 +35,31 @@ impl Replica {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// Starts the binary; when it exits first (its API port was taken by
+    /// another test meanwhile), again on another API port. The cluster
+    /// port stays: the other replicas know it.
     async fn start(&mut self) {
-        let base = format!("http://127.0.0.1:{}", self.port);
-        self.server = Some(
-            BinaryServer::start_with_args(&self.args, base.clone(), &format!("{base}/-/ready"))
-                .await,
-        );
+        for _ in 0..4 {
+            let base = format!("http://127.0.0.1:{}", self.port);
+            if let Some(server) = BinaryServer::try_start_with_args(
+                &self.args,
+                base.clone(),
+                &format!("{base}/-/ready"),
+            )
+            .await
+            {
+                self.server = Some(server);
+                return;
+            }
+            let port = free_port();
+            for a in &mut self.args {
+                if a.starts_with("--web.listen-address=") {
+                    *a = format!("--web.listen-address=127.0.0.1:{port}");
+                }
+            }
+            self.port = port;
+        }
+        panic!("a replica did not start: {:?}", self.args);
     }
 
     async fn kill(&mut self) {
@@ -146,6 +169,7 @@ async fn on_all(replicas: &[&Replica], id: &str, state: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silences_are_replicated_across_three_replicas() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let root = tempfile::tempdir().unwrap();
     let mut set = replicas(root.path());
     for r in &mut set {
@@ -215,6 +239,7 @@ async fn silences_are_replicated_across_three_replicas() {
 /// A replica whose `--cluster.label` differs is refused on the cluster port.
 #[tokio::test]
 async fn another_clusters_label_is_refused() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let root = tempfile::tempdir().unwrap();
     let mut set = replicas(root.path());
     let cluster_port = set[0]
@@ -257,18 +282,24 @@ impl SlowSink {
         let seen = senders.clone();
         let app = axum::Router::new().route(
             "/hook",
-            axum::routing::post(move |body: axum::Json<Value>| {
-                let seen = seen.clone();
-                async move {
-                    let from = body["externalURL"].as_str().unwrap_or_default().to_owned();
-                    seen.lock().unwrap().push(from);
-                    match delay {
-                        Some(d) => tokio::time::sleep(d).await,
-                        None => std::future::pending::<()>().await,
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
+                    let seen = seen.clone();
+                    async move {
+                        let from = body["externalURL"].as_str().unwrap_or_default().to_owned();
+                        let key = headers
+                            .get("idempotency-key")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        seen.lock().unwrap().push(format!("{from} {key}"));
+                        match delay {
+                            Some(d) => tokio::time::sleep(d).await,
+                            None => std::future::pending::<()>().await,
+                        }
+                        "ok"
                     }
-                    "ok"
-                }
-            }),
+                },
+            ),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -310,6 +341,7 @@ async fn post_to_all(replicas: &[&Replica], alertname: &str) {
 /// the notification through the cluster: exactly one copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let sink = SlowSink::start(Some(Duration::from_secs(3))).await;
     let root = tempfile::tempdir().unwrap();
     let mut set = replicas_with(
@@ -336,6 +368,10 @@ async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
         assert_eq!(sink.senders().len(), 1, "{:?}", sink.senders());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The claim's fencing token came as the Idempotency-Key.
+    let sent = sink.senders()[0].clone();
+    let key = sent.split(' ').nth(1).unwrap_or_default();
+    assert!(key.parse::<u64>().is_ok_and(|k| k > 0), "{sent}");
     // The metrics say so: one grant, one leader, three members each.
     let (mut granted, mut leaders) = (0.0, 0.0);
     for r in [&*a, &*b, &*c] {
@@ -368,6 +404,7 @@ async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
 /// its claim lapses (`--cluster.claim-ttl`) and a survivor sends it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_survivor_sends_what_a_dead_sender_claimed() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let sink = SlowSink::start(None).await;
     let root = tempfile::tempdir().unwrap();
     let mut set = replicas_with(

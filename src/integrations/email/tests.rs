@@ -72,6 +72,7 @@ fn notification() -> Notification {
         now: t(10),
         reason: None,
         route_labels: Default::default(),
+        fencing_token: None,
     }
 }
 
@@ -467,4 +468,35 @@ fn threading_refers_every_mail_of_a_group_to_one_phantom_root() {
         forever.headers["References"],
         "<alert-17c4e445d234645c-@alertmanager>"
     );
+}
+
+/// In a cluster the claim's token makes the Message-ID (the same for a
+/// resend under one claim); a configured Message-Id header still wins.
+#[test]
+fn a_fencing_token_makes_the_message_id() {
+    let mut msg = notification();
+    let data = Data::new(&msg);
+    assert!(
+        !email(config())
+            .render(&data, &msg)
+            .headers
+            .contains_key("Message-Id")
+    );
+    msg.fencing_token = Some(42);
+    let r = email(config()).render(&data, &msg);
+    assert_eq!(
+        r.headers["Message-Id"],
+        "<klaxon.17c4e445d234645c.42@alertmanager>"
+    );
+    let (_, message) = build_message(&r, SystemTime::from(msg.now)).unwrap();
+    let raw = String::from_utf8(message).unwrap();
+    assert!(
+        raw.contains("Message-ID: <klaxon.17c4e445d234645c.42@alertmanager>\r\n"),
+        "{raw}"
+    );
+    let mut c = config();
+    c.headers
+        .insert("Message-Id".into(), "<mine@example.com>".into());
+    let r = email(c).render(&data, &msg);
+    assert_eq!(r.headers["Message-Id"], "<mine@example.com>");
 }
