@@ -345,6 +345,7 @@ impl App {
                         claim_ttl: c.claim_ttl,
                         fail_open: c.fail_open,
                         metrics: metrics.cluster.clone(),
+                        tls_config: c.tls_config.clone(),
                     },
                     storage.clone(),
                     silences.clone(),

@@ -82,6 +82,8 @@ pub struct ClusterIdentity {
     pub claim_ttl: std::time::Duration,
     /// `--cluster.fail-open`.
     pub fail_open: bool,
+    /// `--cluster.tls-config`.
+    pub tls_config: Option<std::path::PathBuf>,
 }
 
 /// A peer name as Alertmanager makes one: a ULID (48 bits of milliseconds

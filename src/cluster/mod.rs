@@ -21,6 +21,7 @@ mod log_store;
 mod network;
 mod server;
 mod state_machine;
+mod tls;
 mod types;
 
 use std::collections::{BTreeMap, HashMap};
@@ -69,6 +70,8 @@ pub struct ClusterOptions {
     pub fail_open: bool,
     /// Where the cluster's metrics go.
     pub metrics: crate::metrics::ClusterMetrics,
+    /// `--cluster.tls-config`: mutual TLS on the cluster port.
+    pub tls_config: Option<std::path::PathBuf>,
 }
 
 /// May this replica send a notification?
@@ -104,6 +107,8 @@ pub struct ClusterView {
 
 pub struct Cluster {
     raft: Raft,
+    /// `http` or, with `--cluster.tls-config`, `https`.
+    scheme: &'static str,
     id: NodeId,
     options: ClusterOptions,
     client: reqwest::Client,
@@ -128,6 +133,8 @@ pub enum ClusterError {
     Store(String),
     #[error("starting Raft: {0}")]
     Raft(String),
+    #[error(transparent)]
+    Tls(#[from] crate::config::ConfigError),
 }
 
 /// Why a proposal did not go through.
@@ -165,14 +172,23 @@ impl Cluster {
                 .validate()
                 .map_err(|e| ClusterError::Raft(e.to_string()))?,
         );
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(1))
-            .build()
-            .map_err(|e| ClusterError::Raft(e.to_string()))?;
+        let tls = options.tls_config.as_deref().map(tls::load).transpose()?;
+        let (client, scheme, tls_server) = match tls {
+            Some(t) => (t.client, "https", Some(t.server)),
+            None => (
+                reqwest::Client::builder()
+                    .no_proxy()
+                    .connect_timeout(Duration::from_secs(1))
+                    .build()
+                    .map_err(|e| ClusterError::Raft(e.to_string()))?,
+                "http",
+                None,
+            ),
+        };
         let network = network::Network {
             client: client.clone(),
             label: options.label.clone(),
+            scheme,
         };
         let log = log_store::LogStore::new(storage.clone());
         let state_machine =
@@ -202,6 +218,7 @@ impl Cluster {
         }
         let cluster = Arc::new(Cluster {
             raft,
+            scheme,
             id,
             names: Mutex::new(HashMap::from([(id, options.name.clone())])),
             options,
@@ -212,7 +229,12 @@ impl Cluster {
             bound,
         });
         tracing::info!(node_id = %format!("{id:016x}"), address = %bound, "cluster port listening");
-        tokio::spawn(server::serve(cluster.clone(), listener, cancel.clone()));
+        tokio::spawn(server::serve(
+            cluster.clone(),
+            listener,
+            tls_server,
+            cancel.clone(),
+        ));
         tokio::spawn(cluster.clone().form(cancel.clone()));
         tokio::spawn(cluster.clone().propose_journal(cancel.clone()));
         tokio::spawn(cluster.clone().export_metrics(cancel.clone()));
@@ -316,7 +338,7 @@ impl Cluster {
     async fn ask_id(&self, peer: &str) -> Option<(NodeId, String)> {
         let answer = self
             .client
-            .get(format!("http://{peer}{}", server::ID))
+            .get(format!("{}://{peer}{}", self.scheme, server::ID))
             .header(network::LABEL_HEADER, &self.options.label)
             .timeout(Duration::from_secs(1))
             .send()
@@ -359,7 +381,7 @@ impl Cluster {
     async fn forward(&self, addr: &str, command: &Command) -> Result<(u64, Applied), ProposeError> {
         let answer = self
             .client
-            .post(format!("http://{addr}{}", server::PROPOSE))
+            .post(format!("{}://{addr}{}", self.scheme, server::PROPOSE))
             .header(network::LABEL_HEADER, &self.options.label)
             .timeout(WRITE_TIMEOUT)
             .json(command)

@@ -27,6 +27,8 @@ pub const SNAPSHOT: &str = "/cluster/v1/raft/snapshot";
 pub struct Network {
     pub client: reqwest::Client,
     pub label: String,
+    /// `http`, or `https` with `--cluster.tls-config`.
+    pub scheme: &'static str,
 }
 
 pub struct Connection {
@@ -62,7 +64,7 @@ impl Connection {
         let answer = self
             .network
             .client
-            .post(format!("http://{}{path}", self.addr))
+            .post(format!("{}://{}{path}", self.network.scheme, self.addr))
             .header(LABEL_HEADER, &self.network.label)
             .timeout(option.hard_ttl())
             .json(req)

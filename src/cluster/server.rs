@@ -39,6 +39,7 @@ pub struct Written {
 pub async fn serve(
     cluster: Arc<Cluster>,
     listener: tokio::net::TcpListener,
+    tls: Option<Arc<crate::web::LiveWeb>>,
     stop: CancellationToken,
 ) {
     let router = Router::new()
@@ -52,9 +53,21 @@ pub async fn serve(
             same_label,
         ))
         .with_state(cluster);
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await;
+    let served = match tls {
+        None => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        }
+        Some(web) => match crate::web::TlsListener::new(listener, web) {
+            Ok(tls) => {
+                axum::serve(tls, router)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await
+            }
+            Err(e) => Err(e),
+        },
+    };
     if let Err(e) = served {
         tracing::error!(error = %e, "the cluster port stopped");
     }

@@ -244,6 +244,8 @@ impl Flags {
             peer_timeout: self.cluster_peer_timeout,
             claim_ttl: self.cluster_claim_ttl,
             fail_open: self.cluster_fail_open,
+            tls_config: (!self.cluster_tls_config.is_empty())
+                .then(|| self.cluster_tls_config.clone().into()),
         })
     }
 
@@ -294,12 +296,6 @@ impl Flags {
             tracing::warn!(
                 setting,
                 "gossip setting accepted for compatibility; klaxon's replicas use Raft, it has no effect"
-            );
-        }
-        if !self.cluster_tls_config.is_empty() {
-            tracing::warn!(
-                file = %self.cluster_tls_config,
-                "--cluster.tls-config is not implemented yet: the cluster port speaks plain HTTP"
             );
         }
         let go_runtime = [

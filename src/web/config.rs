@@ -23,9 +23,11 @@ pub struct WebConfigFile {
     basic_auth_users: BTreeMap<String, String>,
 }
 
+/// exporter-toolkit's `tls_server_config` (also the server half of
+/// Alertmanager's `--cluster.tls-config`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TlsServerConfig {
+pub(crate) struct TlsServerConfig {
     #[serde(default)]
     cert_file: String,
     #[serde(default)]
@@ -101,7 +103,10 @@ impl TlsServerConfig {
             && self.client_ca_file.is_empty()
     }
 
-    fn checked(self, dir: &Path) -> Result<std::sync::Arc<rustls::ServerConfig>, ConfigError> {
+    pub(crate) fn checked(
+        self,
+        dir: &Path,
+    ) -> Result<std::sync::Arc<rustls::ServerConfig>, ConfigError> {
         let field = |name: &str| format!("tls_server_config.{name}");
         if self.cert_file.is_empty() {
             return Err(ConfigError::at(field("cert_file"), "missing cert_file"));

@@ -3,7 +3,7 @@
 //! file Alertmanager takes with the same flag).
 
 mod basic_auth;
-mod config;
+pub(crate) mod config;
 mod tls;
 
 use std::path::{Path, PathBuf};

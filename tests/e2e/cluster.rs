@@ -439,3 +439,72 @@ async fn a_survivor_sends_what_a_dead_sender_claimed() {
         r.kill().await;
     }
 }
+
+/// `--cluster.tls-config` in Alertmanager's format: the cluster port
+/// speaks TLS and wants a client certificate from the test CA; three such
+/// replicas replicate a silence; a plain-HTTP or certificate-less caller
+/// gets nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_speak_mutual_tls_with_a_cluster_tls_config() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    crate::harness::init();
+    let root = tempfile::tempdir().unwrap();
+    let ca = crate::harness::TestCa::new("cluster CA");
+    let (cert, key) = ca.issue(&["localhost", "127.0.0.1"]);
+    std::fs::write(root.path().join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(root.path().join("node.pem"), cert).unwrap();
+    std::fs::write(root.path().join("node.key"), key).unwrap();
+    // Relative paths: taken from the file's own directory.
+    std::fs::write(
+        root.path().join("cluster-tls.yml"),
+        "tls_server_config:\n  cert_file: node.pem\n  key_file: node.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\ntls_client_config:\n  ca_file: ca.pem\n  cert_file: node.pem\n  key_file: node.key\n",
+    )
+    .unwrap();
+    let tls_flag = format!(
+        "--cluster.tls-config={}",
+        root.path().join("cluster-tls.yml").display()
+    );
+    let mut set = replicas_with(
+        root.path(),
+        "route:\n  receiver: r\nreceivers:\n- name: r\n",
+        &[tls_flag.as_str()],
+    );
+    for r in &mut set {
+        r.start().await;
+    }
+    let [a, b, c] = &mut set[..] else {
+        unreachable!()
+    };
+    all_ready(&[a, b, c]).await;
+    let id = a.post_silence(&silence_json("Tls", "over mTLS")).await;
+    on_all(&[a, b, c], &id, "active").await;
+
+    let cluster_port = a
+        .args
+        .iter()
+        .find_map(|x| x.strip_prefix("--cluster.listen-address=127.0.0.1:"))
+        .unwrap()
+        .to_owned();
+    let plain = client()
+        .get(format!("http://127.0.0.1:{cluster_port}/cluster/v1/id"))
+        .header("x-klaxon-cluster-label", "klaxon-test")
+        .send()
+        .await;
+    assert!(
+        plain.map_or(true, |r| !r.status().is_success()),
+        "no plain HTTP"
+    );
+    let ca_cert = reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap();
+    let no_client_cert = reqwest::Client::builder()
+        .tls_certs_only([ca_cert])
+        .build()
+        .unwrap()
+        .get(format!("https://127.0.0.1:{cluster_port}/cluster/v1/id"))
+        .header("x-klaxon-cluster-label", "klaxon-test")
+        .send()
+        .await;
+    assert!(no_client_cert.is_err(), "a client certificate is required");
+    for r in [a, b, c] {
+        r.kill().await;
+    }
+}
