@@ -238,6 +238,7 @@ impl Cluster {
         tokio::spawn(cluster.clone().form(cancel.clone()));
         tokio::spawn(cluster.clone().propose_journal(cancel.clone()));
         tokio::spawn(cluster.clone().export_metrics(cancel.clone()));
+        tokio::spawn(cluster.clone().reconcile_members(cancel.clone()));
         silences.replicate_through(Arc::new(SilenceReplicator(Arc::downgrade(&cluster))));
         Ok(cluster)
     }
@@ -509,6 +510,81 @@ impl Cluster {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 changed = watch.changed() => if changed.is_err() { return },
+            }
+        }
+    }
+
+    /// While this replica leads: a `--cluster.peer` that answers with an ID
+    /// the cluster does not know is made a member — replacing the member
+    /// at the same address (a replica whose data was wiped comes back under
+    /// a new ID: it joins as a learner, catches up, then votes, and its
+    /// lost log never counts), or added (a replica new to the list).
+    async fn reconcile_members(self: Arc<Self>, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(RETRY_EVERY * 10) => {}
+            }
+            let metrics = self.raft.metrics().borrow().clone();
+            let membership = metrics.membership_config.membership().clone();
+            // Every replica: names for members it has none for (the status
+            // lists them by name).
+            let unnamed: Vec<(NodeId, String)> = {
+                let names = self.names.lock().expect("names lock");
+                membership
+                    .nodes()
+                    .filter(|(id, _)| !names.contains_key(id))
+                    .map(|(id, node)| (*id, node.addr.clone()))
+                    .collect()
+            };
+            for (id, addr) in unnamed {
+                if let Some((answered, name)) = self.ask_id(&addr).await
+                    && answered == id
+                {
+                    self.names.lock().expect("names lock").insert(id, name);
+                }
+            }
+            if metrics.current_leader != Some(self.id) {
+                continue;
+            }
+            let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
+            for peer in &self.options.peers {
+                let Some((id, name)) = self.ask_id(peer).await else {
+                    continue;
+                };
+                if voters.contains(&id) || id == self.id {
+                    continue;
+                }
+                self.names
+                    .lock()
+                    .expect("names lock")
+                    .insert(id, name.clone());
+                let replaced: Vec<NodeId> = membership
+                    .nodes()
+                    .filter(|(old, node)| node.addr == *peer && **old != id)
+                    .map(|(old, _)| *old)
+                    .collect();
+                let node = Node { addr: peer.clone() };
+                if let Err(e) = self.raft.add_learner(id, node, true).await {
+                    tracing::warn!(peer, error = %e, "adding a replica as a learner failed");
+                    continue;
+                }
+                let mut next = voters.clone();
+                for old in &replaced {
+                    next.remove(old);
+                }
+                next.insert(id);
+                match self.raft.change_membership(next, false).await {
+                    Ok(_) => tracing::info!(
+                        peer,
+                        name,
+                        replaced = ?replaced.iter().map(|i| format!("{i:016x}")).collect::<Vec<_>>(),
+                        "a replica joined the cluster"
+                    ),
+                    Err(e) => tracing::warn!(peer, error = %e, "changing the membership failed"),
+                }
+                // One change at a time; the next round sees the result.
+                break;
             }
         }
     }

@@ -17,6 +17,10 @@ use super::types::{Node, NodeId, TypeConfig};
 
 /// The header that carries `--cluster.label`.
 pub const LABEL_HEADER: &str = "x-klaxon-cluster-label";
+/// The header that names the replica a Raft message is for: a replica
+/// answering at a member's address under another ID (its data was wiped)
+/// must not answer for the member it replaced.
+pub const TARGET_HEADER: &str = "x-klaxon-cluster-target";
 
 /// Paths of the Raft messages on the cluster port.
 pub const APPEND: &str = "/cluster/v1/raft/append";
@@ -66,6 +70,7 @@ impl Connection {
             .client
             .post(format!("{}://{}{path}", self.network.scheme, self.addr))
             .header(LABEL_HEADER, &self.network.label)
+            .header(TARGET_HEADER, self.target.to_string())
             .timeout(option.hard_ttl())
             .json(req)
             .send()

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::Cluster;
-use super::network::{APPEND, LABEL_HEADER, SNAPSHOT, VOTE};
+use super::network::{APPEND, LABEL_HEADER, SNAPSHOT, TARGET_HEADER, VOTE};
 use super::types::{Command, NodeId, TypeConfig};
 
 pub const ID: &str = "/cluster/v1/id";
@@ -86,6 +86,17 @@ async fn same_label(State(cluster): State<Arc<Cluster>>, req: Request, next: Nex
             "refused a cluster message with another --cluster.label"
         );
         return (StatusCode::FORBIDDEN, "cluster label mismatch").into_response();
+    }
+    if req.uri().path().starts_with("/cluster/v1/raft/") {
+        let target = req
+            .headers()
+            .get(TARGET_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<NodeId>().ok());
+        if target != Some(cluster.id) {
+            // For a member this replica is not (any more, or never was).
+            return (StatusCode::MISDIRECTED_REQUEST, "not this replica").into_response();
+        }
     }
     next.run(req).await
 }

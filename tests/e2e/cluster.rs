@@ -508,3 +508,46 @@ async fn replicas_speak_mutual_tls_with_a_cluster_tls_config() {
         r.kill().await;
     }
 }
+
+/// A replica whose data directory was wiped comes back under a new ID:
+/// the leader replaces the old member with it (it never votes with the
+/// log it lost), and it catches up on the silences.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wiped_replica_rejoins_under_a_new_identity() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let root = tempfile::tempdir().unwrap();
+    let mut set = replicas(root.path());
+    for r in &mut set {
+        r.start().await;
+    }
+    let [a, b, c] = &mut set[..] else {
+        unreachable!()
+    };
+    all_ready(&[a, b, c]).await;
+    let id = a.post_silence(&silence_json("Before", "kept")).await;
+    on_all(&[a, b, c], &id, "active").await;
+    c.kill().await;
+    std::fs::remove_dir_all(c.dir.join("data")).unwrap();
+    c.start().await;
+    on_all(&[c], &id, "active").await;
+    let later = c
+        .post_silence(&silence_json("After", "from the new c"))
+        .await;
+    on_all(&[a, b, c], &later, "active").await;
+    eventually(
+        Duration::from_secs(10),
+        "three members, c among them",
+        || async {
+            let status = a.get("/api/v2/status").await;
+            let peers = status["cluster"]["peers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            (peers.len() == 3 && peers.iter().any(|p| p["name"] == "am-2")).then_some(())
+        },
+    )
+    .await;
+    for r in [a, b, c] {
+        r.kill().await;
+    }
+}
