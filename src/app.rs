@@ -255,6 +255,9 @@ impl AppState {
             .template_set()
             .count_failures_in(self.metrics.template_render_failures.clone());
         self.metrics.config_hash.set(runtime.hash());
+        if let Some(cluster) = &self.cluster {
+            cluster.set_config_hash(runtime.hash() as u64);
+        }
         self.metrics
             .receivers
             .set(runtime.config.receivers.len() as i64);

@@ -399,6 +399,17 @@ impl Client {
             .await?;
         decode(&what, &body)
     }
+
+    /// The cluster as the server sees it (klaxon only; 404 for a single
+    /// instance).
+    pub async fn cluster(&self) -> Result<crate::cluster::ClusterDetail> {
+        let what = "reading the cluster's state";
+        let url = self.endpoint(&["api", "klaxon", "cluster"]);
+        let body = self
+            .send(what, self.request(Method::GET, url).await?)
+            .await?;
+        decode(what, &body)
+    }
 }
 
 fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {

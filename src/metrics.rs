@@ -578,6 +578,7 @@ pub struct ClusterMetrics {
     pub fenced: Counter,
     pub takeovers: Counter,
     pub fail_open: Counter,
+    pub config_mismatch: Gauge,
 }
 
 impl ClusterMetrics {
@@ -627,6 +628,11 @@ impl ClusterMetrics {
             "klaxon_cluster_failopen_notifications",
             "Notifications sent without a quorum (fail-open).",
             m.fail_open.clone(),
+        );
+        registry.register(
+            "klaxon_cluster_config_mismatch",
+            "How many other replicas run an alertmanager.yml that differs from this one's.",
+            m.config_mismatch.clone(),
         );
         for result in ["granted", "held", "stale", "no_quorum"] {
             drop(m.claims.get_or_create(&vec![("result", result.to_owned())]));

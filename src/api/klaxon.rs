@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/klaxon/notifications", get(get_notifications))
         .route("/api/klaxon/store", get(get_store))
+        .route("/api/klaxon/cluster", get(get_cluster))
         .route(
             "/api/klaxon/receivers/{name}/test",
             post(post_receiver_test),
@@ -165,4 +166,16 @@ async fn get_store(State(state): State<AppState>) -> Result<Json<StoreStatus>, A
         size_on_disk_bytes: size,
         alerts: state.alerts.len(),
     }))
+}
+
+/// The cluster as this replica sees it (404 for a single instance).
+async fn get_cluster(
+    State(state): State<AppState>,
+) -> Result<Json<crate::cluster::ClusterDetail>, ApiError> {
+    match &state.cluster {
+        Some(c) => Ok(Json(c.detail())),
+        None => Err(ApiError::NotFound(
+            "this klaxon runs as a single instance".into(),
+        )),
+    }
 }

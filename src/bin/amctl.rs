@@ -50,6 +50,8 @@ enum Command {
     },
     /// Test a receiver's integrations.
     Receiver(cli::receiver::ReceiverArgs),
+    /// Show the replicas' cluster (klaxon HA).
+    Cluster(cli::cluster::ClusterArgs),
     /// Print a shell completion script.
     Completion {
         #[arg(value_enum)]
@@ -69,6 +71,7 @@ enum Remote {
     Alert(cli::alert::AlertArgs),
     Config(cli::config::ConfigArgs),
     Receiver(cli::receiver::ReceiverArgs),
+    Cluster(cli::cluster::ClusterArgs),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Alert(a) => Remote::Alert(a),
         Command::Config(a) => Remote::Config(a),
         Command::Receiver(a) => Remote::Receiver(a),
+        Command::Cluster(a) => Remote::Cluster(a),
     };
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let settings = Settings::load(home.as_deref())?;
@@ -160,6 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Remote::Alert(a) => cli::alert::run(&ctx, a).await,
             Remote::Config(a) => cli::config::run(&ctx, a).await,
             Remote::Receiver(a) => cli::receiver::run(&ctx, a).await,
+            Remote::Cluster(a) => cli::cluster::run(&ctx, a).await,
         }
     })?;
     Ok(())

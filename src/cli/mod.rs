@@ -10,6 +10,7 @@
 
 pub mod alert;
 pub mod check_config;
+pub mod cluster;
 pub mod config;
 pub mod output;
 pub mod receiver;

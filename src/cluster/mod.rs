@@ -95,6 +95,32 @@ pub struct Member {
     pub address: String,
 }
 
+/// What `GET /api/klaxon/cluster` and `amctl cluster status` show.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ClusterDetail {
+    /// This replica's ID (hex) and name.
+    pub id: String,
+    pub name: String,
+    pub leader: Option<String>,
+    pub term: u64,
+    pub last_log_index: Option<u64>,
+    pub last_applied_index: Option<u64>,
+    pub members: Vec<MemberDetail>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MemberDetail {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    pub voter: bool,
+    pub leader: bool,
+    /// On the leader: the last log index known to be on that member.
+    pub matched_index: Option<u64>,
+    /// Its `alertmanager.yml` differs from this replica's (by hash).
+    pub config_differs: bool,
+}
+
 /// The cluster as this replica sees it.
 #[derive(Debug, Clone)]
 pub struct ClusterView {
@@ -116,6 +142,10 @@ pub struct Cluster {
     names: Mutex<HashMap<NodeId, String>>,
     /// Silences accepted without a quorum, proposed again until taken.
     journal: Mutex<Vec<Silence>>,
+    /// The running `alertmanager.yml`'s hash, told to the other replicas.
+    config_hash: std::sync::atomic::AtomicU64,
+    /// Members whose config hash differs from this replica's.
+    config_differs: Mutex<std::collections::BTreeSet<NodeId>>,
     silences: Arc<Silences>,
     storage: Storage,
     /// The cluster port's address once bound (port 0 resolved).
@@ -224,6 +254,8 @@ impl Cluster {
             options,
             client,
             journal: Mutex::new(journal),
+            config_hash: Default::default(),
+            config_differs: Default::default(),
             silences: silences.clone(),
             storage,
             bound,
@@ -285,6 +317,57 @@ impl Cluster {
         }
     }
 
+    /// The running config's hash (on start and each reload); replicas
+    /// compare theirs and warn when they differ.
+    pub fn set_config_hash(&self, hash: u64) {
+        self.config_hash
+            .store(hash, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn config_hash(&self) -> u64 {
+        self.config_hash.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Leader, term, log position and each member, for operators.
+    pub fn detail(&self) -> ClusterDetail {
+        let metrics = self.raft.metrics().borrow().clone();
+        let view = self.view();
+        let membership = metrics.membership_config.membership();
+        let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
+        let differs = self.config_differs.lock().expect("config lock").clone();
+        let hex = |id: NodeId| format!("{id:016x}");
+        ClusterDetail {
+            id: hex(self.id),
+            name: self.options.name.clone(),
+            leader: view.leader.map(hex),
+            term: view.term,
+            last_log_index: metrics.last_log_index,
+            last_applied_index: metrics.last_applied.map(|l| l.index),
+            members: view
+                .members
+                .iter()
+                .map(|m| MemberDetail {
+                    id: hex(m.id),
+                    name: m.name.clone(),
+                    address: m.address.clone(),
+                    voter: voters.contains(&m.id),
+                    leader: view.leader == Some(m.id),
+                    matched_index: metrics
+                        .replication
+                        .as_ref()
+                        .and_then(|r| r.get(&m.id).cloned().flatten())
+                        .map(|l| l.index)
+                        .or_else(|| {
+                            (m.id == self.id)
+                                .then_some(metrics.last_log_index)
+                                .flatten()
+                        }),
+                    config_differs: differs.contains(&m.id),
+                })
+                .collect(),
+        }
+    }
+
     /// Stops Raft (the cluster port stops with the app's token).
     pub async fn shutdown(&self) {
         if let Err(e) = self.raft.shutdown().await {
@@ -337,6 +420,10 @@ impl Cluster {
     }
 
     async fn ask_id(&self, peer: &str) -> Option<(NodeId, String)> {
+        self.ask(peer).await.map(|me| (me.id, me.name))
+    }
+
+    async fn ask(&self, peer: &str) -> Option<server::Identity> {
         let answer = self
             .client
             .get(format!("{}://{peer}{}", self.scheme, server::ID))
@@ -352,8 +439,7 @@ impl Cluster {
             );
             return None;
         }
-        let me: server::Identity = answer.json().await.ok()?;
-        Some((me.id, me.name))
+        answer.json().await.ok()
     }
 
     /// Appends `command` to the replicated log (through the leader), waits
@@ -527,21 +613,45 @@ impl Cluster {
             }
             let metrics = self.raft.metrics().borrow().clone();
             let membership = metrics.membership_config.membership().clone();
-            // Every replica: names for members it has none for (the status
-            // lists them by name).
-            let unnamed: Vec<(NodeId, String)> = {
-                let names = self.names.lock().expect("names lock");
-                membership
-                    .nodes()
-                    .filter(|(id, _)| !names.contains_key(id))
-                    .map(|(id, node)| (*id, node.addr.clone()))
-                    .collect()
-            };
-            for (id, addr) in unnamed {
-                if let Some((answered, name)) = self.ask_id(&addr).await
-                    && answered == id
-                {
-                    self.names.lock().expect("names lock").insert(id, name);
+            // Every replica: each member's name (the status lists them by
+            // name) and config hash (replicas routing with different configs
+            // are a silent source of surprises).
+            let others: Vec<(NodeId, String)> = membership
+                .nodes()
+                .filter(|(id, _)| **id != self.id)
+                .map(|(id, node)| (*id, node.addr.clone()))
+                .collect();
+            for (id, addr) in others {
+                let Some(them) = self.ask(&addr).await else {
+                    continue;
+                };
+                if them.id != id {
+                    continue;
+                }
+                self.names
+                    .lock()
+                    .expect("names lock")
+                    .insert(id, them.name.clone());
+                let differs = them.config_hash != 0
+                    && self.config_hash() != 0
+                    && them.config_hash != self.config_hash();
+                let newly = {
+                    let mut set = self.config_differs.lock().expect("config lock");
+                    let newly = differs && !set.contains(&id);
+                    if differs {
+                        set.insert(id);
+                    } else {
+                        set.remove(&id);
+                    }
+                    self.options.metrics.config_mismatch.set(set.len() as i64);
+                    newly
+                };
+                if newly {
+                    tracing::warn!(
+                        peer = %them.name,
+                        address = %addr,
+                        "this replica's alertmanager.yml differs from the peer's: they route and notify differently"
+                    );
                 }
             }
             if metrics.current_leader != Some(self.id) {

@@ -26,6 +26,9 @@ pub const PROPOSE: &str = "/cluster/v1/propose";
 pub struct Identity {
     pub id: NodeId,
     pub name: String,
+    /// The running config's hash (0: unknown).
+    #[serde(default)]
+    pub config_hash: u64,
 }
 
 /// Where the leader appended a forwarded command, and what applying it
@@ -126,6 +129,7 @@ async fn identity(State(cluster): State<Arc<Cluster>>) -> Json<Identity> {
     Json(Identity {
         id: cluster.id,
         name: cluster.options.name.clone(),
+        config_hash: cluster.config_hash(),
     })
 }
 

@@ -551,3 +551,79 @@ async fn a_wiped_replica_rejoins_under_a_new_identity() {
         r.kill().await;
     }
 }
+
+/// `amctl cluster status` shows the leader and the three members; a replica
+/// reloaded with a different `alertmanager.yml` is flagged by the others
+/// (log, `klaxon_cluster_config_mismatch`, the status's Config column).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amctl_shows_the_cluster_and_a_different_config_is_flagged() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let root = tempfile::tempdir().unwrap();
+    let mut set = replicas(root.path());
+    for r in &mut set {
+        r.start().await;
+    }
+    let [a, b, c] = &mut set[..] else {
+        unreachable!()
+    };
+    all_ready(&[a, b, c]).await;
+    let status = |base: String| async move {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_amctl"))
+            .args([&format!("--alertmanager.url={base}"), "cluster", "status"])
+            .env("HOME", "/nonexistent")
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = eventually(Duration::from_secs(10), "three named members", || async {
+        let text = status(a.url("")).await;
+        (["am-0", "am-1", "am-2"].iter().all(|n| text.contains(n))
+            && text.contains("leader")
+            && !text.contains("Leader:  none"))
+        .then_some(text)
+    })
+    .await;
+    assert_eq!(text.matches(" same").count(), 3, "{text}");
+
+    std::fs::write(
+        c.dir.join("alertmanager.yml"),
+        "route:\n  receiver: other\nreceivers:\n- name: other\n",
+    )
+    .unwrap();
+    let reload = client().post(c.url("/-/reload")).send().await.unwrap();
+    assert_eq!(reload.status(), 200);
+    let text = eventually(
+        Duration::from_secs(15),
+        "c's config flagged on a",
+        || async {
+            let text = status(a.url("")).await;
+            text.lines()
+                .any(|l| l.contains("am-2") && l.contains("DIFFERS"))
+                .then_some(text)
+        },
+    )
+    .await;
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("am-1") && l.contains("DIFFERS")),
+        "{text}"
+    );
+    let metrics = client()
+        .get(a.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("klaxon_cluster_config_mismatch 1"),
+        "{metrics}"
+    );
+    for r in [a, b, c] {
+        r.kill().await;
+    }
+}
