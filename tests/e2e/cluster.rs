@@ -114,12 +114,17 @@ fn replicas(root: &Path) -> Vec<Replica> {
 /// `--web.external-url` (`http://am-N.test/`), so a notification says who
 /// sent it.
 fn replicas_with(root: &Path, config: &str, extra: &[&str]) -> Vec<Replica> {
-    let cluster_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    replicas_n(root, config, extra, 3)
+}
+
+/// `n` replicas listing each other.
+fn replicas_n(root: &Path, config: &str, extra: &[&str], n: usize) -> Vec<Replica> {
+    let cluster_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
     let peers: Vec<String> = cluster_ports
         .iter()
         .map(|p| format!("--cluster.peer=127.0.0.1:{p}"))
         .collect();
-    (0..3)
+    (0..n)
         .map(|i| {
             let dir = root.join(format!("am{i}"));
             std::fs::create_dir_all(&dir).unwrap();
@@ -624,6 +629,63 @@ async fn amctl_shows_the_cluster_and_a_different_config_is_flagged() {
         "{metrics}"
     );
     for r in [a, b, c] {
+        r.kill().await;
+    }
+}
+
+/// Two replicas (no failure tolerance with any consensus: the majority of
+/// two is two): together they send one notification; with one killed the
+/// other behaves as Alertmanager does — it takes silences and, after its
+/// stagger, sends (fail-open) — and the two converge when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_fail_open_when_one_is_lost() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sink = SlowSink::start(Some(Duration::from_millis(10))).await;
+    let root = tempfile::tempdir().unwrap();
+    let mut set = replicas_n(
+        root.path(),
+        &hook_config(&sink.url),
+        &["--cluster.peer-timeout=1s"],
+        2,
+    );
+    for r in &mut set {
+        r.start().await;
+    }
+    let [a, b] = &mut set[..] else { unreachable!() };
+    all_ready(&[a, b]).await;
+    post_to_all(&[a, b], "Pair").await;
+    eventually(Duration::from_secs(15), "one notification", || async {
+        (sink.senders().len() == 1).then_some(())
+    })
+    .await;
+    b.kill().await;
+    // Alone: a silence is taken, and a new alert's notification goes out
+    // fail-open (after up to 4 s looking for a quorum and its stagger).
+    let id = a.post_silence(&silence_json("Quiet", "alone")).await;
+    on_all(&[a], &id, "active").await;
+    post_to_all(&[a], "Alone").await;
+    eventually(
+        Duration::from_secs(20),
+        "a fail-open notification",
+        || async { (sink.senders().len() == 2).then_some(()) },
+    )
+    .await;
+    let metrics = client()
+        .get(a.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("klaxon_cluster_failopen_notifications_total 1"),
+        "{metrics}"
+    );
+    // Back together: the silence made alone reaches the other.
+    b.start().await;
+    on_all(&[b], &id, "active").await;
+    for r in [a, b] {
         r.kill().await;
     }
 }
