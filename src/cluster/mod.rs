@@ -17,6 +17,7 @@
 // boxing them here would only mean unboxing for openraft.
 #![allow(clippy::result_large_err)]
 
+mod claims;
 mod log_store;
 mod network;
 mod server;

@@ -13,6 +13,7 @@ use openraft::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::claims;
 use super::types::{Applied, Command, LogId, Node, NodeId, StorageError, TypeConfig};
 use crate::nflog::{NflogEntry, NotificationLog};
 use crate::silence::{Silence, Silences};
@@ -38,15 +39,7 @@ struct Applying {
     snapshot: Option<(SnapshotMeta<NodeId, Node>, Vec<u8>)>,
     snapshots_built: u64,
     /// Live and lapsed claims, by notification-log key (encoded).
-    claims: std::collections::BTreeMap<String, Claim>,
-}
-
-/// Who may send a notification, until when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Claim {
-    pub token: u64,
-    pub node: NodeId,
-    pub until: chrono::DateTime<chrono::Utc>,
+    claims: claims::Claims,
 }
 
 /// A snapshot's content: every silence, notification-log entry and claim.
@@ -56,7 +49,7 @@ struct SnapshotData {
     #[serde(default)]
     nflog: Vec<NflogEntry>,
     #[serde(default)]
-    claims: std::collections::BTreeMap<String, Claim>,
+    claims: claims::Claims,
 }
 
 fn read_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -143,50 +136,23 @@ impl StateMachine {
                 ttl_ms,
             } => {
                 let sent = self.inner.nflog.get(&key).map(|e| e.timestamp);
-                let encoded = key.encode();
-                let live = state
-                    .claims
-                    .get(&encoded)
-                    .filter(|c| c.until > at && c.node != node);
-                if sent != expect {
-                    Applied::Stale
-                } else if let Some(held) = live {
-                    Applied::Held(held.until)
-                } else {
-                    let took_over = state
-                        .claims
-                        .get(&encoded)
-                        .is_some_and(|c| c.node != node && c.until <= at);
-                    let ttl = chrono::Duration::milliseconds(ttl_ms.min(i64::MAX as u64) as i64);
-                    state.claims.insert(
-                        encoded,
-                        Claim {
-                            token: index,
-                            node,
-                            until: crate::alert::add_saturating(at, ttl),
-                        },
-                    );
-                    if took_over {
-                        Applied::TookOver(index)
-                    } else {
-                        Applied::Granted(index)
-                    }
-                }
+                let ask = claims::Ask {
+                    key: key.encode(),
+                    expect,
+                    sent,
+                    node,
+                    at,
+                    ttl_ms,
+                };
+                claims::claim(&mut state.claims, ask, index)
             }
             Command::Sent { token, entry } => {
-                let encoded = entry.key.encode();
-                let ours = state.claims.get(&encoded).is_some_and(|c| c.token == token);
-                if ours {
-                    state.claims.remove(&encoded);
-                }
+                let ours = claims::sent(&mut state.claims, &entry.key.encode(), token);
                 self.inner.nflog.put(entry).await.map_err(write_err)?;
                 if ours { Applied::Done } else { Applied::Fenced }
             }
             Command::Release { key, token } => {
-                let encoded = key.encode();
-                if state.claims.get(&encoded).is_some_and(|c| c.token == token) {
-                    state.claims.remove(&encoded);
-                }
+                claims::release(&mut state.claims, &key.encode(), token);
                 Applied::Done
             }
         })
