@@ -42,8 +42,11 @@ use types::{Applied, Command, Node, Raft};
 /// quorum (journalled, proposed again later).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a claim keeps being asked for before this replica decides
-/// there is no quorum (and fails open): two election timeouts.
-const CLAIM_TIMEOUT: Duration = Duration::from_secs(4);
+/// there is no quorum (and fails open): a leader's death, its followers'
+/// wait for their lease to end and an election fit in it.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(6);
+/// One try of a claim.
+const CLAIM_ATTEMPT: Duration = Duration::from_secs(1);
 /// How often peers are asked for their ID while the cluster forms, and
 /// journalled silences proposed again.
 const RETRY_EVERY: Duration = Duration::from_millis(200);
@@ -446,14 +449,24 @@ impl Cluster {
     /// Appends `command` to the replicated log (through the leader), waits
     /// until this replica applied it, and gives what applying answered.
     async fn propose(&self, command: Command) -> Result<Applied, ProposeError> {
-        let written = tokio::time::timeout(WRITE_TIMEOUT, self.raft.client_write(command.clone()))
+        self.propose_within(command, WRITE_TIMEOUT).await
+    }
+
+    /// [`Cluster::propose`], giving up on the leader after `patience` (a
+    /// frozen or dead leader would otherwise hold every caller that long).
+    async fn propose_within(
+        &self,
+        command: Command,
+        patience: Duration,
+    ) -> Result<Applied, ProposeError> {
+        let written = tokio::time::timeout(patience, self.raft.client_write(command.clone()))
             .await
             .map_err(|_| ProposeError::NoQuorum)?;
         let (index, applied) = match written {
             Ok(answer) => (answer.log_id.index, answer.data),
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
                 let leader = f.leader_node.ok_or(ProposeError::NoQuorum)?;
-                self.forward(&leader.addr, &command).await?
+                self.forward(&leader.addr, &command, patience).await?
             }
             Err(e) => return Err(ProposeError::Other(e.to_string())),
         };
@@ -466,12 +479,17 @@ impl Cluster {
     }
 
     /// Has the leader at `addr` append `command`; its log index and answer.
-    async fn forward(&self, addr: &str, command: &Command) -> Result<(u64, Applied), ProposeError> {
+    async fn forward(
+        &self,
+        addr: &str,
+        command: &Command,
+        patience: Duration,
+    ) -> Result<(u64, Applied), ProposeError> {
         let answer = self
             .client
             .post(format!("{}://{addr}{}", self.scheme, server::PROPOSE))
             .header(network::LABEL_HEADER, &self.options.label)
-            .timeout(WRITE_TIMEOUT)
+            .timeout(patience)
             .json(command)
             .send()
             .await
@@ -501,10 +519,12 @@ impl Cluster {
         // a new one within an election timeout or two, so keep asking
         // that long before failing open.
         let give_up = tokio::time::Instant::now() + CLAIM_TIMEOUT;
-        let mut answer = self.propose(command.clone()).await;
+        // Short attempts: after an election the next one reaches the new
+        // leader instead of waiting on the old one.
+        let mut answer = self.propose_within(command.clone(), CLAIM_ATTEMPT).await;
         while answer.is_err() && tokio::time::Instant::now() + RETRY_EVERY < give_up {
             tokio::time::sleep(RETRY_EVERY).await;
-            answer = self.propose(command.clone()).await;
+            answer = self.propose_within(command.clone(), CLAIM_ATTEMPT).await;
         }
         let metrics = &self.options.metrics;
         match answer {
@@ -544,6 +564,8 @@ impl Cluster {
 
     /// The notification under `token` went out; `entry` is its log entry.
     /// `false` when it was fenced (its claim had lapsed and been taken).
+    /// Token 0 is a fail-open send's (no claim): recorded in the log all the
+    /// same, so that no replica sends it again once the quorum is back.
     /// Without a quorum the entry is kept here only.
     pub async fn sent(&self, token: u64, entry: NflogEntry, nflog: &NotificationLog) -> bool {
         match self
@@ -553,6 +575,7 @@ impl Cluster {
             })
             .await
         {
+            Ok(Applied::Fenced) if token == 0 => true,
             Ok(Applied::Fenced) => {
                 self.options.metrics.fenced.inc();
                 false

@@ -552,7 +552,9 @@ impl Pipeline {
         let entry = self
             .nflog
             .entry(key.clone(), sets.clone(), flush.now, state);
-        if let Some((cluster, token)) = claimed {
+        if let Some(cluster) = &self.cluster {
+            // Without a claim (fail-open) the token is 0: recorded, not fenced.
+            let token = token.unwrap_or(0);
             if !cluster.sent(token, entry, &self.nflog).await {
                 tracing::warn!(
                     group_key = %flush.group_key,

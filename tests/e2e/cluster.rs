@@ -689,3 +689,80 @@ async fn two_replicas_fail_open_when_one_is_lost() {
         r.kill().await;
     }
 }
+
+/// The sender is frozen (SIGSTOP) mid-send past its claim: a survivor
+/// takes the claim over and sends; when the frozen one resumes it sends
+/// nothing more. (Its own send, already on the wire, is the duplicate the
+/// README names: a sender paused past the lease.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_sender_is_taken_over_and_sends_nothing_more() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sink = SlowSink::start(Some(Duration::from_secs(2))).await;
+    let root = tempfile::tempdir().unwrap();
+    let mut set = replicas_with(
+        root.path(),
+        &hook_config(&sink.url),
+        &["--cluster.claim-ttl=8s"],
+    );
+    for r in &mut set {
+        r.start().await;
+    }
+    all_ready(&set.iter().collect::<Vec<_>>()).await;
+    post_to_all(&set.iter().collect::<Vec<_>>(), "Frozen").await;
+    let first = eventually(Duration::from_secs(15), "a first attempt", || async {
+        sink.senders().first().cloned()
+    })
+    .await;
+    let frozen = set
+        .iter()
+        .position(|r| first.contains(&format!("am-{}.test", r.args_index())))
+        .expect("the sender is one of the replicas");
+    let pid = set[frozen]
+        .server
+        .as_ref()
+        .and_then(|s| s.child.id())
+        .expect("a running sender");
+    let signal = |sig: &str| {
+        let status = std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    signal("-STOP");
+    let second = eventually(Duration::from_secs(25), "a survivor's takeover", || async {
+        sink.senders().get(1).cloned()
+    })
+    .await;
+    assert!(
+        !second.starts_with(first.split(' ').next().unwrap()),
+        "{second}"
+    );
+    signal("-CONT");
+    // Several of the resumed replica's flushes (group_interval 2s).
+    let window = tokio::time::Instant::now() + Duration::from_secs(6);
+    while tokio::time::Instant::now() < window {
+        assert_eq!(sink.senders().len(), 2, "{:?}", sink.senders());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut takeovers = 0.0;
+    for r in &set {
+        let text = client()
+            .get(r.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        takeovers += text
+            .lines()
+            .find_map(|l| l.strip_prefix("klaxon_cluster_takeovers_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+    }
+    assert_eq!(takeovers, 1.0);
+    for r in &mut set {
+        r.kill().await;
+    }
+}
