@@ -61,6 +61,7 @@ export const api = {
   receivers: () => request("GET", "api/v2/receivers"),
   notifications: (params) => request("GET", withQuery("api/klaxon/notifications", params)),
   store: () => request("GET", "api/klaxon/store"),
+  cluster: () => request("GET", "api/klaxon/cluster"),
   routes: () => request("GET", "api/klaxon/routes"),
   routeMatch: (labels) => request("GET", withQuery("api/klaxon/routes/match", { labels })),
 };

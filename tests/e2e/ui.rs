@@ -591,3 +591,44 @@ async fn ui_filters_and_silences_utf8_label_names_in_a_browser() {
         .collect();
     assert_eq!(names, ["alertname", "service.name"], "{silences}");
 }
+
+/// The status page of a clustered klaxon names the leader and each
+/// member's role (here a one-member cluster, so itself).
+#[tokio::test]
+async fn ui_status_shows_the_clusters_leader() {
+    let server = TestServer::start_tuned(
+        PLAIN_CONFIG,
+        klaxon::app::Tuning {
+            cluster: Some(klaxon::app::ClusterIdentity {
+                name: "solo".into(),
+                address: "127.0.0.1:0".into(),
+                listen_address: "127.0.0.1:0".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    )
+    .await;
+    let base = server.base.clone();
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser
+        .run("cluster-status", async |c| {
+            c.goto(&format!("{base}/#/status")).await?;
+            until(
+                c,
+                "the leader",
+                "document.querySelector('#status-cluster-leader')?.textContent === 'solo'",
+            )
+            .await?;
+            until(
+                c,
+                "the member's role",
+                "[...document.querySelectorAll('li')].some(li => li.textContent.includes('solo') && li.textContent.includes('leader'))",
+            )
+            .await?;
+            Ok(())
+        })
+        .await;
+}

@@ -22,12 +22,14 @@ export function render(el) {
 
   (async () => {
     try {
-      const [status, alerts, silences, store] = await Promise.all([
+      const [status, alerts, silences, store, detail] = await Promise.all([
         api.status(),
         api.alerts({ silenced: true, inhibited: true, muted: true, active: true, unprocessed: true }),
         api.silences(),
         // klaxon's own endpoint; absent when the UI talks to something else.
         api.store().catch(() => null),
+        // klaxon's replicas: leader, term and roles (404 for a single instance).
+        api.cluster().catch(() => null),
       ]);
       if (left) return;
       const v = status.versionInfo || {};
@@ -50,9 +52,16 @@ export function render(el) {
           h("dl", { class: "facts" },
             row("Status", h("span", { class: `badge ${cluster.status || ""}` }, cluster.status || "?")),
             cluster.name ? row("Name", cluster.name) : null,
-            row("Peers", (cluster.peers || []).length
-              ? h("ul", {}, cluster.peers.map((p) => h("li", {}, `${p.name} ${p.address}`)))
-              : "none (klaxon runs as a single instance)"))),
+            detail ? row("Leader", h("span", { id: "status-cluster-leader" },
+              (detail.members.find((m) => m.leader) || {}).name || "none yet")) : null,
+            detail ? row("Term", String(detail.term)) : null,
+            row("Peers", detail && detail.members.length
+              ? h("ul", {}, detail.members.map((m) => h("li", {},
+                `${m.name} ${m.address} — ${m.leader ? "leader" : m.voter ? "voter" : "learner"}`,
+                m.config_differs ? h("span", { class: "badge pending" }, "config differs") : null)))
+              : (cluster.peers || []).length
+                ? h("ul", {}, cluster.peers.map((p) => h("li", {}, `${p.name} ${p.address}`)))
+                : "none (klaxon runs as a single instance)"))),
         h("section", { class: "card" },
           h("h2", {}, "Store"),
           h("dl", { class: "facts" },
