@@ -407,14 +407,7 @@ impl Pipeline {
         let give_up = tokio::time::Instant::now() + 2 * cluster.claim_ttl();
         loop {
             let entry = self.nflog.get(&key);
-            let due = needs_update(
-                entry.as_ref(),
-                sets,
-                notifier.send_resolved(),
-                flush.opts.repeat_interval,
-                flush.now,
-            );
-            if due.is_none() {
+            if due(entry.as_ref(), sets, notifier, flush).is_none() {
                 return true;
             }
             match cluster.claim(&key, entry.map(|e| e.timestamp)).await {
@@ -468,13 +461,7 @@ impl Pipeline {
         self.metrics.nflog_queries.inc();
         let entry = self.nflog.get(key);
         let state = NotifyState::new(entry.as_ref().map(|e| e.state.clone()).unwrap_or_default());
-        let Some(reason) = needs_update(
-            entry.as_ref(),
-            sets,
-            notifier.send_resolved(),
-            flush.opts.repeat_interval,
-            flush.now,
-        ) else {
+        let Some(reason) = due(entry.as_ref(), sets, notifier, flush) else {
             if let Some((cluster, token)) = claimed {
                 cluster.release(key, token).await;
             }
@@ -568,6 +555,23 @@ impl Pipeline {
         }
         true
     }
+}
+
+/// Whether, and why, `notifier` needs a notification for this flush given
+/// its last log entry (Alertmanager's dedup decision).
+fn due(
+    entry: Option<&crate::nflog::NflogEntry>,
+    sets: &FlushSets,
+    notifier: &dyn Notifier,
+    flush: &Flush,
+) -> Option<Reason> {
+    needs_update(
+        entry,
+        sets,
+        notifier.send_resolved(),
+        flush.opts.repeat_interval,
+        flush.now,
+    )
 }
 
 /// Time a claim must have left when a send attempt starts.

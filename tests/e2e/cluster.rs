@@ -68,6 +68,18 @@ impl Replica {
         }
     }
 
+    /// Its `/metrics` text.
+    async fn metrics(&self) -> String {
+        client()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     async fn get(&self, path: &str) -> Value {
         client()
             .get(self.url(path))
@@ -151,6 +163,14 @@ fn replicas_n(root: &Path, config: &str, extra: &[&str], n: usize) -> Vec<Replic
         .collect()
 }
 
+/// Starts every replica and waits until each reports a ready cluster.
+async fn start_all(replicas: &mut [Replica]) {
+    for r in replicas.iter_mut() {
+        r.start().await;
+    }
+    all_ready(&replicas.iter().collect::<Vec<_>>()).await;
+}
+
 async fn all_ready(replicas: &[&Replica]) {
     for r in replicas {
         eventually(Duration::from_secs(20), "a ready cluster", || async {
@@ -177,13 +197,10 @@ async fn silences_are_replicated_across_three_replicas() {
     let _one = ONE_AT_A_TIME.lock().await;
     let root = tempfile::tempdir().unwrap();
     let mut set = replicas(root.path());
-    for r in &mut set {
-        r.start().await;
-    }
+    start_all(&mut set).await;
     let [a, b, c] = &mut set[..] else {
         unreachable!()
     };
-    all_ready(&[a, b, c]).await;
     // Names are learned from the peers themselves, once each answered.
     eventually(Duration::from_secs(10), "every member named", || async {
         let status = a.get("/api/v2/status").await;
@@ -354,13 +371,10 @@ async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
         &hook_config(&sink.url),
         &["--cluster.peer-timeout=1s"],
     );
-    for r in &mut set {
-        r.start().await;
-    }
+    start_all(&mut set).await;
     let [a, b, c] = &mut set[..] else {
         unreachable!()
     };
-    all_ready(&[a, b, c]).await;
     post_to_all(&[a, b, c], "SlowHook").await;
     eventually(Duration::from_secs(15), "a notification", || async {
         (!sink.senders().is_empty()).then_some(())
@@ -380,14 +394,7 @@ async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
     // The metrics say so: one grant, one leader, three members each.
     let (mut granted, mut leaders) = (0.0, 0.0);
     for r in [&*a, &*b, &*c] {
-        let text = client()
-            .get(r.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = r.metrics().await;
         let value = |line: &str| -> f64 {
             text.lines()
                 .find_map(|l| l.strip_prefix(line).and_then(|v| v.trim().parse().ok()))
@@ -417,10 +424,7 @@ async fn a_survivor_sends_what_a_dead_sender_claimed() {
         &hook_config(&sink.url),
         &["--cluster.claim-ttl=4s"],
     );
-    for r in &mut set {
-        r.start().await;
-    }
-    all_ready(&set.iter().collect::<Vec<_>>()).await;
+    start_all(&mut set).await;
     post_to_all(&set.iter().collect::<Vec<_>>(), "Takeover").await;
     let first = eventually(Duration::from_secs(15), "a first attempt", || async {
         sink.senders().first().cloned()
@@ -474,13 +478,10 @@ async fn replicas_speak_mutual_tls_with_a_cluster_tls_config() {
         "route:\n  receiver: r\nreceivers:\n- name: r\n",
         &[tls_flag.as_str()],
     );
-    for r in &mut set {
-        r.start().await;
-    }
+    start_all(&mut set).await;
     let [a, b, c] = &mut set[..] else {
         unreachable!()
     };
-    all_ready(&[a, b, c]).await;
     let id = a.post_silence(&silence_json("Tls", "over mTLS")).await;
     on_all(&[a, b, c], &id, "active").await;
 
@@ -522,13 +523,10 @@ async fn a_wiped_replica_rejoins_under_a_new_identity() {
     let _one = ONE_AT_A_TIME.lock().await;
     let root = tempfile::tempdir().unwrap();
     let mut set = replicas(root.path());
-    for r in &mut set {
-        r.start().await;
-    }
+    start_all(&mut set).await;
     let [a, b, c] = &mut set[..] else {
         unreachable!()
     };
-    all_ready(&[a, b, c]).await;
     let id = a.post_silence(&silence_json("Before", "kept")).await;
     on_all(&[a, b, c], &id, "active").await;
     c.kill().await;
@@ -565,13 +563,10 @@ async fn amctl_shows_the_cluster_and_a_different_config_is_flagged() {
     let _one = ONE_AT_A_TIME.lock().await;
     let root = tempfile::tempdir().unwrap();
     let mut set = replicas(root.path());
-    for r in &mut set {
-        r.start().await;
-    }
+    start_all(&mut set).await;
     let [a, b, c] = &mut set[..] else {
         unreachable!()
     };
-    all_ready(&[a, b, c]).await;
     let status = |base: String| async move {
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_amctl"))
             .args([&format!("--alertmanager.url={base}"), "cluster", "status"])
@@ -616,14 +611,7 @@ async fn amctl_shows_the_cluster_and_a_different_config_is_flagged() {
             .any(|l| l.contains("am-1") && l.contains("DIFFERS")),
         "{text}"
     );
-    let metrics = client()
-        .get(a.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = a.metrics().await;
     assert!(
         metrics.contains("klaxon_cluster_config_mismatch 1"),
         "{metrics}"
@@ -648,11 +636,8 @@ async fn two_replicas_fail_open_when_one_is_lost() {
         &["--cluster.peer-timeout=1s"],
         2,
     );
-    for r in &mut set {
-        r.start().await;
-    }
+    start_all(&mut set).await;
     let [a, b] = &mut set[..] else { unreachable!() };
-    all_ready(&[a, b]).await;
     post_to_all(&[a, b], "Pair").await;
     eventually(Duration::from_secs(15), "one notification", || async {
         (sink.senders().len() == 1).then_some(())
@@ -670,14 +655,7 @@ async fn two_replicas_fail_open_when_one_is_lost() {
         || async { (sink.senders().len() == 2).then_some(()) },
     )
     .await;
-    let metrics = client()
-        .get(a.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = a.metrics().await;
     assert!(
         metrics.contains("klaxon_cluster_failopen_notifications_total 1"),
         "{metrics}"
@@ -704,10 +682,7 @@ async fn a_frozen_sender_is_taken_over_and_sends_nothing_more() {
         &hook_config(&sink.url),
         &["--cluster.claim-ttl=8s"],
     );
-    for r in &mut set {
-        r.start().await;
-    }
-    all_ready(&set.iter().collect::<Vec<_>>()).await;
+    start_all(&mut set).await;
     post_to_all(&set.iter().collect::<Vec<_>>(), "Frozen").await;
     let first = eventually(Duration::from_secs(15), "a first attempt", || async {
         sink.senders().first().cloned()
@@ -747,14 +722,7 @@ async fn a_frozen_sender_is_taken_over_and_sends_nothing_more() {
     }
     let mut takeovers = 0.0;
     for r in &set {
-        let text = client()
-            .get(r.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = r.metrics().await;
         takeovers += text
             .lines()
             .find_map(|l| l.strip_prefix("klaxon_cluster_takeovers_total "))
