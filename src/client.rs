@@ -410,6 +410,28 @@ impl Client {
             .await?;
         decode(what, &body)
     }
+
+    /// Adds the replica whose cluster port is at `address` (klaxon only).
+    pub async fn cluster_add(&self, address: &str) -> Result<String> {
+        let what = format!("adding the replica at {address}");
+        let url = self.endpoint(&["api", "klaxon", "cluster", "members"]);
+        let req = self
+            .request(Method::POST, url)
+            .await?
+            .json(&serde_json::json!({ "address": address }));
+        let body = self.send(&what, req).await?;
+        decode(&what, &body)
+    }
+
+    /// Removes a member (ID, name or cluster address) for good.
+    pub async fn cluster_remove(&self, who: &str) -> Result<String> {
+        let what = format!("removing {who}");
+        let url = self.endpoint(&["api", "klaxon", "cluster", "members", who]);
+        let body = self
+            .send(&what, self.request(Method::DELETE, url).await?)
+            .await?;
+        decode(&what, &body)
+    }
 }
 
 fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {

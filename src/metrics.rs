@@ -579,6 +579,8 @@ pub struct ClusterMetrics {
     pub takeovers: Counter,
     pub fail_open: Counter,
     pub config_mismatch: Gauge,
+    pub refused: Family<DynamicLabels, Counter>,
+    pub proposals: Family<DynamicLabels, Counter>,
 }
 
 impl ClusterMetrics {
@@ -634,10 +636,38 @@ impl ClusterMetrics {
             "How many other replicas run an alertmanager.yml that differs from this one's.",
             m.config_mismatch.clone(),
         );
+        registry.register(
+            "klaxon_cluster_refused_messages",
+            "Messages on the cluster port refused, by reason: label (another --cluster.label), target (meant for another replica), unknown_node (not a member), malformed (not the message it should be).",
+            m.refused.clone(),
+        );
+        registry.register(
+            "klaxon_cluster_proposals",
+            "Entries this replica proposed to the replicated log, by command: claim, renew, sent, release, silences.",
+            m.proposals.clone(),
+        );
         for result in ["granted", "held", "stale", "no_quorum"] {
             drop(m.claims.get_or_create(&vec![("result", result.to_owned())]));
         }
+        for reason in ["label", "target", "unknown_node", "malformed"] {
+            drop(
+                m.refused
+                    .get_or_create(&vec![("reason", reason.to_owned())]),
+            );
+        }
         m
+    }
+
+    pub fn refused(&self, reason: &str) {
+        self.refused
+            .get_or_create(&vec![("reason", reason.to_owned())])
+            .inc();
+    }
+
+    pub fn proposed(&self, command: &str) {
+        self.proposals
+            .get_or_create(&vec![("command", command.to_owned())])
+            .inc();
     }
 
     pub fn claim(&self, result: &str) {

@@ -120,6 +120,10 @@ pub fn needs_update(
 /// All entries, in memory and in the store.
 pub struct NotificationLog {
     entries: Mutex<HashMap<NflogKey, NflogEntry>>,
+    /// In a cluster: sends this replica made without a quorum, not yet in
+    /// the replicated log. They count for this replica's own decisions
+    /// (it does not send them again), never for the cluster's.
+    unreplicated: Mutex<HashMap<NflogKey, NflogEntry>>,
     storage: Storage,
     retention: chrono::Duration,
 }
@@ -133,13 +137,40 @@ impl NotificationLog {
             .collect();
         Ok(Self {
             entries: Mutex::new(entries),
+            unreplicated: Mutex::default(),
             storage,
             retention: chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX),
         })
     }
 
+    /// The newest entry for `key`, this replica's unreplicated sends
+    /// included.
     pub fn get(&self, key: &NflogKey) -> Option<NflogEntry> {
+        let replicated = self.get_replicated(key);
+        let local = self
+            .unreplicated
+            .lock()
+            .expect("nflog lock")
+            .get(key)
+            .cloned();
+        match (replicated, local) {
+            (Some(r), Some(l)) if l.timestamp > r.timestamp => Some(l),
+            (None, l) => l,
+            (r, _) => r,
+        }
+    }
+
+    /// The entry the store (in a cluster: the replicated log) holds.
+    pub fn get_replicated(&self, key: &NflogKey) -> Option<NflogEntry> {
         self.entries.lock().expect("nflog lock").get(key).cloned()
+    }
+
+    /// A send made without a quorum (see `unreplicated`).
+    pub fn put_unreplicated(&self, entry: NflogEntry) {
+        self.unreplicated
+            .lock()
+            .expect("nflog lock")
+            .insert(entry.key.clone(), entry);
     }
 
     /// The entry a successful notification at `at` makes.
@@ -177,8 +208,17 @@ impl NotificationLog {
     /// Stores an entry as given (replicated from the cluster), unless a
     /// newer one for its key is held: the last notification wins.
     pub async fn put(&self, entry: NflogEntry) -> Result<(), StorageError> {
+        {
+            let mut local = self.unreplicated.lock().expect("nflog lock");
+            if local
+                .get(&entry.key)
+                .is_some_and(|l| l.timestamp <= entry.timestamp)
+            {
+                local.remove(&entry.key);
+            }
+        }
         let newer_held = self
-            .get(&entry.key)
+            .get_replicated(&entry.key)
             .is_some_and(|held| held.timestamp > entry.timestamp);
         if newer_held {
             return Ok(());

@@ -21,6 +21,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("unsupported content type, expected application/json")]
     UnsupportedMediaType,
+    /// A klaxon endpoint's own status, with a message (a JSON string).
+    #[error("{1}")]
+    Status(StatusCode, String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -49,6 +52,7 @@ impl IntoResponse for ApiError {
             // Alertmanager answers these with a bare JSON string.
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, Json(m)).into_response(),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, Json(m)).into_response(),
+            ApiError::Status(status, m) => (status, Json(m)).into_response(),
             ApiError::Malformed(m) => (
                 StatusCode::BAD_REQUEST,
                 Json(serde_json::json!({ "code": 400, "message": m })),

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::Serialize;
 
 use super::ApiError;
@@ -17,6 +17,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/klaxon/notifications", get(get_notifications))
         .route("/api/klaxon/store", get(get_store))
         .route("/api/klaxon/cluster", get(get_cluster))
+        .route("/api/klaxon/cluster/members", post(add_member))
+        .route("/api/klaxon/cluster/members/{who}", delete(remove_member))
         .route(
             "/api/klaxon/receivers/{name}/test",
             post(post_receiver_test),
@@ -168,14 +170,50 @@ async fn get_store(State(state): State<AppState>) -> Result<Json<StoreStatus>, A
     }))
 }
 
+fn cluster_of(state: &AppState) -> Result<&std::sync::Arc<crate::cluster::Cluster>, ApiError> {
+    state
+        .cluster
+        .as_ref()
+        .ok_or_else(|| ApiError::NotFound("this klaxon runs as a single instance".into()))
+}
+
+/// What `amctl cluster add` sends.
+#[derive(serde::Deserialize)]
+struct AddMember {
+    address: String,
+}
+
+/// Adds the replica at a cluster address (through the leader; it joins as
+/// a learner and votes once caught up).
+async fn add_member(
+    State(state): State<AppState>,
+    body: Result<Json<AddMember>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<String>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::Malformed(e.body_text()))?;
+    let cluster = cluster_of(&state)?;
+    cluster
+        .add_member(&body.address)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::Status(e.status(), e.to_string()))
+}
+
+/// Removes a member (ID, name or address) for good.
+async fn remove_member(
+    State(state): State<AppState>,
+    axum::extract::Path(who): axum::extract::Path<String>,
+) -> Result<Json<String>, ApiError> {
+    let cluster = cluster_of(&state)?;
+    cluster
+        .remove_member(&who)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::Status(e.status(), e.to_string()))
+}
+
 /// The cluster as this replica sees it (404 for a single instance).
 async fn get_cluster(
     State(state): State<AppState>,
 ) -> Result<Json<crate::cluster::ClusterDetail>, ApiError> {
-    match &state.cluster {
-        Some(c) => Ok(Json(c.detail())),
-        None => Err(ApiError::NotFound(
-            "this klaxon runs as a single instance".into(),
-        )),
-    }
+    Ok(Json(cluster_of(&state)?.detail()))
 }

@@ -1,5 +1,6 @@
-//! `amctl cluster status`: the replicas' cluster as the server sees it —
-//! leader, term, log position and each member. klaxon only (`/api/klaxon/`).
+//! `amctl cluster status|add|remove`: the replicas' cluster as the server
+//! sees it — leader, term, log position and each member — and changes to
+//! who is a member. klaxon only (`/api/klaxon/`).
 
 use super::output::{Output, Table, emit};
 use super::{CliError, Context, Result};
@@ -14,10 +15,32 @@ pub struct ClusterArgs {
 pub enum ClusterCommand {
     /// Show the leader, the term and every member.
     Status,
+    /// Add the replica whose cluster port is at ADDRESS (host:port): it
+    /// joins as a learner and votes once it has caught up.
+    Add { address: String },
+    /// Remove a member for good, by ID, name or cluster address (a
+    /// replica that is gone; one still running and listed in the
+    /// leader's --cluster.peer is added back).
+    Remove { member: String },
 }
 
 pub async fn run(ctx: &Context, args: ClusterArgs) -> Result {
-    let ClusterCommand::Status = args.command;
+    let done = match args.command {
+        ClusterCommand::Status => return status(ctx).await,
+        ClusterCommand::Add { address } => ctx.client()?.cluster_add(&address).await,
+        ClusterCommand::Remove { member } => ctx.client()?.cluster_remove(&member).await,
+    };
+    match done {
+        Ok(done) => {
+            emit(&format!("{done}\n"));
+            Ok(())
+        }
+        Err(e) if e.status() == Some(404) => Err(CliError::Failed(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn status(ctx: &Context) -> Result {
     let detail = match ctx.client()?.cluster().await {
         Ok(d) => d,
         Err(e) if e.status() == Some(404) => {

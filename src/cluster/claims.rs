@@ -4,30 +4,33 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::types::{Applied, NodeId};
 
-/// Who may send a notification, until when.
+/// Who may send a notification, for how long after it was last seen
+/// alive. Lapsing is judged by each replica on its own monotonic clock
+/// (see `leases`), never by wall-clock times in the log: a replica whose
+/// clock is off can neither keep a claim for ever nor take a live one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claim {
     pub token: u64,
     pub node: NodeId,
-    pub until: DateTime<Utc>,
+    #[serde(default)]
+    pub ttl_ms: u64,
 }
 
 /// Every key's claim (live or lapsed), by encoded notification-log key.
 pub type Claims = BTreeMap<String, Claim>;
 
-/// `node` asks at `at` to send `key`, believing it last sent at `expect`
-/// while the log says `sent`.
+/// `node` asks to send `key`, believing it last sent at `expect` while
+/// the log says `sent`; `lapsed` is the claim it saw lapse, if any.
 pub struct Ask {
     pub key: String,
-    pub expect: Option<DateTime<Utc>>,
-    pub sent: Option<DateTime<Utc>>,
+    pub expect: Option<chrono::DateTime<chrono::Utc>>,
+    pub sent: Option<chrono::DateTime<chrono::Utc>>,
     pub node: NodeId,
-    pub at: DateTime<Utc>,
+    pub lapsed: Option<u64>,
     pub ttl_ms: u64,
 }
 
@@ -38,24 +41,23 @@ pub fn claim(claims: &mut Claims, ask: Ask, token: u64) -> Applied {
         expect,
         sent,
         node,
-        at,
+        lapsed,
         ttl_ms,
     } = ask;
     if sent != expect {
         return Applied::Stale;
     }
-    let held = claims.get(&key);
-    if let Some(live) = held.filter(|c| c.until > at && c.node != node) {
-        return Applied::Held(live.until);
+    let other = claims.get(&key).filter(|c| c.node != node);
+    if let Some(live) = other.filter(|c| Some(c.token) != lapsed) {
+        return Applied::Held(live.token);
     }
-    let took_over = held.is_some_and(|c| c.node != node && c.until <= at);
-    let ttl = chrono::Duration::milliseconds(ttl_ms.min(i64::MAX as u64) as i64);
+    let took_over = other.is_some();
     claims.insert(
         key,
         Claim {
             token,
             node,
-            until: crate::alert::add_saturating(at, ttl),
+            ttl_ms,
         },
     );
     if took_over {
@@ -63,6 +65,12 @@ pub fn claim(claims: &mut Claims, ask: Ask, token: u64) -> Applied {
     } else {
         Applied::Granted(token)
     }
+}
+
+/// The holder of `token` is still sending: `true` when the claim is still
+/// its own (every replica then restarts its count of the claim's life).
+pub fn renew(claims: &Claims, key: &str, token: u64) -> bool {
+    claims.get(key).is_some_and(|c| c.token == token)
 }
 
 /// A notification went out under `token`: `true` when that was the live
@@ -85,49 +93,56 @@ pub fn release(claims: &mut Claims, key: &str, token: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
     use proptest::prelude::*;
 
     #[derive(Debug, Clone)]
     enum Step {
-        /// A node claims with what it believes (version index into history).
+        /// A node claims with what it believes (the current version or the
+        /// one before), having seen the current claim lapse or not.
         Claim {
             node: u64,
             stale: bool,
-            dt: i64,
+            saw_lapse: bool,
+        },
+        /// The node's latest granted token asks to keep its claim.
+        Renew {
+            node: u64,
         },
         /// The node's latest granted token reports a send.
         Sent {
             node: u64,
-            dt: i64,
         },
         Release {
             node: u64,
-            dt: i64,
         },
     }
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
-            (1..4u64, any::<bool>(), 0..3000i64).prop_map(|(node, stale, dt)| Step::Claim {
-                node,
-                stale,
-                dt
+            (1..4u64, any::<bool>(), any::<bool>()).prop_map(|(node, stale, saw_lapse)| {
+                Step::Claim {
+                    node,
+                    stale,
+                    saw_lapse,
+                }
             }),
-            (1..4u64, 0..3000i64).prop_map(|(node, dt)| Step::Sent { node, dt }),
-            (1..4u64, 0..3000i64).prop_map(|(node, dt)| Step::Release { node, dt }),
+            (1..4u64).prop_map(|node| Step::Renew { node }),
+            (1..4u64).prop_map(|node| Step::Sent { node }),
+            (1..4u64).prop_map(|node| Step::Release { node }),
         ]
     }
 
     proptest! {
-        /// Any interleaving of claims, sends and releases from three nodes,
-        /// with claims lapsing as time moves: for each version of the log
-        /// (each "last sent"), at most one `Sent` is its holder's.
+        /// Any interleaving of claims (with or without a lapse seen),
+        /// renewals, sends and releases from three nodes: for each version
+        /// of the log (each "last sent"), at most one `Sent` is its
+        /// holder's, and a renewal succeeds only for the live holder.
         #[test]
         fn at_most_one_holders_send_per_version(steps in prop::collection::vec(step(), 1..80)) {
             let key = "k".to_owned();
             let mut claims = Claims::new();
             let start = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
-            let mut now = start;
             let mut sent_at: Option<DateTime<Utc>> = None;
             let mut previous: Option<DateTime<Utc>> = None;
             let mut tokens: BTreeMap<u64, u64> = BTreeMap::new();
@@ -135,22 +150,31 @@ mod tests {
             for (i, s) in steps.into_iter().enumerate() {
                 let index = i as u64 + 1;
                 match s {
-                    Step::Claim { node, stale, dt } => {
-                        now += chrono::Duration::milliseconds(dt);
+                    Step::Claim { node, stale, saw_lapse } => {
                         let expect = if stale { previous } else { sent_at };
-                        let ask = Ask { key: key.clone(), expect, sent: sent_at, node, at: now, ttl_ms: 2000 };
+                        let lapsed = claims.get(&key).map(|c| c.token).filter(|_| saw_lapse);
+                        let before = claims.get(&key).cloned();
+                        let ask = Ask { key: key.clone(), expect, sent: sent_at, node, lapsed, ttl_ms: 2000 };
                         match claim(&mut claims, ask, index) {
                             Applied::Granted(t) | Applied::TookOver(t) => {
                                 prop_assert_eq!(t, index);
                                 tokens.insert(node, t);
                             }
-                            Applied::Held(until) => prop_assert!(until > now),
+                            Applied::Held(t) => {
+                                let held = before.expect("held means a claim");
+                                prop_assert_eq!(held.token, t);
+                                prop_assert!(held.node != node && !saw_lapse);
+                            }
                             Applied::Stale => prop_assert!(expect != sent_at),
                             other => prop_assert!(false, "unexpected {:?}", other),
                         }
                     }
-                    Step::Sent { node, dt } => {
-                        now += chrono::Duration::milliseconds(dt);
+                    Step::Renew { node } => {
+                        let Some(&token) = tokens.get(&node) else { continue };
+                        let live = claims.get(&key).is_some_and(|c| c.token == token);
+                        prop_assert_eq!(renew(&claims, &key, token), live);
+                    }
+                    Step::Sent { node } => {
                         let Some(&token) = tokens.get(&node) else { continue };
                         let version = sent_at;
                         if sent(&mut claims, &key, token) {
@@ -159,11 +183,10 @@ mod tests {
                         }
                         // The entry is recorded either way: the log moves on.
                         previous = sent_at;
-                        sent_at = Some(now + chrono::Duration::milliseconds(index as i64));
+                        sent_at = Some(start + chrono::Duration::milliseconds(index as i64));
                         tokens.remove(&node);
                     }
-                    Step::Release { node, dt } => {
-                        now += chrono::Duration::milliseconds(dt);
+                    Step::Release { node } => {
                         if let Some(token) = tokens.remove(&node) {
                             release(&mut claims, &key, token);
                         }

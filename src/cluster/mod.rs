@@ -18,7 +18,9 @@
 #![allow(clippy::result_large_err)]
 
 mod claims;
+mod leases;
 mod log_store;
+mod membership;
 mod network;
 mod server;
 mod state_machine;
@@ -35,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 use crate::nflog::{NflogEntry, NflogKey, NotificationLog};
 use crate::silence::{Silence, SilenceError, Silences};
 use crate::storage::Storage;
+pub use membership::MembershipError;
 pub use types::NodeId;
 use types::{Applied, Command, Node, Raft};
 
@@ -45,6 +48,9 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 /// there is no quorum (and fails open): a leader's death, its followers'
 /// wait for their lease to end and an election fit in it.
 const CLAIM_TIMEOUT: Duration = Duration::from_secs(6);
+/// How much later each next-ranked replica asks to send a notification
+/// (load spreading and fewer writes, not safety: claims are safe anyway).
+pub const STAGGER: Duration = Duration::from_millis(500);
 /// One try of a claim.
 const CLAIM_ATTEMPT: Duration = Duration::from_secs(1);
 /// How often peers are asked for their ID while the cluster forms, and
@@ -83,8 +89,9 @@ pub struct ClusterOptions {
 pub enum ClaimOutcome {
     /// Yes: send under this fencing token, then report `sent` or `release`.
     Granted(u64),
-    /// Another replica holds a live claim until then: wait and look again.
-    Held(chrono::DateTime<chrono::Utc>),
+    /// Another replica holds a live claim, which lapses here after this
+    /// long without news: wait and look again.
+    Held(Duration),
     /// The log moved on (someone sent): look again at once.
     Stale,
     /// No quorum: send fail-open after this stagger, or not at all.
@@ -146,14 +153,23 @@ pub struct Cluster {
     names: Mutex<HashMap<NodeId, String>>,
     /// Silences accepted without a quorum, proposed again until taken.
     journal: Mutex<Vec<Silence>>,
+    /// Notifications sent without a quorum (fail-open), proposed to the
+    /// log until taken, so every replica's log converges on them.
+    sent_journal: Mutex<Vec<NflogEntry>>,
     /// The running `alertmanager.yml`'s hash, told to the other replicas.
     config_hash: std::sync::atomic::AtomicU64,
     /// Members whose config hash differs from this replica's.
     config_differs: Mutex<std::collections::BTreeSet<NodeId>>,
     silences: Arc<Silences>,
+    /// When this replica last saw each claim alive, on its monotonic clock.
+    leases: Arc<leases::Leases>,
     storage: Storage,
     /// The cluster port's address once bound (port 0 resolved).
     bound: std::net::SocketAddr,
+    /// Membership changes, one at a time.
+    membership_change: tokio::sync::Mutex<()>,
+    /// Refusals already logged, by reason and sender.
+    refusals_logged: Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,11 +239,17 @@ impl Cluster {
             client: client.clone(),
             label: options.label.clone(),
             scheme,
+            source: id,
         };
         let log = log_store::LogStore::new(storage.clone());
-        let state_machine =
-            state_machine::StateMachine::load(silences.clone(), nflog, storage.clone())
-                .map_err(|e| ClusterError::Store(e.to_string()))?;
+        let leases = Arc::new(leases::Leases::default());
+        let state_machine = state_machine::StateMachine::load(
+            silences.clone(),
+            nflog.clone(),
+            leases.clone(),
+            storage.clone(),
+        )
+        .map_err(|e| ClusterError::Store(e.to_string()))?;
         let raft = Raft::new(id, config, network, log, state_machine)
             .await
             .map_err(|e| ClusterError::Raft(e.to_string()))?;
@@ -241,7 +263,11 @@ impl Cluster {
             address: options.listen_address.clone(),
             source,
         })?;
-        let journal = load_journal(&storage)?;
+        let journal: Vec<Silence> = load(&storage, JOURNAL)?;
+        let sent_journal: Vec<NflogEntry> = load(&storage, SENT_JOURNAL)?;
+        for entry in &sent_journal {
+            nflog.put_unreplicated(entry.clone());
+        }
         let mut options = options;
         if options.claim_ttl.is_zero() {
             options.claim_ttl = Duration::from_secs(30);
@@ -258,11 +284,15 @@ impl Cluster {
             options,
             client,
             journal: Mutex::new(journal),
+            sent_journal: Mutex::new(sent_journal),
             config_hash: Default::default(),
             config_differs: Default::default(),
             silences: silences.clone(),
+            leases,
             storage,
             bound,
+            membership_change: Default::default(),
+            refusals_logged: Default::default(),
         });
         tracing::info!(node_id = %format!("{id:016x}"), address = %bound, "cluster port listening");
         tokio::spawn(server::serve(
@@ -390,21 +420,29 @@ impl Cluster {
             },
         )]);
         let mut pending: Vec<String> = self.options.peers.clone();
+        // A peer already in a formed cluster: join it, never form another.
+        let mut formed_elsewhere: Option<(String, Vec<String>)> = None;
         while !pending.is_empty() {
             let mut still = Vec::new();
             for peer in pending {
-                match self.ask_id(&peer).await {
-                    Some((id, name)) => {
-                        self.names.lock().expect("names lock").insert(id, name);
-                        if id != self.id {
-                            found.insert(id, Node { addr: peer });
+                match self.ask(&peer).await {
+                    Some(them) => {
+                        self.names
+                            .lock()
+                            .expect("names lock")
+                            .insert(them.id, them.name);
+                        if them.id != self.id {
+                            found.insert(them.id, Node { addr: peer.clone() });
+                        }
+                        if !them.members.is_empty() && formed_elsewhere.is_none() {
+                            formed_elsewhere = Some((peer, them.members));
                         }
                     }
                     None => still.push(peer),
                 }
             }
             pending = still;
-            if pending.is_empty() {
+            if pending.is_empty() || formed_elsewhere.is_some() {
                 break;
             }
             tokio::select! {
@@ -413,12 +451,64 @@ impl Cluster {
             }
         }
         let formed = self.raft.is_initialized().await.unwrap_or(true);
-        let lowest = found.keys().next() == Some(&self.id);
-        if !formed && lowest {
+        if formed {
+            return;
+        }
+        if let Some((peer, members)) = formed_elsewhere {
+            self.join(&peer, &members, cancel).await;
+            return;
+        }
+        if found.keys().next() == Some(&self.id) {
             let ids: Vec<String> = found.keys().map(|id| format!("{id:016x}")).collect();
             match self.raft.initialize(found).await {
                 Ok(()) => tracing::info!(members = ?ids, "cluster formed"),
                 Err(e) => tracing::debug!(error = %e, "cluster already formed"),
+            }
+        }
+    }
+
+    /// Asks the formed cluster `peer` belongs to for membership until this
+    /// replica is a member; says so when this replica's peer list is not
+    /// the cluster's.
+    async fn join(&self, peer: &str, members: &[String], cancel: CancellationToken) {
+        let mut listed: Vec<String> = self.options.peers.clone();
+        listed.retain(|p| *p != self.options.advertise_address);
+        let mut theirs: Vec<String> = members
+            .iter()
+            .filter(|m| **m != self.options.advertise_address)
+            .cloned()
+            .collect();
+        listed.sort();
+        theirs.sort();
+        if listed != theirs {
+            tracing::warn!(
+                peer,
+                cluster_members = ?members,
+                cluster_peers = ?self.options.peers,
+                "--cluster.peer disagrees with the members of the cluster the peers formed; \
+                 this replica joins that cluster and does not form another"
+            );
+        }
+        loop {
+            if self
+                .raft
+                .metrics()
+                .borrow()
+                .membership_config
+                .nodes()
+                .any(|(id, _)| *id == self.id)
+            {
+                return;
+            }
+            match self.add_member_via(peer).await {
+                Ok(done) => tracing::info!(peer, "{done}"),
+                Err(e) => {
+                    tracing::info!(peer, error = %e, "asking to join the cluster; trying again")
+                }
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(RETRY_EVERY * 10) => {}
             }
         }
     }
@@ -432,6 +522,7 @@ impl Cluster {
             .client
             .get(format!("{}://{peer}{}", self.scheme, server::ID))
             .header(network::LABEL_HEADER, &self.options.label)
+            .header(network::SOURCE_HEADER, self.id.to_string())
             .timeout(Duration::from_secs(1))
             .send()
             .await
@@ -459,6 +550,7 @@ impl Cluster {
         command: Command,
         patience: Duration,
     ) -> Result<Applied, ProposeError> {
+        self.options.metrics.proposed(command.kind());
         let written = tokio::time::timeout(patience, self.raft.client_write(command.clone()))
             .await
             .map_err(|_| ProposeError::NoQuorum)?;
@@ -489,6 +581,7 @@ impl Cluster {
             .client
             .post(format!("{}://{addr}{}", self.scheme, server::PROPOSE))
             .header(network::LABEL_HEADER, &self.options.label)
+            .header(network::SOURCE_HEADER, self.id.to_string())
             .timeout(patience)
             .json(command)
             .send()
@@ -508,11 +601,18 @@ impl Cluster {
         key: &NflogKey,
         expect: Option<chrono::DateTime<chrono::Utc>>,
     ) -> ClaimOutcome {
+        let encoded = key.encode();
+        let metrics = &self.options.metrics;
+        if let Some(left) = self.leases.held_by_other(&encoded, self.id) {
+            // Known here already: no need to ask the log.
+            metrics.claim("held");
+            return ClaimOutcome::Held(left);
+        }
         let command = Command::Claim {
             key: key.clone(),
             expect,
             node: self.id,
-            at: chrono::Utc::now(),
+            lapsed: self.leases.lapsed(&encoded, self.id),
             ttl_ms: self.options.claim_ttl.as_millis() as u64,
         };
         // A leader that just died is not a lost quorum: the others elect
@@ -526,7 +626,6 @@ impl Cluster {
             tokio::time::sleep(RETRY_EVERY).await;
             answer = self.propose_within(command.clone(), CLAIM_ATTEMPT).await;
         }
-        let metrics = &self.options.metrics;
         match answer {
             Ok(Applied::Granted(token)) => {
                 metrics.claim("granted");
@@ -538,9 +637,9 @@ impl Cluster {
                 tracing::info!(group_key = %key.group_key, "took over a lapsed claim to send a notification");
                 ClaimOutcome::Granted(token)
             }
-            Ok(Applied::Held(until)) => {
+            Ok(Applied::Held(token)) => {
                 metrics.claim("held");
-                ClaimOutcome::Held(until)
+                ClaimOutcome::Held(self.leases.left(&encoded, token))
             }
             Ok(_) => {
                 metrics.claim("stale");
@@ -582,11 +681,36 @@ impl Cluster {
             }
             Ok(_) => true,
             Err(e) => {
-                tracing::warn!(error = %e, "no quorum to record a sent notification; kept on this replica");
-                if let Err(e) = nflog.put(entry).await {
-                    tracing::error!(error = %e, "writing the notification log failed");
+                tracing::warn!(error = %e, "no quorum to record a sent notification; kept on this replica until a leader takes it");
+                nflog.put_unreplicated(entry.clone());
+                let mut journal = self.sent_journal.lock().expect("journal lock");
+                journal.retain(|e| e.key != entry.key);
+                journal.push(entry);
+                if let Err(e) = save(&self.storage, SENT_JOURNAL, &*journal) {
+                    tracing::error!(error = %e, "writing the notification journal failed");
                 }
                 true
+            }
+        }
+    }
+
+    /// Keeps the claim under `token` alive for another ttl, for a send
+    /// whose attempts outlast it. `false` when it was lost (taken after it
+    /// lapsed) or no quorum confirmed it: the send must stop.
+    pub async fn renew(&self, key: &NflogKey, token: u64) -> bool {
+        let command = Command::Renew {
+            key: key.clone(),
+            token,
+        };
+        match self.propose_within(command, CLAIM_ATTEMPT * 2).await {
+            Ok(Applied::Granted(_)) => true,
+            Ok(_) => {
+                self.options.metrics.fenced.inc();
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no quorum to keep a claim; the send stops");
+                false
             }
         }
     }
@@ -693,34 +817,32 @@ impl Cluster {
                     .lock()
                     .expect("names lock")
                     .insert(id, name.clone());
-                let replaced: Vec<NodeId> = membership
-                    .nodes()
-                    .filter(|(old, node)| node.addr == *peer && **old != id)
-                    .map(|(old, _)| *old)
-                    .collect();
-                let node = Node { addr: peer.clone() };
-                if let Err(e) = self.raft.add_learner(id, node, true).await {
-                    tracing::warn!(peer, error = %e, "adding a replica as a learner failed");
-                    continue;
-                }
-                let mut next = voters.clone();
-                for old in &replaced {
-                    next.remove(old);
-                }
-                next.insert(id);
-                match self.raft.change_membership(next, false).await {
-                    Ok(_) => tracing::info!(
-                        peer,
-                        name,
-                        replaced = ?replaced.iter().map(|i| format!("{i:016x}")).collect::<Vec<_>>(),
-                        "a replica joined the cluster"
-                    ),
-                    Err(e) => tracing::warn!(peer, error = %e, "changing the membership failed"),
+                if let Err(e) = self.add_as_leader(id, &name, peer).await {
+                    tracing::warn!(peer, error = %e, "adding a replica failed");
                 }
                 // One change at a time; the next round sees the result.
                 break;
             }
         }
+    }
+
+    /// How long this replica waits before it first asks to send `key`:
+    /// its rank among the voters by rendezvous hash of the key, times
+    /// [`STAGGER`]. The first-ranked replica asks at once and, healthy, is
+    /// the only one to write to the log for it (a claim, then `Sent`): the
+    /// others find it sent, or its claim live, when their turn comes.
+    pub fn stagger(&self, key: &NflogKey) -> Duration {
+        let metrics = self.raft.metrics().borrow().clone();
+        let encoded = key.encode();
+        let score = |id: NodeId| xxhash_rust::xxh64::xxh64(encoded.as_bytes(), id);
+        let mine = score(self.id);
+        let rank = metrics
+            .membership_config
+            .membership()
+            .voter_ids()
+            .filter(|id| *id != self.id && score(*id) > mine)
+            .count();
+        STAGGER * rank as u32
     }
 
     /// How long a claim lasts (`--cluster.claim-ttl`).
@@ -749,22 +871,38 @@ impl Cluster {
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep(RETRY_EVERY * 5) => {}
             }
-            let pending = self.journal.lock().expect("journal lock").clone();
-            if pending.is_empty() || self.raft.metrics().borrow().current_leader.is_none() {
+            if self.raft.metrics().borrow().current_leader.is_none() {
                 continue;
             }
-            if self
-                .propose(Command::PutSilences(pending.clone()))
-                .await
-                .is_ok()
+            let pending = self.journal.lock().expect("journal lock").clone();
+            if !pending.is_empty()
+                && self
+                    .propose(Command::PutSilences(pending.clone()))
+                    .await
+                    .is_ok()
             {
                 let mut journal = self.journal.lock().expect("journal lock");
                 journal.retain(|s| !pending.contains(s));
-                let _ = save_journal(&self.storage, &journal);
+                let _ = save(&self.storage, JOURNAL, &*journal);
                 tracing::info!(
                     silences = pending.len(),
                     "silences taken without quorum are replicated"
                 );
+            }
+            let sent = self.sent_journal.lock().expect("journal lock").clone();
+            for entry in sent {
+                // Token 0: a send without a claim, recorded, never fenced.
+                let command = Command::Sent {
+                    token: 0,
+                    entry: entry.clone(),
+                };
+                if self.propose(command).await.is_err() {
+                    break;
+                }
+                let mut journal = self.sent_journal.lock().expect("journal lock");
+                journal.retain(|e| *e != entry);
+                let _ = save(&self.storage, SENT_JOURNAL, &*journal);
+                tracing::info!(group_key = %entry.key.group_key, "a notification sent without quorum is in the replicated log");
             }
         }
     }
@@ -787,23 +925,28 @@ fn node_id(storage: &Storage) -> Result<NodeId, ClusterError> {
     Ok(id)
 }
 
-fn load_journal(storage: &Storage) -> Result<Vec<Silence>, ClusterError> {
+/// Where the journals of changes taken without a quorum are kept.
+const JOURNAL: &str = "journal";
+const SENT_JOURNAL: &str = "sent_journal";
+
+fn load<T: serde::de::DeserializeOwned + Default>(
+    storage: &Storage,
+    key: &str,
+) -> Result<T, ClusterError> {
     let raw = storage
-        .raft_get("journal")
+        .raft_get(key)
         .map_err(|e| ClusterError::Store(e.to_string()))?;
     Ok(raw
         .and_then(|r| serde_json::from_slice(&r).ok())
         .unwrap_or_default())
 }
 
-fn save_journal(
+fn save<T: serde::Serialize + ?Sized>(
     storage: &Storage,
-    journal: &[Silence],
+    key: &str,
+    value: &T,
 ) -> Result<(), crate::storage::StorageError> {
-    storage.raft_put(
-        "journal",
-        serde_json::to_vec(journal).expect("silences encode"),
-    )
+    storage.raft_put(key, serde_json::to_vec(value).expect("journal encodes"))
 }
 
 /// Silence changes through the cluster. Holds the cluster weakly: the
@@ -833,7 +976,7 @@ impl crate::silence::Replicator for SilenceReplicator {
                     {
                         let mut journal = cluster.journal.lock().expect("journal lock");
                         journal.extend(silences);
-                        save_journal(&cluster.storage, &journal)?;
+                        save(&cluster.storage, JOURNAL, &*journal)?;
                     }
                     cluster.storage.flush().await?;
                     Ok(())

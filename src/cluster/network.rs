@@ -10,6 +10,8 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
+use std::time::Duration;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,6 +24,11 @@ pub const LABEL_HEADER: &str = "x-klaxon-cluster-label";
 /// must not answer for the member it replaced.
 pub const TARGET_HEADER: &str = "x-klaxon-cluster-target";
 
+/// The header that names the replica a message is from: a replica that is
+/// not a member (removed, or from another cluster with the same label) is
+/// refused.
+pub const SOURCE_HEADER: &str = "x-klaxon-cluster-source";
+
 /// Paths of the Raft messages on the cluster port.
 pub const APPEND: &str = "/cluster/v1/raft/append";
 pub const VOTE: &str = "/cluster/v1/raft/vote";
@@ -33,6 +40,8 @@ pub struct Network {
     pub label: String,
     /// `http`, or `https` with `--cluster.tls-config`.
     pub scheme: &'static str,
+    /// This replica's ID, sent with every message.
+    pub source: NodeId,
 }
 
 pub struct Connection {
@@ -71,16 +80,19 @@ impl Connection {
             .post(format!("{}://{}{path}", self.network.scheme, self.addr))
             .header(LABEL_HEADER, &self.network.label)
             .header(TARGET_HEADER, self.target.to_string())
+            .header(SOURCE_HEADER, self.network.source.to_string())
             .timeout(option.hard_ttl())
             .json(req)
             .send()
             .await
             .map_err(|e| {
-                // Unreachable: openraft backs off instead of retrying at once.
-                if e.is_connect() {
-                    RPCError::Unreachable(Unreachable::new(&e))
-                } else {
+                // Unreachable: openraft backs off instead of retrying at
+                // once (and logging each retry) while a peer is down or
+                // cut off, whether the connection was refused or dropped.
+                if e.is_timeout() {
                     RPCError::Network(NetworkError::new(&e))
+                } else {
+                    RPCError::Unreachable(Unreachable::new(&e))
                 }
             })?;
         if !answer.status().is_success() {
@@ -123,5 +135,15 @@ impl RaftNetwork<TypeConfig> for Connection {
         option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, Node, RaftError<NodeId>>> {
         self.call(VOTE, &req, &option).await
+    }
+
+    /// Waits between tries to reach a peer that is down or cut off:
+    /// 250 ms doubling to 2 s, so a long outage costs (and logs) one try
+    /// every 2 s, and a peer that comes back is caught up within that.
+    fn backoff(&self) -> openraft::network::Backoff {
+        openraft::network::Backoff::new(std::iter::successors(
+            Some(Duration::from_millis(250)),
+            |d| Some((*d * 2).min(Duration::from_secs(2))),
+        ))
     }
 }

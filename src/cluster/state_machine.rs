@@ -14,6 +14,7 @@ use openraft::{
 use serde::{Deserialize, Serialize};
 
 use super::claims;
+use super::leases::Leases;
 use super::types::{Applied, Command, LogId, Node, NodeId, StorageError, TypeConfig};
 use crate::nflog::{NflogEntry, NotificationLog};
 use crate::silence::{Silence, Silences};
@@ -27,6 +28,8 @@ pub struct StateMachine {
 struct Inner {
     silences: Arc<Silences>,
     nflog: Arc<NotificationLog>,
+    /// When this replica last saw each claim alive (for proposers only).
+    leases: Arc<Leases>,
     storage: Storage,
     /// Applying, snapshotting and installing one at a time.
     state: tokio::sync::Mutex<Applying>,
@@ -66,6 +69,7 @@ impl StateMachine {
     pub fn load(
         silences: Arc<Silences>,
         nflog: Arc<NotificationLog>,
+        leases: Arc<Leases>,
         storage: Storage,
     ) -> Result<Self, StorageError> {
         let get = |key: &str| -> Result<Option<Vec<u8>>, StorageError> {
@@ -83,10 +87,12 @@ impl StateMachine {
             Some(raw) => serde_json::from_slice(&raw).map_err(read_err)?,
             None => Default::default(),
         };
+        leases.reset(&claims);
         Ok(StateMachine {
             inner: Arc::new(Inner {
                 silences,
                 nflog,
+                leases,
                 storage,
                 state: tokio::sync::Mutex::new(Applying {
                     last_applied,
@@ -132,27 +138,51 @@ impl StateMachine {
                 key,
                 expect,
                 node,
-                at,
+                lapsed,
                 ttl_ms,
             } => {
-                let sent = self.inner.nflog.get(&key).map(|e| e.timestamp);
+                // The log's own entries only: this replica's sends made
+                // without a quorum are not the others' to judge by.
+                let sent = self.inner.nflog.get_replicated(&key).map(|e| e.timestamp);
+                let key = key.encode();
                 let ask = claims::Ask {
-                    key: key.encode(),
+                    key: key.clone(),
                     expect,
                     sent,
                     node,
-                    at,
+                    lapsed,
                     ttl_ms,
                 };
-                claims::claim(&mut state.claims, ask, index)
+                let answer = claims::claim(&mut state.claims, ask, index);
+                if let Applied::Granted(_) | Applied::TookOver(_) = answer {
+                    self.inner.leases.saw(&key, &state.claims[&key]);
+                }
+                answer
+            }
+            Command::Renew { key, token } => {
+                let key = key.encode();
+                if claims::renew(&state.claims, &key, token) {
+                    self.inner.leases.saw(&key, &state.claims[&key]);
+                    Applied::Granted(token)
+                } else {
+                    Applied::Fenced
+                }
             }
             Command::Sent { token, entry } => {
-                let ours = claims::sent(&mut state.claims, &entry.key.encode(), token);
+                let key = entry.key.encode();
+                let ours = claims::sent(&mut state.claims, &key, token);
+                if ours {
+                    self.inner.leases.forget(&key);
+                }
                 self.inner.nflog.put(entry).await.map_err(write_err)?;
                 if ours { Applied::Done } else { Applied::Fenced }
             }
             Command::Release { key, token } => {
-                claims::release(&mut state.claims, &key.encode(), token);
+                let key = key.encode();
+                if state.claims.get(&key).is_some_and(|c| c.token == token) {
+                    self.inner.leases.forget(&key);
+                }
+                claims::release(&mut state.claims, &key, token);
                 Applied::Done
             }
         })
@@ -250,6 +280,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         for entry in decoded.nflog {
             self.inner.nflog.put(entry).await.map_err(write_err)?;
         }
+        self.inner.leases.reset(&decoded.claims);
         state.claims = decoded.claims;
         state.last_applied = meta.last_log_id;
         state.membership = meta.last_membership.clone();

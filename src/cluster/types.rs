@@ -14,8 +14,8 @@ use crate::silence::Silence;
 /// member and never votes with a log it lost.
 pub type NodeId = u64;
 
-/// One entry of the replicated log. Times are the proposer's: applying
-/// never reads a clock, so every replica decides the same.
+/// One entry of the replicated log. Applying never reads a clock, so every
+/// replica decides the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     /// Silences as decided on some replica (created, updated, expired);
@@ -23,21 +23,39 @@ pub enum Command {
     PutSilences(Vec<Silence>),
     /// `node` asks to send the notification for `key`, believing the last
     /// one sent at `expect` (none: never). Granted when that still holds
-    /// and no other replica's claim is live at `at`; the claim lasts until
-    /// `at + ttl_ms`. The entry's log index is the claim's fencing token.
+    /// and no other replica's claim is live; a claim is live unless it is
+    /// `lapsed` (the proposer saw it go `ttl_ms` without news, on its own
+    /// monotonic clock). The entry's log index is the claim's fencing token.
     Claim {
         key: NflogKey,
         expect: Option<DateTime<Utc>>,
         node: NodeId,
-        at: DateTime<Utc>,
+        #[serde(default)]
+        lapsed: Option<u64>,
         ttl_ms: u64,
     },
+    /// The holder of claim `token` is still sending (its attempts outlast
+    /// the claim's ttl): every replica counts the claim's life again.
+    Renew { key: NflogKey, token: u64 },
     /// The notification under claim `token` went out: its log entry.
     /// Recorded whatever the claim's fate (it did go out); answered
     /// `Fenced` when the claim was no longer the token's.
     Sent { token: u64, entry: NflogEntry },
     /// The send under claim `token` failed: another may claim at once.
     Release { key: NflogKey, token: u64 },
+}
+
+impl Command {
+    /// Its name in metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::PutSilences(_) => "silences",
+            Command::Claim { .. } => "claim",
+            Command::Renew { .. } => "renew",
+            Command::Sent { .. } => "sent",
+            Command::Release { .. } => "release",
+        }
+    }
 }
 
 /// What applying a command answers.
@@ -49,11 +67,12 @@ pub enum Applied {
     Granted(u64),
     /// Granted over another replica's lapsed claim (a takeover).
     TookOver(u64),
-    /// Another replica holds a live claim until then.
-    Held(DateTime<Utc>),
+    /// Another replica holds a live claim: this token's.
+    Held(u64),
     /// The notification log moved on since the claimant looked.
     Stale,
-    /// The `Sent` came after its claim was lost (expired and taken).
+    /// The `Sent` or `Renew` came after its claim was lost (lapsed and
+    /// taken).
     Fenced,
 }
 

@@ -3,6 +3,7 @@
 //! loop every integration shares.
 
 /// Mute, dedup, send with retries, record: `Pipeline::deliver`.
+mod held_claim;
 pub mod pipeline;
 /// The one backoff loop shared by every integration.
 pub mod retry;

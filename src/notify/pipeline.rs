@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::held_claim::HeldClaim;
 use super::retry::retry;
 use crate::alert::Alert;
 use crate::alert_store::AlertStore;
@@ -405,23 +406,40 @@ impl Pipeline {
         // A claim held elsewhere is waited out (its holder may die), but
         // not for ever: the next flush looks again.
         let give_up = tokio::time::Instant::now() + 2 * cluster.claim_ttl();
+        // "Stale" means this replica's log had not caught up; it has once
+        // the claim was applied here. Again and again, it is ahead (sends
+        // made without a quorum, not yet replicated): the next flush looks.
+        let mut stale = 0;
+        let mut stagger = Some(cluster.stagger(&key));
         loop {
             let entry = self.nflog.get(&key);
             if due(entry.as_ref(), sets, notifier, flush).is_none() {
                 return true;
             }
+            // Due: a replica ranked after others for this key waits its
+            // turn once, then looks again (usually: sent meanwhile).
+            if let Some(wait) = stagger.take().filter(|w| !w.is_zero()) {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let asked = tokio::time::Instant::now();
             match cluster.claim(&key, entry.map(|e| e.timestamp)).await {
                 ClaimOutcome::Granted(token) => {
+                    let held = HeldClaim::new(cluster, &key, token, asked);
                     return self
-                        .deliver_once(integration, flush, alerts, sets, muted, &key, Some(token))
+                        .deliver_once(integration, flush, alerts, sets, muted, &key, Some(held))
                         .await;
                 }
-                ClaimOutcome::Stale => {}
-                ClaimOutcome::Held(until) => {
-                    let wait = (until - chrono::Utc::now())
-                        .to_std()
-                        .unwrap_or_default()
-                        .max(Duration::from_millis(50));
+                ClaimOutcome::Stale => {
+                    stale += 1;
+                    if stale >= 3 {
+                        return false;
+                    }
+                }
+                ClaimOutcome::Held(left) => {
+                    // Looked at again soon: the holder's `Sent` usually
+                    // lands well before its claim would lapse.
+                    let wait = left.clamp(Duration::from_millis(50), Duration::from_millis(250));
                     let wake = tokio::time::Instant::now() + wait;
                     if wake > give_up {
                         return false;
@@ -454,9 +472,10 @@ impl Pipeline {
         sets: &FlushSets,
         muted: &[ev::GroupedAlert],
         key: &NflogKey,
-        token: Option<u64>,
+        held: Option<HeldClaim<'_>>,
     ) -> bool {
         let notifier = integration.notifier.as_ref();
+        let token = held.as_ref().map(|h| h.token);
         let claimed = self.cluster.as_ref().zip(token);
         self.metrics.nflog_queries.inc();
         let entry = self.nflog.get(key);
@@ -491,19 +510,17 @@ impl Pipeline {
             };
             msg.route_labels = self.route_labels(flush, &msg);
             msg.fencing_token = token;
-            // Alertmanager's deadline for one flush's retries; under a
-            // claim, no longer than the claim lasts (less a margin), so no
-            // attempt starts after another replica may have taken over.
-            let mut deadline = flush.opts.group_interval.max(Duration::from_secs(10));
-            if let Some((cluster, _)) = claimed {
-                deadline = deadline.min(
-                    cluster
-                        .claim_ttl()
-                        .saturating_sub(CLAIM_MARGIN)
-                        .max(Duration::from_secs(1)),
-                );
-            }
-            let sent = retry(deadline, || self.request(notifier, &msg, &state)).await;
+            // Alertmanager's deadline for one flush's retries. Under a
+            // claim, kept alive while each attempt runs.
+            let deadline = flush.opts.group_interval.max(Duration::from_secs(10));
+            let sent = retry(deadline, || async {
+                let request = self.request(notifier, &msg, &state);
+                match &held {
+                    Some(held) => held.during(request).await,
+                    None => request.await,
+                }
+            })
+            .await;
             let failure = sent.as_ref().err().map(failure_reason);
             self.metrics
                 .notified(notifier.name(), &flush.receiver, failure);
@@ -573,9 +590,6 @@ fn due(
         flush.now,
     )
 }
-
-/// Time a claim must have left when a send attempt starts.
-const CLAIM_MARGIN: Duration = Duration::from_secs(5);
 
 /// Why a route's time intervals mute it, with the interval names.
 enum TimeMute {

@@ -12,18 +12,20 @@ use crate::harness::{BinaryServer, client, eventually, free_port, silence_json};
 
 /// One cluster test at a time: each runs three processes, and their
 /// ports are picked before they are bound.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-struct Replica {
-    dir: PathBuf,
-    port: u16,
-    args: Vec<String>,
-    server: Option<BinaryServer>,
+pub(crate) struct Replica {
+    pub(crate) dir: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) args: Vec<String>,
+    /// More environment for the process (a faked clock).
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) server: Option<BinaryServer>,
 }
 
 impl Replica {
     /// N of its `--cluster.peer-name=am-N`.
-    fn args_index(&self) -> String {
+    pub(crate) fn args_index(&self) -> String {
         self.args
             .iter()
             .find_map(|a| a.strip_prefix("--cluster.peer-name=am-"))
@@ -31,18 +33,19 @@ impl Replica {
             .to_owned()
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     /// Starts the binary; when it exits first (its API port was taken by
     /// another test meanwhile), again on another API port. The cluster
     /// port stays: the other replicas know it.
-    async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         for _ in 0..4 {
             let base = format!("http://127.0.0.1:{}", self.port);
-            if let Some(server) = BinaryServer::try_start_with_args(
+            if let Some(server) = BinaryServer::try_start_with_args_env(
                 &self.args,
+                &self.env,
                 base.clone(),
                 &format!("{base}/-/ready"),
             )
@@ -62,14 +65,14 @@ impl Replica {
         panic!("a replica did not start: {:?}", self.args);
     }
 
-    async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         if let Some(s) = self.server.take() {
             s.kill9().await;
         }
     }
 
     /// Its `/metrics` text.
-    async fn metrics(&self) -> String {
+    pub(crate) async fn metrics(&self) -> String {
         client()
             .get(self.url("/metrics"))
             .send()
@@ -80,7 +83,7 @@ impl Replica {
             .expect("metrics text")
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         client()
             .get(self.url(path))
             .send()
@@ -91,7 +94,7 @@ impl Replica {
             .expect("JSON")
     }
 
-    async fn silence_state(&self, id: &str) -> Option<String> {
+    pub(crate) async fn silence_state(&self, id: &str) -> Option<String> {
         let answer = client()
             .get(self.url(&format!("/api/v2/silence/{id}")))
             .send()
@@ -104,7 +107,7 @@ impl Replica {
         v["status"]["state"].as_str().map(str::to_owned)
     }
 
-    async fn post_silence(&self, body: &Value) -> String {
+    pub(crate) async fn post_silence(&self, body: &Value) -> String {
         let answer = client()
             .post(self.url("/api/v2/silences"))
             .json(body)
@@ -118,19 +121,19 @@ impl Replica {
 }
 
 /// Three replicas that list each other, as a StatefulSet would.
-fn replicas(root: &Path) -> Vec<Replica> {
+pub(crate) fn replicas(root: &Path) -> Vec<Replica> {
     replicas_with(root, "route:\n  receiver: r\nreceivers:\n- name: r\n", &[])
 }
 
 /// [`replicas`] with a config and more flags; each replica has its own
 /// `--web.external-url` (`http://am-N.test/`), so a notification says who
 /// sent it.
-fn replicas_with(root: &Path, config: &str, extra: &[&str]) -> Vec<Replica> {
+pub(crate) fn replicas_with(root: &Path, config: &str, extra: &[&str]) -> Vec<Replica> {
     replicas_n(root, config, extra, 3)
 }
 
 /// `n` replicas listing each other.
-fn replicas_n(root: &Path, config: &str, extra: &[&str], n: usize) -> Vec<Replica> {
+pub(crate) fn replicas_n(root: &Path, config: &str, extra: &[&str], n: usize) -> Vec<Replica> {
     let cluster_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
     let peers: Vec<String> = cluster_ports
         .iter()
@@ -157,6 +160,7 @@ fn replicas_n(root: &Path, config: &str, extra: &[&str], n: usize) -> Vec<Replic
                 dir,
                 port,
                 args,
+                env: Vec::new(),
                 server: None,
             }
         })
@@ -164,14 +168,14 @@ fn replicas_n(root: &Path, config: &str, extra: &[&str], n: usize) -> Vec<Replic
 }
 
 /// Starts every replica and waits until each reports a ready cluster.
-async fn start_all(replicas: &mut [Replica]) {
+pub(crate) async fn start_all(replicas: &mut [Replica]) {
     for r in replicas.iter_mut() {
         r.start().await;
     }
     all_ready(&replicas.iter().collect::<Vec<_>>()).await;
 }
 
-async fn all_ready(replicas: &[&Replica]) {
+pub(crate) async fn all_ready(replicas: &[&Replica]) {
     for r in replicas {
         eventually(Duration::from_secs(20), "a ready cluster", || async {
             let status = r.get("/api/v2/status").await;
@@ -181,7 +185,7 @@ async fn all_ready(replicas: &[&Replica]) {
     }
 }
 
-async fn on_all(replicas: &[&Replica], id: &str, state: &str) {
+pub(crate) async fn on_all(replicas: &[&Replica], id: &str, state: &str) {
     for r in replicas {
         eventually(
             Duration::from_secs(10),
@@ -293,13 +297,13 @@ async fn another_clusters_label_is_refused() {
 
 /// A webhook receiver that records who sent each notification (the
 /// payload's `externalURL`) and answers after `delay`, or never.
-struct SlowSink {
-    url: String,
+pub(crate) struct SlowSink {
+    pub(crate) url: String,
     senders: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl SlowSink {
-    async fn start(delay: Option<Duration>) -> SlowSink {
+    pub(crate) async fn start(delay: Option<Duration>) -> SlowSink {
         let senders = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = senders.clone();
         let app = axum::Router::new().route(
@@ -331,19 +335,39 @@ impl SlowSink {
         SlowSink { url, senders }
     }
 
-    fn senders(&self) -> Vec<String> {
+    pub(crate) fn senders(&self) -> Vec<String> {
         self.senders.lock().unwrap().clone()
+    }
+
+    /// Waits up to `within` for a first notification, then checks for
+    /// `window` that no other comes (several flushes of every replica fit
+    /// in it).
+    pub(crate) async fn exactly_one(&self, within: Duration, window: Duration) {
+        eventually(within, "a notification", || async {
+            (!self.senders().is_empty()).then_some(())
+        })
+        .await;
+        self.stays_at(1, window).await;
+    }
+
+    /// Checks for `window` that exactly `n` notifications came.
+    pub(crate) async fn stays_at(&self, n: usize, window: Duration) {
+        let end = tokio::time::Instant::now() + window;
+        while tokio::time::Instant::now() < end {
+            assert_eq!(self.senders().len(), n, "{:?}", self.senders());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
-fn hook_config(url: &str) -> String {
+pub(crate) fn hook_config(url: &str) -> String {
     format!(
         "route:\n  receiver: r\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\nreceivers:\n- name: r\n  webhook_configs:\n  - url: '{url}'\n"
     )
 }
 
 /// Prometheus posts the same alert to every replica.
-async fn post_to_all(replicas: &[&Replica], alertname: &str) {
+pub(crate) async fn post_to_all(replicas: &[&Replica], alertname: &str) {
     let body =
         json!([{"labels": {"alertname": alertname}, "startsAt": chrono::Utc::now().to_rfc3339()}]);
     for r in replicas {
@@ -376,17 +400,9 @@ async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
         unreachable!()
     };
     post_to_all(&[a, b, c], "SlowHook").await;
-    eventually(Duration::from_secs(15), "a notification", || async {
-        (!sink.senders().is_empty()).then_some(())
-    })
-    .await;
-    // The other replicas' groups flush too (group_wait 1s, then every
-    // 2s): several flushes of all three fit in this window.
-    let window = tokio::time::Instant::now() + Duration::from_secs(8);
-    while tokio::time::Instant::now() < window {
-        assert_eq!(sink.senders().len(), 1, "{:?}", sink.senders());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // The other replicas' groups flush too (group_wait 1s, then every 2s).
+    sink.exactly_one(Duration::from_secs(15), Duration::from_secs(8))
+        .await;
     // The claim's fencing token came as the Idempotency-Key.
     let sent = sink.senders()[0].clone();
     let key = sent.split(' ').nth(1).unwrap_or_default();

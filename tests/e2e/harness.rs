@@ -239,9 +239,20 @@ impl BinaryServer {
         base: String,
         ready_url: &str,
     ) -> Option<BinaryServer> {
+        Self::try_start_with_args_env(args, &[], base, ready_url).await
+    }
+
+    /// [`BinaryServer::try_start_with_args`] with more environment.
+    pub async fn try_start_with_args_env(
+        args: &[String],
+        env: &[(String, String)],
+        base: String,
+        ready_url: &str,
+    ) -> Option<BinaryServer> {
         init();
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
