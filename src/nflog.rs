@@ -208,6 +208,34 @@ impl NotificationLog {
     /// Stores an entry as given (replicated from the cluster), unless a
     /// newer one for its key is held: the last notification wins.
     pub async fn put(&self, entry: NflogEntry) -> Result<(), StorageError> {
+        if self.keep(&entry) {
+            self.storage.put_nflog(vec![entry.clone()]).await?;
+            self.insert(entry);
+        }
+        Ok(())
+    }
+
+    /// [`NotificationLog::put`] without waiting for the disk: an entry
+    /// applied from the cluster's log, which holds it durably already.
+    pub fn put_applied(&self, entry: NflogEntry) -> Result<(), StorageError> {
+        if self.keep(&entry) {
+            self.storage
+                .put_nflog_unflushed(std::slice::from_ref(&entry))?;
+            self.insert(entry);
+        }
+        Ok(())
+    }
+
+    fn insert(&self, entry: NflogEntry) {
+        self.entries
+            .lock()
+            .expect("nflog lock")
+            .insert(entry.key.clone(), entry);
+    }
+
+    /// Whether `entry` is the newest for its key (this replica's own
+    /// unreplicated send of it, if older, is then forgotten).
+    fn keep(&self, entry: &NflogEntry) -> bool {
         {
             let mut local = self.unreplicated.lock().expect("nflog lock");
             if local
@@ -217,18 +245,8 @@ impl NotificationLog {
                 local.remove(&entry.key);
             }
         }
-        let newer_held = self
-            .get_replicated(&entry.key)
-            .is_some_and(|held| held.timestamp > entry.timestamp);
-        if newer_held {
-            return Ok(());
-        }
-        self.storage.put_nflog(vec![entry.clone()]).await?;
-        self.entries
-            .lock()
-            .expect("nflog lock")
-            .insert(entry.key.clone(), entry);
-        Ok(())
+        self.get_replicated(&entry.key)
+            .is_none_or(|held| held.timestamp <= entry.timestamp)
     }
 
     /// Every entry (a cluster snapshot).

@@ -319,10 +319,18 @@ impl Storage {
     /// The inserts only touch sled's in-memory buffers, so they run here;
     /// the flush is shared with every other waiter.
     pub async fn put_nflog(&self, entries: Vec<NflogEntry>) -> Result<(), StorageError> {
-        for e in &entries {
+        self.put_nflog_unflushed(&entries)?;
+        self.flush().await
+    }
+
+    /// Writes entries without waiting for the disk: for the cluster's
+    /// state machine, whose log is on disk already, and whose applied
+    /// position is written after (sled recovers a prefix of its writes).
+    pub fn put_nflog_unflushed(&self, entries: &[NflogEntry]) -> Result<(), StorageError> {
+        for e in entries {
             self.nflog.insert(e.key.encode().as_bytes(), encode(e))?;
         }
-        self.flush().await
+        Ok(())
     }
 
     pub async fn delete_nflog(&self, keys: Vec<String>) -> Result<(), StorageError> {
@@ -421,6 +429,24 @@ impl Storage {
 
     pub fn raft_get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self.raft_state.get(key)?.map(|v| v.to_vec()))
+    }
+
+    pub fn raft_remove(&self, key: &str) -> Result<(), StorageError> {
+        self.raft_state.remove(key)?;
+        Ok(())
+    }
+
+    /// Every Raft state record whose key starts with `prefix` (the prefix
+    /// cut off the keys).
+    pub fn raft_scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        self.raft_state
+            .scan_prefix(prefix)
+            .map(|item| {
+                let (key, value) = item?;
+                let key = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+                Ok((key, value.to_vec()))
+            })
+            .collect()
     }
 
     fn flush_blocking(&self) -> Result<(), StorageError> {

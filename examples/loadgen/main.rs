@@ -9,6 +9,7 @@
 //! `pipeline` runs the notification benchmarks (POST → webhook latency,
 //! inhibition cost, dispatch throughput) against both servers.
 
+mod cluster;
 mod compare;
 mod pipeline;
 mod server;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use reqwest::Client;
 
+use cluster::{ClusterPlan, cluster_table, measure_cluster};
 use compare::{Plan, comparison_table, earlier_rounds, measure};
 use pipeline::{PipelinePlan, measure_pipeline, pipeline_table};
 use server::Kind;
@@ -97,6 +99,22 @@ enum Cmd {
         dispatch_groups: usize,
         #[arg(long, default_value_t = 2000)]
         dispatch_silences: usize,
+    },
+    /// What high availability costs: one klaxon against three replicas.
+    Cluster {
+        /// klaxon binary (a release build).
+        #[arg(long)]
+        klaxon: PathBuf,
+        #[arg(long, default_value_t = 20_000)]
+        alerts: usize,
+        #[arg(long, default_value_t = 10_000)]
+        groups: usize,
+        /// Alerts timed from POST to webhook arrival.
+        #[arg(long, default_value_t = 300)]
+        latency_alerts: usize,
+        /// Replicas of the cluster.
+        #[arg(long, default_value_t = 3)]
+        replicas: usize,
     },
 }
 
@@ -178,6 +196,23 @@ async fn main() -> anyhow::Result<()> {
             let k = measure_pipeline(&client, Kind::Klaxon, &klaxon, &plan).await?;
             let a = measure_pipeline(&client, Kind::Alertmanager, &alertmanager, &plan).await?;
             print!("{}", pipeline_table(&k, &a, &plan));
+        }
+        Cmd::Cluster {
+            klaxon,
+            alerts,
+            groups,
+            latency_alerts,
+            replicas,
+        } => {
+            let plan = ClusterPlan {
+                alerts,
+                groups,
+                latency_alerts,
+                connections: 8,
+            };
+            let one = measure_cluster(&client, &klaxon, 1, &plan).await?;
+            let many = measure_cluster(&client, &klaxon, replicas, &plan).await?;
+            print!("{}", cluster_table(&one, &many, &plan));
         }
     }
     Ok(())

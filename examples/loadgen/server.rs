@@ -64,6 +64,18 @@ pub fn spawn_server(
     port: u16,
     config_text: &str,
 ) -> anyhow::Result<Server> {
+    spawn_server_with(kind, bin, dir, port, config_text, &[])
+}
+
+/// [`spawn_server`] with more flags (a replica's cluster flags).
+pub fn spawn_server_with(
+    kind: Kind,
+    bin: &Path,
+    dir: &Path,
+    port: u16,
+    config_text: &str,
+    extra: &[String],
+) -> anyhow::Result<Server> {
     let config = dir.join("alertmanager.yml");
     std::fs::write(&config, config_text)?;
     let log = std::fs::OpenOptions::new()
@@ -78,9 +90,10 @@ pub fn spawn_server(
         .stdout(log.try_clone()?)
         .stderr(log)
         .kill_on_drop(true);
-    if kind == Kind::Alertmanager {
+    if kind == Kind::Alertmanager && extra.is_empty() {
         cmd.arg("--cluster.listen-address=");
     }
+    cmd.args(extra);
     let child = cmd
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;

@@ -1,6 +1,8 @@
 //! The Raft log and vote in the embedded store (`storage.rs`), JSON-encoded.
 //! An append is on disk before openraft is told so: a vote or an entry a
-//! replica acknowledged survives its crash.
+//! replica acknowledged survives its crash. Appends are flushed in groups:
+//! every append that arrives while a flush runs is on disk with the next
+//! one, so a busy leader pays one flush per group rather than per entry.
 
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
@@ -14,11 +16,16 @@ use crate::storage::Storage;
 #[derive(Clone)]
 pub struct LogStore {
     storage: Storage,
+    /// Appends written, waiting to be told they are on disk.
+    flusher: tokio::sync::mpsc::UnboundedSender<LogFlushed<TypeConfig>>,
 }
 
 impl LogStore {
+    /// The log in `storage`; its flusher runs until the store is dropped.
     pub fn new(storage: Storage) -> Self {
-        LogStore { storage }
+        let (flusher, waiting) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(flush_in_groups(storage.clone(), waiting));
+        LogStore { storage, flusher }
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
@@ -43,6 +50,24 @@ impl LogStore {
             .flush()
             .await
             .map_err(|e| StorageIOError::write(&e).into())
+    }
+}
+
+/// Tells each waiting append it is on disk, one flush for all that were
+/// written before it began, in the order they came.
+async fn flush_in_groups(
+    storage: Storage,
+    mut waiting: tokio::sync::mpsc::UnboundedReceiver<LogFlushed<TypeConfig>>,
+) {
+    while let Some(first) = waiting.recv().await {
+        let mut group = vec![first];
+        while let Ok(more) = waiting.try_recv() {
+            group.push(more);
+        }
+        let flushed = storage.flush().await.map_err(|e| e.to_string());
+        for callback in group {
+            callback.log_io_completed(flushed.clone().map_err(std::io::Error::other));
+        }
     }
 }
 
@@ -133,8 +158,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         self.storage
             .raft_append(encoded)
             .map_err(|e| StorageIOError::write_logs(&e))?;
-        let flushed = self.storage.flush().await;
-        callback.log_io_completed(flushed.map_err(std::io::Error::other));
+        if let Err(e) = self.flusher.send(callback) {
+            // The flusher is gone (shutting down): flush here.
+            let flushed = self.storage.flush().await;
+            e.0.log_io_completed(flushed.map_err(std::io::Error::other));
+        }
         Ok(())
     }
 

@@ -17,6 +17,8 @@
 // boxing them here would only mean unboxing for openraft.
 #![allow(clippy::result_large_err)]
 
+mod applied_index;
+mod batches;
 mod claims;
 mod leases;
 mod log_store;
@@ -50,7 +52,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 const CLAIM_TIMEOUT: Duration = Duration::from_secs(6);
 /// How much later each next-ranked replica asks to send a notification
 /// (load spreading and fewer writes, not safety: claims are safe anyway).
-pub const STAGGER: Duration = Duration::from_millis(500);
+pub const STAGGER: Duration = Duration::from_secs(1);
+/// How long the leader works on a write another replica passed on (that
+/// replica gives up sooner, as its own caller allows).
+const FORWARDED_TIMEOUT: Duration = Duration::from_secs(10);
 /// One try of a claim.
 const CLAIM_ATTEMPT: Duration = Duration::from_secs(1);
 /// How often peers are asked for their ID while the cluster forms, and
@@ -163,6 +168,10 @@ pub struct Cluster {
     silences: Arc<Silences>,
     /// When this replica last saw each claim alive, on its monotonic clock.
     leases: Arc<leases::Leases>,
+    /// How far this replica applied the log; proposals wait on it.
+    applied_index: Arc<applied_index::AppliedIndex>,
+    /// Commands waiting to be proposed together.
+    batches: tokio::sync::mpsc::UnboundedSender<batches::Pending>,
     storage: Storage,
     /// The cluster port's address once bound (port 0 resolved).
     bound: std::net::SocketAddr,
@@ -188,7 +197,7 @@ pub enum ClusterError {
 }
 
 /// Why a proposal did not go through.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 enum ProposeError {
     #[error("no leader with a quorum answered in time")]
     NoQuorum,
@@ -243,10 +252,12 @@ impl Cluster {
         };
         let log = log_store::LogStore::new(storage.clone());
         let leases = Arc::new(leases::Leases::default());
+        let applied_index = Arc::new(applied_index::AppliedIndex::default());
         let state_machine = state_machine::StateMachine::load(
             silences.clone(),
             nflog.clone(),
             leases.clone(),
+            applied_index.clone(),
             storage.clone(),
         )
         .map_err(|e| ClusterError::Store(e.to_string()))?;
@@ -263,6 +274,7 @@ impl Cluster {
             address: options.listen_address.clone(),
             source,
         })?;
+        let (batch_queue, batched) = tokio::sync::mpsc::unbounded_channel();
         let journal: Vec<Silence> = load(&storage, JOURNAL)?;
         let sent_journal: Vec<NflogEntry> = load(&storage, SENT_JOURNAL)?;
         for entry in &sent_journal {
@@ -289,6 +301,8 @@ impl Cluster {
             config_differs: Default::default(),
             silences: silences.clone(),
             leases,
+            applied_index,
+            batches: batch_queue,
             storage,
             bound,
             membership_change: Default::default(),
@@ -301,6 +315,7 @@ impl Cluster {
             tls_server,
             cancel.clone(),
         ));
+        tokio::spawn(cluster.clone().run_batches(batched, cancel.clone()));
         tokio::spawn(cluster.clone().form(cancel.clone()));
         tokio::spawn(cluster.clone().propose_journal(cancel.clone()));
         tokio::spawn(cluster.clone().export_metrics(cancel.clone()));
@@ -543,14 +558,13 @@ impl Cluster {
         self.propose_within(command, WRITE_TIMEOUT).await
     }
 
-    /// [`Cluster::propose`], giving up on the leader after `patience` (a
-    /// frozen or dead leader would otherwise hold every caller that long).
-    async fn propose_within(
+    /// Appends `command` (through the leader) now, alone or as a batch,
+    /// and waits until this replica applied it.
+    async fn propose_now(
         &self,
         command: Command,
         patience: Duration,
     ) -> Result<Applied, ProposeError> {
-        self.options.metrics.proposed(command.kind());
         let written = tokio::time::timeout(patience, self.raft.client_write(command.clone()))
             .await
             .map_err(|_| ProposeError::NoQuorum)?;
@@ -562,11 +576,9 @@ impl Cluster {
             }
             Err(e) => return Err(ProposeError::Other(e.to_string())),
         };
-        self.raft
-            .wait(Some(WRITE_TIMEOUT))
-            .applied_index_at_least(Some(index), "a proposed change")
-            .await
-            .map_err(|_| ProposeError::NoQuorum)?;
+        if !self.applied_index.reach(index, WRITE_TIMEOUT).await {
+            return Err(ProposeError::NoQuorum);
+        }
         Ok(applied)
     }
 
@@ -615,17 +627,7 @@ impl Cluster {
             lapsed: self.leases.lapsed(&encoded, self.id),
             ttl_ms: self.options.claim_ttl.as_millis() as u64,
         };
-        // A leader that just died is not a lost quorum: the others elect
-        // a new one within an election timeout or two, so keep asking
-        // that long before failing open.
-        let give_up = tokio::time::Instant::now() + CLAIM_TIMEOUT;
-        // Short attempts: after an election the next one reaches the new
-        // leader instead of waiting on the old one.
-        let mut answer = self.propose_within(command.clone(), CLAIM_ATTEMPT).await;
-        while answer.is_err() && tokio::time::Instant::now() + RETRY_EVERY < give_up {
-            tokio::time::sleep(RETRY_EVERY).await;
-            answer = self.propose_within(command.clone(), CLAIM_ATTEMPT).await;
-        }
+        let answer = self.propose_claim(command).await;
         match answer {
             Ok(Applied::Granted(token)) => {
                 metrics.claim("granted");
@@ -658,6 +660,38 @@ impl Cluster {
                         .then(|| self.options.peer_timeout * self.position() as u32),
                 }
             }
+        }
+    }
+
+    /// Proposes a claim for up to [`CLAIM_TIMEOUT`]. A leader that just died
+    /// is not a lost quorum: the others elect a new one within an election
+    /// timeout or two. So the claim is proposed again when the leader
+    /// changes (the old one may be frozen) or the proposal failed, but a
+    /// proposal that is only slow (a busy leader) is waited for, not
+    /// repeated: repeats would only add to the load.
+    async fn propose_claim(&self, command: Command) -> Result<Applied, ProposeError> {
+        let give_up = tokio::time::Instant::now() + CLAIM_TIMEOUT;
+        let leader = || self.raft.metrics().borrow().current_leader;
+        let left = || give_up.saturating_duration_since(tokio::time::Instant::now());
+        let mut asked_of = leader();
+        let mut pending = Box::pin(self.propose_within(command.clone(), left()));
+        loop {
+            tokio::select! {
+                answer = &mut pending => {
+                    if answer.is_ok() || left() <= RETRY_EVERY {
+                        return answer;
+                    }
+                    tokio::time::sleep(RETRY_EVERY).await;
+                }
+                _ = tokio::time::sleep(CLAIM_ATTEMPT) => {
+                    if leader() == asked_of && asked_of.is_some() {
+                        continue;
+                    }
+                }
+                _ = tokio::time::sleep_until(give_up) => return Err(ProposeError::NoQuorum),
+            }
+            asked_of = leader();
+            pending = Box::pin(self.propose_within(command.clone(), left()));
         }
     }
 

@@ -195,7 +195,9 @@ async fn propose(
         Ok(c) => c,
         Err(refused) => return refused,
     };
-    match tokio::time::timeout(super::WRITE_TIMEOUT, cluster.raft.client_write(command)).await {
+    // The follower that passed it on decides how long it waits (a claim
+    // waits longer than a silence): no shorter limit here.
+    match tokio::time::timeout(super::FORWARDED_TIMEOUT, cluster.raft.client_write(command)).await {
         Ok(Ok(answer)) => Json(Written {
             index: answer.log_id.index,
             applied: answer.data,

@@ -13,9 +13,10 @@ use openraft::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::applied_index::AppliedIndex;
 use super::claims;
 use super::leases::Leases;
-use super::types::{Applied, Command, LogId, Node, NodeId, StorageError, TypeConfig};
+use super::types::{Applied, Command, LogId, Node, NodeId, StorageError, TypeConfig, token};
 use crate::nflog::{NflogEntry, NotificationLog};
 use crate::silence::{Silence, Silences};
 use crate::storage::Storage;
@@ -30,6 +31,8 @@ struct Inner {
     nflog: Arc<NotificationLog>,
     /// When this replica last saw each claim alive (for proposers only).
     leases: Arc<Leases>,
+    /// Told how far the log is applied, after each batch.
+    applied_index: Arc<AppliedIndex>,
     storage: Storage,
     /// Applying, snapshotting and installing one at a time.
     state: tokio::sync::Mutex<Applying>,
@@ -43,7 +46,13 @@ struct Applying {
     snapshots_built: u64,
     /// Live and lapsed claims, by notification-log key (encoded).
     claims: claims::Claims,
+    /// Keys whose claim changed since the last record: each claim is its
+    /// own record, so a batch costs what it changed, not every claim.
+    dirty: std::collections::BTreeSet<String>,
 }
+
+/// Where each claim is recorded: this prefix and its key.
+const CLAIM: &str = "claim:";
 
 /// A snapshot's content: every silence, notification-log entry and claim.
 #[derive(Serialize, Deserialize)]
@@ -70,6 +79,7 @@ impl StateMachine {
         silences: Arc<Silences>,
         nflog: Arc<NotificationLog>,
         leases: Arc<Leases>,
+        applied_index: Arc<AppliedIndex>,
         storage: Storage,
     ) -> Result<Self, StorageError> {
         let get = |key: &str| -> Result<Option<Vec<u8>>, StorageError> {
@@ -83,16 +93,32 @@ impl StateMachine {
             Some(raw) => serde_json::from_slice(&raw).map_err(read_err)?,
             None => StoredMembership::default(),
         };
-        let claims = match get("claims")? {
+        // Claims were one record before they were one record each.
+        let mut claims: claims::Claims = match get("claims")? {
             Some(raw) => serde_json::from_slice(&raw).map_err(read_err)?,
             None => Default::default(),
         };
+        for (key, raw) in &claims {
+            let raw = serde_json::to_vec(raw).map_err(write_err)?;
+            storage
+                .raft_put(&format!("{CLAIM}{key}"), raw)
+                .map_err(write_err)?;
+        }
+        storage.raft_remove("claims").map_err(write_err)?;
+        for (key, raw) in storage.raft_scan(CLAIM).map_err(read_err)? {
+            claims.insert(key, serde_json::from_slice(&raw).map_err(read_err)?);
+        }
         leases.reset(&claims);
+        if let Some(last) = &last_applied {
+            let last: &LogId = last;
+            applied_index.advance(last.index);
+        }
         Ok(StateMachine {
             inner: Arc::new(Inner {
                 silences,
                 nflog,
                 leases,
+                applied_index,
                 storage,
                 state: tokio::sync::Mutex::new(Applying {
                     last_applied,
@@ -104,12 +130,20 @@ impl StateMachine {
         })
     }
 
-    fn record(&self, state: &Applying) -> Result<(), StorageError> {
+    fn record(&self, state: &mut Applying) -> Result<(), StorageError> {
         let applied = serde_json::to_vec(&state.last_applied).map_err(write_err)?;
         let membership = serde_json::to_vec(&state.membership).map_err(write_err)?;
-        let claims = serde_json::to_vec(&state.claims).map_err(write_err)?;
         let storage = &self.inner.storage;
-        storage.raft_put("claims", claims).map_err(write_err)?;
+        for key in std::mem::take(&mut state.dirty) {
+            let record = format!("{CLAIM}{key}");
+            match state.claims.get(&key) {
+                Some(claim) => {
+                    let raw = serde_json::to_vec(claim).map_err(write_err)?;
+                    storage.raft_put(&record, raw).map_err(write_err)?;
+                }
+                None => storage.raft_remove(&record).map_err(write_err)?,
+            }
+        }
         storage.raft_put("applied", applied).map_err(write_err)?;
         storage
             .raft_put("membership", membership)
@@ -118,11 +152,12 @@ impl StateMachine {
 }
 
 impl StateMachine {
-    /// One command, decided from the command alone and the state so far.
+    /// One command, decided from the command alone and the state so far;
+    /// `token` is its fencing token, should it be a granted claim.
     async fn apply_command(
         &self,
         state: &mut Applying,
-        index: u64,
+        token: u64,
         command: Command,
     ) -> Result<Applied, StorageError> {
         Ok(match command {
@@ -153,9 +188,10 @@ impl StateMachine {
                     lapsed,
                     ttl_ms,
                 };
-                let answer = claims::claim(&mut state.claims, ask, index);
+                let answer = claims::claim(&mut state.claims, ask, token);
                 if let Applied::Granted(_) | Applied::TookOver(_) = answer {
                     self.inner.leases.saw(&key, &state.claims[&key]);
+                    state.dirty.insert(key);
                 }
                 answer
             }
@@ -173,14 +209,18 @@ impl StateMachine {
                 let ours = claims::sent(&mut state.claims, &key, token);
                 if ours {
                     self.inner.leases.forget(&key);
+                    state.dirty.insert(key);
                 }
-                self.inner.nflog.put(entry).await.map_err(write_err)?;
+                self.inner.nflog.put_applied(entry).map_err(write_err)?;
                 if ours { Applied::Done } else { Applied::Fenced }
             }
+            // Never nested: a batch inside a batch is not applied.
+            Command::Batch(_) => Applied::Done,
             Command::Release { key, token } => {
                 let key = key.encode();
                 if state.claims.get(&key).is_some_and(|c| c.token == token) {
                     self.inner.leases.forget(&key);
+                    state.dirty.insert(key.clone());
                 }
                 claims::release(&mut state.claims, &key, token);
                 Applied::Done
@@ -238,9 +278,17 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         for entry in entries {
             let answer = match entry.payload {
                 EntryPayload::Blank => Applied::Done,
+                EntryPayload::Normal(Command::Batch(commands)) => {
+                    let mut answers = Vec::with_capacity(commands.len());
+                    for (position, command) in commands.into_iter().enumerate() {
+                        let token = token(entry.log_id.index, position);
+                        answers.push(self.apply_command(&mut state, token, command).await?);
+                    }
+                    Applied::Batch(answers)
+                }
                 EntryPayload::Normal(command) => {
-                    self.apply_command(&mut state, entry.log_id.index, command)
-                        .await?
+                    let token = token(entry.log_id.index, 0);
+                    self.apply_command(&mut state, token, command).await?
                 }
                 EntryPayload::Membership(m) => {
                     state.membership = StoredMembership::new(Some(entry.log_id), m);
@@ -250,7 +298,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             state.last_applied = Some(entry.log_id);
             answers.push(answer);
         }
-        self.record(&state)?;
+        self.record(&mut state)?;
+        if let Some(last) = state.last_applied {
+            self.inner.applied_index.advance(last.index);
+        }
         Ok(answers)
     }
 
@@ -278,14 +329,25 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             .await
             .map_err(write_err)?;
         for entry in decoded.nflog {
-            self.inner.nflog.put(entry).await.map_err(write_err)?;
+            self.inner.nflog.put_applied(entry).map_err(write_err)?;
         }
         self.inner.leases.reset(&decoded.claims);
+        // Every claim recorded afresh: the snapshot replaces them all.
+        let storage = &self.inner.storage;
+        for (key, _) in storage.raft_scan(CLAIM).map_err(write_err)? {
+            state.dirty.insert(key);
+        }
+        state.dirty.extend(decoded.claims.keys().cloned());
+        storage.raft_remove("claims").map_err(write_err)?;
         state.claims = decoded.claims;
         state.last_applied = meta.last_log_id;
         state.membership = meta.last_membership.clone();
         state.snapshot = Some((meta.clone(), data));
-        self.record(&state)
+        self.record(&mut state)?;
+        if let Some(last) = state.last_applied {
+            self.inner.applied_index.advance(last.index);
+        }
+        Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {

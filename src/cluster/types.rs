@@ -25,7 +25,8 @@ pub enum Command {
     /// one sent at `expect` (none: never). Granted when that still holds
     /// and no other replica's claim is live; a claim is live unless it is
     /// `lapsed` (the proposer saw it go `ttl_ms` without news, on its own
-    /// monotonic clock). The entry's log index is the claim's fencing token.
+    /// monotonic clock). Its fencing token is [`token`] of its place in
+    /// the log.
     Claim {
         key: NflogKey,
         expect: Option<DateTime<Utc>>,
@@ -43,6 +44,8 @@ pub enum Command {
     Sent { token: u64, entry: NflogEntry },
     /// The send under claim `token` failed: another may claim at once.
     Release { key: NflogKey, token: u64 },
+    /// Commands proposed together, applied in order (never nested).
+    Batch(Vec<Command>),
 }
 
 impl Command {
@@ -54,6 +57,7 @@ impl Command {
             Command::Renew { .. } => "renew",
             Command::Sent { .. } => "sent",
             Command::Release { .. } => "release",
+            Command::Batch(_) => "batch",
         }
     }
 }
@@ -74,6 +78,14 @@ pub enum Applied {
     /// The `Sent` or `Renew` came after its claim was lost (lapsed and
     /// taken).
     Fenced,
+    /// A batch's answers, in its commands' order.
+    Batch(Vec<Applied>),
+}
+
+/// The fencing token of the command at `position` in the log entry at
+/// `index`: unique, and growing with the log.
+pub fn token(index: u64, position: usize) -> u64 {
+    (index << 16) | position as u64
 }
 
 openraft::declare_raft_types!(

@@ -408,7 +408,7 @@ async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
     let key = sent.split(' ').nth(1).unwrap_or_default();
     assert!(key.parse::<u64>().is_ok_and(|k| k > 0), "{sent}");
     // The metrics say so: one grant, one leader, three members each.
-    let (mut granted, mut leaders) = (0.0, 0.0);
+    let (mut granted, mut leaders, mut writes) = (0.0, 0.0, 0.0);
     for r in [&*a, &*b, &*c] {
         let text = r.metrics().await;
         let value = |line: &str| -> f64 {
@@ -420,8 +420,16 @@ async fn a_slow_receiver_gets_one_notification_from_three_replicas() {
         assert_eq!(value("alertmanager_cluster_members "), 3.0);
         granted += value("klaxon_cluster_claims_total{result=\"granted\"} ");
         leaders += value("klaxon_cluster_leader ");
+        writes += text
+            .lines()
+            .filter(|l| l.starts_with("klaxon_cluster_proposals_total"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>();
     }
     assert_eq!(granted, 1.0, "one claim granted in all");
+    // The cost: a claim and its `Sent`, however many flushes ran; the
+    // other replicas found the claim live, then the notification sent.
+    assert_eq!(writes, 2.0, "two writes to the replicated log in all");
     assert_eq!(leaders, 1.0, "one leader");
     for r in [a, b, c] {
         r.kill().await;
