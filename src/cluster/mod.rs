@@ -160,7 +160,7 @@ pub struct Cluster {
     journal: Mutex<Vec<Silence>>,
     /// Notifications sent without a quorum (fail-open), proposed to the
     /// log until taken, so every replica's log converges on them.
-    sent_journal: Mutex<Vec<NflogEntry>>,
+    sent_journal: Mutex<Vec<JournalledSent>>,
     /// The running `alertmanager.yml`'s hash, told to the other replicas.
     config_hash: std::sync::atomic::AtomicU64,
     /// Members whose config hash differs from this replica's.
@@ -276,9 +276,9 @@ impl Cluster {
         })?;
         let (batch_queue, batched) = tokio::sync::mpsc::unbounded_channel();
         let journal: Vec<Silence> = load(&storage, JOURNAL)?;
-        let sent_journal: Vec<NflogEntry> = load(&storage, SENT_JOURNAL)?;
-        for entry in &sent_journal {
-            nflog.put_unreplicated(entry.clone());
+        let sent_journal: Vec<JournalledSent> = load(&storage, SENT_JOURNAL)?;
+        for journalled in &sent_journal {
+            nflog.put_unreplicated(journalled.entry.clone());
         }
         let mut options = options;
         if options.claim_ttl.is_zero() {
@@ -627,7 +627,7 @@ impl Cluster {
             lapsed: self.leases.lapsed(&encoded, self.id),
             ttl_ms: self.options.claim_ttl.as_millis() as u64,
         };
-        let answer = self.propose_claim(command).await;
+        let answer = self.propose_patiently(command).await;
         match answer {
             Ok(Applied::Granted(token)) => {
                 metrics.claim("granted");
@@ -663,13 +663,13 @@ impl Cluster {
         }
     }
 
-    /// Proposes a claim for up to [`CLAIM_TIMEOUT`]. A leader that just died
+    /// Proposes a claim (or a `Sent`) for up to [`CLAIM_TIMEOUT`]. A leader that just died
     /// is not a lost quorum: the others elect a new one within an election
     /// timeout or two. So the claim is proposed again when the leader
     /// changes (the old one may be frozen) or the proposal failed, but a
     /// proposal that is only slow (a busy leader) is waited for, not
     /// repeated: repeats would only add to the load.
-    async fn propose_claim(&self, command: Command) -> Result<Applied, ProposeError> {
+    async fn propose_patiently(&self, command: Command) -> Result<Applied, ProposeError> {
         let give_up = tokio::time::Instant::now() + CLAIM_TIMEOUT;
         let leader = || self.raft.metrics().borrow().current_leader;
         let left = || give_up.saturating_duration_since(tokio::time::Instant::now());
@@ -701,8 +701,11 @@ impl Cluster {
     /// same, so that no replica sends it again once the quorum is back.
     /// Without a quorum the entry is kept here only.
     pub async fn sent(&self, token: u64, entry: NflogEntry, nflog: &NotificationLog) -> bool {
+        // As patient as a claim: a leader that dies right after the send
+        // must not leave it unrecorded until the claim lapses and another
+        // replica sends it again.
         match self
-            .propose(Command::Sent {
+            .propose_patiently(Command::Sent {
                 token,
                 entry: entry.clone(),
             })
@@ -718,8 +721,8 @@ impl Cluster {
                 tracing::warn!(error = %e, "no quorum to record a sent notification; kept on this replica until a leader takes it");
                 nflog.put_unreplicated(entry.clone());
                 let mut journal = self.sent_journal.lock().expect("journal lock");
-                journal.retain(|e| e.key != entry.key);
-                journal.push(entry);
+                journal.retain(|j| j.entry.key != entry.key);
+                journal.push(JournalledSent { token, entry });
                 if let Err(e) = save(&self.storage, SENT_JOURNAL, &*journal) {
                     tracing::error!(error = %e, "writing the notification journal failed");
                 }
@@ -924,19 +927,22 @@ impl Cluster {
                 );
             }
             let sent = self.sent_journal.lock().expect("journal lock").clone();
-            for entry in sent {
-                // Token 0: a send without a claim, recorded, never fenced.
+            for journalled in sent {
+                // Under its claim's token (0: fail-open, never fenced).
                 let command = Command::Sent {
-                    token: 0,
-                    entry: entry.clone(),
+                    token: journalled.token,
+                    entry: journalled.entry.clone(),
                 };
-                if self.propose(command).await.is_err() {
+                let Ok(applied) = self.propose(command).await else {
                     break;
+                };
+                if applied == Applied::Fenced && journalled.token != 0 {
+                    self.options.metrics.fenced.inc();
                 }
                 let mut journal = self.sent_journal.lock().expect("journal lock");
-                journal.retain(|e| *e != entry);
+                journal.retain(|j| *j != journalled);
                 let _ = save(&self.storage, SENT_JOURNAL, &*journal);
-                tracing::info!(group_key = %entry.key.group_key, "a notification sent without quorum is in the replicated log");
+                tracing::info!(group_key = %journalled.entry.key.group_key, "a notification sent without quorum is in the replicated log");
             }
         }
     }
@@ -957,6 +963,14 @@ fn node_id(storage: &Storage) -> Result<NodeId, ClusterError> {
         .raft_put("node_id", id.to_be_bytes().to_vec())
         .map_err(store)?;
     Ok(id)
+}
+
+/// A notification sent, whose `Sent` found no quorum: proposed again, under
+/// its claim's token, until a leader takes it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct JournalledSent {
+    token: u64,
+    entry: NflogEntry,
 }
 
 /// Where the journals of changes taken without a quorum are kept.

@@ -296,7 +296,9 @@ async fn another_clusters_label_is_refused() {
 }
 
 /// A webhook receiver that records who sent each notification (the
-/// payload's `externalURL`) and answers after `delay`, or never.
+/// payload's `externalURL`), under which `Idempotency-Key` and for which
+/// alert name (`"{from} {key} {alertname}"`), and answers after `delay`, or
+/// never.
 pub(crate) struct SlowSink {
     pub(crate) url: String,
     senders: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -317,7 +319,12 @@ impl SlowSink {
                             .get("idempotency-key")
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or_default();
-                        seen.lock().unwrap().push(format!("{from} {key}"));
+                        let alertname = body["alerts"][0]["labels"]["alertname"]
+                            .as_str()
+                            .unwrap_or_default();
+                        seen.lock()
+                            .unwrap()
+                            .push(format!("{from} {key} {alertname}"));
                         match delay {
                             Some(d) => tokio::time::sleep(d).await,
                             None => std::future::pending::<()>().await,
