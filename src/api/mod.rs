@@ -10,6 +10,7 @@ mod limits;
 pub mod models;
 mod query;
 mod routes;
+mod same_origin;
 mod silences;
 mod status;
 
@@ -47,6 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route("/-/ready", get(ok).head(ok))
         .route("/-/reload", post(reload).put(reload))
         .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin::refuse_cross_site,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), track_http))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let tuning = &state.options.tuning;

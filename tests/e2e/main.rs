@@ -11,6 +11,7 @@ mod binary_output;
 mod cluster;
 mod cluster_faults;
 mod corpus;
+mod cross_site;
 mod delivery;
 mod differential;
 mod discord;
