@@ -162,6 +162,8 @@ pub struct Metrics {
     pub nflog_queries: Counter,
     /// Notification-log writes that failed.
     pub nflog_query_errors: Counter,
+    /// Supervised tasks that panicked and were recovered, by kind.
+    pub task_panics: Family<DynamicLabels, Counter>,
     /// Garbage collections of the notification log, and failed ones.
     pub nflog_maintenance: Counter,
     pub nflog_maintenance_errors: Counter,
@@ -333,6 +335,12 @@ impl Metrics {
             "Number of notification log queries were received.",
             nflog_queries.clone(),
         );
+        let task_panics = Family::<DynamicLabels, Counter>::default();
+        registry.register(
+            "klaxon_task_panics",
+            "Supervised tasks that panicked and were recovered, by task (aggregation_group: the group flushes again).",
+            task_panics.clone(),
+        );
         let nflog_query_errors = Counter::default();
         registry.register(
             "alertmanager_nflog_query_errors",
@@ -366,6 +374,7 @@ impl Metrics {
             cluster,
             nflog_queries,
             nflog_query_errors,
+            task_panics,
             nflog_maintenance,
             nflog_maintenance_errors,
             notification_truncations,

@@ -50,7 +50,9 @@ impl AggregationGroup {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Members> {
-        self.alerts.lock().expect("group lock")
+        // A flush that panicked holding the lock left the members as they
+        // were between two whole updates: still usable.
+        self.alerts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds or replaces alerts; `false` if the group has ended and a new
@@ -146,12 +148,27 @@ impl AggregationGroup {
             // for one that is finishing to write the notification log) it
             // is dropped, and the log, written only after success, makes
             // the next dispatcher send it.
-            let flush = self.flush(deliver.as_ref(), clock.now());
-            tokio::pin!(flush);
+            //
+            // Each flush is a task of its own: one that panics is logged and
+            // counted, and the group flushes again at its next interval
+            // instead of staying registered and silent for ever.
+            let flushing = {
+                let (group, deliver, now) = (self.clone(), deliver.clone(), clock.now());
+                tokio::spawn(async move { group.flush(deliver.as_ref(), now).await })
+            };
+            let abort = flushing.abort_handle();
+            tokio::pin!(flushing);
             tokio::select! {
-                _ = &mut flush => {}
+                done = &mut flushing => {
+                    if let Err(e) = done
+                        && e.is_panic()
+                    {
+                        self.report_panic(deliver.as_ref(), e.into_panic());
+                    }
+                }
                 _ = cancel.cancelled() => {
-                    let _ = tokio::time::timeout(STOP_GRACE, flush).await;
+                    let _ = tokio::time::timeout(STOP_GRACE, flushing).await;
+                    abort.abort();
                     return;
                 }
             }
@@ -159,6 +176,21 @@ impl AggregationGroup {
                 return;
             }
         }
+    }
+
+    fn report_panic(&self, deliver: &dyn Deliver, panic: Box<dyn std::any::Any + Send>) {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into());
+        tracing::error!(
+            receiver = %self.opts.receiver,
+            group_key = %self.key,
+            panic = %message,
+            "a flush of this group panicked; the group flushes again at its next interval"
+        );
+        deliver.task_panicked("aggregation_group");
     }
 
     async fn flush(&self, deliver: &dyn Deliver, now: DateTime<Utc>) {

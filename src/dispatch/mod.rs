@@ -46,6 +46,10 @@ pub trait Deliver: Send + Sync + 'static {
 
     /// An alert joined `group` (the event recorder's `alert_grouped`).
     fn grouped(&self, _group: &AggregationGroup, _alert: &Alert) {}
+
+    /// A supervised task (`task` names its kind) panicked and was
+    /// recovered: counted in `klaxon_task_panics_total`.
+    fn task_panicked(&self, _task: &str) {}
 }
 
 /// When a dispatcher may start flushing and how often it tidies up.
@@ -405,6 +409,77 @@ receivers: [{name: r}]
         tokio::time::timeout(Duration::from_secs(3), d.stopped())
             .await
             .expect("the stuck delivery is dropped on stop");
+    }
+
+    /// Panics on its first delivery, then records every flush.
+    struct PanicsOnce {
+        panicked: std::sync::atomic::AtomicBool,
+        flushes: mpsc::UnboundedSender<Flush>,
+        reported: mpsc::UnboundedSender<String>,
+    }
+
+    impl Deliver for PanicsOnce {
+        fn deliver(&self, flush: Flush) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+            if !self
+                .panicked
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                panic!("a bug in delivery");
+            }
+            let _ = self.flushes.send(flush);
+            Box::pin(async { true })
+        }
+
+        fn task_panicked(&self, task: &str) {
+            let _ = self.reported.send(task.to_owned());
+        }
+    }
+
+    /// A panic inside a group's flush is reported and the group flushes
+    /// again at its next interval, rather than staying registered and
+    /// silent (its alerts never notified).
+    #[tokio::test(start_paused = true)]
+    async fn a_group_whose_flush_panicked_flushes_again() {
+        let cfg = Config::load_str(CONFIG, std::path::Path::new("t.yml"), &|_| None).unwrap();
+        let clock = Clock::following_tokio(
+            DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .into(),
+        );
+        let (ftx, mut flushes) = mpsc::unbounded_channel();
+        let (rtx, mut reported) = mpsc::unbounded_channel();
+        let d = Dispatcher::start(
+            Arc::new(Route::from_config(&cfg.route)),
+            Arc::new(PanicsOnce {
+                panicked: Default::default(),
+                flushes: ftx,
+                reported: rtx,
+            }),
+            clock.clone(),
+            CancellationToken::new(),
+        );
+        let now = clock.now();
+        d.process(&[Arc::new(Alert {
+            labels: [("alertname", "A")].into_iter().collect(),
+            annotations: LabelSet::new(),
+            starts_at: now,
+            ends_at: now + chrono::Duration::hours(5),
+            generator_url: "".into(),
+            updated_at: now,
+            timeout: true,
+            fingerprint_cache: Default::default(),
+        })]);
+        let task = tokio::time::timeout(Duration::from_secs(60), reported.recv())
+            .await
+            .expect("the panic is reported")
+            .unwrap();
+        assert_eq!(task, "aggregation_group");
+        let flush = tokio::time::timeout(Duration::from_secs(600), flushes.recv())
+            .await
+            .expect("the group flushes again")
+            .unwrap();
+        assert_eq!(flush.alerts.len(), 1);
+        assert_eq!(d.groups().len(), 1, "still the one group");
     }
 
     fn delayed_rig(yaml: &str, delay: Duration, maintenance: Duration) -> Rig {

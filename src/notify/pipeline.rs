@@ -767,6 +767,13 @@ impl Deliver for Pipeline {
         })
     }
 
+    fn task_panicked(&self, task: &str) {
+        self.metrics
+            .task_panics
+            .get_or_create(&vec![("task", task.to_owned())])
+            .inc();
+    }
+
     fn grouped(&self, group: &crate::dispatch::AggregationGroup, alert: &Alert) {
         self.events.record(|| {
             ev::EventData::AlertGrouped(ev::GroupedAlertEvent {
