@@ -61,6 +61,8 @@ pub mod notification;
 pub mod template;
 /// Notifiers: render, send and classify (webhook, …).
 pub mod integrations;
+/// Secrets out of error texts, in every form a server may echo them.
+pub mod secrets;
 /// Every delivery attempt, for users (klaxon's own API and UI).
 pub mod history;
 /// Metrics with Alertmanager's names.

@@ -15,6 +15,7 @@ use super::NotifyError;
 use crate::config::{HttpConfig, Secret};
 use crate::http_client::{Credentials, HeaderFiles, read_secret};
 pub use crate::http_client::{HttpClientError, error_chain};
+use crate::secrets::Secrets;
 
 /// `User-Agent` of every notification request (Alertmanager sends
 /// `Alertmanager/<version>`).
@@ -119,8 +120,24 @@ impl HttpClient {
         } else {
             builder
         };
+        let request = builder.build().map_err(transport_error)?;
+        // What a server may echo back: the URL, and every credential header.
+        let mut secrets = Secrets::default();
+        secrets.add_url(&parsed);
+        for (name, value) in request.headers() {
+            let Ok(text) = value.to_str() else { continue };
+            if *name == reqwest::header::AUTHORIZATION {
+                secrets.add_authorization(text);
+            } else if value.is_sensitive() {
+                secrets.add(text);
+            }
+        }
         let _permit = self.in_flight.acquire().await.expect("never closed");
-        let mut resp = builder.send().await.map_err(transport_error)?;
+        let mut resp = self
+            .client
+            .execute(request)
+            .await
+            .map_err(transport_error)?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let mut body = Vec::new();
@@ -139,7 +156,7 @@ impl HttpClient {
             status,
             headers,
             body,
-            url: parsed,
+            secrets,
         })
     }
 
@@ -199,14 +216,14 @@ impl<'a> Request<'a> {
 }
 
 /// An HTTP answer: status, headers and the start of the body (for
-/// [`HttpClient::send_json`], only an error body is read). It keeps the request URL only to scrub it
-/// from error texts; it has no `Debug` so the URL cannot be printed.
+/// [`HttpClient::send_json`], only an error body is read). It keeps the request's secrets only to
+/// scrub them from error texts; it has no `Debug` so they cannot be printed.
 pub struct HttpAnswer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     /// At most the read limit.
     pub body: Vec<u8>,
-    url: reqwest::Url,
+    secrets: Secrets,
 }
 
 impl HttpAnswer {
@@ -238,10 +255,11 @@ impl HttpAnswer {
         })
     }
 
-    /// Removes the request URL (and its path and query) from an error that
-    /// an integration built from this answer.
+    /// Removes the request's secrets (its URL, path and query, and its
+    /// credentials, in every form a server may echo them) from an error
+    /// that an integration built from this answer.
     pub fn redact(&self, e: NotifyError) -> NotifyError {
-        redact(e, &self.url)
+        e.map_reason(|reason| self.secrets.scrub(&reason))
     }
 }
 
@@ -353,23 +371,6 @@ pub fn transport_error(e: reqwest::Error) -> NotifyError {
     }
 }
 
-/// Removes the URL and its path from an error text: a server may echo the
-/// request path back, and the path is where webhook secrets live.
-fn redact(e: NotifyError, url: &reqwest::Url) -> NotifyError {
-    let scrub = |reason: String| {
-        let mut r = reason.replace(url.as_str(), "<redacted>");
-        let path = url.path();
-        if path.len() > 1 {
-            r = r.replace(path, "<redacted>");
-        }
-        if let Some(q) = url.query().filter(|q| !q.is_empty()) {
-            r = r.replace(q, "<redacted>");
-        }
-        r
-    };
-    e.map_reason(scrub)
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -451,11 +452,9 @@ mod tests {
     #[test]
     fn redaction_removes_the_url_path_and_query() {
         let url = reqwest::Url::parse("http://h:1/hook/s3cr3t?token=abc").unwrap();
-        let e = redact(
-            NotifyError::permanent("no route for /hook/s3cr3t (token=abc)"),
-            &url,
-        );
-        let text = e.to_string();
+        let mut secrets = Secrets::default();
+        secrets.add_url(&url);
+        let text = secrets.scrub("no route for /hook/s3cr3t (token=abc)");
         assert!(!text.contains("s3cr3t") && !text.contains("abc"), "{text}");
     }
 }
