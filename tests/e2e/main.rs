@@ -26,6 +26,7 @@ mod persistence;
 mod receivers;
 mod receivers_differential;
 mod routes_api;
+mod secret_echo;
 mod silences;
 mod templates;
 mod trace_export;
