@@ -63,6 +63,8 @@ pub mod template;
 pub mod integrations;
 /// Secrets out of error texts, in every form a server may echo them.
 pub mod secrets;
+#[cfg(test)]
+mod parser_fuzz;
 /// Every delivery attempt, for users (klaxon's own API and UI).
 pub mod history;
 /// Metrics with Alertmanager's names.
