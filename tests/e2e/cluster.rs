@@ -357,6 +357,24 @@ impl SlowSink {
         self.stays_at(1, window).await;
     }
 
+    /// Waits until no notification came for `quiet`, for at most `within`.
+    pub(crate) async fn settles(&self, quiet: Duration, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        let (mut seen, mut since) = (self.senders().len(), tokio::time::Instant::now());
+        while since.elapsed() < quiet {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{:?}",
+                self.senders()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = self.senders().len();
+            if now != seen {
+                (seen, since) = (now, tokio::time::Instant::now());
+            }
+        }
+    }
+
     /// Checks for `window` that exactly `n` notifications came.
     pub(crate) async fn stays_at(&self, n: usize, window: Duration) {
         let end = tokio::time::Instant::now() + window;

@@ -228,6 +228,18 @@ async fn a_replica_an_hour_ahead_sends_no_duplicate() {
     }
 }
 
+/// One replica listing only itself, named `name` (the caller adds peers).
+fn lone_replica(root: &Path, name: &str) -> Replica {
+    let config = "route:\n  receiver: r\nreceivers:\n- name: r\n";
+    let mut r = replicas_n(root, config, &[], 1).pop().unwrap();
+    for arg in &mut r.args {
+        if arg.starts_with("--cluster.peer-name=") {
+            *arg = format!("--cluster.peer-name={name}");
+        }
+    }
+    r
+}
+
 /// Runs `amctl --alertmanager.url=<base> cluster <args>`: success, output.
 async fn amctl_cluster(base: &str, args: &[&str]) -> (bool, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_amctl"))
@@ -325,19 +337,7 @@ async fn strangers_are_refused_and_members_change_with_amctl() {
     // A new replica listing itself and a peer that never answers: it
     // neither forms a cluster of its own nor joins one by itself.
     let new_root = root.path().join("new");
-    let mut d = replicas_n(
-        &new_root,
-        "route:\n  receiver: r\nreceivers:\n- name: r\n",
-        &[],
-        1,
-    )
-    .pop()
-    .unwrap();
-    for arg in &mut d.args {
-        if arg.starts_with("--cluster.peer-name=") {
-            *arg = "--cluster.peer-name=am-3".into();
-        }
-    }
+    let mut d = lone_replica(&new_root, "am-3");
     d.args
         .push(format!("--cluster.peer=127.0.0.1:{}", free_port()));
     d.start().await;
@@ -363,19 +363,7 @@ async fn strangers_are_refused_and_members_change_with_amctl() {
     // A replica listing only itself and one member (a peer list that
     // disagrees with the cluster's): it finds that member formed, joins
     // that cluster and forms no other.
-    let mut e = replicas_n(
-        &root.path().join("joiner"),
-        "route:\n  receiver: r\nreceivers:\n- name: r\n",
-        &[],
-        1,
-    )
-    .pop()
-    .unwrap();
-    for arg in &mut e.args {
-        if arg.starts_with("--cluster.peer-name=") {
-            *arg = "--cluster.peer-name=am-4".into();
-        }
-    }
+    let mut e = lone_replica(&root.path().join("joiner"), "am-4");
     e.args
         .push(format!("--cluster.peer=127.0.0.1:{}", cluster_port(a)));
     e.start().await;
@@ -459,21 +447,8 @@ async fn the_leader_killed_mid_storm_loses_no_notification() {
     .await;
     // The dead leader's claims lapse (6 s) and survivors send what it
     // claimed but never recorded: wait until nothing came for longer.
-    let quiet = Duration::from_secs(8);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-    let (mut seen, mut since) = (sink.senders().len(), tokio::time::Instant::now());
-    while since.elapsed() < quiet {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{:?}",
-            sink.senders()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = sink.senders().len();
-        if now != seen {
-            (seen, since) = (now, tokio::time::Instant::now());
-        }
-    }
+    sink.settles(Duration::from_secs(8), Duration::from_secs(40))
+        .await;
     let twice = names.iter().filter(|n| got(n).len() > 1).count();
     eprintln!(
         "leader killed mid-storm: 30 groups notified, {twice} twice (the dead leader's unrecorded sends)"
@@ -625,20 +600,8 @@ async fn a_seeded_mix_of_faults_keeps_the_invariants() {
     }
     // Claims of a killed replica lapse (6 s) before a survivor sends what
     // it never recorded: wait until nothing came for longer.
-    let (mut seen, mut since) = (sink.senders().len(), tokio::time::Instant::now());
-    let deadline = since + Duration::from_secs(40);
-    while since.elapsed() < Duration::from_secs(8) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{:?}",
-            sink.senders()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = sink.senders().len();
-        if now != seen {
-            (seen, since) = (now, tokio::time::Instant::now());
-        }
-    }
+    sink.settles(Duration::from_secs(8), Duration::from_secs(40))
+        .await;
     for n in &groups {
         let sends = got(n);
         assert!(
