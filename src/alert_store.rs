@@ -323,10 +323,23 @@ impl AlertStore {
     /// puts go in front of whatever arrived meanwhile, so the order still
     /// holds. A removal made meanwhile stays (it came after every put
     /// here); a failed one is retried unless the alert is back.
+    ///
+    /// Only the newest version of each alert is kept: while the store
+    /// cannot write, the queue is bounded by the alerts held, however
+    /// often Prometheus re-sends them.
     fn restore_unwritten(&self, batch: Unwritten) {
         let mut state = self.lock();
         let newer = std::mem::replace(&mut state.unwritten, batch.puts.to_vec());
         state.unwritten.extend(newer);
+        let mut seen = std::collections::HashSet::with_capacity(state.unwritten.len());
+        let mut newest_first: Vec<Arc<Alert>> = state
+            .unwritten
+            .drain(..)
+            .rev()
+            .filter(|a| seen.insert(a.fingerprint()))
+            .collect();
+        newest_first.reverse();
+        state.unwritten = newest_first;
         for fp in batch.deletes {
             if !state.alerts.contains(fp) {
                 state.deleted.insert(fp);
@@ -377,13 +390,40 @@ impl AlertStore {
                 _ = tokio::time::sleep(COMMIT_EVERY) => {}
             }
             if let Err(e) = self.commit().await {
-                tracing::error!(error = %e, "persisting alerts failed; will retry");
                 self.wake.notify_one();
+                if self.storage.is_healthy() {
+                    tracing::error!(error = %e, "persisting alerts failed; will retry");
+                } else {
+                    // The store logged it; alerts wait in memory until it
+                    // writes again.
+                    tracing::debug!(error = %e, "persisting alerts waits for the store");
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = self.storage.wait_healthy() => {}
+                    }
+                }
             }
         }
         if let Err(e) = self.commit().await {
             tracing::error!(error = %e, "final alert commit failed");
         }
+    }
+}
+
+/// After the store reopens, the changes held back while it could not write
+/// are committed before it counts as healthy again: a store that reopens
+/// but still cannot take them (the disk is still full) stays failed.
+impl crate::storage::Rewrite for AlertStore {
+    fn name(&self) -> &'static str {
+        "alerts"
+    }
+
+    fn rewrite<'a>(
+        &'a self,
+        _storage: &'a Storage,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StorageError>> + Send + 'a>>
+    {
+        Box::pin(self.commit())
     }
 }
 

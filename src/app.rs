@@ -311,6 +311,10 @@ impl App {
                 .context("restoring the notification log")?,
         );
         let history = Arc::new(History::new(storage.clone()));
+        // Written again whole after the store reopens from a failure.
+        storage.on_recovery(Arc::downgrade(&alerts) as std::sync::Weak<AlertStore>);
+        storage.on_recovery(Arc::downgrade(&silences) as std::sync::Weak<Silences>);
+        storage.on_recovery(Arc::downgrade(&nflog) as std::sync::Weak<NotificationLog>);
         tracing::info!(
             alerts = alerts.len(),
             silences = silences.list().len(),
@@ -410,6 +414,7 @@ impl App {
         let addr = listener.local_addr()?;
         let tasks = vec![
             tokio::spawn(state.alerts.clone().run_committer(cancel.clone())),
+            tokio::spawn(state.storage.clone().run_recovery(cancel.clone())),
             tokio::spawn(run_gc(state.clone(), cancel.clone())),
             tokio::spawn(run_maintenance(state.clone(), cancel.clone())),
             serve(&state, listener, cancel.clone())?,

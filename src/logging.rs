@@ -51,8 +51,10 @@ pub fn init(level: &str, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     // sled and handlebars log every page flush and helper call at debug;
     // openraft every vote and election at info and every retry at warn.
+    // sled's errors (a full disk: one line per tree at every reopen) reach
+    // klaxon as results, which the store logs once per outage.
     let filter = EnvFilter::try_from_env("KLAXON_LOG").unwrap_or_else(|_| {
-        EnvFilter::new(format!("{level},sled=warn,handlebars=warn,openraft=error"))
+        EnvFilter::new(format!("{level},sled=off,handlebars=warn,openraft=error"))
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -162,6 +162,12 @@ pub struct Metrics {
     pub nflog_queries: Counter,
     /// Notification-log writes that failed.
     pub nflog_query_errors: Counter,
+    /// klaxon's own: whether the store can write (1) or not (0).
+    pub storage_healthy: Gauge,
+    /// klaxon's own: store writes that failed, and records given up on
+    /// while it could not write (set from the store's counts at scrape).
+    pub storage_write_failures: Counter,
+    pub storage_dropped_writes: Counter,
     /// Supervised tasks that panicked and were recovered, by kind.
     pub task_panics: Family<DynamicLabels, Counter>,
     /// Garbage collections of the notification log, and failed ones.
@@ -335,6 +341,24 @@ impl Metrics {
             "Number of notification log queries were received.",
             nflog_queries.clone(),
         );
+        let storage_healthy = Gauge::default();
+        registry.register(
+            "klaxon_storage_healthy",
+            "Whether the store can write (1) or klaxon serves from memory until it recovers (0).",
+            storage_healthy.clone(),
+        );
+        let storage_write_failures = Counter::default();
+        registry.register(
+            "klaxon_storage_write_failures",
+            "Writes to the store that failed (a full disk, an I/O error).",
+            storage_write_failures.clone(),
+        );
+        let storage_dropped_writes = Counter::default();
+        registry.register(
+            "klaxon_storage_dropped_writes",
+            "Records given up on while the store could not write (notification history beyond its queue).",
+            storage_dropped_writes.clone(),
+        );
         let task_panics = Family::<DynamicLabels, Counter>::default();
         registry.register(
             "klaxon_task_panics",
@@ -375,6 +399,9 @@ impl Metrics {
             nflog_queries,
             nflog_query_errors,
             task_panics,
+            storage_healthy,
+            storage_write_failures,
+            storage_dropped_writes,
             nflog_maintenance,
             nflog_maintenance_errors,
             notification_truncations,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Rewrite, Storage, StorageError};
 
 /// Identifies one integration of one receiver for one aggregation group.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,6 +128,20 @@ pub struct NotificationLog {
     retention: chrono::Duration,
 }
 
+impl Rewrite for NotificationLog {
+    fn name(&self) -> &'static str {
+        "notification log"
+    }
+
+    fn rewrite<'a>(
+        &'a self,
+        storage: &'a Storage,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StorageError>> + Send + 'a>>
+    {
+        Box::pin(storage.replace_nflog(self.list()))
+    }
+}
+
 impl NotificationLog {
     pub fn load(storage: Storage, retention: Duration) -> Result<Self, StorageError> {
         let entries = storage
@@ -207,10 +221,21 @@ impl NotificationLog {
 
     /// Stores an entry as given (replicated from the cluster), unless a
     /// newer one for its key is held: the last notification wins.
+    ///
+    /// The entry is held in memory even when the store fails to write it:
+    /// the notification went out, and forgetting that would send it again
+    /// every group interval. While the store cannot write that is not an
+    /// error (it wrote the log line); the entry is stored with the rest of
+    /// the log once it recovers (see [`Rewrite`]).
     pub async fn put(&self, entry: NflogEntry) -> Result<(), StorageError> {
         if self.keep(&entry) {
-            self.storage.put_nflog(vec![entry.clone()]).await?;
-            self.insert(entry);
+            self.insert(entry.clone());
+            match self.storage.put_nflog(vec![entry]).await {
+                Err(e) if !self.storage.is_healthy() => {
+                    tracing::debug!(error = %e, "notification log entry kept in memory until the store recovers");
+                }
+                other => return other,
+            }
         }
         Ok(())
     }

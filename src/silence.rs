@@ -628,6 +628,7 @@ impl Silences {
         writer: tokio::sync::MutexGuard<'_, ()>,
         items: Vec<(Silence, Vec<Matcher>)>,
     ) -> Result<(), SilenceError> {
+        self.shared.storage.writable()?;
         // Newest first: a crash between the two writes of a replacement
         // leaves both silences rather than neither.
         self.shared
@@ -648,6 +649,38 @@ impl Silences {
         tokio::spawn(self.shared.clone().publish_through(seq))
             .await
             .expect("silence publish task")
+    }
+}
+
+/// After the store reopens: changes whose write failed (their writers were
+/// answered with the error) are dropped, and the stored silences become
+/// exactly the ones shown.
+impl crate::storage::Rewrite for Silences {
+    fn name(&self) -> &'static str {
+        "silences"
+    }
+
+    fn rewrite<'a>(
+        &'a self,
+        storage: &'a Storage,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StorageError>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let _writer = self.write.lock().await;
+            let dropped = {
+                let mut unpublished = self.queue();
+                let n = unpublished.len();
+                unpublished.clear();
+                n
+            };
+            if dropped > 0 {
+                tracing::warn!(
+                    changes = dropped,
+                    "silence changes refused while the store could not write are not applied"
+                );
+            }
+            storage.replace_silences(self.list()).await
+        })
     }
 }
 

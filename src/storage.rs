@@ -1,18 +1,22 @@
-//! Durable state under `--storage.path`: the only module that names sled.
+//! Durable state under `--storage.path`, and what happens when the disk
+//! says no.
 //!
-//! Trees: `alert_log` (batches of alert changes), `silences` (id → silence),
-//! `nflog` (notification log), `history` (delivery attempts) and `meta`
-//! (schema version). Every record starts with a one-byte format version so
-//! that a future klaxon can read or migrate it, and an unknown one stops
-//! startup instead of being silently dropped.
+//! [`Storage`] is the handle every part writes through. It runs the sled
+//! calls of [`sled_store`] off the async workers and watches each for a
+//! failure: sled 0.34 stays failed after one write error (a full disk,
+//! an I/O error) until it is opened again, so the first failure marks
+//! the store unhealthy and [`Storage::run_recovery`] reopens it, with
+//! backoff, until the cause is gone. Meanwhile alerts are served and
+//! routed from memory and committed once it is back, the notification
+//! log is kept in memory, history waits in a bounded queue, and new
+//! silences are refused (see `api::silences`); `/-/ready` and
+//! `klaxon_storage_healthy` show it. After a reopen every part that
+//! registered with [`Storage::on_recovery`] writes what it holds in
+//! memory again, since sled keeps only what it had flushed.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use crate::alert::Alert;
 use crate::history::Attempt;
@@ -22,36 +26,18 @@ use crate::silence::Silence;
 
 mod alert_log;
 mod flush;
+mod health;
+mod recovery;
+mod sled_store;
 
-/// Layout of the store as a whole; bump when trees change meaning.
-const SCHEMA_VERSION: u8 = 1;
-fn is_lock_busy(e: &sled::Error) -> bool {
-    matches!(e, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock
-        || io.to_string().contains("could not acquire lock"))
-}
+pub use health::HealthReport;
+pub use recovery::Rewrite;
+pub use sled_store::MAX_RECORD_BYTES;
+use sled_store::{SCHEMA_VERSION, SledStore};
 
-/// Format of each record's payload.
-const RECORD_VERSION: u8 = 1;
-/// sled's default cache is 1 GiB; klaxon's working set lives in memory
-/// anyway, so the page cache only needs to absorb write bursts.
-const CACHE_BYTES: u64 = 8 * 1024 * 1024;
-/// sled keeps about three write buffers of a segment each in memory, so a
-/// segment is a fixed memory cost: sled's own default (512 KiB) keeps it
-/// at 1.5 MiB. Log entries over a quarter of a segment
-/// become sled "blob" files; a hang was seen in a test that combined a
-/// blob-sized record with `apply_batch` (the proven culprit, see
-/// `write_alerts`), which klaxon does not use. A store keeps the segment
-/// size it was created with (sled refuses to open it with another), see
-/// [`segment_size_of`].
-const SEGMENT_BYTES: usize = 512 * 1024;
-/// Alert-log records are cut at about this many bytes of encoded alerts,
-/// before compression. sled splits leaves at 16 entries whatever their
-/// size, so 16 compressed chunks stay far under the blob threshold.
-const CHUNK_BYTES: usize = 32 * 1024;
-/// Alerts whose record is larger (a multi-MiB annotation is legal in
-/// Alertmanager) are kept in memory only, so records stay far from the
-/// blob threshold.
-pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// History attempts held while the store cannot write; older ones are
+/// dropped (and counted) beyond it. Attempts are a few hundred bytes.
+const HISTORY_QUEUE: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -72,247 +58,217 @@ pub enum StorageError {
     Io(#[from] sled::Error),
     #[error("writing the store to disk failed: {0}")]
     Flush(Arc<str>),
+    /// Between a failure and the reopen that recovers from it.
+    #[error("the store cannot write ({0}); klaxon reopens it as soon as it can")]
+    Unavailable(String),
+}
+
+impl StorageError {
+    /// Whether this error means the store can no longer write (as opposed
+    /// to a record it cannot read, or a store it was never able to open).
+    fn breaks_writes(&self) -> bool {
+        matches!(self, StorageError::Io(_) | StorageError::Flush(_))
+    }
 }
 
 /// Handle to the embedded store; cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
-    /// Serializes flushes and lets one flush cover every write made
-    /// before it started (group commit); see `flush_blocking`.
-    flush_gate: Arc<flush::FlushGate>,
-    db: sled::Db,
-    alert_log: sled::Tree,
-    /// Key of the next alert-log record.
-    next_seq: Arc<AtomicU64>,
-    silences: sled::Tree,
-    nflog: sled::Tree,
-    history: sled::Tree,
-    /// Cluster mode: the Raft log (by index) and the Raft state (vote,
-    /// committed, purged, applied, membership, node identity).
-    raft_log: sled::Tree,
-    raft_state: sled::Tree,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    path: PathBuf,
+    /// The open store; `None` only while a reopen swaps it.
+    current: RwLock<Option<Arc<SledStore>>>,
+    health: health::Health,
+    /// Parts that write their memory again after a reopen.
+    rewriters: Mutex<Vec<Weak<dyn Rewrite>>>,
+    /// History attempts not yet written (the store could not), oldest first.
+    pending_history: Mutex<VecDeque<([u8; 16], Vec<u8>)>>,
 }
 
 impl Storage {
+    /// Opens (or creates) the store at `path`; a store another process
+    /// holds is waited for briefly, then refused.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        // The previous owner of the store (this process after a restart, or
-        // one being replaced) can hold sled's file lock for a moment while
-        // sled's own threads finish; wait for it briefly, then give up.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-        loop {
-            match Self::open_once(path) {
-                Err(StorageError::Open { source, .. })
-                    if is_lock_busy(&source) && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                other => return other,
-            }
+        let store = SledStore::open(path)?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                path: path.to_owned(),
+                current: RwLock::new(Some(Arc::new(store))),
+                health: health::Health::default(),
+                rewriters: Mutex::new(Vec::new()),
+                pending_history: Mutex::new(VecDeque::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    pub fn is_healthy(&self) -> bool {
+        self.shared.health.is_healthy()
+    }
+
+    pub fn health(&self) -> HealthReport {
+        self.shared.health.report()
+    }
+
+    /// Errs while the store cannot write: for changes that must be
+    /// refused rather than acknowledged (silences).
+    pub fn writable(&self) -> Result<(), StorageError> {
+        match self.shared.health.is_healthy() {
+            true => Ok(()),
+            false => Err(self.unavailable()),
         }
     }
 
-    fn open_once(path: &Path) -> Result<Self, StorageError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            // sled 0.34 deadlocks when two flushes overlap (spacejam/sled#1308),
-            // and its periodic flusher is one of them: klaxon flushes itself,
-            // one flush at a time (see `flush`).
-            .flush_every_ms(None)
-            .segment_size(segment_size_of(path))
-            .open()
-            .map_err(|source| StorageError::Open {
-                path: path.to_owned(),
-                source,
-            })?;
-        let meta = db.open_tree("meta")?;
-        match meta.get("schema")? {
-            Some(v) if v.as_ref() == [SCHEMA_VERSION] => {}
-            Some(v) => {
-                return Err(StorageError::Schema {
-                    path: path.to_owned(),
-                    found: v.first().copied().unwrap_or(0),
-                });
-            }
-            None => {
-                meta.insert("schema", &[SCHEMA_VERSION])?;
-            }
+    /// Resolves once the store can write (at once when it can).
+    pub async fn wait_healthy(&self) {
+        let mut rx = self.shared.health.subscribe();
+        let _ = rx.wait_for(|h| *h).await;
+    }
+
+    /// Has `part` write what it holds again after every reopen (see
+    /// [`Rewrite`]). Held weakly: a part dropped is forgotten.
+    pub fn on_recovery(&self, part: Weak<dyn Rewrite>) {
+        self.shared
+            .rewriters
+            .lock()
+            .expect("rewriters lock")
+            .push(part);
+    }
+
+    fn store(&self) -> Result<Arc<SledStore>, StorageError> {
+        self.shared
+            .current
+            .read()
+            .expect("store lock")
+            .clone()
+            .ok_or_else(|| self.unavailable())
+    }
+
+    fn unavailable(&self) -> StorageError {
+        StorageError::Unavailable(self.shared.health.error().unwrap_or_default())
+    }
+
+    /// Notes a failure that leaves sled unable to write, once per outage
+    /// in the log.
+    fn watch<T>(&self, result: Result<T, StorageError>) -> Result<T, StorageError> {
+        if let Err(e) = &result
+            && e.breaks_writes()
+            && self.shared.health.failed(&e.to_string())
+        {
+            tracing::error!(
+                error = %e,
+                path = %self.shared.path.display(),
+                "the store cannot write; alerts are kept in memory and silences refused until it recovers"
+            );
         }
-        let alert_log = db.open_tree("alert_log")?;
-        let next_seq = match alert_log.last()? {
-            Some((key, _)) => key
-                .as_ref()
-                .try_into()
-                .map(|b: [u8; 8]| u64::from_be_bytes(b) + 1)
-                .unwrap_or(0),
-            None => 0,
+        result
+    }
+
+    /// Runs `f` on the store, here (for calls that only touch sled's
+    /// memory).
+    fn run<T>(
+        &self,
+        f: impl FnOnce(&SledStore) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let result = self.store().and_then(|s| f(&s));
+        self.watch(result)
+    }
+
+    /// Runs `f` on the store on a blocking thread (for calls that wait
+    /// for the disk). Write and flush run together there, so that no
+    /// cancellation can leave written-but-unflushed data behind: sled's
+    /// `Drop` would then flush on its own, which can deadlock (see
+    /// `flush`).
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SledStore) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let result = match self.store() {
+            Ok(store) => {
+                let retired = store.retired.clone();
+                let call = tokio::task::spawn_blocking(move || f(&store));
+                tokio::select! {
+                    done = call => done.expect("store task"),
+                    _ = retired.cancelled() => Err(self.unavailable()),
+                }
+            }
+            Err(e) => Err(e),
         };
-        let storage = Self {
-            flush_gate: Arc::new(flush::FlushGate::default()),
-            alert_log,
-            next_seq: Arc::new(AtomicU64::new(next_seq)),
-            silences: db.open_tree("silences")?,
-            nflog: db.open_tree("nflog")?,
-            history: db.open_tree("history")?,
-            raft_log: db.open_tree("raft_log")?,
-            raft_state: db.open_tree("raft_state")?,
-            db,
-        };
-        storage.flush_blocking()?;
-        Ok(storage)
+        self.watch(result)
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StorageError> {
+        self.run(|s| s.size_on_disk())
     }
 
     /// Replays the alert log: later records override earlier ones.
-    /// Bytes the store takes on disk.
-    pub fn size_on_disk(&self) -> Result<u64, StorageError> {
-        Ok(self.db.size_on_disk()?)
-    }
-
     pub fn load_alerts(&self) -> Result<Vec<Alert>, StorageError> {
-        let mut alerts: HashMap<u64, Alert> = HashMap::new();
-        for entry in self.alert_log.iter() {
-            let (key, value) = entry?;
-            let batch = alert_log::decode(&value).map_err(|reason| StorageError::Corrupt {
-                tree: "alert_log",
-                key: format!("{key:?}"),
-                reason,
-            })?;
-            for a in batch.puts {
-                alerts.insert(a.fingerprint().0, a);
-            }
-            for fp in batch.deletes {
-                alerts.remove(&fp);
-            }
-        }
-        Ok(alerts.into_values().collect())
+        self.run(|s| s.load_alerts())
     }
 
     /// Appends written and removed alerts to the alert log, then flushes.
-    ///
-    /// The log is a sequence of records of at most [`CHUNK_BYTES`], each a
-    /// batch of alerts: one sled insert per chunk instead of one per alert
-    /// (per-alert records made sled the bulk of ingest CPU), and records
-    /// stay far below the size at which sled switches to blob files. Plain
-    /// inserts, not `apply_batch`: in sled 0.34 a batch takes a process-wide
-    /// write lock that deadlocks against flushes waiting for IO. Replaying a
-    /// prefix of the log is always a valid older state, so no record needs
-    /// atomicity with another.
-    ///
-    /// Write and flush run together on one blocking thread so that no
-    /// cancellation can leave written-but-unflushed data behind: sled's
-    /// `Drop` would then flush on its own, which can deadlock (see `flush`).
     /// Returns the bytes appended.
     pub async fn write_alerts(
         &self,
         puts: Arc<[Arc<Alert>]>,
         deletes: Vec<Fingerprint>,
     ) -> Result<u64, StorageError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let written = this.append_alerts(&puts, &deletes)?;
-            this.flush_blocking()?;
-            Ok(written)
-        })
-        .await
-        .expect("store task")
+        self.run_blocking(move |s| s.write_alerts(&puts, &deletes))
+            .await
     }
 
     /// Rewrites the log as the given live set and drops everything older.
     /// A crash midway leaves old records plus a partial copy of the live
     /// set; replaying both still yields the live set. Returns its size.
     pub async fn compact_alerts(&self, live: Vec<Arc<Alert>>) -> Result<u64, StorageError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let first_new = this.next_seq.load(Ordering::Acquire);
-            let written = this.append_alerts(&live, &[])?;
-            this.flush_blocking()?;
-            for key in this
-                .alert_log
-                .range(..first_new.to_be_bytes().to_vec())
-                .keys()
-            {
-                this.alert_log.remove(key?)?;
-            }
-            this.flush_blocking()?;
-            Ok(written)
-        })
-        .await
-        .expect("store task")
-    }
-
-    fn append_alerts(
-        &self,
-        puts: &[Arc<Alert>],
-        deletes: &[Fingerprint],
-    ) -> Result<u64, StorageError> {
-        let mut written = 0u64;
-        let mut chunk = new_chunk();
-        let mut record = Vec::with_capacity(1024);
-        for alert in puts {
-            alert_log::encode_alert(alert, &mut record);
-            if record.len() > MAX_RECORD_BYTES {
-                tracing::warn!(
-                    fingerprint = %alert.fingerprint(),
-                    bytes = record.len(),
-                    "alert too large to persist; it is kept in memory only"
-                );
-                continue;
-            }
-            if chunk.len() + record.len() > CHUNK_BYTES {
-                written += self.insert_chunk(std::mem::replace(&mut chunk, new_chunk()), &[])?;
-            }
-            chunk.push(&record);
-        }
-        if !chunk.is_empty() || !deletes.is_empty() {
-            written += self.insert_chunk(chunk, deletes)?;
-        }
-        Ok(written)
-    }
-
-    fn insert_chunk(
-        &self,
-        chunk: alert_log::RecordWriter,
-        deletes: &[Fingerprint],
-    ) -> Result<u64, StorageError> {
-        let record = chunk.finish(deletes);
-        let n = record.len() as u64;
-        let seq = self.next_seq.fetch_add(1, Ordering::AcqRel);
-        self.alert_log.insert(seq.to_be_bytes(), record)?;
-        Ok(n)
+        self.run_blocking(move |s| s.compact_alerts(&live)).await
     }
 
     pub fn load_silences(&self) -> Result<Vec<Silence>, StorageError> {
-        load_all(&self.silences, "silences")
+        self.run(|s| s.load_silences())
     }
 
-    /// Stores silences and waits until they are on disk: an acknowledged
-    /// silence must survive a crash.
     /// Puts silences in the store without waiting for the disk; the caller
     /// makes them durable with [`Storage::flush`] before it acknowledges them.
     pub fn insert_silences<'a>(
         &self,
         silences: impl IntoIterator<Item = &'a Silence>,
     ) -> Result<(), StorageError> {
-        for s in silences {
-            self.silences.insert(s.id.as_bytes(), encode(s))?;
-        }
-        Ok(())
+        self.run(|s| s.insert_silences(silences))
     }
 
     pub async fn delete_silences(&self, ids: Vec<String>) -> Result<(), StorageError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            for id in &ids {
-                this.silences.remove(id.as_bytes())?;
-            }
-            this.flush_blocking()
+        self.run_blocking(move |s| s.delete_silences(&ids)).await
+    }
+
+    /// Makes the stored silences exactly `silences` (after a reopen):
+    /// writes them all, flushes, then drops any other.
+    pub async fn replace_silences(&self, silences: Vec<Silence>) -> Result<(), StorageError> {
+        self.run_blocking(move |s| {
+            s.insert_silences(&silences)?;
+            s.flush_blocking()?;
+            let keep: std::collections::HashSet<&[u8]> =
+                silences.iter().map(|x| x.id.as_bytes()).collect();
+            let gone: Vec<String> = s
+                .silence_ids()?
+                .into_iter()
+                .filter(|id| !keep.contains(id.as_slice()))
+                .map(|id| String::from_utf8_lossy(&id).into_owned())
+                .collect();
+            s.delete_silences(&gone)
         })
         .await
-        .expect("store task")
     }
 
     pub fn load_nflog(&self) -> Result<Vec<NflogEntry>, StorageError> {
-        load_all(&self.nflog, "nflog")
+        self.run(|s| s.load_nflog())
     }
 
     /// Stores notification-log entries and waits until they are on disk.
@@ -327,199 +283,148 @@ impl Storage {
     /// state machine, whose log is on disk already, and whose applied
     /// position is written after (sled recovers a prefix of its writes).
     pub fn put_nflog_unflushed(&self, entries: &[NflogEntry]) -> Result<(), StorageError> {
-        for e in entries {
-            self.nflog.insert(e.key.encode().as_bytes(), encode(e))?;
+        self.run(|s| s.put_nflog_unflushed(entries))
+    }
+
+    pub async fn delete_nflog(&self, keys: Vec<String>) -> Result<(), StorageError> {
+        self.run_blocking(move |s| s.delete_nflog(&keys)).await
+    }
+
+    /// Makes the stored notification log exactly `entries` (after a reopen).
+    pub async fn replace_nflog(&self, entries: Vec<NflogEntry>) -> Result<(), StorageError> {
+        self.run_blocking(move |s| {
+            s.put_nflog_unflushed(&entries)?;
+            s.flush_blocking()?;
+            let keep: std::collections::HashSet<String> =
+                entries.iter().map(|e| e.key.encode()).collect();
+            let gone: Vec<String> = s
+                .nflog_keys()?
+                .into_iter()
+                .map(|k| String::from_utf8_lossy(&k).into_owned())
+                .filter(|k| !keep.contains(k))
+                .collect();
+            s.delete_nflog(&gone)
+        })
+        .await
+    }
+
+    /// Appends one notification attempt. Not flushed on its own: history
+    /// rides along with the next durable write. While the store cannot
+    /// write, attempts wait in a bounded queue (the oldest dropped and
+    /// counted beyond it) and are written once it recovers.
+    pub async fn put_history(&self, key: [u8; 16], attempt: Attempt) -> Result<(), StorageError> {
+        let record = sled_store::encode(&attempt);
+        if self.is_healthy() {
+            match self.run(|s| s.put_history(key, &record)) {
+                Ok(()) => return Ok(()),
+                Err(e) if !e.breaks_writes() => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let mut pending = self.shared.pending_history.lock().expect("history queue");
+        if pending.len() >= HISTORY_QUEUE {
+            pending.pop_front();
+            self.shared.health.dropped(1);
+        }
+        pending.push_back((key, record));
+        Ok(())
+    }
+
+    /// Writes the history attempts held while the store could not.
+    fn write_pending_history(&self) -> Result<(), StorageError> {
+        let mut pending = self.shared.pending_history.lock().expect("history queue");
+        while let Some((key, record)) = pending.front() {
+            self.run(|s| s.put_history(*key, record))?;
+            pending.pop_front();
         }
         Ok(())
     }
 
-    pub async fn delete_nflog(&self, keys: Vec<String>) -> Result<(), StorageError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            for k in &keys {
-                this.nflog.remove(k.as_bytes())?;
-            }
-            this.flush_blocking()
-        })
-        .await
-        .expect("store task")
-    }
-
-    /// Appends one notification attempt. Not flushed on its own: history
-    /// rides along with the next durable write.
-    pub async fn put_history(&self, key: [u8; 16], attempt: Attempt) -> Result<(), StorageError> {
-        self.history.insert(key, encode(&attempt))?;
-        Ok(())
-    }
-
-    /// History records from newest to oldest, decoded lazily.
-    pub fn history_newest_first(&self) -> impl Iterator<Item = Result<Attempt, StorageError>> + '_ {
-        self.history.iter().rev().map(|entry| {
-            let (key, value) = entry?;
-            decode(&value, "history", &key)
-        })
+    /// History records from newest to oldest, decoded lazily; attempts
+    /// still waiting for the store come first.
+    pub fn history_newest_first(
+        &self,
+    ) -> impl Iterator<Item = Result<Attempt, StorageError>> + Send + 'static {
+        let pending: Vec<Result<Attempt, StorageError>> = {
+            let queue = self.shared.pending_history.lock().expect("history queue");
+            queue
+                .iter()
+                .rev()
+                .map(|(key, record)| sled_store::decode(record, "history", key))
+                .collect()
+        };
+        let stored: Box<dyn Iterator<Item = _> + Send> = match self.store() {
+            Ok(s) => Box::new(s.history_newest_first()),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        };
+        pending.into_iter().chain(stored)
     }
 
     /// Deletes history records whose key sorts before `bound`; returns how many.
     pub async fn delete_history_before(&self, bound: [u8; 16]) -> Result<usize, StorageError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut n = 0;
-            for entry in this.history.range(..bound.to_vec()) {
-                let (key, _) = entry?;
-                this.history.remove(key)?;
-                n += 1;
-            }
-            if n > 0 {
-                this.flush_blocking()?;
-            }
-            Ok(n)
-        })
-        .await
-        .expect("store task")
+        self.run_blocking(move |s| s.delete_history_before(bound))
+            .await
     }
 
-    /// Waits, on this thread, until everything written so far is on disk
-    /// (see [`flush::FlushGate`]).
     /// Puts Raft log entries (index, encoded entry); durable after [`Storage::flush`].
     pub fn raft_append(
         &self,
         entries: impl IntoIterator<Item = (u64, Vec<u8>)>,
     ) -> Result<(), StorageError> {
-        for (index, entry) in entries {
-            self.raft_log.insert(index.to_be_bytes(), entry)?;
-        }
-        Ok(())
+        self.run(|s| s.raft_append(entries))
     }
 
     /// The Raft log entries with `from <= index < to`, in order.
     pub fn raft_entries(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.raft_log
-            .range(from.to_be_bytes()..to.to_be_bytes())
-            .map(|r| r.map(|(_, v)| v.to_vec()).map_err(StorageError::from))
-            .collect()
+        self.run(|s| s.raft_entries(from, to))
     }
 
     /// The last Raft log entry, if any.
     pub fn raft_last_entry(&self) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.raft_log.last()?.map(|(_, v)| v.to_vec()))
+        self.run(|s| s.raft_last_entry())
     }
 
     /// Drops the Raft log entries at `index` and after (a conflict).
     pub fn raft_remove_from(&self, index: u64) -> Result<(), StorageError> {
-        for key in self.raft_log.range(index.to_be_bytes()..).keys() {
-            self.raft_log.remove(key?)?;
-        }
-        Ok(())
+        self.run(|s| s.raft_remove_from(index))
     }
 
     /// Drops the Raft log entries up to `index`, inclusive (a snapshot
     /// covers them).
     pub fn raft_remove_through(&self, index: u64) -> Result<(), StorageError> {
-        for key in self.raft_log.range(..=index.to_be_bytes()).keys() {
-            self.raft_log.remove(key?)?;
-        }
-        Ok(())
+        self.run(|s| s.raft_remove_through(index))
     }
 
     pub fn raft_put(&self, key: &str, value: Vec<u8>) -> Result<(), StorageError> {
-        self.raft_state.insert(key, value)?;
-        Ok(())
+        self.run(|s| s.raft_put(key, value))
     }
 
     pub fn raft_get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.raft_state.get(key)?.map(|v| v.to_vec()))
+        self.run(|s| s.raft_get(key))
     }
 
     pub fn raft_remove(&self, key: &str) -> Result<(), StorageError> {
-        self.raft_state.remove(key)?;
-        Ok(())
+        self.run(|s| s.raft_remove(key))
     }
 
     /// Every Raft state record whose key starts with `prefix` (the prefix
     /// cut off the keys).
     pub fn raft_scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
-        self.raft_state
-            .scan_prefix(prefix)
-            .map(|item| {
-                let (key, value) = item?;
-                let key = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-                Ok((key, value.to_vec()))
-            })
-            .collect()
-    }
-
-    fn flush_blocking(&self) -> Result<(), StorageError> {
-        Ok(self.flush_gate.flush_blocking(&self.db)?)
+        self.run(|s| s.raft_scan(prefix))
     }
 
     /// Waits until everything written so far is on disk, without holding
     /// a thread while others flush.
     pub async fn flush(&self) -> Result<(), StorageError> {
-        self.flush_gate
-            .flush(&self.db)
-            .await
-            .map_err(StorageError::Flush)
+        let result = match self.store() {
+            Ok(s) => tokio::select! {
+                done = s.flush() => done,
+                _ = s.retired.cancelled() => Err(self.unavailable()),
+            },
+            Err(e) => Err(e),
+        };
+        self.watch(result)
     }
-}
-
-/// The segment size of the store at `path`: the one sled recorded when it
-/// was created (stores made by an earlier klaxon used 8 MiB), or
-/// [`SEGMENT_BYTES`] for a new store.
-fn segment_size_of(path: &Path) -> usize {
-    // The file ends in a binary checksum, so it is not all UTF-8.
-    std::fs::read(path.join("conf"))
-        .ok()
-        .and_then(|conf| {
-            String::from_utf8_lossy(&conf)
-                .lines()
-                .find_map(|l| l.strip_prefix("segment_size: "))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-        })
-        .filter(|s| s.is_power_of_two())
-        .unwrap_or(SEGMENT_BYTES)
-}
-
-fn new_chunk() -> alert_log::RecordWriter {
-    alert_log::RecordWriter::new(CHUNK_BYTES + 4096)
-}
-
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = vec![RECORD_VERSION];
-    serde_json::to_writer(&mut out, value).expect("records serialise to JSON");
-    out
-}
-
-fn decode<T: DeserializeOwned>(
-    value: &[u8],
-    tree: &'static str,
-    key: &[u8],
-) -> Result<T, StorageError> {
-    let corrupt = |reason: String| StorageError::Corrupt {
-        tree,
-        key: String::from_utf8_lossy(key).escape_debug().to_string(),
-        reason,
-    };
-    match value.split_first() {
-        Some((&RECORD_VERSION, body)) => {
-            serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))
-        }
-        Some((v, _)) => Err(corrupt(format!("unknown record version {v}"))),
-        None => Err(corrupt("empty record".into())),
-    }
-}
-
-fn load_all<T: DeserializeOwned>(
-    tree: &sled::Tree,
-    name: &'static str,
-) -> Result<Vec<T>, StorageError> {
-    // Not `tree.len()`: in sled 0.34 that walks the whole tree.
-    let mut out = Vec::new();
-    for entry in tree.iter() {
-        let (key, value) = entry?;
-        out.push(decode(&value, name, &key)?);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -560,7 +465,10 @@ mod tests {
         }
         let storage = Storage::open(dir.path()).unwrap();
         assert_eq!(names(storage.load_alerts().unwrap()), ["198", "199"]);
-        assert!(storage.alert_log.len() > 2, "writes were chunked");
+        assert!(
+            storage.store().unwrap().alert_log.len() > 2,
+            "writes were chunked"
+        );
     }
 
     #[tokio::test]
@@ -571,10 +479,10 @@ mod tests {
             let batch: Vec<_> = (0..50).map(|i| alert(i, 1000 + round)).collect();
             storage.write_alerts(batch.into(), vec![]).await.unwrap();
         }
-        let before = storage.alert_log.len();
+        let before = storage.store().unwrap().alert_log.len();
         let live: Vec<_> = (0..3).map(|i| alert(i, 10)).collect();
         storage.compact_alerts(live).await.unwrap();
-        assert!(storage.alert_log.len() < before);
+        assert!(storage.store().unwrap().alert_log.len() < before);
         drop(storage);
         let storage = Storage::open(dir.path()).unwrap();
         assert_eq!(names(storage.load_alerts().unwrap()), ["0", "1", "2"]);
@@ -643,10 +551,13 @@ mod tests {
             .unwrap()
             .flush()
             .unwrap();
-        assert_eq!(segment_size_of(dir.path()), old);
+        assert_eq!(sled_store::segment_size_of(dir.path()), old);
         Storage::open(dir.path()).unwrap();
         let fresh = tempfile::tempdir().unwrap();
-        assert_eq!(segment_size_of(fresh.path()), SEGMENT_BYTES);
+        assert_eq!(
+            sled_store::segment_size_of(fresh.path()),
+            sled_store::SEGMENT_BYTES
+        );
     }
 
     #[test]
@@ -654,9 +565,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let storage = Storage::open(dir.path()).unwrap();
-            let meta = storage.db.open_tree("meta").unwrap();
+            let store = storage.store().unwrap();
+            let meta = store.db.open_tree("meta").unwrap();
             meta.insert("schema", &[99u8]).unwrap();
-            storage.flush_blocking().unwrap();
+            store.flush_blocking().unwrap();
         }
         let Err(err) = Storage::open(dir.path()) else {
             panic!("must refuse")
@@ -668,7 +580,12 @@ mod tests {
     fn an_unknown_record_version_is_refused_not_skipped() {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
-        storage.silences.insert("x", vec![7u8, b'{', b'}']).unwrap();
+        storage
+            .store()
+            .unwrap()
+            .silences
+            .insert("x", vec![7u8, b'{', b'}'])
+            .unwrap();
         let err = storage.load_silences().expect_err("must refuse");
         assert!(
             err.to_string().contains("unknown record version 7"),

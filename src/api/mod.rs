@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::router())
         .route("/api/v1/{*rest}", any(api_v1_gone))
         .route("/-/healthy", get(ok).head(ok))
-        .route("/-/ready", get(ok).head(ok))
+        .route("/-/ready", get(ready).head(ready))
         .route("/-/reload", post(reload).put(reload))
         .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(
@@ -92,6 +92,24 @@ fn large_json<T: serde::Serialize>(value: &T, capacity: usize) -> Response {
 
 async fn ok() -> &'static str {
     "OK"
+}
+
+/// Ready while the store can write: a load balancer should send new
+/// silences elsewhere while it cannot (alerts are still taken, from
+/// memory).
+async fn ready(State(state): State<AppState>) -> Response {
+    let health = state.storage.health();
+    if health.healthy {
+        return "OK".into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "not ready: the store cannot write ({}); klaxon retries\n",
+            health.error.unwrap_or_default()
+        ),
+    )
+        .into_response()
 }
 
 /// Alertmanager 0.27 removed API v1 and answers 410 Gone.

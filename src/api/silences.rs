@@ -111,7 +111,12 @@ fn silence_error(e: SilenceError) -> ApiError {
         SilenceError::Invalid(m) => ApiError::BadRequest(format!("silence invalid: {m}")),
         // Alertmanager answers a limit with 400 and its message.
         SilenceError::Limit(e) => ApiError::BadRequest(e.to_string()),
-        SilenceError::Storage(e) => ApiError::Internal(e.into()),
+        // The store cannot write: the silence is refused, not lost, and a
+        // retry succeeds once it recovers.
+        SilenceError::Storage(e) => ApiError::Status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("silence not stored: {e}"),
+        ),
     }
 }
 

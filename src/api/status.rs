@@ -153,6 +153,14 @@ pub fn refresh_gauges(state: &AppState) {
             })
             .set(n as i64);
     }
+    let store = state.storage.health();
+    m.storage_healthy.set(i64::from(store.healthy));
+    // The store counts; the counters catch up with it.
+    let catch_up = |c: &prometheus_client::metrics::counter::Counter, total: u64| {
+        c.inc_by(total.saturating_sub(c.get()));
+    };
+    catch_up(&m.storage_write_failures, store.write_failures);
+    catch_up(&m.storage_dropped_writes, store.dropped);
     m.alerts_persisted.set(state.alerts.committed() as i64);
     m.alerts_stored.set(state.alerts.len() as i64);
     m.aggregation_groups.set(state.aggregation_groups() as i64);

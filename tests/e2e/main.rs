@@ -28,6 +28,7 @@ mod receivers_differential;
 mod routes_api;
 mod secret_echo;
 mod silences;
+mod storage_faults;
 mod templates;
 mod trace_export;
 mod ui;
