@@ -126,6 +126,8 @@ pub struct Shared {
     dispatch_start_at: tokio::time::Instant,
     runtime: RwLock<Arc<Runtime>>,
     reload_lock: tokio::sync::Mutex<()>,
+    /// Open and refused connections of the API listeners.
+    pub connections: Arc<crate::http_server::ConnectionCounts>,
 }
 
 /// Handle passed to every request handler and task.
@@ -408,6 +410,7 @@ impl App {
             dispatch_start_at,
             runtime: RwLock::new(runtime.clone()),
             reload_lock: tokio::sync::Mutex::new(()),
+            connections: Default::default(),
         }));
         state.install(runtime);
 
@@ -500,25 +503,17 @@ fn serve(
 ) -> anyhow::Result<JoinHandle<()>> {
     let web = state.options.web.clone();
     let router = web.wrap(crate::api::router(state.clone()));
+    let limits = state.options.tuning.connections;
+    let counts = state.connections.clone();
     Ok(match web.current().tls {
-        None => tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "HTTP server stopped");
-            }
-        }),
+        None => tokio::spawn(crate::http_server::serve(
+            listener, router, limits, counts, shutdown,
+        )),
         Some(_) => {
             let listener = crate::web::TlsListener::new(listener, web)?;
-            tokio::spawn(async move {
-                let served = axum::serve(listener, router)
-                    .with_graceful_shutdown(shutdown.cancelled_owned())
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!(error = %e, "HTTPS server stopped");
-                }
-            })
+            tokio::spawn(crate::http_server::serve(
+                listener, router, limits, counts, shutdown,
+            ))
         }
     })
 }

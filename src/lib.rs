@@ -83,6 +83,8 @@ pub mod web;
 pub mod app;
 /// `http_config` to HTTP client, for integrations and amctl alike.
 pub mod http_client;
+/// Serving a router with connection limits and header timeouts.
+pub mod http_server;
 /// `tls_config.server_name`: certificates checked against a given name.
 pub mod tls_server_name;
 /// `tracing:`: notification attempts as OTLP spans.

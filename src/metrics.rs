@@ -168,6 +168,10 @@ pub struct Metrics {
     /// while it could not write (set from the store's counts at scrape).
     pub storage_write_failures: Counter,
     pub storage_dropped_writes: Counter,
+    /// klaxon's own: connections open on the API listeners, and those
+    /// refused over `--web.max-connections`.
+    pub http_connections_open: Gauge,
+    pub http_connections_refused: Counter,
     /// Supervised tasks that panicked and were recovered, by kind.
     pub task_panics: Family<DynamicLabels, Counter>,
     /// Garbage collections of the notification log, and failed ones.
@@ -359,6 +363,18 @@ impl Metrics {
             "Records given up on while the store could not write (notification history beyond its queue).",
             storage_dropped_writes.clone(),
         );
+        let http_connections_open = Gauge::default();
+        registry.register(
+            "klaxon_http_connections_open",
+            "Connections open on the API listeners.",
+            http_connections_open.clone(),
+        );
+        let http_connections_refused = Counter::default();
+        registry.register(
+            "klaxon_http_connections_refused",
+            "Connections answered 503 and closed because --web.max-connections were open.",
+            http_connections_refused.clone(),
+        );
         let task_panics = Family::<DynamicLabels, Counter>::default();
         registry.register(
             "klaxon_task_panics",
@@ -402,6 +418,8 @@ impl Metrics {
             storage_healthy,
             storage_write_failures,
             storage_dropped_writes,
+            http_connections_open,
+            http_connections_refused,
             nflog_maintenance,
             nflog_maintenance_errors,
             notification_truncations,

@@ -32,6 +32,9 @@ pub struct Tuning {
     pub get_concurrency: usize,
     /// Set by a non-empty `--cluster.listen-address`.
     pub cluster: Option<ClusterIdentity>,
+    /// `--web.max-connections` and `--web.read-header-timeout` (klaxon's
+    /// own), for every listener, the cluster port included.
+    pub connections: crate::http_server::ConnectionLimits,
 }
 
 impl Default for Tuning {
@@ -47,6 +50,7 @@ impl Default for Tuning {
             web_timeout: None,
             get_concurrency: Self::get_concurrency_or_default(0),
             cluster: None,
+            connections: Default::default(),
         }
     }
 }

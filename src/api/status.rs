@@ -161,6 +161,15 @@ pub fn refresh_gauges(state: &AppState) {
     };
     catch_up(&m.storage_write_failures, store.write_failures);
     catch_up(&m.storage_dropped_writes, store.dropped);
+    let connections = &state.connections;
+    m.http_connections_open
+        .set(connections.open.load(std::sync::atomic::Ordering::Relaxed) as i64);
+    catch_up(
+        &m.http_connections_refused,
+        connections
+            .refused
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
     m.alerts_persisted.set(state.alerts.committed() as i64);
     m.alerts_stored.set(state.alerts.len() as i64);
     m.aggregation_groups.set(state.aggregation_groups() as i64);

@@ -72,23 +72,14 @@ pub async fn serve(
             same_label,
         ))
         .with_state(cluster);
-    let served = match tls {
-        None => {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-        }
+    let limits = crate::http_server::ConnectionLimits::default();
+    let counts = Arc::default();
+    match tls {
+        None => crate::http_server::serve(listener, router, limits, counts, stop).await,
         Some(web) => match crate::web::TlsListener::new(listener, web) {
-            Ok(tls) => {
-                axum::serve(tls, router)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await
-            }
-            Err(e) => Err(e),
+            Ok(tls) => crate::http_server::serve(tls, router, limits, counts, stop).await,
+            Err(e) => tracing::error!(error = %e, "the cluster port stopped"),
         },
-    };
-    if let Err(e) = served {
-        tracing::error!(error = %e, "the cluster port stopped");
     }
 }
 

@@ -91,6 +91,14 @@ pub struct Flags {
     /// Timeout for HTTP requests; 0 or less: klaxon's own 60 s bound.
     #[arg(long = "web.timeout", default_value = "0", allow_negative_numbers = true, value_parser = any_duration)]
     pub web_timeout: Duration,
+    /// Connections open at once on each listener; beyond it a client gets
+    /// a 503 and the connection is closed. klaxon's own.
+    #[arg(long = "web.max-connections", default_value_t = crate::http_server::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Time a client has to send a request's header, and that an idle
+    /// keep-alive connection is kept; then it is closed. klaxon's own.
+    #[arg(long = "web.read-header-timeout", default_value = "10s", value_parser = any_duration)]
+    pub read_header_timeout: Duration,
 
     /// Only log messages at or above this level: debug, info, warn, error.
     #[arg(long = "log.level", default_value = "info", value_parser = ["debug", "info", "warn", "error"])]
@@ -217,6 +225,14 @@ impl Flags {
             web_timeout: (!self.web_timeout.is_zero()).then_some(self.web_timeout),
             get_concurrency: Tuning::get_concurrency_or_default(non_negative(self.get_concurrency)),
             cluster: self.cluster(),
+            connections: crate::http_server::ConnectionLimits {
+                max_connections: self.max_connections.max(1),
+                header_read_timeout: if self.read_header_timeout.is_zero() {
+                    crate::http_server::DEFAULT_HEADER_READ_TIMEOUT
+                } else {
+                    self.read_header_timeout
+                },
+            },
         }
     }
 

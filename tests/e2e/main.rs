@@ -10,6 +10,7 @@ mod bad_input;
 mod binary_output;
 mod cluster;
 mod cluster_faults;
+mod connections;
 mod corpus;
 mod cross_site;
 mod delivery;
