@@ -12,6 +12,7 @@ mod cluster;
 mod cluster_faults;
 mod connections;
 mod corpus;
+mod crash_faults;
 mod cross_site;
 mod delivery;
 mod differential;
