@@ -355,6 +355,7 @@ impl App {
                         fail_open: c.fail_open,
                         metrics: metrics.cluster.clone(),
                         tls_config: c.tls_config.clone(),
+                        task_panics: metrics.task_panics.clone(),
                     },
                     storage.clone(),
                     silences.clone(),
@@ -415,11 +416,29 @@ impl App {
         state.install(runtime);
 
         let addr = listener.local_addr()?;
+        // Each background loop is supervised: a panic is logged, counted
+        // and the loop started again (see `supervise`).
+        let counted = || {
+            let metrics = state.metrics.clone();
+            move |task: &'static str| metrics.task_panicked(task)
+        };
         let tasks = vec![
-            tokio::spawn(state.alerts.clone().run_committer(cancel.clone())),
-            tokio::spawn(state.storage.clone().run_recovery(cancel.clone())),
-            tokio::spawn(run_gc(state.clone(), cancel.clone())),
-            tokio::spawn(run_maintenance(state.clone(), cancel.clone())),
+            crate::supervise::spawn("alert_committer", counted(), cancel.clone(), {
+                let (alerts, cancel) = (state.alerts.clone(), cancel.clone());
+                move || alerts.clone().run_committer(cancel.clone())
+            }),
+            crate::supervise::spawn("storage_recovery", counted(), cancel.clone(), {
+                let (storage, cancel) = (state.storage.clone(), cancel.clone());
+                move || storage.clone().run_recovery(cancel.clone())
+            }),
+            crate::supervise::spawn("gc", counted(), cancel.clone(), {
+                let (state, cancel) = (state.clone(), cancel.clone());
+                move || run_gc(state.clone(), cancel.clone())
+            }),
+            crate::supervise::spawn("maintenance", counted(), cancel.clone(), {
+                let (state, cancel) = (state.clone(), cancel.clone());
+                move || run_maintenance(state.clone(), cancel.clone())
+            }),
             serve(&state, listener, cancel.clone())?,
         ];
         // exporter-toolkit's words: Alertmanager's acceptance harness finds

@@ -33,6 +33,8 @@ pub mod tuning;
 pub mod cluster;
 /// Periodic housekeeping on tokio's clock.
 pub mod periodic;
+/// Long-lived tasks restarted (and counted) after a panic.
+pub mod supervise;
 /// The HTTP API (Alertmanager v2, klaxon's own) and operations endpoints.
 pub mod api;
 /// The web UI, embedded in the binary.

@@ -521,6 +521,13 @@ impl Metrics {
             .inc();
     }
 
+    /// A supervised task panicked and was started again.
+    pub fn task_panicked(&self, task: &str) {
+        self.task_panics
+            .get_or_create(&vec![("task", task.to_owned())])
+            .inc();
+    }
+
     pub fn suppressed(&self, reason: &str, n: usize) {
         self.notifications_suppressed
             .get_or_create(&ReasonLabel {

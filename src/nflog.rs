@@ -519,3 +519,62 @@ mod tests {
         assert!(log.is_empty());
     }
 }
+
+/// Property test: the dedup decision and the entries the log makes with
+/// extreme repeat intervals, retentions and timestamps never panic, and a
+/// repeat is never due before its interval has passed.
+#[cfg(test)]
+mod extreme_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn instant() -> impl Strategy<Value = DateTime<Utc>> {
+        prop_oneof![
+            Just(DateTime::<Utc>::MIN_UTC),
+            Just(DateTime::<Utc>::MAX_UTC),
+            Just(DateTime::<Utc>::UNIX_EPOCH),
+            (-62_135_596_800i64..=253_402_300_799)
+                .prop_map(|s| DateTime::from_timestamp(s, 0).unwrap()),
+        ]
+    }
+
+    fn span() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            Just(Duration::ZERO),
+            Just(Duration::MAX),
+            Just(Duration::from_millis(i64::MAX as u64 / 1_000_000)),
+            any::<u64>().prop_map(Duration::from_secs),
+            any::<u64>().prop_map(Duration::from_millis),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn extreme_intervals_and_times_never_panic(
+            sent in instant(),
+            now in instant(),
+            repeat in span(),
+            retention in span(),
+            firing in proptest::collection::btree_set(0u64..4, 0..3),
+            send_resolved in any::<bool>(),
+        ) {
+            let sets = FlushSets { firing: firing.clone(), resolved: BTreeSet::new() };
+            let dir = tempfile::tempdir().unwrap();
+            let log = NotificationLog::load(Storage::open(dir.path()).unwrap(), retention).unwrap();
+            let key = NflogKey {
+                group_key: "{}".into(),
+                receiver: "r".into(),
+                integration: "webhook".into(),
+                index: 0,
+            };
+            let entry = log.entry(key, sets.clone(), sent, BTreeMap::new());
+            prop_assert!(entry.expires_at >= entry.timestamp);
+            let reason = needs_update(Some(&entry), &sets, send_resolved, repeat, now);
+            if reason == Some(Reason::RepeatInterval) {
+                let elapsed = now.signed_duration_since(sent).to_std().unwrap_or_default();
+                prop_assert!(elapsed > repeat, "{elapsed:?} <= {repeat:?}");
+            }
+            let _ = needs_update(None, &sets, send_resolved, repeat, now);
+        }
+    }
+}

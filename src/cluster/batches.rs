@@ -49,9 +49,11 @@ impl Cluster {
     /// Gathers waiting commands into batches and proposes them.
     pub(super) async fn run_batches(
         self: Arc<Self>,
-        mut queue: mpsc::UnboundedReceiver<Pending>,
+        queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>>,
         cancel: CancellationToken,
     ) {
+        // Held for the loop's life; a panic releases it for the restart.
+        let mut queue = queue.lock().await;
         let permits = Arc::new(Semaphore::new(IN_FLIGHT));
         loop {
             let first = tokio::select! {

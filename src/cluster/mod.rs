@@ -87,6 +87,11 @@ pub struct ClusterOptions {
     pub metrics: crate::metrics::ClusterMetrics,
     /// `--cluster.tls-config`: mutual TLS on the cluster port.
     pub tls_config: Option<std::path::PathBuf>,
+    /// `klaxon_task_panics_total`, for the cluster's supervised loops.
+    pub task_panics: prometheus_client::metrics::family::Family<
+        crate::metrics::DynamicLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
 }
 
 /// May this replica send a notification?
@@ -315,11 +320,35 @@ impl Cluster {
             tls_server,
             cancel.clone(),
         ));
-        tokio::spawn(cluster.clone().run_batches(batched, cancel.clone()));
-        tokio::spawn(cluster.clone().form(cancel.clone()));
-        tokio::spawn(cluster.clone().propose_journal(cancel.clone()));
-        tokio::spawn(cluster.clone().export_metrics(cancel.clone()));
-        tokio::spawn(cluster.clone().reconcile_members(cancel.clone()));
+        // Supervised: a loop that panics is logged, counted and started
+        // again (the batch queue is shared, so a restart keeps it).
+        let counted = || {
+            let panics = cluster.options.task_panics.clone();
+            move |task: &'static str| {
+                panics.get_or_create(&vec![("task", task.to_owned())]).inc();
+            }
+        };
+        let batched = Arc::new(tokio::sync::Mutex::new(batched));
+        crate::supervise::spawn("cluster_batches", counted(), cancel.clone(), {
+            let (cluster, cancel) = (cluster.clone(), cancel.clone());
+            move || cluster.clone().run_batches(batched.clone(), cancel.clone())
+        });
+        crate::supervise::spawn("cluster_forming", counted(), cancel.clone(), {
+            let (cluster, cancel) = (cluster.clone(), cancel.clone());
+            move || cluster.clone().form(cancel.clone())
+        });
+        crate::supervise::spawn("cluster_journal", counted(), cancel.clone(), {
+            let (cluster, cancel) = (cluster.clone(), cancel.clone());
+            move || cluster.clone().propose_journal(cancel.clone())
+        });
+        crate::supervise::spawn("cluster_metrics", counted(), cancel.clone(), {
+            let (cluster, cancel) = (cluster.clone(), cancel.clone());
+            move || cluster.clone().export_metrics(cancel.clone())
+        });
+        crate::supervise::spawn("cluster_members", counted(), cancel.clone(), {
+            let (cluster, cancel) = (cluster.clone(), cancel.clone());
+            move || cluster.clone().reconcile_members(cancel.clone())
+        });
         silences.replicate_through(Arc::new(SilenceReplicator(Arc::downgrade(&cluster))));
         Ok(cluster)
     }

@@ -13,8 +13,18 @@ use serde::{Deserialize, Serialize};
 pub struct Duration(pub std::time::Duration);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a valid duration string: {0:?} (expected e.g. 30s, 5m, 1h30m, 1d)")]
-pub struct DurationError(String);
+pub enum DurationError {
+    #[error("not a valid duration string: {0:?} (expected e.g. 30s, 5m, 1h30m, 1d)")]
+    Invalid(String),
+    /// Prometheus' own cap: a Go `time.Duration`, about 292 years.
+    #[error("duration out of range: {0:?} (at most 292y)")]
+    OutOfRange(String),
+}
+
+/// The longest duration Prometheus parses: `math.MaxInt64` nanoseconds,
+/// in whole milliseconds. Anything longer would overflow where Go (and
+/// klaxon's clocks) add it to a time.
+const MAX_MS: u64 = i64::MAX as u64 / 1_000_000;
 
 const MS: u64 = 1;
 const UNITS: [(&str, u64); 7] = [
@@ -49,7 +59,8 @@ impl FromStr for Duration {
     type Err = DurationError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || DurationError(s.to_owned());
+        let err = || DurationError::Invalid(s.to_owned());
+        let out_of_range = || DurationError::OutOfRange(s.to_owned());
         if s == "0" {
             return Ok(Duration::ZERO);
         }
@@ -75,8 +86,11 @@ impl FromStr for Duration {
                 .ok_or_else(err)?
                 + next_unit;
             next_unit = idx + 1;
-            let ms = value.checked_mul(UNITS[idx].1).ok_or_else(err)?;
-            total = total.checked_add(ms).ok_or_else(err)?;
+            let ms = value.checked_mul(UNITS[idx].1).ok_or_else(out_of_range)?;
+            total = total.checked_add(ms).ok_or_else(out_of_range)?;
+        }
+        if total > MAX_MS {
+            return Err(out_of_range());
         }
         Ok(Duration(std::time::Duration::from_millis(total)))
     }
@@ -124,6 +138,25 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration(std::time::Duration::from_millis(n))
+    }
+
+    /// Prometheus' bound: 292y parses, 293y (past a Go duration) does not,
+    /// whatever the units that make it up.
+    #[test]
+    fn durations_past_a_go_duration_are_out_of_range() {
+        assert!("292y".parse::<Duration>().is_ok());
+        for long in [
+            "293y",
+            "15251w",
+            "106752d",
+            "2562048h",
+            "1000y",
+            "18446744073709551615ms",
+        ] {
+            let err = long.parse::<Duration>().unwrap_err();
+            assert_eq!(err, DurationError::OutOfRange(long.into()), "{long}");
+            assert!(err.to_string().starts_with("duration out of range"));
+        }
     }
 
     #[test]

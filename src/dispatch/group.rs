@@ -179,11 +179,7 @@ impl AggregationGroup {
     }
 
     fn report_panic(&self, deliver: &dyn Deliver, panic: Box<dyn std::any::Any + Send>) {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(no message)".into());
+        let message = crate::supervise::panic_message(panic.as_ref());
         tracing::error!(
             receiver = %self.opts.receiver,
             group_key = %self.key,

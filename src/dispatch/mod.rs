@@ -130,19 +130,30 @@ impl Dispatcher {
         let every = timing
             .maintenance_interval
             .max(std::time::Duration::from_millis(10));
-        dispatcher.tasks.spawn(async move {
-            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            loop {
-                tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    _ = ticks.tick() => {}
+        let deliver = dispatcher.deliver.clone();
+        let maintenance = crate::supervise::spawn(
+            "dispatcher_maintenance",
+            move |task| deliver.task_panicked(task),
+            cancel.clone(),
+            move || {
+                let (weak, cancel) = (weak.clone(), cancel.clone());
+                async move {
+                    let start = tokio::time::Instant::now() + every;
+                    let mut ticks = tokio::time::interval_at(start, every);
+                    loop {
+                        tokio::select! {
+                            _ = cancel.cancelled() => return,
+                            _ = ticks.tick() => {}
+                        }
+                        let Some(dispatcher) = weak.upgrade() else {
+                            return;
+                        };
+                        dispatcher.drop_finished_groups();
+                    }
                 }
-                let Some(dispatcher) = weak.upgrade() else {
-                    return;
-                };
-                dispatcher.drop_finished_groups();
-            }
-        });
+            },
+        );
+        dispatcher.tasks.spawn(maintenance);
         dispatcher
     }
 
@@ -191,11 +202,22 @@ impl Dispatcher {
             let labels = route.opts.group_labels(&first.labels);
             let g = AggregationGroup::new(route.group_key(&labels), labels, route.opts.clone());
             g.insert_all(opening, now, &mut |a| self.deliver.grouped(&g, a));
-            self.tasks.spawn(g.clone().run(
-                self.deliver.clone(),
-                self.clock.clone(),
-                self.cancel.child_token(),
-                self.start_at,
+            // Supervised: a panic outside a flush (which has its own
+            // guard) starts the group's loop again, with its alerts.
+            let run = {
+                let (group, deliver, clock) = (g.clone(), self.deliver.clone(), self.clock.clone());
+                let (cancel, start_at) = (self.cancel.child_token(), self.start_at);
+                move || {
+                    let group = group.clone();
+                    group.run(deliver.clone(), clock.clone(), cancel.clone(), start_at)
+                }
+            };
+            let deliver = self.deliver.clone();
+            self.tasks.spawn(crate::supervise::spawn(
+                "aggregation_group",
+                move |task| deliver.task_panicked(task),
+                self.cancel.clone(),
+                run,
             ));
             groups.insert(id, g);
         }
@@ -235,6 +257,9 @@ pub fn alert_order(a: &LabelSet, b: &LabelSet) -> Ordering {
     }
     a.before(b)
 }
+
+#[cfg(test)]
+mod extreme_tests;
 
 #[cfg(test)]
 mod tests {

@@ -768,10 +768,7 @@ impl Deliver for Pipeline {
     }
 
     fn task_panicked(&self, task: &str) {
-        self.metrics
-            .task_panics
-            .get_or_create(&vec![("task", task.to_owned())])
-            .inc();
+        self.metrics.task_panicked(task);
     }
 
     fn grouped(&self, group: &crate::dispatch::AggregationGroup, alert: &Alert) {
