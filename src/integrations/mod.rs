@@ -282,13 +282,12 @@ impl NotifyError {
         }
     }
 
-    /// The same error with every occurrence of `secret` (a token a server
-    /// may echo back) replaced by `<secret>`.
+    /// The same error with `secret` (a token a server may echo back)
+    /// removed in every form [`crate::secrets::Secrets`] knows.
     pub fn without(self, secret: &str) -> Self {
-        if secret.is_empty() {
-            return self;
-        }
-        self.map_reason(|r| r.replace(secret, "<secret>"))
+        let mut secrets = crate::secrets::Secrets::default();
+        secrets.add(secret);
+        self.map_reason(|r| secrets.scrub(&r))
     }
 
     /// How long the server asked us to wait before trying again.

@@ -66,26 +66,19 @@ pub(super) struct Credentials {
 }
 
 impl Credentials {
-    /// Removes the password and secret (raw and base64, as an AUTH
-    /// exchange carries them) from an error text.
+    /// Removes the password and secret from an error text: every form
+    /// [`crate::secrets::Secrets`] knows (raw, escaped, base64, fragments),
+    /// and the base64 of the whole SASL PLAIN answer an AUTH exchange
+    /// carries.
     pub fn redact(&self, e: NotifyError) -> NotifyError {
-        let mut secrets = Vec::new();
+        let mut secrets = crate::secrets::Secrets::default();
         for s in [&self.password, &self.secret].into_iter().flatten() {
-            if !s.is_empty() {
-                secrets.push(s.clone());
-                secrets.push(BASE64.encode(s));
-            }
+            secrets.add(s);
         }
         if let Ok(p) = &self.password {
-            secrets.push(BASE64.encode(plain_response(&self.identity, &self.username, p)));
+            secrets.add_exact(&BASE64.encode(plain_response(&self.identity, &self.username, p)));
         }
-        let scrub = |mut reason: String| {
-            for s in &secrets {
-                reason = reason.replace(s.as_str(), "<secret>");
-            }
-            reason
-        };
-        e.map_reason(scrub)
+        e.map_reason(|reason| secrets.scrub(&reason))
     }
 }
 
