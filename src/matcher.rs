@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use regex::Regex;
+use regex_automata::meta::Regex;
 use serde::{Deserialize, Serialize};
 
 pub use crate::labels::NameMode;
@@ -73,6 +73,28 @@ impl MatchType {
     }
 }
 
+/// A matcher's regex. Not `regex::Regex`: with the full-DFA feature on
+/// (tracing-subscriber's filter turns it on for the whole build) that
+/// determinizes every small pattern at compile time, which is much of
+/// what a restart with thousands of regex silences spent its time and
+/// memory on (10,000 silences of two regexes each: 2.35 s and 335 MiB to
+/// ready, 1.7 s and 288 MiB without). The lazy DFA matches as fast once
+/// warm and only grows for the patterns that are used. The rest is
+/// regex-automata's Thompson compiler itself (per-build allocations);
+/// see benches/RESULTS.md.
+///
+/// An invalid pattern is described by `regex`'s own message (the meta
+/// builder's says only "error parsing pattern 0").
+fn compile(pattern: &str) -> Result<Regex, String> {
+    Regex::builder()
+        .configure(Regex::config().dfa(false))
+        .build(pattern)
+        .map_err(|e| match regex::Regex::new(pattern) {
+            Err(described) => described.to_string(),
+            Ok(_) => e.to_string(),
+        })
+}
+
 /// One matcher. Regex matchers carry their compiled, anchored regex.
 #[derive(Debug, Clone)]
 pub struct Matcher {
@@ -96,9 +118,9 @@ impl Matcher {
     pub fn new(name: &str, kind: MatchType, value: &str) -> Result<Self, MatcherError> {
         let re = if kind.is_regex() {
             let anchored = format!("^(?:{value})$");
-            Some(Regex::new(&anchored).map_err(|e| MatcherError::Regex {
+            Some(compile(&anchored).map_err(|reason| MatcherError::Regex {
                 value: value.to_owned(),
-                reason: e.to_string(),
+                reason,
             })?)
         } else {
             None
