@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::harness::{BinaryServer, PLAIN_CONFIG, client, eventually};
+use crate::harness::{BinaryServer, PLAIN_CONFIG, eventually};
 
 fn addr(server: &BinaryServer) -> String {
     server.base.trim_start_matches("http://").to_owned()
@@ -116,22 +116,12 @@ async fn slowloris_and_idle_connections_are_closed_and_health_stays_quick() {
         "all stalled connections closed after {:?}",
         started.elapsed()
     );
+    // The scrape's own connection is the one left.
     eventually(
         Duration::from_secs(10),
         "no connection left open",
         || async {
-            let text = client()
-                .get(server.url("/metrics"))
-                .send()
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
-            // The scrape's own connection is the one left.
-            text.lines()
-                .any(|l| l == "klaxon_http_connections_open 1")
-                .then_some(())
+            (server.metric("klaxon_http_connections_open").await == Some(1.0)).then_some(())
         },
     )
     .await;
@@ -160,23 +150,11 @@ async fn connections_over_the_cap_are_refused_with_a_503() {
         "{refused}"
     );
     held.truncate(10);
-    let text = eventually(Duration::from_secs(10), "served again", || async {
-        client()
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .ok()
-            .filter(|r| r.status() == 200)?
-            .text()
-            .await
-            .ok()
+    // Served again once some close.
+    let refused_total = eventually(Duration::from_secs(10), "served again", || async {
+        server.metric("klaxon_http_connections_refused_total").await
     })
     .await;
-    let refused_total = text
-        .lines()
-        .find_map(|l| l.strip_prefix("klaxon_http_connections_refused_total "))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap();
     assert!(refused_total >= 1.0, "{refused_total}");
     drop(held);
     server.kill9().await;

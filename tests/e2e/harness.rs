@@ -190,18 +190,35 @@ impl BinaryServer {
         Self::spawn(dir, &[], "", env).await
     }
 
+    /// [`BinaryServer::start`] with its log written to `dir/klaxon.log`,
+    /// as the flags alone set it (`KLAXON_LOG` is not passed on).
+    pub async fn start_logged(dir: &Path, extra: &[&str]) -> BinaryServer {
+        Self::spawn_with(dir, extra, "", &[], Some(&dir.join("klaxon.log"))).await
+    }
+
     /// Starts with `--web.route-prefix`; readiness is checked under it.
     pub async fn start_prefixed(dir: &Path, prefix: &str) -> BinaryServer {
         Self::spawn(dir, &[&format!("--web.route-prefix={prefix}")], prefix, &[]).await
     }
 
     async fn spawn(dir: &Path, extra: &[&str], prefix: &str, env: &[(&str, &str)]) -> BinaryServer {
+        Self::spawn_with(dir, extra, prefix, env, None).await
+    }
+
+    async fn spawn_with(
+        dir: &Path,
+        extra: &[&str],
+        prefix: &str,
+        env: &[(&str, &str)],
+        log: Option<&Path>,
+    ) -> BinaryServer {
         init();
         // A free port may be taken by another test before klaxon binds it:
         // then klaxon exits, and another port is tried.
         for _ in 0..3 {
             let port = free_port();
-            let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+            let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"));
+            command
                 .arg(format!(
                     "--config.file={}",
                     dir.join("alertmanager.yml").display()
@@ -212,9 +229,13 @@ impl BinaryServer {
                 .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
-                .kill_on_drop(true)
-                .spawn()
-                .expect("spawn klaxon");
+                .kill_on_drop(true);
+            if let Some(log) = log {
+                command
+                    .env_remove("KLAXON_LOG")
+                    .stderr(std::fs::File::create(log).expect("log file"));
+            }
+            let mut child = command.spawn().expect("spawn klaxon");
             let base = format!("http://127.0.0.1:{port}");
             if ready_unless_exited(&format!("{base}{prefix}/-/ready"), &mut child).await {
                 return BinaryServer { child, base };
@@ -282,6 +303,22 @@ impl BinaryServer {
         let resp = client().get(self.url(path)).send().await.expect("GET");
         assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
         resp.json().await.expect("JSON answer")
+    }
+
+    /// The value of the sample `name` (no labels) on `/metrics`.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        let text = client()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
+            .parse()
+            .ok()
     }
 
     /// SIGKILL: no shutdown code runs.

@@ -159,28 +159,10 @@ async fn every_integration_against_an_echoing_service_leaks_no_secret() {
         .to_owned();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alertmanager.yml"), &config).unwrap();
-    let log_path = dir.path().join("klaxon.log");
-    let port = crate::harness::free_port();
-    let base_url = format!("http://127.0.0.1:{port}");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
-        .arg(format!(
-            "--config.file={}",
-            dir.path().join("alertmanager.yml").display()
-        ))
-        .arg(format!(
-            "--storage.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        // The most a user can ask for with Alertmanager's flag.
-        .arg("--log.level=debug")
-        .env_remove("KLAXON_LOG")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    crate::harness::wait_ready(&format!("{base_url}/-/ready")).await;
+    // The most a user can ask for with Alertmanager's flag.
+    let server =
+        crate::harness::BinaryServer::start_logged(dir.path(), &["--log.level=debug"]).await;
+    let base_url = server.base.clone();
     let c = crate::harness::client();
     let r = c
         .post(format!("{base_url}/api/v2/alerts"))
@@ -227,8 +209,8 @@ async fn every_integration_against_an_echoing_service_leaks_no_secret() {
         .text()
         .await
         .unwrap();
-    child.kill().await.unwrap();
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    server.kill9().await;
+    let log = std::fs::read_to_string(dir.path().join("klaxon.log")).unwrap();
     assert!(
         history.contains("rejected"),
         "the services' errors are shown: {history}"

@@ -90,26 +90,9 @@ fn alerts(prefix: &str, n: usize) -> Value {
     )
 }
 
-async fn metric(server: &BinaryServer, name: &str) -> Option<f64> {
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    text.lines()
-        .find(|l| l.split(' ').next() == Some(name))?
-        .split(' ')
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 async fn wait_metric(server: &BinaryServer, name: &str, want: impl Fn(f64) -> bool) {
     eventually(Duration::from_secs(20), name, || async {
-        metric(server, name).await.filter(|v| want(*v))
+        server.metric(name).await.filter(|v| want(*v))
     })
     .await;
 }
@@ -166,7 +149,7 @@ async fn a_full_disk_that_frees_up_recovers_without_a_restart() {
         .unwrap();
     assert_eq!(r.status(), 200);
     wait_metric(&server, "klaxon_alerts_persisted", |n| n >= 100.0).await;
-    assert_eq!(metric(&server, "klaxon_storage_healthy").await, Some(1.0));
+    assert_eq!(server.metric("klaxon_storage_healthy").await, Some(1.0));
 
     let filler = dir.path().join("data/filler");
     fill(&filler);
@@ -202,14 +185,14 @@ async fn a_full_disk_that_frees_up_recovers_without_a_restart() {
     // counted) and leaves the store failed rather than flapping.
     wait_metric(&server, "klaxon_storage_write_failures_total", |v| v >= 2.0).await;
     assert_eq!(ready_status(&server).await, 503);
-    assert_eq!(metric(&server, "klaxon_storage_healthy").await, Some(0.0));
+    assert_eq!(server.metric("klaxon_storage_healthy").await, Some(0.0));
 
     std::fs::remove_file(&filler).unwrap();
     eventually(Duration::from_secs(20), "ready again", || async {
         (ready_status(&server).await == 200).then_some(())
     })
     .await;
-    assert_eq!(metric(&server, "klaxon_storage_healthy").await, Some(1.0));
+    assert_eq!(server.metric("klaxon_storage_healthy").await, Some(1.0));
     assert_eq!(post_silence(&server, "after").await.status(), 200);
     wait_metric(&server, "klaxon_alerts_persisted", |n| n >= 2100.0).await;
     server.kill9().await;
