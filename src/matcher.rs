@@ -10,14 +10,15 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use regex_automata::meta::Regex;
 use serde::{Deserialize, Serialize};
 
 pub use crate::labels::NameMode;
 use crate::labels::{LabelSet, go_quote};
+use pattern::Pattern;
 
 mod classic;
 mod go_string;
+mod pattern;
 #[cfg(test)]
 mod parse_tests;
 mod utf8;
@@ -73,35 +74,13 @@ impl MatchType {
     }
 }
 
-/// A matcher's regex. Not `regex::Regex`: with the full-DFA feature on
-/// (tracing-subscriber's filter turns it on for the whole build) that
-/// determinizes every small pattern at compile time, which is much of
-/// what a restart with thousands of regex silences spent its time and
-/// memory on (10,000 silences of two regexes each: 2.35 s and 335 MiB to
-/// ready, 1.7 s and 288 MiB without). The lazy DFA matches as fast once
-/// warm and only grows for the patterns that are used. The rest is
-/// regex-automata's Thompson compiler itself (per-build allocations);
-/// see benches/RESULTS.md.
-///
-/// An invalid pattern is described by `regex`'s own message (the meta
-/// builder's says only "error parsing pattern 0").
-fn compile(pattern: &str) -> Result<Regex, String> {
-    Regex::builder()
-        .configure(Regex::config().dfa(false))
-        .build(pattern)
-        .map_err(|e| match regex::Regex::new(pattern) {
-            Err(described) => described.to_string(),
-            Ok(_) => e.to_string(),
-        })
-}
-
-/// One matcher. Regex matchers carry their compiled, anchored regex.
+/// One matcher. Regex matchers carry their anchored regex.
 #[derive(Debug, Clone)]
 pub struct Matcher {
     pub name: String,
     pub kind: MatchType,
     pub value: String,
-    re: Option<Regex>,
+    re: Option<Pattern>,
 }
 
 impl PartialEq for Matcher {
@@ -117,11 +96,12 @@ impl Matcher {
     /// name), use [`Matcher::validate_name`] where Alertmanager checks it.
     pub fn new(name: &str, kind: MatchType, value: &str) -> Result<Self, MatcherError> {
         let re = if kind.is_regex() {
-            let anchored = format!("^(?:{value})$");
-            Some(compile(&anchored).map_err(|reason| MatcherError::Regex {
-                value: value.to_owned(),
-                reason,
-            })?)
+            Some(
+                Pattern::compiled(value).map_err(|reason| MatcherError::Regex {
+                    value: value.to_owned(),
+                    reason,
+                })?,
+            )
         } else {
             None
         };
@@ -131,6 +111,19 @@ impl Matcher {
             value: value.to_owned(),
             re,
         })
+    }
+
+    /// As [`Matcher::new`] for a matcher that was valid when it was
+    /// stored: a regex is looked at only when it is first matched (and
+    /// then matches nothing if it no longer compiles).
+    pub fn stored(name: &str, kind: MatchType, value: &str) -> Self {
+        let re = kind.is_regex().then(|| Pattern::deferred(value));
+        Self {
+            name: name.to_owned(),
+            kind,
+            value: value.to_owned(),
+            re,
+        }
     }
 
     /// The name must be valid in `mode` (any non-empty name unless in
@@ -147,9 +140,13 @@ impl Matcher {
         match self.kind {
             MatchType::Equal => self.value == value,
             MatchType::NotEqual => self.value != value,
-            MatchType::Regex => self.re.as_ref().is_some_and(|r| r.is_match(value)),
-            MatchType::NotRegex => !self.re.as_ref().is_some_and(|r| r.is_match(value)),
+            MatchType::Regex => self.regex_match(value) == Some(true),
+            MatchType::NotRegex => self.regex_match(value) == Some(false),
         }
+    }
+
+    fn regex_match(&self, value: &str) -> Option<bool> {
+        self.re.as_ref().and_then(|r| r.is_match(value))
     }
 
     /// Matches a label set; a missing label is the empty string.
@@ -395,6 +392,30 @@ mod tests {
         assert!(m.matches("node"));
         assert!(!m.matches("node-exporter"));
         assert!(!m.matches("my-node"));
+    }
+
+    #[test]
+    fn stored_regexes_are_compiled_on_first_match() {
+        let m = Matcher::stored("job", MatchType::Regex, "node|db-.*");
+        let pattern = m.re.as_ref().unwrap();
+        assert!(
+            !m.matches("web") && !pattern.is_compiled(),
+            "ruled out by its literals"
+        );
+        assert!(m.matches("db-1") && pattern.is_compiled());
+    }
+
+    #[test]
+    fn a_stored_regex_that_no_longer_parses_or_compiles_matches_nothing() {
+        // Parses, but is far past the compiled-size limit.
+        let huge = r"\w{1000}{1000}";
+        assert!(Matcher::new("a", MatchType::Regex, huge).is_err());
+        for kind in [MatchType::Regex, MatchType::NotRegex] {
+            let m = Matcher::stored("a", kind, huge);
+            assert!(!m.matches("x") && !m.matches(""), "{kind:?}");
+            let m = Matcher::stored("a", kind, "(");
+            assert!(!m.matches("x") && !m.matches("("), "{kind:?}");
+        }
     }
 
     #[test]

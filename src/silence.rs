@@ -26,12 +26,18 @@ pub struct SilenceMatcher {
 }
 
 impl SilenceMatcher {
+    fn kind(&self) -> MatchType {
+        MatchType::from_flags(self.is_regex, self.is_equal)
+    }
+
     fn compile(&self) -> Result<Matcher, MatcherError> {
-        Matcher::new(
-            &self.name,
-            MatchType::from_flags(self.is_regex, self.is_equal),
-            &self.value,
-        )
+        Matcher::new(&self.name, self.kind(), &self.value)
+    }
+
+    /// For a silence that was validated when it was stored: its regexes
+    /// are read when first matched (see `Matcher::stored`).
+    fn reload(&self) -> Matcher {
+        Matcher::stored(&self.name, self.kind(), &self.value)
     }
 }
 
@@ -320,17 +326,15 @@ struct Change {
 }
 
 impl Silences {
-    /// Loads the stored silences; an invalid record stops startup.
+    /// Loads the stored silences. They were validated when stored, so
+    /// their regexes are left for their first match: a restart over a
+    /// store of 10,000 regex silences, most of them expired, was nearly all
+    /// regex compiling.
     pub fn load(storage: Storage) -> Result<Self, SilenceError> {
         let mut state = State::default();
         for s in storage.load_silences()? {
-            let compiled = s
-                .matchers
-                .iter()
-                .map(SilenceMatcher::compile)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| SilenceError::Invalid(format!("stored silence {}: {e}", s.id)))?;
-            state.insert(s, Matchers(compiled));
+            let matchers = s.matchers.iter().map(SilenceMatcher::reload).collect();
+            state.insert(s, Matchers(matchers));
         }
         Ok(Self {
             shared: Arc::new(Shared {
