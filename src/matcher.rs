@@ -117,7 +117,7 @@ impl Matcher {
     /// stored: a regex is looked at only when it is first matched (and
     /// then matches nothing if it no longer compiles).
     pub fn stored(name: &str, kind: MatchType, value: &str) -> Self {
-        let re = kind.is_regex().then(|| Pattern::deferred(value));
+        let re = kind.is_regex().then(Pattern::deferred);
         Self {
             name: name.to_owned(),
             kind,
@@ -146,7 +146,9 @@ impl Matcher {
     }
 
     fn regex_match(&self, value: &str) -> Option<bool> {
-        self.re.as_ref().and_then(|r| r.is_match(value))
+        self.re
+            .as_ref()
+            .and_then(|r| r.is_match(&self.value, value))
     }
 
     /// Matches a label set; a missing label is the empty string.

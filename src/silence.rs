@@ -136,26 +136,26 @@ fn validate(s: &Silence, mode: NameMode) -> Result<Vec<Matcher>, SilenceError> {
 struct Entry {
     silence: Silence,
     matchers: Matchers,
-    /// What is left to check when the index found this entry: its
-    /// matchers without the one it is indexed by, which that lookup has
-    /// already matched. Often none at all.
-    unchecked: Matchers,
+    /// The matcher the index finds this entry by, which a lookup through
+    /// the index has already matched.
+    key: Option<usize>,
 }
 
 impl Entry {
     fn new(silence: Silence, matchers: Matchers) -> Self {
-        let key = State::index_position(&matchers);
-        let unchecked = matchers
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != key)
-            .map(|(_, m)| m.clone())
-            .collect();
         Self {
+            key: State::index_position(&matchers),
             silence,
             matchers,
-            unchecked: Matchers(unchecked),
         }
+    }
+
+    /// Whether the matchers other than the indexed one match.
+    fn matches_beyond_key(&self, labels: &LabelSet) -> bool {
+        self.matchers
+            .iter()
+            .enumerate()
+            .all(|(i, m)| Some(i) == self.key || m.matches_labels(labels))
     }
 
     fn is_active(&self, now: DateTime<Utc>) -> bool {
@@ -234,7 +234,7 @@ impl State {
         let mut out = Vec::new();
         let mut found = |entries: &[Arc<Entry>]| {
             for e in entries {
-                if e.is_active(now) && e.unchecked.matches(labels) {
+                if e.is_active(now) && e.matches_beyond_key(labels) {
                     out.push(e.silence.id.clone());
                 }
             }

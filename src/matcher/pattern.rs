@@ -15,12 +15,13 @@ use regex_automata::meta::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Hir, Look};
 
+/// The pattern's text is the matcher's value, passed in: a store of
+/// silences holds many patterns, so nothing here is kept twice, and
+/// what is worked out is boxed (a pattern never matched costs a pointer).
 #[derive(Debug, Clone)]
 pub(super) struct Pattern {
-    /// The pattern as written.
-    value: Arc<str>,
     /// Worked out on first use, or up front for [`Pattern::compiled`].
-    known: OnceLock<Known>,
+    known: OnceLock<Box<Known>>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,27 +61,27 @@ impl Pattern {
             let _ = regex.set(Some(compile(&anchored(value))?));
         }
         Ok(Self {
-            value: value.into(),
-            known: OnceLock::from(Known { shape, regex }),
+            known: OnceLock::from(Box::new(Known { shape, regex })),
         })
     }
 
     /// For patterns that were valid when they were stored: nothing is done
     /// until a value is matched, so a silence that expired before it was
     /// ever matched costs only its text.
-    pub(super) fn deferred(value: &str) -> Self {
+    pub(super) fn deferred() -> Self {
         Self {
-            value: value.into(),
             known: OnceLock::new(),
         }
     }
 
-    /// Whether the whole of `value` matches; `None` when the pattern does
-    /// not compile.
-    pub(super) fn is_match(&self, value: &str) -> Option<bool> {
-        let known = self.known.get_or_init(|| Known {
-            shape: Shape::of(&self.value).unwrap_or_else(|reason| self.broken(&reason)),
-            regex: OnceLock::new(),
+    /// Whether the whole of `value` matches `pattern` (this pattern's
+    /// text); `None` when the pattern does not compile.
+    pub(super) fn is_match(&self, pattern: &str, value: &str) -> Option<bool> {
+        let known = self.known.get_or_init(|| {
+            Box::new(Known {
+                shape: Shape::of(pattern).unwrap_or_else(|reason| broken(pattern, &reason)),
+                regex: OnceLock::new(),
+            })
         });
         let bytes = value.as_bytes();
         match &known.shape {
@@ -102,21 +103,12 @@ impl Pattern {
         known
             .regex
             .get_or_init(|| {
-                compile(&anchored(&self.value))
-                    .map_err(|reason| self.broken(&reason))
+                compile(&anchored(pattern))
+                    .map_err(|reason| broken(pattern, &reason))
                     .ok()
             })
             .as_ref()
             .map(|re| re.is_match(value))
-    }
-
-    fn broken(&self, reason: &str) -> Shape {
-        tracing::warn!(
-            pattern = %self.value,
-            %reason,
-            "a stored regex matcher no longer compiles; it matches nothing"
-        );
-        Shape::Broken
     }
 
     #[cfg(test)]
@@ -125,6 +117,15 @@ impl Pattern {
             .get()
             .is_some_and(|k| k.regex.get().is_some_and(Option::is_some))
     }
+}
+
+fn broken(pattern: &str, reason: &str) -> Shape {
+    tracing::warn!(
+        pattern,
+        %reason,
+        "a stored regex matcher no longer compiles; it matches nothing"
+    );
+    Shape::Broken
 }
 
 /// As Alertmanager anchors a matcher's regex.
@@ -221,10 +222,14 @@ mod tests {
 
     /// The literals' answer for each value, and the regex's, agree.
     fn agree(pattern: &str, values: &[&str]) -> Pattern {
-        let p = Pattern::deferred(pattern);
+        let p = Pattern::deferred();
         let re = regex::Regex::new(&format!("^(?:{pattern})$")).unwrap();
         for v in values {
-            assert_eq!(p.is_match(v), Some(re.is_match(v)), "{pattern} on {v:?}");
+            assert_eq!(
+                p.is_match(pattern, v),
+                Some(re.is_match(v)),
+                "{pattern} on {v:?}"
+            );
         }
         p
     }
@@ -288,10 +293,10 @@ mod tests {
             ],
         );
         assert!(p.is_compiled(), "db-1 needed the regex");
-        let p = Pattern::deferred(".*-prod");
-        assert_eq!(p.is_match("api-staging"), Some(false));
+        let p = Pattern::deferred();
+        assert_eq!(p.is_match(".*-prod", "api-staging"), Some(false));
         assert!(!p.is_compiled(), "ruled out by its end");
-        assert_eq!(p.is_match("api-prod"), Some(true));
+        assert_eq!(p.is_match(".*-prod", "api-prod"), Some(true));
         // No literal bound at all: the regex decides.
         agree(".*", &["", "anything"]);
         agree("(a|)b*", &["", "a", "abbb", "bb", "c"]);
@@ -313,9 +318,9 @@ mod tests {
             let Ok(re) = regex::Regex::new(&format!("^(?:{pattern})$")) else {
                 return Ok(());
             };
-            let p = Pattern::deferred(&pattern);
+            let p = Pattern::deferred();
             for v in &values {
-                proptest::prop_assert_eq!(p.is_match(v), Some(re.is_match(v)), "{} on {:?}", pattern, v);
+                proptest::prop_assert_eq!(p.is_match(&pattern, v), Some(re.is_match(v)), "{} on {:?}", pattern, v);
             }
         }
     }
