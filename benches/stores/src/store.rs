@@ -199,7 +199,7 @@ impl Store for RedbStore {
         use redb::{ReadableDatabase, ReadableTable};
         let txn = self.db.begin_read()?;
         let table = txn.open_table(REDB_TABLES[tree.index()])?;
-        for entry in table.range::<&[u8]>(..)? {
+        for entry in table.range(..)? {
             let (k, v) = entry?;
             f(k.value(), v.value());
         }

@@ -40,14 +40,28 @@ pub fn cpu_seconds() -> f64 {
     ticks as f64 / 100.0
 }
 
-/// The machine's stolen CPU time so far, in ticks (1/100 s), all CPUs.
-pub fn steal_ticks() -> u64 {
-    std::fs::read_to_string("/proc/stat")
-        .unwrap_or_default()
+/// The machine's (stolen, total) CPU time so far, in ticks (1/100 s),
+/// summed over CPUs.
+pub fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = stat
         .lines()
         .next()
-        .and_then(|l| l.split_whitespace().nth(8)?.parse().ok())
-        .unwrap_or(0)
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal guest guest_nice;
+    // guest time is already in user.
+    (
+        v.get(7).copied().unwrap_or(0),
+        v.iter().take(8).sum(),
+    )
+}
+
+pub fn steal_ticks() -> u64 {
+    cpu_ticks().0
 }
 
 pub fn nproc() -> usize {
