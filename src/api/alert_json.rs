@@ -41,7 +41,7 @@ pub fn write_alert(out: &mut Vec<u8>, alert: &GettableAlert<'_>) -> serde_json::
     out.extend_from_slice(b",\"silencedBy\":");
     write_strs(out, &status.silenced_by)?;
     out.extend_from_slice(b",\"state\":");
-    write_str(out, status.state)?;
+    write_str(out, status.state.as_str())?;
     out.push(b'}');
     out.extend_from_slice(b",\"updatedAt\":");
     write_time(out, &alert.updated_at)?;
@@ -218,7 +218,7 @@ mod tests {
                     vec![]
                 },
                 silenced_by: vec![text.to_string()],
-                state: "suppressed",
+                state: crate::api::models::AlertState::Suppressed,
             };
             let g = gettable(&alert, status);
             let mut ours = Vec::new();

@@ -230,7 +230,27 @@ pub struct AlertStatus {
     pub muted_by: Vec<String>,
     #[serde(rename = "silencedBy")]
     pub silenced_by: Vec<String>,
-    pub state: &'static str,
+    pub state: AlertState,
+}
+
+/// An alert's state in the API. klaxon processes an alert as it is
+/// posted, so `unprocessed` is never shown; it stays for the filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    Active,
+    Suppressed,
+    Unprocessed,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Active => "active",
+            AlertState::Suppressed => "suppressed",
+            AlertState::Unprocessed => "unprocessed",
+        }
+    }
 }
 
 /// Borrows from the stored alert: listing thousands of alerts copies nothing.

@@ -110,9 +110,15 @@ pub fn refresh_gauges(state: &AppState) {
                 continue;
             }
             let routes = runtime.route.matches(&alert.labels);
-            let status =
-                super::alerts::alert_status(&silences, &runtime, &routes, &inhibitions, alert, now);
-            if status.state == "active" {
+            let status = super::alerts::alert_status::alert_status(
+                &silences,
+                &runtime,
+                &routes,
+                &inhibitions,
+                alert,
+                now,
+            );
+            if status.state == crate::api::models::AlertState::Active {
                 active += 1;
             } else {
                 suppressed += 1;

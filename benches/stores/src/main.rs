@@ -21,7 +21,7 @@ usage: klaxon-store-bench run [--dir DIR] [--out FILE] [--crash-after SECS] [--s
        klaxon-store-bench churn STORE DIR [scale flags] [--report-durable]
        klaxon-store-bench recover STORE DIR [--expect-seq N] [--expect-silence ID]
        klaxon-store-bench silences STORE DIR [--count N]
-STORE is one of sled, redb, fjall (run: all three by default, in the order given).";
+STORE is one of sled, redb, fjall, fjall-tuned (run: all four by default, in the order given).";
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -124,6 +124,8 @@ fn child(args: &[String]) -> Result<Fields> {
 
 struct Crash {
     ran_s: f64,
+    /// False if the churn finished before the kill.
+    killed: bool,
     durable: String,
     recovered: Result<Fields>,
 }
@@ -152,19 +154,27 @@ fn crash(kind: &str, dir: &Path, scale: &Scale, after: Duration) -> Result<Crash
         })
     };
     let start = Instant::now();
+    let mut killed = true;
     while start.elapsed() < after {
         if proc.try_wait()?.is_some() {
-            return Err("the churn finished before it could be killed".into());
+            killed = false;
+            break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     // Child::kill sends SIGKILL on Unix.
-    proc.kill()?;
+    if killed {
+        proc.kill()?;
+    }
     let ran_s = start.elapsed().as_secs_f64();
     proc.wait()?;
     reader.join().map_err(|_| "reader panicked")?;
     let durable = last.lock().unwrap().clone();
-    let mut rargs = vec!["recover".to_string(), kind.into(), dir.display().to_string()];
+    let mut rargs = vec![
+        "recover".to_string(),
+        kind.into(),
+        dir.display().to_string(),
+    ];
     let mut parts = durable.split_whitespace();
     if let Some(seq) = parts.next().filter(|s| !s.starts_with('-')) {
         rargs.extend(["--expect-seq".into(), seq.to_string()]);
@@ -174,6 +184,7 @@ fn crash(kind: &str, dir: &Path, scale: &Scale, after: Duration) -> Result<Crash
     }
     Ok(Crash {
         ran_s,
+        killed,
         durable,
         recovered: child(&rargs),
     })
@@ -199,11 +210,10 @@ fn run(args: &mut Vec<String>) -> Result<()> {
         "klaxon-store-bench run {}",
         std::env::args().skip(2).collect::<Vec<_>>().join(" ")
     );
-    let base = PathBuf::from(
-        take_flag(args, "--dir").unwrap_or_else(|| "/tmp/klaxon-store-bench".into()),
-    );
+    let base =
+        PathBuf::from(take_flag(args, "--dir").unwrap_or_else(|| "/tmp/klaxon-store-bench".into()));
     let out_file = take_flag(args, "--out");
-    let crash_after: f64 = take_flag(args, "--crash-after").map_or(Ok(8.0), |s| s.parse())?;
+    let crash_after: f64 = take_flag(args, "--crash-after").map_or(Ok(15.0), |s| s.parse())?;
     let silence_count = take_flag(args, "--silence-count").unwrap_or_else(|| "1000".into());
     let scale = Scale::parse(args)?;
     let kinds: Vec<String> = if args.is_empty() {
@@ -228,11 +238,7 @@ fn run(args: &mut Vec<String>) -> Result<()> {
         eprintln!("[{kind}] churn: {churn:?}");
         let mut recover = Vec::new();
         for _ in 0..3 {
-            let r = child(&[
-                "recover".into(),
-                kind.clone(),
-                dir.display().to_string(),
-            ])?;
+            let r = child(&["recover".into(), kind.clone(), dir.display().to_string()])?;
             eprintln!("[{kind}] recover: {r:?}");
             recover.push(r);
         }
@@ -345,7 +351,9 @@ fn report(
     row("write_bytes to block layer (MiB)", &|r| {
         mib(r.churn.get("write_bytes"))
     });
-    row("**write amplification**", &|r| format!("**{}**", c(r, "wa")));
+    row("**write amplification**", &|r| {
+        format!("**{}**", c(r, "wa"))
+    });
     row("cancelled_write_bytes (MiB)", &|r| {
         mib(r.churn.get("cancelled"))
     });
@@ -376,29 +384,38 @@ fn report(
     row("peak RSS in recovery (MiB)", &|r| {
         rec(r, "peak_rss_kib", &kib_mib)
     });
-    row("recovered: records / alerts / silences / nflog / history", &|r| {
-        let x = &r.recover[0];
-        let g = |k: &str| x.get(k).cloned().unwrap_or_else(|| "?".into());
-        format!(
-            "{} / {} / {} / {} / {}",
-            g("records"),
-            g("alerts"),
-            g("silences"),
-            g("nflog"),
-            g("history")
-        )
-    });
+    row(
+        "recovered: records / alerts / silences / nflog / history",
+        &|r| {
+            let x = &r.recover[0];
+            let g = |k: &str| x.get(k).cloned().unwrap_or_else(|| "?".into());
+            format!(
+                "{} / {} / {} / {} / {}",
+                g("records"),
+                g("alerts"),
+                g("silences"),
+                g("nflog"),
+                g("history")
+            )
+        },
+    );
     row("kill -9: churn ran (s) before SIGKILL", &|r| {
-        format!("{:.1}", r.crash.ran_s)
-    });
-    row("kill -9: reopens, open + read all (ms)", &|r| {
-        match &r.crash.recovered {
-            Ok(f) => format!("yes, {}", plain(f.get("recover_ms"))),
-            Err(e) => format!("NO: {}", e.to_string().replace('|', "/")),
+        if r.crash.killed {
+            format!("{:.1}", r.crash.ran_s)
+        } else {
+            format!("{:.1} (finished, not killed)", r.crash.ran_s)
         }
     });
-    row("kill -9: acknowledged writes all there", &|r| {
-        match &r.crash.recovered {
+    row(
+        "kill -9: reopens, open + read all (ms)",
+        &|r| match &r.crash.recovered {
+            Ok(f) => format!("yes, {}", plain(f.get("recover_ms"))),
+            Err(e) => format!("NO: {}", e.to_string().replace('|', "/")),
+        },
+    );
+    row(
+        "kill -9: acknowledged writes all there",
+        &|r| match &r.crash.recovered {
             Ok(f) => format!(
                 "{} (alerts {}, max seq {} ≥ {})",
                 plain(f.get("durable_ok")),
@@ -407,12 +424,15 @@ fn report(
                 r.crash.durable.split_whitespace().next().unwrap_or("?")
             ),
             Err(_) => "–".into(),
-        }
-    });
-    row("kill -9: RSS after recovery (MiB)", &|r| match &r.crash.recovered {
-        Ok(f) => kib_mib(f.get("rss_kib")),
-        Err(_) => "–".into(),
-    });
+        },
+    );
+    row(
+        "kill -9: RSS after recovery (MiB)",
+        &|r| match &r.crash.recovered {
+            Ok(f) => kib_mib(f.get("rss_kib")),
+            Err(_) => "–".into(),
+        },
+    );
     let s = |r: &StoreRun, k: &str| r.silences.get(k).cloned().unwrap_or_else(|| "?".into());
     row("**silence create + flush p50 (ms)**", &|r| {
         format!("**{}**", s(r, "p50_ms"))

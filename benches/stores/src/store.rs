@@ -43,7 +43,9 @@ pub trait Store {
     fn range_delete(&mut self, tree: Tree, end: &[u8]) -> Result<()>;
 }
 
-pub const KINDS: [&str; 3] = ["sled", "redb", "fjall"];
+/// `fjall-tuned`: fjall with 8 MiB memtables and its smallest journal
+/// cap (64 MiB) instead of 64 MiB memtables and 512 MiB of journal.
+pub const KINDS: [&str; 4] = ["sled", "redb", "fjall", "fjall-tuned"];
 
 /// Equal page-cache budget for all three: sled's as klaxon configures it.
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -53,7 +55,8 @@ pub fn open(kind: &str, path: &Path) -> Result<Box<dyn Store>> {
     Ok(match kind {
         "sled" => Box::new(SledStore::open(path)?),
         "redb" => Box::new(RedbStore::open(path)?),
-        "fjall" => Box::new(FjallStore::open(path)?),
+        "fjall" => Box::new(FjallStore::open(path, false)?),
+        "fjall-tuned" => Box::new(FjallStore::open(path, true)?),
         other => return Err(format!("unknown store {other}").into()),
     })
 }
@@ -158,7 +161,8 @@ impl RedbStore {
 
 impl Store for RedbStore {
     fn put(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<()> {
-        self.pending.push(Op::Put(tree, key.to_vec(), value.to_vec()));
+        self.pending
+            .push(Op::Put(tree, key.to_vec(), value.to_vec()));
         Ok(())
     }
 
@@ -221,13 +225,23 @@ struct FjallStore {
 }
 
 impl FjallStore {
-    fn open(path: &Path) -> Result<Self> {
-        let db = fjall::Database::builder(path)
-            .cache_size(CACHE_BYTES)
-            .open()?;
+    fn open(path: &Path, tuned: bool) -> Result<Self> {
+        let mut builder = fjall::Database::builder(path).cache_size(CACHE_BYTES);
+        if tuned {
+            builder = builder.max_journaling_size(64 * 1024 * 1024);
+        }
+        let db = builder.open()?;
+        let options = || {
+            let o = fjall::KeyspaceCreateOptions::default();
+            if tuned {
+                o.max_memtable_size(8 * 1024 * 1024)
+            } else {
+                o
+            }
+        };
         let keyspaces = Tree::ALL
             .iter()
-            .map(|t| db.keyspace(t.name(), fjall::KeyspaceCreateOptions::default))
+            .map(|t| db.keyspace(t.name(), options))
             .collect::<std::result::Result<_, _>>()?;
         Ok(Self { db, keyspaces })
     }

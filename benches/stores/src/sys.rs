@@ -54,10 +54,7 @@ pub fn cpu_ticks() -> (u64, u64) {
         .collect();
     // user nice system idle iowait irq softirq steal guest guest_nice;
     // guest time is already in user.
-    (
-        v.get(7).copied().unwrap_or(0),
-        v.iter().take(8).sum(),
-    )
+    (v.get(7).copied().unwrap_or(0), v.iter().take(8).sum())
 }
 
 pub fn steal_ticks() -> u64 {

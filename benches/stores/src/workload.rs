@@ -30,11 +30,11 @@ impl Default for Scale {
     fn default() -> Self {
         Self {
             alerts: 20_000,
-            minutes: 60,
+            minutes: 240,
             // 10,000 a day, for the simulated span.
-            silences: 10_000 * 60 / (24 * 60),
+            silences: 10_000 * 240 / (24 * 60),
             notifications_per_s: 3.0,
-            retention_min: 30,
+            retention_min: 60,
         }
     }
 }
@@ -156,14 +156,16 @@ pub fn alert(slot: u64, sent_ms: u64, out: &mut Vec<u8>) {
     let env = r.pick(&ENVS);
     let container = r.pick(&CONTAINERS);
     let ns = format!("{team}-{env}");
-    let deploy = format!("{team}-{}", r.pick(&["api", "worker", "cron", "web", "consumer"]));
-    let pod = format!("{deploy}-{:08x}-{:05x}", r.next() as u32, r.next() & 0xfffff);
-    let ip = format!(
-        "10.{}.{}.{}",
-        r.below(8),
-        r.below(256),
-        r.below(254) + 1
+    let deploy = format!(
+        "{team}-{}",
+        r.pick(&["api", "worker", "cron", "web", "consumer"])
     );
+    let pod = format!(
+        "{deploy}-{:08x}-{:05x}",
+        r.next() as u32,
+        r.next() & 0xfffff
+    );
+    let ip = format!("10.{}.{}.{}", r.below(8), r.below(256), r.below(254) + 1);
     let node = format!("ip-{}.eu-west-1.compute.internal", ip.replace('.', "-"));
     let severity = r.pick(&["warning", "critical", "info"]);
     let cluster = format!("prod-eu-west-{}", r.below(3) + 1);
@@ -179,20 +181,15 @@ pub fn alert(slot: u64, sent_ms: u64, out: &mut Vec<u8>) {
     label("alertname", alertname);
     label("cluster", &cluster);
     label("container", container);
-    label("endpoint", "http-metrics");
     label("instance", &format!("{ip}:8080"));
     label("job", "kubernetes-pods");
     label("namespace", &ns);
     label("node", &node);
     label("pod", &pod);
-    label("prometheus", "monitoring/k8s");
     label("service", &deploy);
     label("severity", severity);
     label("team", team);
-    label(
-        "summary",
-        &format!("{alertname} on {ns}/{pod} ({container}) in {cluster}"),
-    );
+    label("summary", &format!("{alertname}: {ns}/{pod}"));
     label(
         "description",
         &format!(
@@ -248,7 +245,7 @@ fn silence(r: &mut Rng, id: &str, now_ms: u64, retention_ms: u64) -> Vec<u8> {
          the runbook, escalation goes through the platform on-call rotation as usual. \
          Extended once already because the database migration ran long; expected to \
          finish within the window, otherwise expire it and page the owner. {:016x}{:016x}\",\
-         \"status\":{{\"state\":\"active\"}}}}",
+         \"status\":{{\"state\":\"active\"}},\"annotations\":{{\"ticket\":\"https://tickets.example.com/browse/OPS\"}}}}",
         r.below(3) + 1,
         now_ms + retention_ms,
         ["alice", "bob", "carol", "dave"][r.below(4) as usize],
@@ -264,7 +261,7 @@ fn nflog_key(group: u32) -> Vec<u8> {
     let team = TEAMS[group as usize % TEAMS.len()];
     let alertname = ALERTNAMES[group as usize / TEAMS.len() % ALERTNAMES.len()];
     format!(
-        "{{}}/{{severity=~\"critical|warning\"}}:{{alertname=\"{alertname}\", namespace=\"{team}-prod\", g=\"{group:05}\"}}:{team}-pager/webhook/0"
+        "{{}}/{{severity=\"critical\"}}:{{alertname=\"{alertname}\", g=\"{group:05}\"}}:{team}-pager/webhook/0"
     )
     .into_bytes()
 }
@@ -272,7 +269,7 @@ fn nflog_key(group: u32) -> Vec<u8> {
 fn nflog_value(r: &mut Rng, now_ms: u64) -> Vec<u8> {
     format!(
         "\u{1}{{\"groupHash\":\"{:016x}{:016x}\",\"resolved\":false,\"timestamp\":{now_ms},\
-         \"firingAlerts\":[{},{},{}],\"resolvedAlerts\":[],\"expiresAt\":{}}}",
+         \"firingAlerts\":[{},{},{}],\"expiresAt\":{}}}",
         r.next(),
         r.next(),
         r.next() >> 1,
@@ -289,7 +286,7 @@ fn history_value(r: &mut Rng, now_ms: u64, group: u32) -> Vec<u8> {
         "\u{1}{{\"at\":{now_ms},\"receiver\":\"{team}-pager\",\"integration\":\"webhook\",\"index\":0,\
          \"groupKey\":\"{{}}/{{severity=~\\\"critical|warning\\\"}}:{{g=\\\"{group:05}\\\"}}\",\
          \"alerts\":{},\"outcome\":\"success\",\"durationMs\":{},\"status\":200,\
-         \"error\":null,\"attempt\":1,\"id\":\"{:016x}\"}}",
+         \"error\":null,\"attempt\":1,\"id\":\"{:016x}\",\"url\":\"http://alert-router.{team}.svc:8080/hook\"}}",
         r.below(20) + 1,
         r.below(900) + 10,
         r.next()
@@ -484,7 +481,10 @@ pub fn churn(kind: &str, dir: &Path, scale: &Scale, report: bool) -> Result<Chur
 
         // The alerts re-sent in this window, then one flush.
         let phase = w % windows_per_min;
-        let (lo, hi) = (phase * n / windows_per_min, (phase + 1) * n / windows_per_min);
+        let (lo, hi) = (
+            phase * n / windows_per_min,
+            (phase + 1) * n / windows_per_min,
+        );
         let mut recs = Records::new();
         for slot in lo..hi {
             alert(slot, now, &mut buf);
@@ -526,7 +526,11 @@ pub fn churn(kind: &str, dir: &Path, scale: &Scale, report: bool) -> Result<Chur
                 live += rec.len() as u64;
             }
             c.flush()?;
-            c.range_delete(Tree::AlertLog, &first_new.to_be_bytes(), first_new - first_seq)?;
+            c.range_delete(
+                Tree::AlertLog,
+                &first_new.to_be_bytes(),
+                first_new - first_seq,
+            )?;
             c.flush()?;
             first_seq = first_new;
             live_bytes = live;
@@ -633,6 +637,8 @@ pub fn churn(kind: &str, dir: &Path, scale: &Scale, report: bool) -> Result<Chur
 
 // ------------------------------------------------------------ recovery
 
+type KvMap = HashMap<Box<[u8]>, Box<[u8]>>;
+
 /// Opens the store and reads everything as klaxon's startup does.
 pub fn recover(
     kind: &str,
@@ -659,7 +665,7 @@ pub fn recover(
     if let Some(e) = bad {
         return Err(e.into());
     }
-    let mut trees: Vec<HashMap<Box<[u8]>, Box<[u8]>>> = Vec::new();
+    let mut trees: Vec<KvMap> = Vec::new();
     for tree in [Tree::Silences, Tree::Nflog, Tree::History] {
         let mut m = HashMap::new();
         store.scan_all(tree, &mut |k, v| {
@@ -685,10 +691,7 @@ pub fn recover(
         ("silences", trees[0].len().to_string()),
         ("nflog", trees[1].len().to_string()),
         ("history", trees[2].len().to_string()),
-        (
-            "max_seq",
-            max_seq.map_or("-".into(), |s| s.to_string()),
-        ),
+        ("max_seq", max_seq.map_or("-".into(), |s| s.to_string())),
         ("durable_ok", (seq_ok && silence_ok).to_string()),
     ];
     drop(store);
@@ -698,7 +701,11 @@ pub fn recover(
 // ------------------------------------------------------------ silences
 
 /// `count` silence creates, each followed by a durable flush.
-pub fn silence_latency(kind: &str, dir: &Path, count: usize) -> Result<Vec<(&'static str, String)>> {
+pub fn silence_latency(
+    kind: &str,
+    dir: &Path,
+    count: usize,
+) -> Result<Vec<(&'static str, String)>> {
     let mut store = store::open(kind, dir)?;
     let mut rng = Rng::new(7);
     let mut lat = Vec::with_capacity(count);
@@ -722,4 +729,35 @@ pub fn silence_latency(kind: &str, dir: &Path, count: usize) -> Result<Vec<(&'st
         ("max_ms", format!("{:.2}", q(1.0))),
         ("total_s", format!("{:.2}", total.as_secs_f64())),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated records have the sizes klaxon's have.
+    #[test]
+    fn record_sizes() {
+        let mut r = Rng::new(1);
+        let mut buf = Vec::new();
+        let n = 1000;
+        let total: usize = (0..n)
+            .map(|slot| {
+                alert(slot, EPOCH_MS, &mut buf);
+                buf.len()
+            })
+            .sum();
+        let avg = total / n as usize;
+        let id = uuid(&mut r);
+        let s = silence(&mut r, &id, EPOCH_MS, 3_600_000).len();
+        let k = nflog_key(4321).len();
+        let v = nflog_value(&mut r, EPOCH_MS).len();
+        let h = history_value(&mut r, EPOCH_MS, 4321).len();
+        eprintln!("alert {avg} silence {s} nflog {k}+{v} history 16+{h}");
+        assert_eq!(id.len(), 36);
+        assert!((700..=780).contains(&avg));
+        assert!((1000..=1200).contains(&s));
+        assert!((90..=110).contains(&k) && (180..=220).contains(&v));
+        assert!((270..=330).contains(&h));
+    }
 }
