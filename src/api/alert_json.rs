@@ -55,6 +55,30 @@ pub fn write_alert(out: &mut Vec<u8>, alert: &GettableAlert<'_>) -> serde_json::
     Ok(())
 }
 
+/// Opens an alert group (Alertmanager's `AlertGroup`); its alerts follow,
+/// comma-separated, then [`close_group`].
+pub fn open_group(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"alerts\":[");
+}
+
+/// Ends a group opened with [`open_group`], as serde_json writes
+/// [`super::models::AlertGroup`].
+pub fn close_group(
+    out: &mut Vec<u8>,
+    labels: &LabelSet,
+    receiver: &str,
+    route_labels: &LabelSet,
+) -> serde_json::Result<()> {
+    out.extend_from_slice(b"],\"labels\":");
+    write_label_set(out, labels)?;
+    out.extend_from_slice(b",\"receiver\":{\"name\":");
+    write_str(out, receiver)?;
+    out.extend_from_slice(b"},\"routeLabels\":");
+    write_label_set(out, route_labels)?;
+    out.push(b'}');
+    Ok(())
+}
+
 fn write_label_set(out: &mut Vec<u8>, set: &LabelSet) -> serde_json::Result<()> {
     out.push(b'{');
     for (i, (name, value)) in set.iter().enumerate() {
@@ -227,6 +251,55 @@ mod tests {
             assert_eq!(
                 String::from_utf8(ours).unwrap(),
                 String::from_utf8(theirs).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn groups_are_written_exactly_as_serde_json_writes_them() {
+        use crate::api::models::{AlertGroup, AlertState, Receiver};
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
+        let alerts: Vec<Alert> = (0..3)
+            .map(|i| Alert::for_test(&[("alertname", "A"), ("i", &i.to_string())], &[], at))
+            .collect();
+        for shown in 0..3 {
+            let status = || AlertStatus {
+                inhibited_by: vec![],
+                muted_by: vec![],
+                silenced_by: vec![],
+                state: AlertState::Active,
+            };
+            let group = AlertGroup {
+                alerts: alerts[..shown]
+                    .iter()
+                    .map(|a| gettable(a, status()))
+                    .collect(),
+                labels: [("alertname", "A"), ("team", "\"quoted\"")]
+                    .into_iter()
+                    .collect(),
+                receiver: Receiver {
+                    name: "ops \\ night".into(),
+                },
+                route_labels: [("tier", "1")].into_iter().collect(),
+            };
+            let mut ours = Vec::new();
+            open_group(&mut ours);
+            for (i, a) in group.alerts.iter().enumerate() {
+                if i > 0 {
+                    ours.push(b',');
+                }
+                write_alert(&mut ours, a).unwrap();
+            }
+            close_group(
+                &mut ours,
+                &group.labels,
+                &group.receiver.name,
+                &group.route_labels,
+            )
+            .unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&group).unwrap()
             );
         }
     }

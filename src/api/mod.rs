@@ -13,6 +13,7 @@ mod routes;
 mod same_origin;
 mod silences;
 mod status;
+mod streamed;
 
 use std::time::{Duration, Instant};
 
@@ -77,17 +78,6 @@ pub fn router(state: AppState) -> Router {
         state.metrics.limits.clone(),
     )
     .wrap(routes.merge(crate::ui::router(prefix)))
-}
-
-/// A JSON answer written into one buffer of `capacity` bytes: the alert
-/// lists run to tens of MiB, and axum's `Json` writes through a small
-/// growing buffer.
-fn large_json<T: serde::Serialize>(value: &T, capacity: usize) -> Response {
-    let mut body = Vec::with_capacity(capacity);
-    match serde_json::to_writer(&mut body, value) {
-        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(e) => ApiError::Internal(e.into()).into_response(),
-    }
 }
 
 async fn ok() -> &'static str {

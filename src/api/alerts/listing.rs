@@ -1,20 +1,18 @@
 //! `GET /api/v2/alerts` and `GET /api/v2/alerts/groups`.
 
+use std::ops::Range;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use super::alert_status::{alert_status, receivers};
 use crate::alert::Alert;
-use crate::api::ApiError;
-use crate::api::models::{
-    AlertGroup, AlertState, AlertStatus, GettableAlert, Receiver, ReceiverRef,
-};
+use crate::api::models::{AlertState, AlertStatus, GettableAlert, ReceiverRef};
 use crate::api::query::Query;
+use crate::api::streamed::{self, RenderParts};
+use crate::api::{ApiError, alert_json};
 use crate::app::{AppState, Runtime};
 use crate::inhibit::Inhibitions;
 use crate::labels::{Fingerprint, LabelSet};
@@ -120,111 +118,91 @@ impl Listing {
     }
 }
 
-pub(super) async fn get_alerts(
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let l = Listing::new(&state, raw.as_deref())?;
-    // Tens of thousands of alerts take tens of milliseconds: off the async
-    // workers, so other requests are not held up meanwhile.
-    tokio::task::spawn_blocking(move || list_alerts(&state, l))
+/// Both lists are answered from the blocking threads: their work grows with
+/// the alerts (tens of thousands take tens of milliseconds), and the async
+/// workers must keep serving other requests meanwhile.
+async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
 }
 
-/// Below this many alerts a listing is not split across threads.
-const PARALLEL_MIN_ALERTS: usize = 2000;
-
-/// The alert list, sorted by fingerprint. The sorted snapshot is cut into
-/// one part per core, each filtered and written on its own thread, and the
-/// parts joined in order: a large answer comes back in a fraction of the
-/// time one thread takes.
-fn list_alerts(state: &AppState, mut l: Listing) -> Result<Response, ApiError> {
-    // Zero-padded hex sorts like the number. Keys are read once, not at
-    // every comparison (each read is a miss on another alert).
-    let mut keyed: Vec<(Fingerprint, Arc<Alert>)> = std::mem::take(&mut l.snapshot)
-        .into_iter()
-        .map(|a| (a.fingerprint(), a))
-        .collect();
-    keyed.sort_unstable_by_key(|(fp, _)| *fp);
-    l.snapshot = keyed.into_iter().map(|(_, a)| a).collect();
-    let threads = if l.snapshot.len() < PARALLEL_MIN_ALERTS {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-    };
-    let per_part = l.snapshot.len().div_ceil(threads).max(1);
-    let mut parts = std::thread::scope(|scope| {
-        let workers: Vec<_> = l
-            .snapshot
-            .chunks(per_part)
-            .enumerate()
-            .map(|(i, part)| {
-                // The first part opens the array, so the joined answer is
-                // never shifted to make room for it.
-                let prefix: &[u8] = if i == 0 { b"[" } else { b"" };
-                scope.spawn(|| list_part(state, &l, part, prefix))
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("listing thread"))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .map_err(|e| ApiError::Internal(e.into()))?
-    .into_iter();
-    // The parts go out as they are, one chunk each, instead of being copied
-    // into one buffer: an answer of tens of MiB is sent sooner.
-    let (first, mut listed) = parts.next().unwrap_or_else(|| (b"[".to_vec(), 0));
-    let mut chunks = vec![Bytes::from(first)];
-    for (part, n) in parts.filter(|(_, n)| *n > 0) {
-        if listed > 0 {
-            chunks.push(Bytes::from_static(b","));
-        }
-        chunks.push(Bytes::from(part));
-        listed += n;
-    }
-    chunks.push(Bytes::from_static(b"]"));
-    let body = axum::body::Body::from_stream(futures_util::stream::iter(
-        chunks.into_iter().map(Ok::<_, std::convert::Infallible>),
-    ));
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+/// When a listing's answer must be done: the request's time limit counts
+/// its body too, so a reader that never finishes lets go of what the
+/// listing holds.
+fn deadline(state: &AppState) -> tokio::time::Instant {
+    let limit = state
+        .options
+        .tuning
+        .web_timeout
+        .unwrap_or(crate::api::REQUEST_TIMEOUT);
+    tokio::time::Instant::now() + limit
 }
 
-/// The listed alerts of one part, after `prefix`, as JSON array elements
-/// joined by commas; and how many there are.
-fn list_part(
-    state: &AppState,
-    l: &Listing,
-    alerts: &[Arc<Alert>],
-    prefix: &[u8],
-) -> Result<(Vec<u8>, usize), serde_json::Error> {
-    let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
-    let mut out = Vec::with_capacity(alerts.len() * ALERT_JSON_BYTES + prefix.len());
-    out.extend_from_slice(prefix);
-    let mut listed = 0;
-    let silences = state.silences.reader();
-    for alert in alerts {
-        // Resolved alerts stay stored until GC but are not listed.
-        if alert.resolved_at(now) || !filter.keep_labels(alert) {
-            continue;
-        }
-        let routes = runtime.route.matches(&alert.labels);
-        let recv = receivers(&routes);
-        if !recv.iter().any(|r| filter.keep_receiver(runtime, r.name)) {
-            continue;
-        }
-        let status = alert_status(&silences, runtime, &[], &l.inhibitions, alert, now);
-        if !filter.keep_status(&status) {
-            continue;
-        }
-        if listed > 0 {
+/// Alerts of the list per part of its answer (about 0.5 MiB of JSON).
+const ALERTS_PER_PART: usize = 512;
+
+pub(super) async fn get_alerts(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let deadline = deadline(&state);
+    let job = off_the_workers(move || {
+        let mut l = Listing::new(&state, raw.as_deref())?;
+        // Zero-padded hex sorts like the number. Keys are read once, not
+        // at every comparison (each read is a miss on another alert).
+        let mut keyed: Vec<(Fingerprint, Arc<Alert>)> = std::mem::take(&mut l.snapshot)
+            .into_iter()
+            .map(|a| (a.fingerprint(), a))
+            .collect();
+        keyed.sort_unstable_by_key(|(fp, _)| *fp);
+        l.snapshot = keyed.into_iter().map(|(_, a)| a).collect();
+        Ok(AlertList { state, l })
+    })
+    .await?;
+    let parts = streamed::parts(job.l.snapshot.len(), ALERTS_PER_PART);
+    Ok(streamed::json_array(
+        job,
+        parts,
+        ALERTS_PER_PART * ALERT_JSON_BYTES,
+        deadline,
+    ))
+}
+
+/// The alert list, sorted by fingerprint.
+struct AlertList {
+    state: AppState,
+    l: Listing,
+}
+
+impl RenderParts for AlertList {
+    fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
+        let l = &self.l;
+        let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
+        let silences = self.state.silences.reader();
+        let mut listed = 0;
+        for alert in &l.snapshot[part] {
+            // Resolved alerts stay stored until GC but are not listed.
+            if alert.resolved_at(now) || !filter.keep_labels(alert) {
+                continue;
+            }
+            let routes = runtime.route.matches(&alert.labels);
+            let recv = receivers(&routes);
+            if !recv.iter().any(|r| filter.keep_receiver(runtime, r.name)) {
+                continue;
+            }
+            let status = alert_status(&silences, runtime, &[], &l.inhibitions, alert, now);
+            if !filter.keep_status(&status) {
+                continue;
+            }
             out.push(b',');
+            alert_json::write_alert(out, &to_gettable(alert, status, recv))?;
+            listed += 1;
         }
-        crate::api::alert_json::write_alert(&mut out, &to_gettable(alert, status, recv))?;
-        listed += 1;
+        Ok(listed)
     }
-    Ok((out, listed))
 }
 
 /// The dispatcher's live aggregation groups, as Alertmanager lists them:
@@ -234,9 +212,48 @@ pub(super) async fn get_alert_groups(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let l = Listing::new(&state, raw.as_deref())?;
+    let deadline = deadline(&state);
+    let job = off_the_workers(move || {
+        let l = Listing::new(&state, raw.as_deref())?;
+        let groups = shown_groups(&state, &l);
+        Ok(GroupList { state, l, groups })
+    })
+    .await?;
+    // Parts of whole groups, about `ALERTS_PER_PART` alerts each.
+    let mut parts = Vec::new();
+    let (mut start, mut alerts) = (0, 0);
+    for (i, g) in job.groups.iter().enumerate() {
+        alerts += g.alerts.len();
+        if alerts >= ALERTS_PER_PART {
+            parts.push(start..i + 1);
+            (start, alerts) = (i + 1, 0);
+        }
+    }
+    if start < job.groups.len() {
+        parts.push(start..job.groups.len());
+    }
+    Ok(streamed::json_array(
+        job,
+        parts,
+        ALERTS_PER_PART * ALERT_JSON_BYTES,
+        deadline,
+    ))
+}
+
+/// One group as listed: its unresolved alerts that pass the label filter,
+/// in Alertmanager's order.
+struct ShownGroup {
+    receiver: String,
+    labels: LabelSet,
+    alerts: Vec<Arc<Alert>>,
+    route_labels: LabelSet,
+}
+
+/// The live groups with an alert that passes the label and receiver
+/// filters, sorted as Alertmanager sorts them (labels, then receiver).
+fn shown_groups(state: &AppState, l: &Listing) -> Vec<ShownGroup> {
     let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
-    let mut groups: Vec<(String, LabelSet, Vec<Arc<Alert>>, LabelSet)> = Vec::new();
+    let mut groups = Vec::new();
     for group in state.live_groups() {
         if !filter.keep_receiver(runtime, &group.opts.receiver) {
             continue;
@@ -253,43 +270,60 @@ pub(super) async fn get_alert_groups(
         // Rendered over the alerts the filters keep (Alertmanager renders
         // over the group's current alerts; they differ only when filtered).
         let route_labels = runtime.pipeline.group_route_labels(&group, &alerts, now);
-        groups.push((
-            group.opts.receiver.clone(),
-            group.labels.clone(),
+        groups.push(ShownGroup {
+            receiver: group.opts.receiver.clone(),
+            labels: group.labels.clone(),
             alerts,
             route_labels,
-        ));
+        });
     }
-    let mut out: Vec<AlertGroup> = Vec::with_capacity(groups.len());
-    let silences = state.silences.reader();
-    for (receiver, labels, alerts, route_labels) in &groups {
-        let mut shown = Vec::with_capacity(alerts.len());
-        for alert in alerts {
-            let routes = runtime.route.matches(&alert.labels);
-            let status = alert_status(&silences, runtime, &routes, &l.inhibitions, alert, now);
-            if filter.keep_status(&status) {
-                let recv = receivers(&routes);
-                shown.push(to_gettable(alert, status, recv));
-            }
-        }
-        if !shown.is_empty() {
-            out.push(AlertGroup {
-                alerts: shown,
-                labels: labels.clone(),
-                receiver: Receiver {
-                    name: receiver.clone(),
-                },
-                route_labels: route_labels.clone(),
-            });
-        }
-    }
-    out.sort_by(|a, b| {
+    groups.sort_by(|a, b| {
         if a.labels == b.labels {
-            a.receiver.name.cmp(&b.receiver.name)
+            a.receiver.cmp(&b.receiver)
         } else {
             a.labels.before(&b.labels)
         }
     });
-    let alerts: usize = out.iter().map(|g| g.alerts.len()).sum();
-    Ok(crate::api::large_json(&out, alerts * ALERT_JSON_BYTES))
+    groups
+}
+
+struct GroupList {
+    state: AppState,
+    l: Listing,
+    groups: Vec<ShownGroup>,
+}
+
+impl RenderParts for GroupList {
+    /// A group none of whose alerts passes the status filters is left out.
+    fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
+        let l = &self.l;
+        let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
+        let silences = self.state.silences.reader();
+        let mut listed = 0;
+        for g in &self.groups[part] {
+            let start = out.len();
+            out.push(b',');
+            alert_json::open_group(out);
+            let mut shown = 0;
+            for alert in &g.alerts {
+                let routes = runtime.route.matches(&alert.labels);
+                let status = alert_status(&silences, runtime, &routes, &l.inhibitions, alert, now);
+                if !filter.keep_status(&status) {
+                    continue;
+                }
+                if shown > 0 {
+                    out.push(b',');
+                }
+                alert_json::write_alert(out, &to_gettable(alert, status, receivers(&routes)))?;
+                shown += 1;
+            }
+            if shown == 0 {
+                out.truncate(start);
+                continue;
+            }
+            alert_json::close_group(out, &g.labels, &g.receiver, &g.route_labels)?;
+            listed += 1;
+        }
+        Ok(listed)
+    }
 }

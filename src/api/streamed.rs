@@ -1,0 +1,194 @@
+//! A large JSON array answer, written part by part as the client reads it.
+//!
+//! The alert lists run to tens of MiB. Written whole per request, each slow
+//! reader held a full copy (30 readers of a 52 MB list: 2.1 GB). Here the
+//! answer is cut into parts of a few hundred elements; a few parts are
+//! rendered at a time on the blocking threads (one per core, in order),
+//! and the next only once the client has taken one. A reader that has not
+//! finished by the request's deadline has its answer cut off (the
+//! connection is closed mid-body, so it cannot be mistaken for a whole
+//! one) and what the listing held is freed.
+
+use std::io;
+use std::ops::Range;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// What a listing renders: elements `part` of it, each written after a
+/// comma; returns how many it wrote (a filter may skip some).
+pub trait RenderParts: Send + Sync + 'static {
+    fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize>;
+}
+
+/// Parts of `len` elements in order, each about `per_part` long.
+pub fn parts(len: usize, per_part: usize) -> Vec<Range<usize>> {
+    let per_part = per_part.max(1);
+    (0..len.div_ceil(per_part))
+        .map(|i| i * per_part..((i + 1) * per_part).min(len))
+        .collect()
+}
+
+enum Piece {
+    Data(Bytes),
+    End,
+}
+
+/// The answer: `[`, every part's elements, `]`, as they are read.
+/// `bytes_per_part` sizes each part's buffer once.
+pub fn json_array<J: RenderParts>(
+    job: J,
+    parts: Vec<Range<usize>>,
+    bytes_per_part: usize,
+    deadline: Instant,
+) -> Response {
+    // One part in the channel and one per core being rendered: the memory
+    // a reader holds, however slowly it reads.
+    let (tx, rx) = mpsc::channel::<Piece>(1);
+    let job = Arc::new(job);
+    tokio::spawn(async move {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let mut rendered = futures_util::stream::iter(parts)
+            .map(|part| {
+                let job = job.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut out = Vec::with_capacity(bytes_per_part);
+                    job.render(part, &mut out).map(|n| (out, n))
+                })
+            })
+            .buffered(threads);
+        let send = |piece| tokio::time::timeout_at(deadline, tx.send(piece));
+        if !matches!(
+            send(Piece::Data(Bytes::from_static(b"["))).await,
+            Ok(Ok(()))
+        ) {
+            return;
+        }
+        let mut first = true;
+        while let Some(result) = rendered.next().await {
+            let (out, listed) = match result {
+                Ok(Ok(done)) => done,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "writing a listing failed");
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a listing thread failed");
+                    return;
+                }
+            };
+            if listed == 0 {
+                continue;
+            }
+            // Every element was written after a comma; the first of the
+            // array drops it without a copy.
+            let mut bytes = Bytes::from(out);
+            if first {
+                bytes = bytes.slice(1..);
+                first = false;
+            }
+            // Past the deadline, or the client went away: stop rendering
+            // and let go of the listing.
+            if !matches!(send(Piece::Data(bytes)).await, Ok(Ok(()))) {
+                return;
+            }
+        }
+        let _ = send(Piece::Data(Bytes::from_static(b"]"))).await;
+        let _ = send(Piece::End).await;
+    });
+    let body = futures_util::stream::unfold(Some(rx), |rx| async move {
+        let mut rx = rx?;
+        match rx.recv().await {
+            Some(Piece::Data(bytes)) => Some((Ok(bytes), Some(rx))),
+            Some(Piece::End) => None,
+            // The writer stopped before the end: fail the body so the
+            // connection is closed rather than the answer looking whole.
+            None => Some((
+                Err(io::Error::other(
+                    "listing cut off at the request's time limit",
+                )),
+                None,
+            )),
+        }
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Elements `0..n` as numbers, every third one filtered out.
+    struct Numbers;
+
+    impl RenderParts for Numbers {
+        fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
+            let mut n = 0;
+            for i in part.filter(|i| i % 3 != 0) {
+                out.extend_from_slice(format!(",{i}").as_bytes());
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+
+    async fn read(resp: Response) -> Result<Vec<u8>, axum::Error> {
+        axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .map(|b| b.to_vec())
+    }
+
+    #[tokio::test]
+    async fn parts_join_into_one_array_in_order() {
+        for (len, per_part) in [(0, 4), (1, 4), (3, 1), (10, 3), (1000, 7)] {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let body = read(json_array(Numbers, parts(len, per_part), 16, deadline))
+                .await
+                .unwrap();
+            let got: Vec<usize> = serde_json::from_slice(&body).unwrap();
+            let want: Vec<usize> = (0..len).filter(|i| i % 3 != 0).collect();
+            assert_eq!(got, want, "{len} in parts of {per_part}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_past_the_deadline_gets_a_broken_body_and_the_listing_is_freed() {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let job = Arc::new(());
+        struct Held(#[allow(dead_code)] Arc<()>);
+        impl RenderParts for Held {
+            fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
+                out.extend_from_slice(format!(",{}", part.start).as_bytes());
+                Ok(1)
+            }
+        }
+        let resp = json_array(Held(job.clone()), parts(100, 1), 8, deadline);
+        let mut body = resp.into_body().into_data_stream();
+        // The reader takes one part, then stops reading past the deadline.
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"[");
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        // The writer gave up: the listing it held is gone.
+        for _ in 0..100_000 {
+            if Arc::strong_count(&job) == 1 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(Arc::strong_count(&job), 1);
+        let mut last = None;
+        while let Some(piece) = body.next().await {
+            last = Some(piece);
+        }
+        assert!(last.unwrap().is_err(), "the body ends in an error");
+    }
+}
