@@ -335,6 +335,14 @@ pub fn comparison_table(k: &Measurement, a: &Measurement, plan: Plan) -> String 
         Some(get(k) / get(a)),
         "≤ 0.1 (at 20k)",
     );
+    let groups = |m: &Measurement| m.get.groups.p50.as_secs_f64() * 1000.0;
+    t += &row(
+        "GET /api/v2/alerts/groups p50",
+        ms(k.get.groups.p50),
+        ms(a.get.groups.p50),
+        Some(groups(k) / groups(a)),
+        "≤ 0.05 (at 20k)",
+    );
     t += &row(
         "GET answer size",
         mib(k.get.bytes as u64),

@@ -12,6 +12,7 @@
 mod cluster;
 mod compare;
 mod pipeline;
+mod readers;
 mod server;
 mod sink;
 mod workload;
@@ -44,7 +45,7 @@ enum Cmd {
         #[command(flatten)]
         load: IngestLoad,
     },
-    /// Time `GET /api/v2/alerts`.
+    /// Time `GET /api/v2/alerts` and `GET /api/v2/alerts/groups`.
     Query {
         #[arg(long)]
         url: String,
@@ -100,6 +101,24 @@ enum Cmd {
         #[arg(long, default_value_t = 2000)]
         dispatch_silences: usize,
     },
+    /// Server memory while slow clients read a large alert list.
+    Readers {
+        /// klaxon binary (a release build).
+        #[arg(long)]
+        klaxon: PathBuf,
+        /// Alertmanager binary, measured the same way after klaxon.
+        #[arg(long)]
+        alertmanager: Option<PathBuf>,
+        /// Alerts stored (about 600 bytes of listing each).
+        #[arg(long, default_value_t = 85_000)]
+        alerts: usize,
+        /// Concurrent slow readers.
+        #[arg(long, default_value_t = 30)]
+        readers: usize,
+        /// Each reader's pace, KiB per second.
+        #[arg(long, default_value_t = 2048)]
+        kib_per_s: usize,
+    },
     /// What high availability costs: one klaxon against three replicas.
     Cluster {
         /// klaxon binary (a release build).
@@ -135,11 +154,14 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Query { url, repeat } => {
             let r = query(&client, &url, repeat).await?;
             println!(
-                "GET /api/v2/alerts ×{repeat}: p50 {} p99 {}, {} alerts, {} bytes",
+                "GET /api/v2/alerts ×{repeat}: p50 {} p99 {}, {} alerts, {} bytes; \
+                 /alerts/groups: p50 {} p99 {}",
                 ms(r.latency.p50),
                 ms(r.latency.p99),
                 r.alerts,
-                r.bytes
+                r.bytes,
+                ms(r.groups.p50),
+                ms(r.groups.p99)
             );
         }
         Cmd::Silences {
@@ -196,6 +218,24 @@ async fn main() -> anyhow::Result<()> {
             let k = measure_pipeline(&client, Kind::Klaxon, &klaxon, &plan).await?;
             let a = measure_pipeline(&client, Kind::Alertmanager, &alertmanager, &plan).await?;
             print!("{}", pipeline_table(&k, &a, &plan));
+        }
+        Cmd::Readers {
+            klaxon,
+            alertmanager,
+            alerts,
+            readers,
+            kib_per_s,
+        } => {
+            let plan = readers::ReadersPlan {
+                alerts,
+                readers,
+                kib_per_s,
+            };
+            let mut runs = vec![readers::measure(&client, Kind::Klaxon, &klaxon, &plan).await?];
+            if let Some(am) = alertmanager {
+                runs.push(readers::measure(&client, Kind::Alertmanager, &am, &plan).await?);
+            }
+            print!("{}", readers::table(&runs, &plan));
         }
         Cmd::Cluster {
             klaxon,

@@ -225,19 +225,27 @@ pub struct QueryReport {
     pub latency: Latency,
     pub bytes: usize,
     pub alerts: usize,
+    /// `GET /api/v2/alerts/groups`, timed as many times.
+    pub groups: Latency,
 }
 
-/// Times `GET /api/v2/alerts`; the count comes from the last answer, parsed
-/// after its timing is taken.
+/// Times `GET /api/v2/alerts` and `GET /api/v2/alerts/groups`, taking
+/// turns; the count comes from the last alert list, parsed after its
+/// timing is taken.
 pub async fn query(client: &Client, base: &str, repeat: usize) -> anyhow::Result<QueryReport> {
-    let url = api(base, "alerts");
+    let (url, groups_url) = (api(base, "alerts"), api(base, "alerts/groups"));
     let mut samples = Vec::with_capacity(repeat);
+    let mut group_samples = Vec::with_capacity(repeat);
     let mut last = Vec::new();
     for _ in 0..repeat.max(1) {
         let t = Instant::now();
         let resp = client.get(&url).send().await?.error_for_status()?;
         last = resp.bytes().await?.to_vec();
         samples.push(t.elapsed());
+        let t = Instant::now();
+        let resp = client.get(&groups_url).send().await?.error_for_status()?;
+        resp.bytes().await?;
+        group_samples.push(t.elapsed());
     }
     let alerts = serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&last)
         .context("GET /api/v2/alerts did not answer a JSON array")?
@@ -246,6 +254,7 @@ pub async fn query(client: &Client, base: &str, repeat: usize) -> anyhow::Result
         latency: latency(samples),
         bytes: last.len(),
         alerts,
+        groups: latency(group_samples),
     })
 }
 

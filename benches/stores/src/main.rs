@@ -227,6 +227,7 @@ fn run(args: &mut Vec<String>) -> Result<()> {
         }
     }
     let (steal0, total0) = sys::cpu_ticks();
+    let load0 = sys::loadavg();
     let started = Instant::now();
     let mut runs = Vec::new();
     for kind in &kinds {
@@ -268,6 +269,7 @@ fn run(args: &mut Vec<String>) -> Result<()> {
         });
     }
     let (steal1, total1) = sys::cpu_ticks();
+    let load = format!("{load0} at the start, {} at the end", sys::loadavg());
     let report = report(
         &command,
         &scale,
@@ -278,6 +280,7 @@ fn run(args: &mut Vec<String>) -> Result<()> {
         total1 - total0,
         &silence_count,
         crash_after,
+        &load,
     );
     println!("{report}");
     if let Some(f) = out_file {
@@ -333,6 +336,7 @@ fn report(
     total: u64,
     silence_count: &str,
     crash_after: f64,
+    load: &str,
 ) -> String {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row = |name: &str, f: &dyn Fn(&StoreRun) -> String| {
@@ -487,7 +491,8 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "- machine: nproc {}; steal over the whole run: {steal} ticks of {total} ({:.1} %)\n",
+        "- machine: nproc {}; steal over the whole run: {steal} ticks of {total} ({:.1} %); \
+         load average (1, 5, 15 min, other work included): {load}\n",
         sys::nproc(),
         100.0 * steal as f64 / total.max(1) as f64
     );

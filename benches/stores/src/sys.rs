@@ -61,6 +61,16 @@ pub fn steal_ticks() -> u64 {
     cpu_ticks().0
 }
 
+/// The 1, 5 and 15 minute load averages, as the kernel prints them.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn nproc() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

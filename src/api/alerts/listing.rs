@@ -141,8 +141,9 @@ fn deadline(state: &AppState) -> tokio::time::Instant {
     tokio::time::Instant::now() + limit
 }
 
-/// Alerts of the list per part of its answer (about 0.5 MiB of JSON).
-const ALERTS_PER_PART: usize = 512;
+/// Alerts of the list per part of its answer (about 100 KiB of JSON): a
+/// few parts are in flight per reader.
+const ALERTS_PER_PART: usize = 128;
 
 pub(super) async fn get_alerts(
     State(state): State<AppState>,
