@@ -131,8 +131,12 @@ impl SledStore {
                 .unwrap_or(0),
             None => 0,
         };
+        let data_file = std::fs::File::open(path.join("db")).map_err(|e| StorageError::Open {
+            path: path.to_owned(),
+            source: e.into(),
+        })?;
         let store = Self {
-            flush_gate: Arc::new(FlushGate::default()),
+            flush_gate: Arc::new(FlushGate::new(Some(data_file))),
             retired: tokio_util::sync::CancellationToken::new(),
             alert_log,
             next_seq: Arc::new(AtomicU64::new(next_seq)),
