@@ -95,6 +95,11 @@ impl AggregationGroup {
         self.lock().alerts.iter().cloned().collect()
     }
 
+    /// How many alerts the group holds, resolved ones included.
+    pub fn alert_count(&self) -> usize {
+        self.lock().alerts.len()
+    }
+
     pub fn is_closed(&self) -> bool {
         self.lock().closed
     }
@@ -198,7 +203,7 @@ impl AggregationGroup {
             .iter()
             .map(|a| Arc::new(a.for_notification(now)))
             .collect();
-        alerts.sort_by(|a, b| super::alert_order(&a.labels, &b.labels));
+        super::sort_alerts(&mut alerts);
         let flush = Flush {
             receiver: self.opts.receiver.clone(),
             group_key: self.key.clone(),

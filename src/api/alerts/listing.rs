@@ -14,6 +14,7 @@ use crate::api::query::Query;
 use crate::api::streamed::{self, RenderParts};
 use crate::api::{ApiError, alert_json};
 use crate::app::{AppState, Runtime};
+use crate::dispatch::group::AggregationGroup;
 use crate::inhibit::Inhibitions;
 use crate::labels::{Fingerprint, LabelSet};
 use crate::silence::filter_labels;
@@ -252,32 +253,32 @@ struct ShownGroup {
 
 /// The live groups with an alert that passes the label and receiver
 /// filters, sorted as Alertmanager sorts them (labels, then receiver).
+/// Groups are prepared on one thread per core when they hold many alerts.
 fn shown_groups(state: &AppState, l: &Listing) -> Vec<ShownGroup> {
-    let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
-    let mut groups = Vec::new();
-    for group in state.live_groups() {
-        if !filter.keep_receiver(runtime, &group.opts.receiver) {
-            continue;
-        }
-        let mut alerts: Vec<Arc<Alert>> = group
-            .alerts()
-            .into_iter()
-            .filter(|a| !a.resolved_at(now) && filter.keep_labels(a))
+    let live = state.live_groups();
+    let alerts: usize = live.iter().map(|g| g.alert_count()).sum();
+    let threads = if alerts < PARALLEL_MIN_ALERTS {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    };
+    let per_thread = live.len().div_ceil(threads).max(1);
+    let mut groups: Vec<ShownGroup> = std::thread::scope(|scope| {
+        let workers: Vec<_> = live
+            .chunks(per_thread)
+            .map(|some| {
+                scope.spawn(|| {
+                    some.iter()
+                        .filter_map(|g| shown_group(l, g))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
-        if alerts.is_empty() {
-            continue;
-        }
-        alerts.sort_by(|a, b| crate::dispatch::alert_order(&a.labels, &b.labels));
-        // Rendered over the alerts the filters keep (Alertmanager renders
-        // over the group's current alerts; they differ only when filtered).
-        let route_labels = runtime.pipeline.group_route_labels(&group, &alerts, now);
-        groups.push(ShownGroup {
-            receiver: group.opts.receiver.clone(),
-            labels: group.labels.clone(),
-            alerts,
-            route_labels,
-        });
-    }
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect::<Vec<_>>()
+    });
     groups.sort_by(|a, b| {
         if a.labels == b.labels {
             a.receiver.cmp(&b.receiver)
@@ -286,6 +287,34 @@ fn shown_groups(state: &AppState, l: &Listing) -> Vec<ShownGroup> {
         }
     });
     groups
+}
+
+/// Below this many alerts, groups are prepared on one thread.
+const PARALLEL_MIN_ALERTS: usize = 2000;
+
+fn shown_group(l: &Listing, group: &AggregationGroup) -> Option<ShownGroup> {
+    let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
+    if !filter.keep_receiver(runtime, &group.opts.receiver) {
+        return None;
+    }
+    let mut alerts: Vec<Arc<Alert>> = group
+        .alerts()
+        .into_iter()
+        .filter(|a| !a.resolved_at(now) && filter.keep_labels(a))
+        .collect();
+    if alerts.is_empty() {
+        return None;
+    }
+    crate::dispatch::sort_alerts(&mut alerts);
+    // Rendered over the alerts the filters keep (Alertmanager renders over
+    // the group's current alerts; they differ only when filtered).
+    let route_labels = runtime.pipeline.group_route_labels(group, &alerts, now);
+    Some(ShownGroup {
+        receiver: group.opts.receiver.clone(),
+        labels: group.labels.clone(),
+        alerts,
+        route_labels,
+    })
 }
 
 struct GroupList {
