@@ -132,13 +132,15 @@ async fn get_notifications(
         }
     }
     // One more than asked tells whether another page exists.
-    let want = q.limit;
+    let (want, offset) = (q.limit, q.offset);
     q.limit = want + 1;
-    let mut notifications = state
-        .history
-        .list(&q)
+    // A filter that matches little scans the whole history, and every
+    // record read is a store call: off the async workers.
+    let mut notifications = tokio::task::spawn_blocking(move || state.history.list(&q))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| ApiError::Internal(e.into()))?;
-    let next_offset = (notifications.len() > want).then(|| q.offset + want);
+    let next_offset = (notifications.len() > want).then(|| offset + want);
     notifications.truncate(want);
     Ok(Json(NotificationPage {
         notifications,

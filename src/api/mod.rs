@@ -127,16 +127,24 @@ async fn reload(State(state): State<AppState>) -> Response {
 
 /// 0.0.4 text unless the scraper asks for OpenMetrics, as Alertmanager's
 /// client library negotiates.
+/// The gauges are recomputed over every alert and the exposition grows
+/// with the groups: both off the async workers.
 async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     use crate::metrics::exposition;
-    status::refresh_gauges(&state);
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    if exposition::wants_openmetrics(accept) {
-        let body = state.metrics.encode_openmetrics();
-        ([(header::CONTENT_TYPE, exposition::OPENMETRICS)], body).into_response()
-    } else {
-        let body = state.metrics.encode();
-        ([(header::CONTENT_TYPE, exposition::TEXT_0_0_4)], body).into_response()
+    let openmetrics = exposition::wants_openmetrics(accept);
+    let encoded = tokio::task::spawn_blocking(move || {
+        status::refresh_gauges(&state);
+        if openmetrics {
+            (exposition::OPENMETRICS, state.metrics.encode_openmetrics())
+        } else {
+            (exposition::TEXT_0_0_4, state.metrics.encode())
+        }
+    })
+    .await;
+    match encoded {
+        Ok((content_type, body)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+        Err(e) => ApiError::Internal(e.into()).into_response(),
     }
 }
 
