@@ -210,7 +210,7 @@ impl GroupedAlert {
 /// Alertmanager's `hashAlert`: XXH64 of the sorted label names and values,
 /// each followed by 0xff.
 pub fn alert_hash(labels: &LabelSet) -> u64 {
-    let mut buf = Vec::with_capacity(labels.as_packed().len() + 2 * labels.len());
+    let mut buf = Vec::with_capacity(labels.text_len() + 2 * labels.len());
     for (name, value) in labels.iter() {
         buf.extend_from_slice(name.as_bytes());
         buf.push(0xff);

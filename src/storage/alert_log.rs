@@ -1,14 +1,19 @@
 //! The alert log's record format: batches of alert puts and deletes.
 //!
-//! Version 3 (written now) is a compact binary encoding (postcard) of each
-//! alert, its label sets in their packed in-memory form, compressed with
-//! LZ4 per record. Alerts repeat label names and most values from one to
-//! the next, so a record shrinks several times; that matters beyond disk
-//! space, because sled keeps recently written values in memory, and
-//! because encoding is on the ingest path (JSON was a fifth of its CPU,
-//! label sets as postcard maps a tenth). Versions 1 (JSON) and 2 (label
-//! sets as maps) are still read, so a store written by an earlier klaxon
-//! loads unchanged.
+//! Version 2 (written now) is a compact binary encoding (postcard) of each
+//! alert, compressed with LZ4 per record; label sets are written as maps
+//! (a count, then names and values), which says nothing of how klaxon holds
+//! them in memory, so a change there is not a storage migration. Alerts
+//! repeat label names and most values from one to the next, so a record
+//! shrinks several times; that matters beyond disk space, because the store
+//! keeps recently written values in memory, and because encoding is on the
+//! ingest path.
+//!
+//! Version 3, written by the previous release, put label sets in their
+//! packed in-memory form; it is still read, by [`v3_label_set`], a reader
+//! of that layout as it was, independent of today's `labels::packed`.
+//! Version 1 (JSON) was only written before the first release and is
+//! refused with a message saying so.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,13 +21,13 @@ use serde::{Deserialize, Serialize};
 use crate::alert::Alert;
 use crate::labels::{Fingerprint, LabelSet};
 
-/// JSON: `{"puts":[alert, …],"deletes":[fingerprint, …]}`.
-pub const VERSION_JSON: u8 = 1;
+/// JSON, before the first release: no longer read.
+const VERSION_JSON: u8 = 1;
 /// LZ4 over postcard: a count, that many alerts, then the deletes; label
 /// sets as maps.
 pub const VERSION_BINARY: u8 = 2;
-/// As version 2, with label sets in packed form (see `labels`).
-pub const VERSION_PACKED: u8 = 3;
+/// As version 2, with label sets in the previous release's packed form.
+const VERSION_PACKED: u8 = 3;
 
 /// A decompressed record may not claim more than this; a corrupt length
 /// must not make startup allocate gigabytes.
@@ -77,9 +82,9 @@ const MAX_STAMP_BYTES: usize = 10 + 5;
 /// One alert, encoded on its own (into `out`, replacing what it held) so a
 /// caller can check its size and cut records between any two alerts.
 pub fn encode_alert(alert: &Alert, out: &mut Vec<u8>) {
-    let packed = AlertRecord {
-        labels: alert.labels.as_packed(),
-        annotations: alert.annotations.as_packed(),
+    let record = AlertRecord {
+        labels: &alert.labels,
+        annotations: &alert.annotations,
         starts_at: stamp(alert.starts_at),
         ends_at: stamp(alert.ends_at),
         updated_at: stamp(alert.updated_at),
@@ -87,16 +92,18 @@ pub fn encode_alert(alert: &Alert, out: &mut Vec<u8>) {
         timeout: alert.timeout,
     };
     // Serialised into a slice sized for the worst case: postcard's
-    // growable-vector output pushes byte by byte.
-    let bound = packed.labels.len()
-        + packed.annotations.len()
-        + packed.generator_url.len()
-        + 3 * MAX_VARINT_BYTES
+    // growable-vector output pushes byte by byte. A set's map takes at most
+    // its text and a length per name and value, plus its count.
+    let set_bound = |set: &LabelSet| set.text_len() + (2 * set.len() + 1) * MAX_VARINT_BYTES;
+    let bound = set_bound(&alert.labels)
+        + set_bound(&alert.annotations)
+        + alert.generator_url.len()
+        + MAX_VARINT_BYTES
         + 3 * MAX_STAMP_BYTES
         + 1;
     out.clear();
     out.resize(bound, 0);
-    let used = postcard::to_slice(&packed, out)
+    let used = postcard::to_slice(&record, out)
         .expect("the bound fits")
         .len();
     out.truncate(used);
@@ -136,7 +143,7 @@ impl RecordWriter {
         raw.extend_from_slice(&self.alerts);
         let deletes: Vec<u64> = deletes.iter().map(|fp| fp.0).collect();
         raw = postcard::to_extend(&deletes, raw).expect("fingerprints encode");
-        let mut record = vec![VERSION_PACKED];
+        let mut record = vec![VERSION_BINARY];
         record.extend_from_slice(&lz4_flex::block::compress_prepend_size(&raw));
         record
     }
@@ -149,13 +156,17 @@ pub struct Batch {
     pub deletes: Vec<u64>,
 }
 
-/// Reads a record of either version. The error is the reason, for the
+/// Reads a record of version 2 or 3. The error is the reason, for the
 /// caller to wrap with the record's key.
 pub fn decode(record: &[u8]) -> Result<Batch, String> {
     match record.split_first() {
-        Some((&VERSION_JSON, body)) => serde_json::from_slice(body).map_err(|e| e.to_string()),
         Some((&VERSION_BINARY, body)) => decode_binary(body, mapped_alert),
         Some((&VERSION_PACKED, body)) => decode_binary(body, packed_alert),
+        Some((&VERSION_JSON, _)) => Err(
+            "record version 1 was written by a pre-release klaxon and is no longer read; \
+             move the store aside to start afresh"
+                .into(),
+        ),
         Some((v, _)) => Err(format!("unknown record version {v}")),
         None => Err("empty record".into()),
     }
@@ -173,7 +184,64 @@ fn mapped_alert(bytes: &[u8]) -> Result<(Alert, &[u8]), String> {
 fn packed_alert(bytes: &[u8]) -> Result<(Alert, &[u8]), String> {
     let (a, rest) =
         postcard::take_from_bytes::<AlertRecord<&str>>(bytes).map_err(|e| e.to_string())?;
-    Ok((a.into_alert(LabelSet::from_packed)?, rest))
+    Ok((a.into_alert(v3_label_set)?, rest))
+}
+
+/// A label set as version 3 wrote it, the previous release's in-memory
+/// layout, kept here as it was: `[lead][count?][end…][text]`. Numbers
+/// take `w` bytes of seven bits each, least significant first; the lead
+/// byte holds `w` (1 to 5) in its low three bits and the pair count above
+/// them when it is 1 to 15, else 0 and the count follows in `w` bytes.
+/// Each pair has two ends (name, then value) counted from the start of
+/// the text. Everything is checked: a corrupt set is an error.
+fn v3_label_set(raw: &str) -> Result<LabelSet, String> {
+    let bad = |what: &str| format!("label set: {what}");
+    let bytes = raw.as_bytes();
+    let Some(&lead) = bytes.first() else {
+        return Ok(LabelSet::default());
+    };
+    let w = usize::from(lead & 0b111);
+    if !(1..=5).contains(&w) || lead >= 0x80 {
+        return Err(bad(&format!("bad lead byte {lead}")));
+    }
+    let number = |at: usize| -> Result<usize, String> {
+        let digits = bytes
+            .get(at..at + w)
+            .ok_or_else(|| bad("truncated header"))?;
+        Ok(digits
+            .iter()
+            .rev()
+            .fold(0, |n, &b| (n << 7) | usize::from(b & 0x7f)))
+    };
+    let (count, ends_at) = match usize::from(lead >> 3) {
+        0 => (number(1)?, 1 + w),
+        n => (n, 1),
+    };
+    let text_start = count
+        .checked_mul(2 * w)
+        .and_then(|n| n.checked_add(ends_at))
+        .filter(|&t| t <= bytes.len())
+        .ok_or_else(|| bad(&format!("bad pair count {count}")))?;
+    let text = &raw[text_start..];
+    let mut pairs = Vec::with_capacity(count);
+    let mut start = 0;
+    for pair in 0..count {
+        let mut slot = |i: usize| -> Result<&str, String> {
+            let end = number(ends_at + (2 * pair + i) * w)?;
+            let s = text
+                .get(start..end)
+                .ok_or_else(|| bad(&format!("bad offset {end}")))?;
+            start = end;
+            Ok(s)
+        };
+        let name = slot(0)?;
+        let value = slot(1)?;
+        pairs.push((name, value));
+    }
+    if start != text.len() {
+        return Err(bad("text left over"));
+    }
+    Ok(pairs.into_iter().collect())
 }
 
 fn decode_binary(body: &[u8], read_alert: AlertReader) -> Result<Batch, String> {
@@ -233,46 +301,81 @@ mod tests {
         encode_alert(&a, &mut buf);
         w.push(&buf);
         let record = w.finish(&[Fingerprint(7), Fingerprint(u64::MAX)]);
-        assert_eq!(record[0], VERSION_PACKED);
+        assert_eq!(record[0], VERSION_BINARY);
         let batch = decode(&record).unwrap();
         assert_eq!(batch.puts, [a.clone(), a]);
         assert_eq!(batch.puts[0].ends_at, go_zero_time());
         assert_eq!(batch.deletes, [7, u64::MAX]);
     }
 
+    /// Label sets are written as maps: the bytes do not depend on how
+    /// klaxon holds a set in memory.
     #[test]
-    fn a_version_2_record_from_an_older_klaxon_still_reads() {
+    fn label_sets_are_written_as_maps_of_names_and_values() {
         let a = alert();
-        // Version 2 wrote label sets as maps: `LabelSet`'s own encoding.
-        let v2 = AlertRecord {
-            labels: &a.labels,
-            annotations: &a.annotations,
-            starts_at: stamp(a.starts_at),
-            ends_at: stamp(a.ends_at),
-            updated_at: stamp(a.updated_at),
-            generator_url: &a.generator_url,
-            timeout: a.timeout,
-        };
-        let mut raw = postcard::to_allocvec(&1usize).unwrap();
-        raw = postcard::to_extend(&v2, raw).unwrap();
-        raw = postcard::to_extend(&vec![9u64], raw).unwrap();
-        let mut record = vec![VERSION_BINARY];
-        record.extend_from_slice(&lz4_flex::block::compress_prepend_size(&raw));
-        let batch = decode(&record).unwrap();
-        assert_eq!(batch.puts, [a]);
-        assert_eq!(batch.deletes, [9]);
+        let mut buf = Vec::new();
+        encode_alert(&a, &mut buf);
+        let want = postcard::to_allocvec(&a.labels).unwrap();
+        assert_eq!(want[0], 2, "a count, then the pairs");
+        assert!(buf.starts_with(&want));
+    }
+
+    /// A record as the previous release wrote it (format version 3, label
+    /// sets in that release's packed layout, kept as bytes in
+    /// `fixtures/`) reads back as the alerts it held.
+    #[test]
+    fn a_record_of_the_previous_release_still_reads() {
+        let record = include_bytes!("fixtures/alert_log_v3.bin");
+        assert_eq!(record[0], VERSION_PACKED);
+        let want: Vec<Alert> =
+            serde_json::from_slice(include_bytes!("fixtures/alert_log_v3.json")).unwrap();
+        let batch = decode(record).unwrap();
+        assert_eq!(batch.puts, want);
+        assert_eq!(
+            batch.puts.last().unwrap().labels.len(),
+            40,
+            "a set of over 15 pairs"
+        );
+        assert_eq!(batch.deletes, [42]);
     }
 
     #[test]
-    fn a_json_record_from_an_older_klaxon_still_reads() {
-        let json = serde_json::to_vec(&alert()).unwrap();
+    fn version_3_label_sets_are_checked_before_use() {
+        // [lead: width 1, 2 pairs][ends 1 2 3 4][text]
+        let good = "\u{11}\u{1}\u{2}\u{3}\u{4}axby";
+        let set = v3_label_set(good).unwrap();
+        assert_eq!(set.iter().collect::<Vec<_>>(), [("a", "x"), ("b", "y")]);
+        assert!(v3_label_set("").unwrap().is_empty());
+        // Every cut and every flipped bit is an error or a readable set.
+        let raw = good.as_bytes();
+        for cut in 1..raw.len() {
+            if let Ok(s) = std::str::from_utf8(&raw[..cut]) {
+                assert!(v3_label_set(s).is_err(), "cut {cut}");
+            }
+        }
+        for at in 0..raw.len() {
+            for bit in 0..8 {
+                let mut bad = raw.to_vec();
+                bad[at] ^= 1 << bit;
+                if let Ok(s) = std::str::from_utf8(&bad)
+                    && let Ok(set) = v3_label_set(s)
+                {
+                    let _ = set.iter().count();
+                }
+            }
+        }
+        // A count beyond the header, and a separate count of 40 pairs that
+        // is not there.
+        assert!(v3_label_set("\u{79}\u{1}").is_err());
+        assert!(v3_label_set("\u{1}\u{28}\u{1}").is_err());
+    }
+
+    #[test]
+    fn a_pre_release_json_record_is_refused_with_a_reason() {
         let mut record = vec![VERSION_JSON];
-        record.extend_from_slice(br#"{"puts":["#);
-        record.extend_from_slice(&json);
-        record.extend_from_slice(br#"],"deletes":[5]}"#);
-        let batch = decode(&record).unwrap();
-        assert_eq!(batch.puts[0].labels, alert().labels);
-        assert_eq!(batch.deletes, [5]);
+        record.extend_from_slice(br#"{"puts":[],"deletes":[5]}"#);
+        let err = decode(&record).unwrap_err();
+        assert!(err.contains("pre-release"), "{err}");
     }
 
     #[test]
@@ -291,7 +394,7 @@ mod tests {
             let _ = decode(&flipped);
             flipped[i] ^= 0x5a;
         }
-        let mut huge = vec![VERSION_BINARY];
+        let mut huge = vec![VERSION_PACKED];
         huge.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(decode(&huge).unwrap_err().contains("claims"));
     }
