@@ -526,7 +526,13 @@ fn serve(
     let counts = state.connections.clone();
     Ok(match web.current().tls {
         None => tokio::spawn(crate::http_server::serve(
-            listener, router, limits, counts, shutdown,
+            axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                crate::http_server::no_delay(tcp)
+            }),
+            router,
+            limits,
+            counts,
+            shutdown,
         )),
         Some(_) => {
             let listener = crate::web::TlsListener::new(listener, web)?;

@@ -54,6 +54,15 @@ Content-Length: 26\r\n\
 \r\n\
 too many open connections\n";
 
+/// Turns Nagle's algorithm off on `stream`, as Go's servers do: a listing
+/// streams its answer in parts, and a small part held back until the
+/// client's delayed acknowledgement cost 40 ms a request.
+pub fn no_delay(stream: &tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY could not be set");
+    }
+}
+
 /// What a server counts, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct ConnectionCounts {

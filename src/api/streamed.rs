@@ -63,12 +63,6 @@ pub fn json_array<J: RenderParts>(
             })
             .buffered(threads);
         let send = |piece| tokio::time::timeout_at(deadline, tx.send(piece));
-        if !matches!(
-            send(Piece::Data(Bytes::from_static(b"["))).await,
-            Ok(Ok(()))
-        ) {
-            return;
-        }
         let mut first = true;
         while let Some(result) = rendered.next().await {
             let (out, listed) = match result {
@@ -86,19 +80,21 @@ pub fn json_array<J: RenderParts>(
                 continue;
             }
             // Every element was written after a comma; the first of the
-            // array drops it without a copy.
-            let mut bytes = Bytes::from(out);
+            // array's takes the bracket's place instead.
+            let mut out = out;
             if first {
-                bytes = bytes.slice(1..);
+                out[0] = b'[';
                 first = false;
             }
+            let bytes = Bytes::from(out);
             // Past the deadline, or the client went away: stop rendering
             // and let go of the listing.
             if !matches!(send(Piece::Data(bytes)).await, Ok(Ok(()))) {
                 return;
             }
         }
-        let _ = send(Piece::Data(Bytes::from_static(b"]"))).await;
+        let end: &'static [u8] = if first { b"[]" } else { b"]" };
+        let _ = send(Piece::Data(Bytes::from_static(end))).await;
         let _ = send(Piece::End).await;
     });
     let body = futures_util::stream::unfold(Some(rx), |rx| async move {
@@ -175,7 +171,7 @@ mod tests {
         let resp = json_array(Held(job.clone()), parts(100, 1), 8, deadline);
         let mut body = resp.into_body().into_data_stream();
         // The reader takes one part, then stops reading past the deadline.
-        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"[");
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"[0");
         tokio::time::sleep(Duration::from_secs(11)).await;
         // The writer gave up: the listing it held is gone.
         for _ in 0..100_000 {

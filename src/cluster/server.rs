@@ -75,7 +75,13 @@ pub async fn serve(
     let limits = crate::http_server::ConnectionLimits::default();
     let counts = Arc::default();
     match tls {
-        None => crate::http_server::serve(listener, router, limits, counts, stop).await,
+        None => {
+            let listener =
+                axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                    crate::http_server::no_delay(tcp)
+                });
+            crate::http_server::serve(listener, router, limits, counts, stop).await
+        }
         Some(web) => match crate::web::TlsListener::new(listener, web) {
             Ok(tls) => crate::http_server::serve(tls, router, limits, counts, stop).await,
             Err(e) => tracing::error!(error = %e, "the cluster port stopped"),

@@ -225,6 +225,7 @@ async fn accept(
         .await
         .expect("the handshake semaphore is never closed");
     let (stream, peer) = tcp.accept().await?;
+    crate::http_server::no_delay(&stream);
     Ok((stream, peer, slot))
 }
 
