@@ -136,9 +136,8 @@ async fn get_notifications(
     q.limit = want + 1;
     // A filter that matches little scans the whole history, and every
     // record read is a store call: off the async workers.
-    let mut notifications = tokio::task::spawn_blocking(move || state.history.list(&q))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
+    let mut notifications = super::off_the_workers(move || state.history.list(&q))
+        .await?
         .map_err(|e| ApiError::Internal(e.into()))?;
     let next_offset = (notifications.len() > want).then(|| offset + want);
     notifications.truncate(want);
@@ -161,9 +160,8 @@ struct StoreStatus {
 /// What the sled store holds, for the status page.
 async fn get_store(State(state): State<AppState>) -> Result<Json<StoreStatus>, ApiError> {
     let storage = state.storage.clone();
-    let size = tokio::task::spawn_blocking(move || storage.size_on_disk())
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
+    let size = super::off_the_workers(move || storage.size_on_disk())
+        .await?
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(StoreStatus {
         path: state.options.storage_path.display().to_string(),

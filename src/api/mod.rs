@@ -127,13 +127,14 @@ async fn reload(State(state): State<AppState>) -> Response {
 
 /// 0.0.4 text unless the scraper asks for OpenMetrics, as Alertmanager's
 /// client library negotiates.
+///
 /// The gauges are recomputed over every alert and the exposition grows
 /// with the groups: both off the async workers.
 async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     use crate::metrics::exposition;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let openmetrics = exposition::wants_openmetrics(accept);
-    let encoded = tokio::task::spawn_blocking(move || {
+    let encoded = off_the_workers(move || {
         status::refresh_gauges(&state);
         if openmetrics {
             (exposition::OPENMETRICS, state.metrics.encode_openmetrics())
@@ -144,8 +145,18 @@ async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) 
     .await;
     match encoded {
         Ok((content_type, body)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
-        Err(e) => ApiError::Internal(e.into()).into_response(),
+        Err(e) => e.into_response(),
     }
+}
+
+/// Runs work that grows with the data (every alert, the whole history) on
+/// the blocking threads, so the async workers keep serving other requests.
+pub(crate) async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// Records request durations by route pattern (never by raw path, whose

@@ -268,7 +268,8 @@ impl<'a> OrderKey<'a> {
     }
 }
 
-/// Sorts a group's alerts in [`alert_order`].
+/// Sorts a group's alerts in [`alert_order`], moving them (no reference
+/// count touched).
 pub fn sort_alerts(alerts: &mut Vec<Arc<Alert>>) {
     let mut keyed: Vec<(OrderKey<'_>, usize)> = alerts
         .iter()
@@ -281,8 +282,8 @@ pub fn sort_alerts(alerts: &mut Vec<Arc<Alert>>) {
             .then_with(|| alerts[*a].labels.before(&alerts[*b].labels))
     });
     let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
-    let sorted = order.into_iter().map(|i| alerts[i].clone()).collect();
-    *alerts = sorted;
+    let mut slots: Vec<Option<Arc<Alert>>> = std::mem::take(alerts).into_iter().map(Some).collect();
+    *alerts = order.into_iter().filter_map(|i| slots[i].take()).collect();
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::alert::Alert;
 use crate::api::models::{AlertState, AlertStatus, GettableAlert, ReceiverRef};
 use crate::api::query::Query;
 use crate::api::streamed::{self, RenderParts};
-use crate::api::{ApiError, alert_json};
+use crate::api::{ApiError, alert_json, off_the_workers};
 use crate::app::{AppState, Runtime};
 use crate::dispatch::group::AggregationGroup;
 use crate::inhibit::Inhibitions;
@@ -119,17 +119,6 @@ impl Listing {
     }
 }
 
-/// Both lists are answered from the blocking threads: their work grows with
-/// the alerts (tens of thousands take tens of milliseconds), and the async
-/// workers must keep serving other requests meanwhile.
-async fn off_the_workers<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-}
-
 /// When a listing's answer must be done: the request's time limit counts
 /// its body too, so a reader that never finishes lets go of what the
 /// listing holds.
@@ -151,6 +140,7 @@ pub(super) async fn get_alerts(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let deadline = deadline(&state);
+    // Both lists are prepared and written on the blocking threads.
     let job = off_the_workers(move || {
         let mut l = Listing::new(&state, raw.as_deref())?;
         // Zero-padded hex sorts like the number. Keys are read once, not
@@ -161,9 +151,9 @@ pub(super) async fn get_alerts(
             .collect();
         keyed.sort_unstable_by_key(|(fp, _)| *fp);
         l.snapshot = keyed.into_iter().map(|(_, a)| a).collect();
-        Ok(AlertList { state, l })
+        Ok::<_, ApiError>(AlertList { state, l })
     })
-    .await?;
+    .await??;
     let parts = streamed::parts(job.l.snapshot.len(), ALERTS_PER_PART);
     Ok(streamed::json_array(
         job,
@@ -218,9 +208,9 @@ pub(super) async fn get_alert_groups(
     let job = off_the_workers(move || {
         let l = Listing::new(&state, raw.as_deref())?;
         let groups = shown_groups(&state, &l);
-        Ok(GroupList { state, l, groups })
+        Ok::<_, ApiError>(GroupList { state, l, groups })
     })
-    .await?;
+    .await??;
     // Parts of whole groups, about `ALERTS_PER_PART` alerts each.
     let mut parts = Vec::new();
     let (mut start, mut alerts) = (0, 0);
