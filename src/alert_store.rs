@@ -514,7 +514,7 @@ mod tests {
 
     /// A commit whose write fails gives its batch back: the next commit
     /// writes it with what arrived meanwhile, in order, so the log replays
-    /// to what memory holds. The failure itself is a write never made (sled
+    /// to what memory holds. The failure itself is a write never made (the store
     /// cannot be made to fail on demand); the rest is the store's own path.
     #[tokio::test]
     async fn a_failed_commit_loses_neither_puts_nor_removals() {

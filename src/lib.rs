@@ -4,7 +4,7 @@
 //! Prometheus ─POST /api/v2/alerts─▶ api ─▶ alert_store ─(subscription)─▶ dispatch
 //! amctl / UI ─/api/v2/silences───▶ api ─▶ silence        route tree → aggregation groups
 //!                                          │                            │ Flush
-//!                                          │ storage (sled)             ▼
+//!                                          │ storage (redb)             ▼
 //!                                          └────────── notify: mute · dedup (nflog) · retry
 //!                                                               ▼
 //!                                                      integrations (webhook, …)
@@ -71,7 +71,7 @@ mod parser_fuzz;
 pub mod history;
 /// Metrics with Alertmanager's names.
 pub mod metrics;
-/// The embedded sled store; the only module that names sled.
+/// The embedded store (redb; converts an earlier klaxon's sled store).
 pub mod storage;
 /// The injectable wall clock.
 pub mod clock;

@@ -49,10 +49,9 @@ impl LogFormat {
 /// `--log.level`; `KLAXON_LOG` (an `EnvFilter` directive) overrides it.
 pub fn init(level: &str, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    // sled and handlebars log every page flush and helper call at debug;
-    // openraft every vote and election at info and every retry at warn.
-    // sled's errors (a full disk: one line per tree at every reopen) reach
-    // klaxon as results, which the store logs once per outage.
+    // sled (read once to convert an earlier store) and handlebars log
+    // every page flush and helper call at debug; openraft every vote and
+    // election at info and every retry at warn.
     let filter = EnvFilter::try_from_env("KLAXON_LOG").unwrap_or_else(|_| {
         EnvFilter::new(format!("{level},sled=off,handlebars=warn,openraft=error"))
     });

@@ -129,7 +129,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 /// glibc raises its mmap threshold (up to 32 MiB) each time a large block
-/// is freed; from then on sled's 512 KiB write buffers and other large
+/// is freed; from then on the store's write buffers and other large
 /// transient buffers come from the malloc arenas and leave them fragmented
 /// (measured with 100k alerts: 80 MiB RSS instead of 68). A fixed threshold
 /// keeps large blocks in mappings of their own, returned when freed.

@@ -278,7 +278,7 @@ impl SilenceReader<'_> {
 
 /// All silences, in memory and in the store.
 ///
-/// A change is decided under `write`, which puts it in sled and in the
+/// A change is decided under `write`, which puts it in the store and in the
 /// queue of unpublished changes, and is published once a flush has covered
 /// it. Writers queue only for the decision; their flushes overlap, and one
 /// flush covers every change stored before it began (see the storage's

@@ -1,18 +1,18 @@
 //! Durable state under `--storage.path`, and what happens when the disk
 //! says no.
 //!
-//! [`Storage`] is the handle every part writes through. It runs the sled
-//! calls of [`sled_store`] off the async workers and watches each for a
-//! failure: sled 0.34 stays failed after one write error (a full disk,
-//! an I/O error) until it is opened again, so the first failure marks
-//! the store unhealthy and [`Storage::run_recovery`] reopens it, with
-//! backoff, until the cause is gone. Meanwhile alerts are served and
+//! [`Storage`] is the handle every part writes through. It runs the redb
+//! calls of [`redb_store`] off the async workers and watches each for a
+//! failure: after a failed write (a full disk, an I/O error) redb refuses
+//! every later one until the database is opened again, so the first
+//! failure marks the store unhealthy and [`Storage::run_recovery`] reopens
+//! it, with backoff, until the cause is gone. Meanwhile alerts are served and
 //! routed from memory and committed once it is back, the notification
 //! log is kept in memory, history waits in a bounded queue, and new
 //! silences are refused (see `api::silences`); `/-/ready` and
 //! `klaxon_storage_healthy` show it. After a reopen every part that
 //! registered with [`Storage::on_recovery`] writes what it holds in
-//! memory again, since sled keeps only what it had flushed.
+//! memory again, since the store keeps only what it had flushed.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -27,13 +27,16 @@ use crate::silence::Silence;
 mod alert_log;
 mod flush;
 mod health;
+mod record;
 mod recovery;
-mod sled_store;
+mod redb_store;
+mod sled_import;
 
 pub use health::HealthReport;
 pub use recovery::Rewrite;
-pub use sled_store::MAX_RECORD_BYTES;
-use sled_store::{SCHEMA_VERSION, SledStore};
+pub use redb_store::MAX_RECORD_BYTES;
+use redb_store::{RedbStore, SCHEMA_VERSION};
+pub use sled_import::SLED_ASIDE;
 
 /// History attempts held while the store cannot write; older ones are
 /// dropped (and counted) beyond it. Attempts are a few hundred bytes.
@@ -42,20 +45,24 @@ const HISTORY_QUEUE: usize = 10_000;
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("cannot open the store at {path}: {source}")]
-    Open { path: PathBuf, source: sled::Error },
+    Open { path: PathBuf, source: redb::Error },
+    #[error(
+        "cannot convert the sled store at {path} to redb: {reason}; its files are left as they were"
+    )]
+    Convert { path: PathBuf, reason: String },
     #[error(
         "the store at {path} has schema version {found}, this klaxon reads version {SCHEMA_VERSION}; \
          move it aside or use a matching klaxon"
     )]
     Schema { path: PathBuf, found: u8 },
-    #[error("unreadable {tree} record {key} in the store: {reason}")]
+    #[error("unreadable {table} record {key} in the store: {reason}")]
     Corrupt {
-        tree: &'static str,
+        table: &'static str,
         key: String,
         reason: String,
     },
     #[error("store I/O failed: {0}")]
-    Io(#[from] sled::Error),
+    Io(redb::Error),
     #[error("writing the store to disk failed: {0}")]
     Flush(Arc<str>),
     /// Between a failure and the reopen that recovers from it.
@@ -80,7 +87,7 @@ pub struct Storage {
 struct Shared {
     path: PathBuf,
     /// The open store; `None` only while a reopen swaps it.
-    current: RwLock<Option<Arc<SledStore>>>,
+    current: RwLock<Option<Arc<RedbStore>>>,
     health: health::Health,
     /// Parts that write their memory again after a reopen.
     rewriters: Mutex<Vec<Weak<dyn Rewrite>>>,
@@ -92,7 +99,7 @@ impl Storage {
     /// Opens (or creates) the store at `path`; a store another process
     /// holds is waited for briefly, then refused.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let store = SledStore::open(path)?;
+        let store = RedbStore::open(path)?;
         Ok(Self {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
@@ -141,7 +148,7 @@ impl Storage {
             .push(part);
     }
 
-    fn store(&self) -> Result<Arc<SledStore>, StorageError> {
+    fn store(&self) -> Result<Arc<RedbStore>, StorageError> {
         self.shared
             .current
             .read()
@@ -154,7 +161,7 @@ impl Storage {
         StorageError::Unavailable(self.shared.health.error().unwrap_or_default())
     }
 
-    /// Notes a failure that leaves sled unable to write, once per outage
+    /// Notes a failure that leaves the store unable to write, once per outage
     /// in the log.
     fn watch<T>(&self, result: Result<T, StorageError>) -> Result<T, StorageError> {
         if let Err(e) = &result
@@ -170,24 +177,22 @@ impl Storage {
         result
     }
 
-    /// Runs `f` on the store, here (for calls that only touch sled's
-    /// memory).
+    /// Runs `f` on the store, here (for reads, and writes that do not wait
+    /// for the disk).
     fn run<T>(
         &self,
-        f: impl FnOnce(&SledStore) -> Result<T, StorageError>,
+        f: impl FnOnce(&RedbStore) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let result = self.store().and_then(|s| f(&s));
         self.watch(result)
     }
 
     /// Runs `f` on the store on a blocking thread (for calls that wait
-    /// for the disk). Write and flush run together there, so that no
-    /// cancellation can leave written-but-unflushed data behind: sled's
-    /// `Drop` would then flush on its own, which can deadlock (see
-    /// `flush`).
+    /// for the disk). Write and flush run together there, so a cancelled
+    /// caller cannot leave a write without its flush.
     async fn run_blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&SledStore) -> Result<T, StorageError> + Send + 'static,
+        f: impl FnOnce(&RedbStore) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let result = match self.store() {
             Ok(store) => {
@@ -205,7 +210,8 @@ impl Storage {
 
     /// Bytes the store takes on disk.
     pub fn size_on_disk(&self) -> Result<u64, StorageError> {
-        self.run(|s| s.size_on_disk())
+        let path = self.shared.path.clone();
+        self.run(|s| s.size_on_disk(&path))
     }
 
     /// Replays the alert log: later records override earlier ones.
@@ -272,8 +278,8 @@ impl Storage {
     }
 
     /// Stores notification-log entries and waits until they are on disk.
-    /// The inserts only touch sled's in-memory buffers, so they run here;
-    /// the flush is shared with every other waiter.
+    /// The commit does not wait for the disk, so it runs here; the flush
+    /// is shared with every other waiter.
     pub async fn put_nflog(&self, entries: Vec<NflogEntry>) -> Result<(), StorageError> {
         self.put_nflog_unflushed(&entries)?;
         self.flush().await
@@ -281,7 +287,7 @@ impl Storage {
 
     /// Writes entries without waiting for the disk: for the cluster's
     /// state machine, whose log is on disk already, and whose applied
-    /// position is written after (sled recovers a prefix of its writes).
+    /// position is written after (a crash keeps a prefix of the commits).
     pub fn put_nflog_unflushed(&self, entries: &[NflogEntry]) -> Result<(), StorageError> {
         self.run(|s| s.put_nflog_unflushed(entries))
     }
@@ -313,7 +319,7 @@ impl Storage {
     /// write, attempts wait in a bounded queue (the oldest dropped and
     /// counted beyond it) and are written once it recovers.
     pub async fn put_history(&self, key: [u8; 16], attempt: Attempt) -> Result<(), StorageError> {
-        let record = sled_store::encode(&attempt);
+        let record = record::encode(&attempt);
         if self.is_healthy() {
             match self.run(|s| s.put_history(key, &record)) {
                 Ok(()) => return Ok(()),
@@ -350,7 +356,7 @@ impl Storage {
             queue
                 .iter()
                 .rev()
-                .map(|(key, record)| sled_store::decode(record, "history", key))
+                .map(|(key, record)| record::decode(record, "history", key))
                 .collect()
         };
         let stored: Box<dyn Iterator<Item = _> + Send> = match self.store() {
@@ -466,7 +472,7 @@ mod tests {
         let storage = Storage::open(dir.path()).unwrap();
         assert_eq!(names(storage.load_alerts().unwrap()), ["198", "199"]);
         assert!(
-            storage.store().unwrap().alert_log.len() > 2,
+            storage.store().unwrap().count(redb_store::ALERT_LOG) > 2,
             "writes were chunked"
         );
     }
@@ -479,19 +485,18 @@ mod tests {
             let batch: Vec<_> = (0..50).map(|i| alert(i, 1000 + round)).collect();
             storage.write_alerts(batch.into(), vec![]).await.unwrap();
         }
-        let before = storage.store().unwrap().alert_log.len();
+        let before = storage.store().unwrap().count(redb_store::ALERT_LOG);
         let live: Vec<_> = (0..3).map(|i| alert(i, 10)).collect();
         storage.compact_alerts(live).await.unwrap();
-        assert!(storage.store().unwrap().alert_log.len() < before);
+        assert!(storage.store().unwrap().count(redb_store::ALERT_LOG) < before);
         drop(storage);
         let storage = Storage::open(dir.path()).unwrap();
         assert_eq!(names(storage.load_alerts().unwrap()), ["0", "1", "2"]);
     }
 
-    /// Records and leaves that do not compress go past a quarter of a
-    /// segment, where sled writes them as separate blob files.
+    /// Records that do not compress and are far larger than a page.
     #[tokio::test]
-    async fn incompressible_records_larger_than_a_segment_quarter_persist() {
+    async fn incompressible_records_persist() {
         let dir = tempfile::tempdir().unwrap();
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         let mut noise = |len: usize| -> String {
@@ -522,8 +527,6 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let blobs = std::fs::read_dir(dir.path().join("blobs")).unwrap().count();
-        assert!(blobs > 0, "the test must reach sled's blob files");
         let storage = Storage::open(dir.path()).unwrap();
         let mut loaded = storage.load_alerts().unwrap();
         loaded.sort_by_key(|a| a.labels.get("i").unwrap().parse::<usize>().unwrap());
@@ -541,34 +544,12 @@ mod tests {
     }
 
     #[test]
-    fn a_store_made_with_another_segment_size_still_opens() {
-        let dir = tempfile::tempdir().unwrap();
-        let old = 8 * 1024 * 1024;
-        sled::Config::new()
-            .path(dir.path())
-            .segment_size(old)
-            .open()
-            .unwrap()
-            .flush()
-            .unwrap();
-        assert_eq!(sled_store::segment_size_of(dir.path()), old);
-        Storage::open(dir.path()).unwrap();
-        let fresh = tempfile::tempdir().unwrap();
-        assert_eq!(
-            sled_store::segment_size_of(fresh.path()),
-            sled_store::SEGMENT_BYTES
-        );
-    }
-
-    #[test]
     fn a_store_from_another_schema_is_refused_with_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         {
             let storage = Storage::open(dir.path()).unwrap();
             let store = storage.store().unwrap();
-            let meta = store.db.open_tree("meta").unwrap();
-            meta.insert("schema", &[99u8]).unwrap();
-            store.flush_blocking().unwrap();
+            store.put_raw(redb_store::META, b"schema", &[99u8]);
         }
         let Err(err) = Storage::open(dir.path()) else {
             panic!("must refuse")
@@ -583,9 +564,7 @@ mod tests {
         storage
             .store()
             .unwrap()
-            .silences
-            .insert("x", vec![7u8, b'{', b'}'])
-            .unwrap();
+            .put_raw(redb_store::SILENCES, b"x", &[7u8, b'{', b'}']);
         let err = storage.load_silences().expect_err("must refuse");
         assert!(
             err.to_string().contains("unknown record version 7"),

@@ -157,7 +157,7 @@ struct StoreStatus {
     alerts: usize,
 }
 
-/// What the sled store holds, for the status page.
+/// What the store holds, for the status page.
 async fn get_store(State(state): State<AppState>) -> Result<Json<StoreStatus>, ApiError> {
     let storage = state.storage.clone();
     let size = super::off_the_workers(move || storage.size_on_disk())

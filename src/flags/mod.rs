@@ -28,7 +28,7 @@ pub struct Flags {
     /// Alertmanager configuration file name.
     #[arg(long = "config.file", default_value = "alertmanager.yml")]
     pub config_file: PathBuf,
-    /// Base path for data storage (the sled store).
+    /// Base path for data storage (the redb store).
     #[arg(long = "storage.path", default_value = "data/")]
     pub storage_path: PathBuf,
     /// How long to keep data for: expired silences, resolved alerts and the

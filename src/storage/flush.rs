@@ -1,15 +1,9 @@
-//! Group commit for sled flushes.
+//! Group commit: one flush to disk for many writers.
 //!
-//! sled 0.34 deadlocks when two flushes overlap (spacejam/sled#1308; its
-//! `flush_async` is affected too), so every flush goes through one gate.
-//! A writer takes a ticket once its writes are in sled; a flush covers
+//! Writes reach the store without waiting for the disk; a writer that
+//! needs them durable takes a ticket once they are in, and a flush covers
 //! every ticket taken before it began, so writers that queued behind it
-//! return without flushing again.
-//!
-//! A flush ends with an `fdatasync` of sled's data file: sled 0.34's own
-//! flush only calls `sync_file_range`, which reaches the disk but neither
-//! its write cache nor the file's grown size, so what it flushed survived
-//! a crash of klaxon but was not promised to survive a power cut.
+//! return without flushing again. One flush runs at a time.
 //!
 //! Async writers (a notification recording itself) do not each hold a
 //! blocking thread while they wait: one blocking task flushes for all of
@@ -35,37 +29,26 @@ struct Progress {
 pub(super) struct FlushGate {
     /// Tickets handed out, one per request, each taken after its writes.
     requested: AtomicU64,
-    /// The highest ticket on disk. Held during a flush, which keeps two
-    /// sled flushes from overlapping.
+    /// The highest ticket on disk. Held during a flush, so flushes never
+    /// overlap.
     durable: Mutex<u64>,
     progress: watch::Sender<Progress>,
     /// Whether a blocking task is flushing for async waiters.
     flusher: AtomicBool,
-    /// sled's data file, synced after each sled flush (`None` for a
-    /// temporary store).
-    data_file: Option<std::fs::File>,
+    /// Makes every write so far durable (the store's durable commit).
+    sync: Box<dyn Fn() -> Result<(), String> + Send + Sync>,
 }
 
 impl FlushGate {
-    /// `data_file`: sled's data file, opened for syncing (any descriptor
-    /// of a file syncs all of it).
-    pub fn new(data_file: Option<std::fs::File>) -> Self {
+    /// `sync` makes every write made before it durable.
+    pub fn new(sync: impl Fn() -> Result<(), String> + Send + Sync + 'static) -> Self {
         Self {
             requested: AtomicU64::new(0),
             durable: Mutex::new(0),
             progress: watch::Sender::new(Progress::default()),
             flusher: AtomicBool::new(false),
-            data_file,
+            sync: Box::new(sync),
         }
-    }
-
-    /// sled's flush, then the data file's sync.
-    fn flush_to_disk(&self, db: &sled::Db) -> Result<(), sled::Error> {
-        db.flush()?;
-        if let Some(file) = &self.data_file {
-            file.sync_data()?;
-        }
-        Ok(())
     }
 
     fn ticket(&self) -> u64 {
@@ -73,27 +56,28 @@ impl FlushGate {
     }
 
     /// Waits, on this thread, until everything written so far is on disk.
-    pub fn flush_blocking(&self, db: &sled::Db) -> Result<(), sled::Error> {
+    pub fn flush_blocking(&self) -> Result<(), Arc<str>> {
         let ticket = self.ticket();
-        self.flush_through(db, ticket)
+        self.flush_through(ticket)
     }
 
-    fn flush_through(&self, db: &sled::Db, ticket: u64) -> Result<(), sled::Error> {
+    fn flush_through(&self, ticket: u64) -> Result<(), Arc<str>> {
         let mut durable = self.durable.lock().expect("flush lock");
         if *durable >= ticket {
             return Ok(());
         }
         let covers = self.requested.load(Ordering::Acquire);
-        match self.flush_to_disk(db) {
+        match (self.sync)() {
             Ok(()) => {
                 *durable = covers;
                 self.progress.send_modify(|p| p.durable = covers);
                 Ok(())
             }
             Err(e) => {
+                let e: Arc<str> = e.into();
                 self.progress.send_modify(|p| {
                     p.failed = covers;
-                    p.error = Some(e.to_string().into());
+                    p.error = Some(e.clone());
                 });
                 Err(e)
             }
@@ -103,10 +87,10 @@ impl FlushGate {
     /// Waits until everything written so far is on disk, without holding
     /// a thread. Errs with the flush's error if the flush covering this
     /// request failed.
-    pub async fn flush(self: &Arc<Self>, db: &sled::Db) -> Result<(), Arc<str>> {
+    pub async fn flush(self: &Arc<Self>) -> Result<(), Arc<str>> {
         let ticket = self.ticket();
         let mut progress = self.progress.subscribe();
-        self.start_flusher(db);
+        self.start_flusher();
         let p = progress
             .wait_for(|p| p.durable >= ticket || p.failed >= ticket)
             .await
@@ -119,16 +103,16 @@ impl FlushGate {
     }
 
     /// Makes sure one blocking task is flushing until no request is left.
-    fn start_flusher(self: &Arc<Self>, db: &sled::Db) {
+    fn start_flusher(self: &Arc<Self>) {
         if self.flusher.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (gate, db) = (self.clone(), db.clone());
+        let gate = self.clone();
         tokio::task::spawn_blocking(move || {
             loop {
                 let target = gate.requested.load(Ordering::Acquire);
                 // A failure is published to the waiters it concerns.
-                let _ = gate.flush_through(&db, target);
+                let _ = gate.flush_through(target);
                 gate.flusher.store(false, Ordering::Release);
                 // A request that arrived after `target` was read may have
                 // seen the flag still set and left the flush to this task.
@@ -149,17 +133,18 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_concurrent_waiters_all_return_after_few_flushes() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sled::Config::new().path(dir.path()).open().unwrap();
-        let gate = Arc::new(FlushGate::new(None));
-        let tree = db.open_tree("t").unwrap();
+        let flushes = Arc::new(AtomicU64::new(0));
+        let counted = flushes.clone();
+        let gate = Arc::new(FlushGate::new(move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+            // A disk's sync takes a while; waiters pile up behind it.
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            Ok(())
+        }));
         let mut tasks = Vec::new();
-        for i in 0u32..500 {
-            let (gate, db, tree) = (gate.clone(), db.clone(), tree.clone());
-            tasks.push(tokio::spawn(async move {
-                tree.insert(i.to_be_bytes(), &[1u8]).unwrap();
-                gate.flush(&db).await.unwrap();
-            }));
+        for _ in 0u32..500 {
+            let gate = gate.clone();
+            tasks.push(tokio::spawn(async move { gate.flush().await.unwrap() }));
         }
         for t in tasks {
             tokio::time::timeout(std::time::Duration::from_secs(20), t)
@@ -168,7 +153,24 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(*gate.durable.lock().unwrap(), 500);
-        gate.flush_blocking(&db).unwrap();
+        assert!(flushes.load(Ordering::Relaxed) < 250, "flushes were shared");
+        gate.flush_blocking().unwrap();
         assert_eq!(*gate.durable.lock().unwrap(), 501);
+    }
+
+    #[test]
+    fn a_failed_flush_reaches_its_waiters_and_a_later_one_can_succeed() {
+        let fail = Arc::new(AtomicBool::new(true));
+        let failing = fail.clone();
+        let gate = FlushGate::new(move || match failing.load(Ordering::Relaxed) {
+            true => Err("No space left on device".into()),
+            false => Ok(()),
+        });
+        assert_eq!(
+            &*gate.flush_blocking().unwrap_err(),
+            "No space left on device"
+        );
+        fail.store(false, Ordering::Relaxed);
+        gate.flush_blocking().unwrap();
     }
 }

@@ -1,7 +1,7 @@
 //! Getting the store back after a write failure, without a restart.
 //!
-//! sled 0.34 keeps its first I/O error and fails every later write with
-//! it, so recovering means opening the store again: its recovery keeps
+//! redb refuses every write after a failed one until the database is
+//! opened again, so recovering means opening the store again: it keeps
 //! what was flushed, and each part that registered a [`Rewrite`] then
 //! writes again what it holds in memory (silences and the notification
 //! log whole, alerts their changes held back). Only when all of that is
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::sled_store::SledStore;
+use super::redb_store::RedbStore;
 use super::{Storage, StorageError};
 
 /// The first reopen comes this long after a failure; each failed attempt
@@ -84,17 +84,16 @@ impl Storage {
         if let Some(old) = old {
             old.retired.cancel();
             // Calls still running on the old store finish (or give up, see
-            // `retired`) before another store opens the same files. One
-            // stuck inside sled past the deadline is left behind: the failed
-            // store cannot complete its write any more.
+            // `retired`) before another store opens the same file, whose
+            // lock the old one holds until it is dropped.
             let deadline = tokio::time::Instant::now() + DRAIN;
             while Arc::strong_count(&old) > 1 && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            super::sled_store::abandon(old, &self.shared.path);
+            drop(old);
         }
         let path = self.shared.path.clone();
-        let store = tokio::task::spawn_blocking(move || SledStore::open(&path))
+        let store = tokio::task::spawn_blocking(move || RedbStore::open(&path))
             .await
             .expect("store open")?;
         *self.shared.current.write().expect("store lock") = Some(Arc::new(store));
