@@ -36,7 +36,6 @@ pub use health::HealthReport;
 pub use recovery::Rewrite;
 pub use redb_store::MAX_RECORD_BYTES;
 use redb_store::{RedbStore, SCHEMA_VERSION};
-pub use sled_import::SLED_ASIDE;
 
 /// History attempts held while the store cannot write; older ones are
 /// dropped (and counted) beyond it. Attempts are a few hundred bytes.
@@ -278,8 +277,8 @@ impl Storage {
     }
 
     /// Stores notification-log entries and waits until they are on disk.
-    /// The commit does not wait for the disk, so it runs here; the flush
-    /// is shared with every other waiter.
+    /// The entries are only queued, so that runs here; the flush is shared
+    /// with every other waiter.
     pub async fn put_nflog(&self, entries: Vec<NflogEntry>) -> Result<(), StorageError> {
         self.put_nflog_unflushed(&entries)?;
         self.flush().await

@@ -341,4 +341,33 @@ mod tests {
         assert!(!dir.path().join(FILE_NAME).exists());
         assert!(!dir.path().join(PARTIAL).exists());
     }
+
+    /// sled opens some damaged stores as empty ones, running its own
+    /// recovery over the files as any start of the previous release did;
+    /// either way klaxon does not panic and deletes none of them.
+    #[test]
+    fn damaged_sled_files_never_panic_and_are_not_deleted() {
+        for (conf, db) in [
+            (b"garbage conf".as_slice(), b"garbage db".as_slice()),
+            (b"".as_slice(), b"".as_slice()),
+        ] {
+            let dir = previous_release_store();
+            std::fs::write(dir.path().join("conf"), conf).unwrap();
+            std::fs::write(dir.path().join("db"), db).unwrap();
+            match Storage::open(dir.path()) {
+                Ok(storage) => {
+                    assert!(storage.load_silences().unwrap().is_empty());
+                    assert!(dir.path().join(SLED_ASIDE).join("db").is_file());
+                }
+                Err(err) => {
+                    assert!(
+                        err.to_string().contains("cannot convert the sled store at"),
+                        "{err}"
+                    );
+                    assert_eq!(std::fs::read(dir.path().join("db")).unwrap(), db);
+                    assert!(!dir.path().join(FILE_NAME).exists());
+                }
+            }
+        }
+    }
 }
