@@ -94,6 +94,7 @@ async fn query(ctx: &Context, q: QueryArgs) -> Result {
 }
 
 fn print_alerts(format: Output, alerts: &[Listed<Alert>], now: DateTime<Utc>) {
+    let sorted = by_start(alerts);
     let table = match format {
         Output::Json => {
             emit(&format!("{}\n", raw_json_array(alerts)));
@@ -101,7 +102,7 @@ fn print_alerts(format: Output, alerts: &[Listed<Alert>], now: DateTime<Utc>) {
         }
         Output::Simple => {
             let mut t = Table::new(&["Alertname", "Starts At", "Summary", "State"]);
-            for Listed { item: a, .. } in alerts {
+            for Listed { item: a, .. } in sorted.iter().copied() {
                 t.row(vec![
                     a.labels.get("alertname").unwrap_or("").to_owned(),
                     output::starts(&a.starts_at, now),
@@ -122,7 +123,7 @@ fn print_alerts(format: Output, alerts: &[Listed<Alert>], now: DateTime<Utc>) {
                 "State",
                 "Receivers",
             ]);
-            for Listed { item: a, .. } in alerts {
+            for Listed { item: a, .. } in sorted.iter().copied() {
                 let receivers: Vec<&str> = a.receivers.iter().map(|r| r.name.as_str()).collect();
                 t.row(vec![
                     a.fingerprint.clone(),
@@ -139,6 +140,15 @@ fn print_alerts(format: Output, alerts: &[Listed<Alert>], now: DateTime<Utc>) {
         }
     };
     emit(&table.render());
+}
+
+/// amtool's table order: oldest start first (its `ByStartsAt`; Go's sort
+/// keeps equal starts in the server's order for the lists people read).
+/// Its JSON keeps the server's order, and so does amctl's.
+fn by_start(alerts: &[Listed<Alert>]) -> Vec<&Listed<Alert>> {
+    let mut sorted: Vec<&Listed<Alert>> = alerts.iter().collect();
+    sorted.sort_by_key(|l| l.item.starts_at);
+    sorted
 }
 
 async fn add(ctx: &Context, a: AddArgs) -> Result {

@@ -105,12 +105,46 @@ impl Settings {
     }
 }
 
-/// The operating system user, amtool's default author.
+/// amtool's default author: Go's `user.Current()`, which is the passwd
+/// entry of the process' (real) uid and, when there is none, `$USER`.
+/// `amctl` only when neither names anyone. `$USER` comes second because it
+/// may be stale (`sudo -E`, `su` without `-`) while the uid is not.
 pub fn os_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+    let from_passwd = current_uid().and_then(|uid| {
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd_name(&passwd, uid)
+    });
+    from_passwd
+        .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "amctl".to_owned())
+}
+
+/// The name of `uid` in an `/etc/passwd` text (`name:x:uid:gid:…`), as
+/// Go's pure-Go lookup reads it: the first line with that uid wins.
+fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        if line.starts_with('#') {
+            return None;
+        }
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let entry_uid: u32 = fields.nth(1)?.trim().parse().ok()?;
+        (entry_uid == uid && !name.is_empty()).then(|| name.to_owned())
+    })
+}
+
+/// Go's `user.Current()` asks for the real uid (`getuid`), not the
+/// effective one; for amctl (never setuid) they are the same.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn current_uid() -> Option<u32> {
+    // SAFETY: getuid takes no arguments, cannot fail and touches no memory.
+    Some(unsafe { libc::getuid() })
+}
+
+/// libc is a dependency only on glibc Linux; elsewhere `$USER` decides.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn current_uid() -> Option<u32> {
+    None
 }
 
 /// Command-line matchers. A first word without an operator means
@@ -226,6 +260,30 @@ mod tests {
             let e = parse_matchers(&args(bad)).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
             assert!(e.to_string().starts_with("bad matcher"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_passwd_entry_of_the_uid_names_the_user() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n\
+                      # a comment:x:1000:\n\
+                      broken line\n\
+                      jane:x:1000:1000:Jane:/home/jane:/bin/sh\n\
+                      alias:x:1000:1000::/home/jane:/bin/sh\n";
+        let cases = [(0, Some("root")), (1000, Some("jane")), (4242, None)];
+        for (uid, name) in cases {
+            assert_eq!(passwd_name(passwd, uid).as_deref(), name, "uid {uid}");
+        }
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn the_default_author_is_the_passwd_name_of_this_process() {
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        // SAFETY: as in current_uid.
+        let uid = unsafe { libc::getuid() };
+        if let Some(name) = passwd_name(&passwd, uid) {
+            assert_eq!(os_user(), name);
         }
     }
 

@@ -250,6 +250,7 @@ async fn query(ctx: &Context, q: QueryArgs) -> Result {
 }
 
 fn print_silences(format: Output, silences: &[Listed<Silence>], now: DateTime<Utc>) {
+    let sorted = by_end(silences);
     let table = match format {
         Output::Json => {
             emit(&format!("{}\n", raw_json_array(silences)));
@@ -257,7 +258,7 @@ fn print_silences(format: Output, silences: &[Listed<Silence>], now: DateTime<Ut
         }
         Output::Simple => {
             let mut t = Table::new(&["ID", "Matchers", "Ends At", "Created By", "Comment"]);
-            for Listed { item: s, .. } in silences {
+            for Listed { item: s, .. } in sorted.iter().copied() {
                 t.row(vec![
                     s.id.clone(),
                     output::matchers(&s.matchers),
@@ -279,7 +280,7 @@ fn print_silences(format: Output, silences: &[Listed<Silence>], now: DateTime<Ut
                 "Created By",
                 "Comment",
             ]);
-            for Listed { item: s, .. } in silences {
+            for Listed { item: s, .. } in sorted.iter().copied() {
                 t.row(vec![
                     s.id.clone(),
                     output::matchers(&s.matchers),
@@ -295,6 +296,15 @@ fn print_silences(format: Output, silences: &[Listed<Silence>], now: DateTime<Ut
         }
     };
     emit(&table.render());
+}
+
+/// amtool's table order: the silence that ends first, first (its
+/// `ByEndAt`, stable as Go's sort is on short lists). `-q` and JSON keep
+/// the server's order, as amtool's do.
+fn by_end(silences: &[Listed<Silence>]) -> Vec<&Listed<Silence>> {
+    let mut sorted: Vec<&Listed<Silence>> = silences.iter().collect();
+    sorted.sort_by_key(|l| l.item.ends_at);
+    sorted
 }
 
 /// The silence, or a clear "not found" for an unknown ID.
