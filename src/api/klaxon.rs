@@ -34,6 +34,16 @@ fn test_notification(
     external_url: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> crate::integrations::Notification {
+    // The alert carries one label beyond the group's `alertname`, so the
+    // default title (`__subject`: group label values, then the other
+    // common labels in parentheses) reads `[FIRING:1]
+    // KlaxonTestNotification (receiver NAME)`; with `alertname` alone it
+    // ends in the space before that empty part, as Alertmanager's would.
+    let test = format!("receiver {receiver}");
+    let alert_labels: crate::labels::LabelSet =
+        [("alertname", TEST_ALERTNAME), ("test", test.as_str())]
+            .into_iter()
+            .collect();
     let labels: crate::labels::LabelSet = [("alertname", TEST_ALERTNAME)].into_iter().collect();
     let annotations: crate::labels::LabelSet = [
         (
@@ -48,7 +58,7 @@ fn test_notification(
     .into_iter()
     .collect();
     let alert = crate::alert::Alert {
-        labels: labels.clone(),
+        labels: alert_labels,
         annotations,
         starts_at: now,
         // Go's zero time: firing, as a real notification shows it.
@@ -216,4 +226,33 @@ async fn get_cluster(
     State(state): State<AppState>,
 ) -> Result<Json<crate::cluster::ClusterDetail>, ApiError> {
     Ok(Json(cluster_of(&state)?.detail()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::{Data, Flavor, Templates};
+
+    #[test]
+    fn the_test_notification_title_has_no_trailing_space() {
+        let now = "2026-05-01T10:00:00Z".parse().unwrap();
+        let msg = test_notification("team", "http://klaxon.example", now);
+        let templates = Templates::builtin();
+        let data = Data::new(&msg);
+        for text in [
+            r#"{{ template "__subject" . }}"#,
+            crate::template::DISCORD_TITLE,
+            crate::template::EMAIL_SUBJECT,
+            r#"{{ template "slack.default.title" . }}"#,
+            r#"{{ template "telegram.default.message" . }}"#,
+        ] {
+            let rendered = templates.render(text, Flavor::Text, &data).unwrap();
+            let title = rendered.lines().next().unwrap_or_default();
+            assert_eq!(title, title.trim_end(), "{text}: {rendered:?}");
+        }
+        let subject = templates
+            .render(r#"{{ template "__subject" . }}"#, Flavor::Text, &data)
+            .unwrap();
+        assert_eq!(subject, "[FIRING:1] KlaxonTestNotification (receiver team)");
+    }
 }
