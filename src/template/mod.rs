@@ -77,6 +77,27 @@ pub enum TemplateError {
     Render(String),
 }
 
+/// `.` read from Alertmanager's `template.Data` in JSON, as Go reads it:
+/// unlike [`Data`] it holds any status, fingerprint or time zone the file
+/// says (amtool's example data has `status: alertstatus`). What `amctl
+/// template render --template.data` renders with.
+#[derive(Debug, Clone)]
+pub struct JsonData(gotmpl::Value);
+
+impl JsonData {
+    /// Fails, in Go's words, where Go's `json.Unmarshal` into
+    /// `template.Data` would.
+    pub fn parse(data: &serde_json::Value) -> Result<Self, DataError> {
+        value::from_json(data).map(JsonData).map_err(DataError)
+    }
+}
+
+/// JSON that does not fit `template.Data` (`json: cannot unmarshal number
+/// into Go struct field Data.receiver of type string`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DataError(String);
+
 /// Which escaping a field gets: `text/template` for everything but an
 /// email's `html`, which Alertmanager renders with `html/template`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -355,6 +376,20 @@ impl Templates {
             .as_ref()
             .and_then(|f| f.render_value(default_text, flavor, &dot).ok())
             .unwrap_or_default()
+    }
+
+    /// Renders `text` with `.` read from JSON ([`JsonData`]), as amtool's
+    /// `template render` does: empty text renders nothing.
+    pub fn render_json(
+        &self,
+        text: &str,
+        flavor: Flavor,
+        data: &JsonData,
+    ) -> Result<String, TemplateError> {
+        if text.is_empty() {
+            return Ok(String::new());
+        }
+        self.render_value(text, flavor, &data.0)
     }
 
     /// Renders one of klaxon's layouts ([`LAYOUTS`]) directly.

@@ -110,6 +110,152 @@ fn alert_to_go(a: &AlertData) -> Value {
     ])
 }
 
+/// `.` from Alertmanager's `template.Data` in JSON (what `amtool template
+/// render --template.data` reads, and what a webhook body holds), read as
+/// Go's `encoding/json` reads it: keys matched case-insensitively, a
+/// missing or `null` field its zero value, unknown keys ignored, times in
+/// RFC 3339. The errors are Go's wording.
+pub(crate) fn from_json(data: &serde_json::Value) -> Result<Value, String> {
+    let fields = JsonStruct::new(data, "Data")?;
+    let alerts = match fields.get("alerts") {
+        None => Vec::new(),
+        Some(serde_json::Value::Array(list)) => {
+            list.iter().map(alert_from_json).collect::<Result<_, _>>()?
+        }
+        Some(other) => return Err(mismatch(other, "Data.alerts", "template.Alerts")),
+    };
+    Ok(map([
+        ("Receiver", string(fields.string("receiver")?)),
+        ("Status", string(fields.string("status")?)),
+        ("Alerts", Value::List(alerts.into())),
+        ("GroupLabels", fields.kv("groupLabels")?),
+        ("CommonLabels", fields.kv("commonLabels")?),
+        ("CommonAnnotations", fields.kv("commonAnnotations")?),
+        ("ExternalURL", string(fields.string("externalURL")?)),
+        // klaxon's additions to `.`, from a webhook body that has them.
+        ("GroupKey", string(fields.string("groupKey")?)),
+        (
+            "NotificationReason",
+            string(fields.string("notificationReason")?),
+        ),
+        ("RouteLabels", fields.kv("routeLabels")?),
+    ]))
+}
+
+fn alert_from_json(a: &serde_json::Value) -> Result<Value, String> {
+    let fields = JsonStruct::new(a, "Alert")?;
+    Ok(map([
+        ("Status", string(fields.string("status")?)),
+        ("Labels", fields.kv("labels")?),
+        ("Annotations", fields.kv("annotations")?),
+        ("StartsAt", string(fields.time("startsAt")?.to_string())),
+        ("EndsAt", string(fields.time("endsAt")?.to_string())),
+        ("GeneratorURL", string(fields.string("generatorURL")?)),
+        ("Fingerprint", string(fields.string("fingerprint")?)),
+    ]))
+}
+
+/// A JSON object read into a Go struct named `name`.
+struct JsonStruct<'a> {
+    name: &'static str,
+    object: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> JsonStruct<'a> {
+    fn new(v: &'a serde_json::Value, name: &'static str) -> Result<Self, String> {
+        match v {
+            serde_json::Value::Object(object) => Ok(JsonStruct { name, object }),
+            other => Err(mismatch(other, name, &format!("template.{name}"))),
+        }
+    }
+
+    /// The field's value: the exact key first, then any key equal to it
+    /// ignoring case (Go's rule); `null` counts as missing.
+    fn get(&self, key: &str) -> Option<&'a serde_json::Value> {
+        self.object
+            .get(key)
+            .or_else(|| {
+                self.object
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v)
+            })
+            .filter(|v| !v.is_null())
+    }
+
+    fn string(&self, key: &str) -> Result<String, String> {
+        match self.get(key) {
+            None => Ok(String::new()),
+            Some(serde_json::Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(mismatch(other, &format!("{}.{key}", self.name), "string")),
+        }
+    }
+
+    fn kv(&self, key: &str) -> Result<Value, String> {
+        let at = || format!("{}.{key}", self.name);
+        let Some(v) = self.get(key) else {
+            return Ok(Value::Map(Arc::default()));
+        };
+        let serde_json::Value::Object(entries) = v else {
+            return Err(mismatch(v, &at(), "template.KV"));
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in entries {
+            match v {
+                serde_json::Value::String(s) => {
+                    out.insert(Arc::from(k.as_str()), string(s.as_str()))
+                }
+                // Go leaves a null map value as the zero string.
+                serde_json::Value::Null => out.insert(Arc::from(k.as_str()), string("")),
+                other => return Err(mismatch(other, &at(), "string")),
+            };
+        }
+        Ok(Value::Map(Arc::new(out)))
+    }
+
+    /// A `time.Time`: Go's zero time when missing; `Z` is UTC, an offset
+    /// that is the local zone's at that instant is the local zone (as Go
+    /// reads it), any other offset a zone without a name.
+    fn time(&self, key: &str) -> Result<GoTime, String> {
+        let Some(v) = self.get(key) else {
+            return Ok(GoTime::zero());
+        };
+        let serde_json::Value::String(text) = v else {
+            return Err(mismatch(v, &format!("{}.{key}", self.name), "time.Time"));
+        };
+        let at = chrono::DateTime::parse_from_rfc3339(text).map_err(|e| {
+            format!(r#"parsing time "\"{text}\"" as "\"2006-01-02T15:04:05Z07:00\"": {e}"#)
+        })?;
+        if text.ends_with(['Z', 'z']) {
+            return Ok(GoTime::from_utc(at.to_utc()));
+        }
+        let unnamed = GoTime {
+            at,
+            zone: String::new(),
+        };
+        let local = unnamed.local();
+        Ok(if local.at.offset() == at.offset() {
+            local
+        } else {
+            unnamed
+        })
+    }
+}
+
+/// Go's `json: cannot unmarshal number into Go struct field Data.receiver
+/// of type string`.
+fn mismatch(v: &serde_json::Value, field: &str, go_type: &str) -> String {
+    let kind = match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    };
+    format!("json: cannot unmarshal {kind} into Go struct field {field} of type {go_type}")
+}
+
 /// A value as a string argument; Go would insist on `string`, klaxon
 /// accepts any scalar rather than failing a notification over it.
 pub(crate) fn as_text(v: &Value) -> Option<String> {
