@@ -96,6 +96,13 @@ impl History {
         Ok(out)
     }
 
+    /// Every attempt, newest first, read lazily from the store.
+    pub fn newest_first(
+        &self,
+    ) -> impl Iterator<Item = Result<Attempt, StorageError>> + Send + 'static {
+        self.storage.history_newest_first()
+    }
+
     /// Drops attempts older than `cutoff`.
     pub async fn gc(&self, cutoff: DateTime<Utc>) -> Result<usize, StorageError> {
         let nanos = cutoff.timestamp_nanos_opt().unwrap_or(0).max(0) as u64;

@@ -69,6 +69,8 @@ pub mod secrets;
 mod parser_fuzz;
 /// Every delivery attempt, for users (klaxon's own API and UI).
 pub mod history;
+/// Firing alerts and deliveries over the last hours, for the UI's timelines.
+pub mod timeline;
 /// Metrics with Alertmanager's names.
 pub mod metrics;
 /// The embedded store (redb; converts an earlier klaxon's sled store).

@@ -14,6 +14,7 @@ mod same_origin;
 mod silences;
 mod status;
 mod streamed;
+mod timeline;
 
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(status::router())
         .merge(klaxon::router())
         .merge(routes::router())
+        .merge(timeline::router())
         .route("/api/v1/{*rest}", any(api_v1_gone))
         .route("/-/healthy", get(ok).head(ok))
         .route("/-/ready", get(ready).head(ready))
