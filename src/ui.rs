@@ -46,6 +46,8 @@ pub const ASSETS: &[Asset] = &[
     asset!("filter_bar.js", JS),
     asset!("matchers.js", JS),
     asset!("time.js", JS),
+    asset!("links.js", JS),
+    asset!("timeline.js", JS),
     asset!("views/alerts.js", JS),
     asset!("views/silences.js", JS),
     asset!("views/silence_form.js", JS),

@@ -63,5 +63,6 @@ export const api = {
   store: () => request("GET", "api/klaxon/store"),
   cluster: () => request("GET", "api/klaxon/cluster"),
   routes: () => request("GET", "api/klaxon/routes"),
+  timeline: (params) => request("GET", withQuery("api/klaxon/timeline", params || {})),
   routeMatch: (labels) => request("GET", withQuery("api/klaxon/routes/match", { labels })),
 };

@@ -2,8 +2,10 @@
 // names and values. Suggestions use a <datalist> whose options are whole
 // filter strings (what is typed so far + the completion), so the browser's
 // own keyboard handling of the list works without custom widgets.
+// The text is checked when submitted (Enter, or clearing the field), not
+// per keystroke: a half-typed matcher is not an error yet.
 
-import { h, debounce } from "./dom.js";
+import { h } from "./dom.js";
 import { parseMatchers, partialAtEnd, formatName, formatValue } from "./matchers.js";
 
 let nextId = 0;
@@ -11,7 +13,7 @@ const MAX_SUGGESTIONS = 40;
 
 /**
  * @param value      the initial filter text
- * @param onChange   called with the text once it parses (Enter, or a pause)
+ * @param onChange   called with the text when it is submitted and parses
  * @param labelIndex () => Map(labelName → Set(values)) for suggestions
  */
 export function filterBar({ value, onChange, labelIndex, placeholder }) {
@@ -47,7 +49,6 @@ export function filterBar({ value, onChange, labelIndex, placeholder }) {
       onChange(text);
     }
   };
-  const later = debounce(apply, 600);
 
   const suggest = () => {
     list.textContent = "";
@@ -69,8 +70,10 @@ export function filterBar({ value, onChange, labelIndex, placeholder }) {
   };
 
   input.addEventListener("input", () => {
+    // Typing again withdraws the last verdict until the next submit.
+    input.removeAttribute("aria-invalid");
+    error.textContent = "";
     suggest();
-    later();
   });
   input.addEventListener("focus", suggest);
   input.addEventListener("keydown", (e) => {

@@ -350,6 +350,7 @@ async fn ui_alerts_silence_expire_routes_in_a_browser() {
             // The alert is suppressed: hidden by default, shown with the
             // silenced toggle, with a link to its silence.
             c.goto(&format!("{base}/#/alerts?silenced=true")).await?;
+            click(c, &format!(".alert[data-fingerprint=\"{fp}\"] .expand")).await?;
             until(
                 c,
                 "the alert suppressed by the silence",
@@ -631,4 +632,386 @@ async fn ui_status_shows_the_clusters_leader() {
             Ok(())
         })
         .await;
+}
+
+/// Two receivers reach `team="ops"` alerts (`continue: true`), critical
+/// alerts inhibit info ones on the same instance.
+const TRIAGE_CONFIG: &str = r#"
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - receiver: ops
+      matchers: ['team="ops"']
+      continue: true
+    - receiver: second
+      matchers: ['team=~"ops|db"']
+receivers:
+  - name: default
+  - name: ops
+  - name: second
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="info"]
+    equal: [instance]
+"#;
+
+/// 30 alerts: six names (two each critical, warning, info) on five hosts,
+/// started an hour apart, with links in their annotations.
+async fn post_triage_alerts(s: &TestServer) {
+    let now = chrono::Utc::now();
+    let names = [
+        ("DiskFull", "critical", 0),
+        ("HighLatency", "warning", 3),
+        ("CertExpiry", "info", 6),
+        ("NodeDown", "critical", 9),
+        ("QueueBacklog", "warning", 12),
+        ("BackupLate", "info", 15),
+    ];
+    let mut alerts = Vec::new();
+    for (name, severity, hours) in names {
+        for host in 0..5 {
+            alerts.push(json!({
+                "labels": {
+                    "alertname": name,
+                    "severity": severity,
+                    "instance": format!("host-{host}.example:9100"),
+                    "job": "node",
+                    "team": if host % 2 == 0 { "ops" } else { "db" },
+                },
+                "annotations": {
+                    "summary": format!("{name} on host-{host}"),
+                    "description": "See https://grafana.example/d/1. Then act.",
+                    "runbook_url": format!("https://runbooks.example/{name}"),
+                    "dashboard": "javascript:alert(1)",
+                },
+                "startsAt": (now - chrono::Duration::hours(hours + host)).to_rfc3339(),
+            }));
+        }
+    }
+    assert_eq!(s.post_alerts(json!(alerts)).await.status(), 200);
+}
+
+/// The alerts view as a triage screen at 1400×1000: at least 25 alerts
+/// visible at once; an alert reaching two receivers shown and counted
+/// once with both listed; groups by severity then age, collapsible (and
+/// still collapsed after a reload), re-sortable; "Silence group"
+/// pre-filling the group's labels; annotation URLs as links and nothing
+/// else; suppression explained by the silence's author and comment and the
+/// inhibiting alert's labels; the filter checked on submit; a timeline.
+#[tokio::test]
+async fn ui_alerts_view_is_a_dense_triage_screen() {
+    let s = TestServer::start(TRIAGE_CONFIG).await;
+    post_triage_alerts(&s).await;
+    let now = chrono::Utc::now();
+    s.post_silence(&json!({
+        "matchers": [
+            {"name": "alertname", "value": "BackupLate", "isRegex": false},
+            {"name": "instance", "value": "host-0.example:9100", "isRegex": false},
+        ],
+        "startsAt": now.to_rfc3339(),
+        "endsAt": (now + chrono::Duration::hours(2)).to_rfc3339(),
+        "createdBy": "jane",
+        "comment": "backup host in maintenance",
+    }))
+    .await;
+    // The raw groups hold the ops alerts twice (receivers ops and second).
+    let raw = s
+        .get_json("/api/v2/alerts/groups?silenced=true&inhibited=true")
+        .await;
+    let raw_count: usize = raw
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["alerts"].as_array().unwrap().len())
+        .sum();
+    assert!(raw_count > 30, "{raw_count} alerts in the API's groups");
+    let base = s.base.clone();
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser
+        .run("triage", async |c| {
+            c.set_window_size(1400, 1000).await?;
+            c.goto(&format!("{base}/#/alerts?silenced=true&inhibited=true")).await?;
+            until(c, "30 alerts, each once", "document.querySelectorAll('.alert').length === 30").await?;
+            let summary = c.execute("return document.querySelector('.summary').textContent", vec![]).await?;
+            ensure!(summary.as_str().unwrap_or("").starts_with("30 alerts in 6 groups"), "summary {summary}");
+            let visible = c
+                .execute(
+                    "return [...document.querySelectorAll('.alert')].filter(e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }).length",
+                    vec![],
+                )
+                .await?;
+            let height = c.execute("return innerHeight", vec![]).await?;
+            ensure!(visible.as_u64().unwrap_or(0) >= 25, "{visible} alerts visible in a {height}-px high window");
+
+            // An ops alert lists both receivers; a db one only its own.
+            let receivers = c
+                .execute(
+                    r#"const row = i => document.querySelector(`.group[data-group="alertname=DiskFull"] .alert:nth-child(${i})`);
+                       return [row(1).dataset.receivers, row(2).dataset.receivers];"#,
+                    vec![],
+                )
+                .await?;
+            ensure!(receivers == json!(["ops,second", "second"]), "receivers {receivers}");
+            let fps = c.execute("const f = [...document.querySelectorAll('.alert')].map(e => e.dataset.fingerprint); return new Set(f).size", vec![]).await?;
+            ensure!(fps == json!(30), "{fps} distinct alerts");
+
+            // Critical groups first, then warning, then info; newest first within.
+            let order = c
+                .execute("return [...document.querySelectorAll('.group')].map(g => g.dataset.group)", vec![])
+                .await?;
+            ensure!(
+                order
+                    == json!([
+                        "alertname=DiskFull",
+                        "alertname=NodeDown",
+                        "alertname=HighLatency",
+                        "alertname=QueueBacklog",
+                        "alertname=CertExpiry",
+                        "alertname=BackupLate"
+                    ]),
+                "group order {order}"
+            );
+            // Oldest first puts the group of the longest-firing alert on top.
+            c.execute("const s = document.querySelector('select.sort'); s.value = 'oldest'; s.dispatchEvent(new Event('change'));", vec![]).await?;
+            until(c, "BackupLate on top", r#"document.querySelector('.group').dataset.group === "alertname=BackupLate" && location.hash.includes('sort=oldest')"#).await?;
+            c.execute("const s = document.querySelector('select.sort'); s.value = 'severity'; s.dispatchEvent(new Event('change'));", vec![]).await?;
+            until(c, "DiskFull on top again", r#"document.querySelector('.group').dataset.group === "alertname=DiskFull""#).await?;
+
+            // Collapsing a group hides its alerts, and survives a reload.
+            click(c, r#".group[data-group="alertname=DiskFull"] .fold"#).await?;
+            until(c, "DiskFull collapsed", r#"document.querySelector('.group[data-group="alertname=DiskFull"]').classList.contains('collapsed') && document.querySelectorAll('.alert').length === 25"#).await?;
+            c.refresh().await?;
+            until(c, "still collapsed after a reload", r#"document.querySelector('.group[data-group="alertname=DiskFull"]')?.classList.contains('collapsed') && document.querySelectorAll('.alert').length === 25"#).await?;
+            click(c, r#".group[data-group="alertname=DiskFull"] .fold"#).await?;
+            until(c, "expanded again", "document.querySelectorAll('.alert').length === 30").await?;
+
+            // Details: links for http(s) URLs only, the sentence's full stop left out.
+            let db0 = r#".group[data-group="alertname=DiskFull"] .alert:nth-child(1)"#;
+            click(c, &format!("{db0} .expand")).await?;
+            until(c, "the details", &format!("document.querySelector({:?}) !== null", format!("{db0} .alert-details"))).await?;
+            let links = c
+                .execute(
+                    &format!("return [...document.querySelectorAll({:?})].map(a => [a.getAttribute('href'), a.rel])", format!("{db0} .alert-details a.ext")),
+                    vec![],
+                )
+                .await?;
+            ensure!(
+                links
+                    == json!([
+                        ["https://grafana.example/d/1", "noopener noreferrer"],
+                        ["https://runbooks.example/DiskFull", "noopener noreferrer"]
+                    ]),
+                "links {links}"
+            );
+            let js = c.execute("return document.querySelectorAll('a[href^=\"javascript\" i]').length", vec![]).await?;
+            ensure!(js == json!(0), "a javascript: link");
+            until(c, "the javascript: text shown as text", &format!("document.querySelector({:?}).textContent.includes('javascript:alert(1)')", format!("{db0} .alert-details"))).await?;
+
+            // Suppression: the silence's author, comment and end; the inhibiting alert's labels.
+            click(c, r#".group[data-group="alertname=BackupLate"] .alert:nth-child(1) .expand"#).await?;
+            until(
+                c,
+                "who silenced it and why",
+                r#"[...document.querySelectorAll('.why-silence')].some(e => e.textContent.includes('jane') && e.textContent.includes('backup host in maintenance') && e.querySelector('time[datetime]'))"#,
+            )
+            .await?;
+            click(c, r#".group[data-group="alertname=CertExpiry"] .alert:nth-child(1) .expand"#).await?;
+            until(
+                c,
+                "the inhibiting alert's labels",
+                r#"[...document.querySelectorAll('.why-inhibit')].some(e => e.textContent.includes('alertname="DiskFull"') && e.textContent.includes('severity="critical"'))"#,
+            )
+            .await?;
+
+            // The timeline: all 30 firing now, critical ones drawn.
+            until(c, "the timeline", "document.querySelector('figure.timeline')?.dataset.max === '30' && document.querySelector('figure.timeline rect.sev-critical') !== null").await?;
+
+            // The filter is checked on submit: no error while typing.
+            type_into(c, ".filter-input", "sev").await?;
+            let typing = c.execute("return [document.querySelector('.filter-input').getAttribute('aria-invalid'), document.querySelector('.field-error').textContent]", vec![]).await?;
+            ensure!(typing == json!([null, ""]), "an error while typing: {typing}");
+            type_into(c, ".filter-input", "{sev").await?;
+            until(c, "a label name suggestion", r#"[...document.querySelectorAll('datalist option')].some(o => o.value === '{severity=')"#).await?;
+            type_into(c, ".filter-input", "sev\u{E007}").await?;
+            until(c, "the error on submit", "document.querySelector('.filter-input').getAttribute('aria-invalid') === 'true' && document.querySelector('.field-error').textContent.length > 0").await?;
+
+            // "Silence group" pre-fills the group's labels.
+            c.goto(&format!("{base}/#/alerts?silenced=true&inhibited=true")).await?;
+            click(c, r#".group[data-group="alertname=NodeDown"] .silence-group"#).await?;
+            until(
+                c,
+                "the group's matcher",
+                r#"document.querySelectorAll('.matcher-row').length === 1
+                   && document.querySelector('.matcher-name').value === 'alertname'
+                   && document.querySelector('.matcher-value').value === 'NodeDown'
+                   && document.querySelector('#preview-count')?.textContent === '5'"#,
+            )
+            .await?;
+            let errors = c.execute("return document.body.dataset.errors || null", vec![]).await?;
+            ensure!(errors.is_null(), "the page reported {errors} script error(s)");
+            only_own_origin(c, &base).await
+        })
+        .await;
+}
+
+/// 400 px wide: every view fits the width (nothing scrolls sideways), the
+/// primary action stays on screen, and the notification history is a
+/// list of cards. At desk width the history has a timeline per receiver.
+#[tokio::test]
+async fn ui_works_on_a_phone_and_draws_delivery_timelines() {
+    let good = crate::harness::WebhookSink::start(vec![]).await;
+    // 400 is a permanent failure: recorded at once, no retries.
+    let bad = crate::harness::WebhookSink::start(vec![400; 20]).await;
+    let config = format!(
+        r#"
+route:
+  receiver: good
+  group_by: [alertname]
+  group_wait: 0s
+  routes:
+    - receiver: bad
+      matchers: [alertname="Broken"]
+receivers:
+  - name: good
+    webhook_configs: [{{url: "{}"}}]
+  - name: bad
+    webhook_configs: [{{url: "{}"}}]
+"#,
+        good.url, bad.url
+    );
+    let s = TestServer::start(&config).await;
+    post_alert(
+        &s,
+        json!({"alertname": "Works", "severity": "warning", "instance": "a"}),
+    )
+    .await;
+    post_alert(
+        &s,
+        json!({"alertname": "Broken", "severity": "critical", "instance": "b"}),
+    )
+    .await;
+    crate::harness::eventually(
+        Duration::from_secs(15),
+        "a sent and a failed attempt",
+        || async {
+            let h = s.get_json("/api/klaxon/notifications").await;
+            let outcomes: Vec<&str> = h["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|n| n["outcome"].as_str())
+                .collect();
+            (outcomes.contains(&"success") && outcomes.contains(&"failure")).then_some(())
+        },
+    )
+    .await;
+    let base = s.base.clone();
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser
+        .run("phone", async |c| {
+            c.set_window_size(1400, 1000).await?;
+            c.goto(&format!("{base}/#/notifications")).await?;
+            until(
+                c,
+                "a timeline per receiver, sent and failed",
+                r#"(() => {
+                     const f = [...document.querySelectorAll('figure.timeline')];
+                     const by = n => f.find(x => x.querySelector('.timeline-title').textContent === n);
+                     return f.length === 2 && by('good')?.querySelector('rect.sent') && by('bad')?.querySelector('rect.failed');
+                   })()"#,
+            )
+            .await?;
+
+            c.set_window_size(400, 900).await?;
+            let width = c.execute("return innerWidth", vec![]).await?;
+            ensure!(width.as_u64().unwrap_or(9999) <= 420, "the window is {width} px wide");
+            for (view, ready) in [
+                ("#/alerts", "document.querySelectorAll('.alert').length === 2"),
+                ("#/silences", "document.querySelector('.tabs') !== null"),
+                ("#/silences/new", "document.querySelector('#silence-submit') !== null"),
+                ("#/notifications", "document.querySelector('table.notifications tbody tr') !== null"),
+                ("#/routes", "document.querySelectorAll('.route').length === 2"),
+                ("#/status", "document.querySelector('#status-version')?.textContent.length > 0"),
+            ] {
+                c.goto(&format!("{base}/{view}")).await?;
+                until(c, view, ready).await?;
+                let overflow = c.execute("return document.documentElement.scrollWidth - innerWidth", vec![]).await?;
+                ensure!(overflow.as_i64().unwrap_or(1) <= 0, "{view} is {overflow} px wider than the screen");
+                let primary = c
+                    .execute(
+                        r#"const b = document.querySelector('.new-silence'); const r = b.getBoundingClientRect();
+                           return getComputedStyle(b).display !== 'none' && r.width > 0 && r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight;"#,
+                        vec![],
+                    )
+                    .await?;
+                ensure!(primary == json!(true), "{view}: \"New silence\" is not on screen");
+            }
+            // The history's rows are cards: each cell on its own line, labelled.
+            c.goto(&format!("{base}/#/notifications")).await?;
+            until(c, "the rows", "document.querySelector('table.notifications tbody tr') !== null").await?;
+            let cards = c
+                .execute(
+                    r#"const tr = document.querySelector('table.notifications tbody tr');
+                       const td = tr.querySelector('td');
+                       return [getComputedStyle(tr).display, getComputedStyle(td, '::before').content];"#,
+                    vec![],
+                )
+                .await?;
+            ensure!(cards == json!(["block", "\"Time\""]), "rows as {cards}");
+            Ok(())
+        })
+        .await;
+}
+
+/// `GET /api/klaxon/timeline`, what the timelines draw: an alert counts in
+/// every bucket it fired in (resolved ones too), by severity; bad
+/// parameters are a 400 naming them.
+#[tokio::test]
+async fn the_timeline_counts_alerts_per_severity_and_refuses_bad_parameters() {
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let now = chrono::Utc::now();
+    let at = |minutes: i64| (now - chrono::Duration::minutes(minutes)).to_rfc3339();
+    let resp = s
+        .post_alerts(json!([
+            // Fired 3.5 to 4.5 hours into a 6-hour window, then resolved.
+            {"labels": {"alertname": "Was", "severity": "critical"}, "startsAt": at(150), "endsAt": at(90)},
+            {"labels": {"alertname": "Is", "severity": "warning"}, "startsAt": at(30)},
+            {"labels": {"alertname": "NoSeverity"}, "startsAt": at(30)},
+        ]))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let t = s.get_json("/api/klaxon/timeline?hours=6&buckets=6").await;
+    assert_eq!(t["stepSeconds"], 3600, "{t}");
+    let line = |severity: &str| {
+        t["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["severity"] == severity)
+            .map(|l| l["firing"].clone())
+            .unwrap_or_else(|| panic!("no {severity:?} line in {t}"))
+    };
+    assert_eq!(line("critical"), json!([0, 0, 0, 1, 1, 0]));
+    assert_eq!(line("warning"), json!([0, 0, 0, 0, 0, 1]));
+    assert_eq!(line(""), json!([0, 0, 0, 0, 0, 1]));
+    assert_eq!(t["notifications"], json!([]));
+    let default = s.get_json("/api/klaxon/timeline").await;
+    assert_eq!(default["stepSeconds"], 1800, "24 hours in 48 buckets");
+    for bad in [
+        "hours=0",
+        "hours=1000",
+        "buckets=abc",
+        "buckets=0",
+        "buckets=100000",
+    ] {
+        let r = s.get(&format!("/api/klaxon/timeline?{bad}")).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        let name = bad.split('=').next().unwrap();
+        assert!(r.text().await.unwrap().contains(name), "{bad}");
+    }
 }

@@ -1,11 +1,17 @@
 // #/notifications: klaxon's delivery history (every attempt, newest
-// first) from /api/klaxon/notifications, paginated, filtered by receiver.
+// first) from /api/klaxon/notifications, paginated, filtered by receiver,
+// under a timeline of the last 24 h per receiver (sent and failed). On a
+// phone the table's rows become stacked cards (see style.css).
 
 import { api } from "../api.js";
 import { h, replace, errorBox } from "../dom.js";
 import { relative, absolute } from "../time.js";
+import { timelineChart } from "../timeline.js";
 
 const PAGE = 50;
+// Small multiples beyond this many receivers stop being readable.
+const MAX_CHARTS = 6;
+const COLUMNS = ["Time", "Receiver", "Integration", "Alerts", "Reason", "Outcome", "Group"];
 
 export function render(el, route, ctx) {
   const p = route.params;
@@ -19,6 +25,7 @@ export function render(el, route, ctx) {
       state.receiver = e.target.value;
       state.offset = 0;
       load();
+      drawTimeline();
     },
   }, h("option", { value: "" }, "All receivers"));
   api.receivers().then((rs) => {
@@ -27,7 +34,34 @@ export function render(el, route, ctx) {
   }).catch(() => {});
 
   const body = h("div", {});
-  replace(el, h("h1", {}, "Notifications"), h("div", { class: "toolbar" }, select), body);
+  const charts = h("div", { class: "timeline-slot notification-timelines" });
+  replace(el, h("h1", {}, "Notifications"), h("div", { class: "toolbar" }, select), charts, body);
+
+  async function drawTimeline() {
+    try {
+      const t = await api.timeline({});
+      if (left) return;
+      const lines = t.notifications
+        .filter((n) => !state.receiver || n.receiver === state.receiver)
+        .map((n) => ({ ...n, total: n.sent.reduce((a, b) => a + b, 0) + n.failed.reduce((a, b) => a + b, 0) }))
+        .sort((a, b) => b.total - a.total)
+        .slice(0, MAX_CHARTS);
+      replace(charts, lines.length === 0
+        ? timelineChart({ title: "Notifications", series: [], start: t.start, stepSeconds: t.stepSeconds, empty: "none sent" })
+        : lines.map((n) => timelineChart({
+            title: n.receiver,
+            series: [
+              { name: "sent", cls: "sent", values: n.sent },
+              { name: "failed", cls: "failed", values: n.failed },
+            ],
+            start: t.start,
+            stepSeconds: t.stepSeconds,
+            empty: "nothing sent",
+          })));
+    } catch {
+      replace(charts); // the table below reports errors; the picture is optional
+    }
+  }
 
   async function load() {
     ctx.setParams("/notifications", { receiver: state.receiver, offset: state.offset || "" });
@@ -44,16 +78,17 @@ export function render(el, route, ctx) {
           ? h("p", { class: "empty" }, "No notification attempts recorded yet.")
           : h("div", { class: "table-wrap" },
               h("table", { class: "notifications" },
-                h("thead", {}, h("tr", {}, ["Time", "Receiver", "Integration", "Alerts", "Reason", "Outcome", "Group"].map((c) => h("th", { scope: "col" }, c)))),
+                h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col" }, c)))),
                 h("tbody", {}, rows.map((n) =>
                   h("tr", { class: `outcome-${String(n.outcome).toLowerCase()}` },
-                    h("td", {}, h("time", { datetime: n.time, title: absolute(n.time) }, relative(n.time))),
-                    h("td", {}, n.receiver),
-                    h("td", {}, n.integration),
-                    h("td", { class: "num" }, String(n.alerts)),
-                    h("td", {}, n.reason),
-                    h("td", {}, h("span", { class: "badge" }, String(n.outcome)), n.error ? h("div", { class: "error-text" }, n.error) : null),
-                    h("td", { class: "group-key" }, h("code", {}, n.groupKey))))))),
+                    // data-label names the column on a phone, where rows are cards.
+                    h("td", { "data-label": "Time" }, h("time", { datetime: n.time, title: absolute(n.time) }, relative(n.time))),
+                    h("td", { "data-label": "Receiver" }, n.receiver),
+                    h("td", { "data-label": "Integration" }, n.integration),
+                    h("td", { class: "num", "data-label": "Alerts" }, String(n.alerts)),
+                    h("td", { "data-label": "Reason" }, n.reason),
+                    h("td", { "data-label": "Outcome" }, h("span", { class: "badge" }, String(n.outcome)), n.error ? h("div", { class: "error-text" }, n.error) : null),
+                    h("td", { class: "group-key", "data-label": "Group" }, h("code", {}, n.groupKey))))))),
         nav);
     } catch (e) {
       if (!left) replace(body, errorBox(e));
@@ -61,6 +96,7 @@ export function render(el, route, ctx) {
   }
 
   load();
+  drawTimeline();
   return () => {
     left = true;
   };
