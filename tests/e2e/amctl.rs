@@ -83,6 +83,42 @@ fn ids(list: &Value) -> Vec<String> {
     ids
 }
 
+/// The user name of this process' uid (what Go's `user.Current()` and so
+/// amtool take as the default author).
+fn login_name() -> String {
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id runs");
+    assert!(out.status.success(), "id -un: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Runs real amtool (`program`) with a private `$HOME`, as `amctl_env`
+/// runs amctl, so both read the same (absent) settings.
+async fn amtool_env(program: &Path, home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let child = tokio::process::Command::new(program)
+        .args(args)
+        .env("HOME", home)
+        .env_remove("ALERTMANAGER_URL")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn amtool");
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("amtool {args:?} did not finish in 60 s"))
+        .expect("amtool output");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 #[tokio::test]
 async fn silence_commands_manage_silences_on_klaxon() {
     let s = TestServer::start(PLAIN_CONFIG).await;
@@ -99,7 +135,8 @@ async fn silence_commands_manage_silences_on_klaxon() {
     let id = run.ok("silence add").trim().to_owned();
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{run:?}");
     let api = s.get_json("/api/v2/silences").await;
-    assert_eq!(api[0]["createdBy"], "e2e-user");
+    // The passwd name of the uid, as amtool's, not amctl_env's $USER.
+    assert_eq!(api[0]["createdBy"], login_name());
     assert_eq!(
         api[0]["matchers"],
         json!([
@@ -489,8 +526,12 @@ receivers:
     assert_eq!(body["receiver"], "hooks");
     assert_eq!(body["status"], "firing");
     assert_eq!(
-        body["alerts"][0]["labels"]["alertname"],
-        "KlaxonTestNotification"
+        body["alerts"][0]["labels"],
+        json!({"alertname": "KlaxonTestNotification", "test": "receiver hooks"})
+    );
+    assert_eq!(
+        body["groupLabels"],
+        json!({"alertname": "KlaxonTestNotification"})
     );
     let summary = body["alerts"][0]["annotations"]["summary"]
         .as_str()
@@ -913,7 +954,7 @@ receivers:
     .await;
     let out = run.ok("template render");
     assert!(out.contains("== discord[0] =="), "{out}");
-    assert!(out.contains(r#""title":"FIRING: DiskFull""#), "{out}");
+    assert!(out.contains(r#""title": "FIRING: DiskFull""#), "{out}");
     assert!(out.contains("== email[0] =="), "{out}");
     // Alertmanager's default subject, from klaxon's layout.
     assert!(
@@ -921,9 +962,30 @@ receivers:
         "{out}"
     );
     assert!(out.contains("To: oncall@example.com"), "{out}");
-    assert!(out.contains("== webhook[0] =="), "{out}");
+    // The email's parts decoded from quoted-printable, under their types;
+    // the MIME structure is left out.
+    let email = out
+        .split("== ")
+        .find(|part| part.starts_with("email[0]"))
+        .unwrap();
     assert!(
-        out.contains(r#""groupKey":"{}:{alertname=\"DiskFull\"}""#),
+        email.contains("\n-- text/html --\n<!DOCTYPE html>\n"),
+        "{email}"
+    );
+    assert!(email.contains(r#"<html lang="en">"#), "{email}");
+    assert!(email.contains("\n-- text/plain --\n"), "{email}");
+    assert!(
+        !email.contains("=3D") && !email.contains("boundary=") && !email.contains('\r'),
+        "{email}"
+    );
+    assert!(out.contains("== webhook[0] =="), "{out}");
+    // JSON bodies indented, in the order the receiver gets the keys.
+    assert!(
+        out.contains("{\n  \"receiver\": \"team\",\n  \"status\": \"firing\",\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""groupKey": "{}:{alertname=\"DiskFull\"}""#),
         "{out}"
     );
     // The render sends nothing and shows no secret.
@@ -1136,6 +1198,32 @@ async fn receiver_test_and_template_render_cover_every_integration() {
     }
     assert!(!out.contains("SECRET-"), "{out}");
     assert!(!out.to_lowercase().contains("fail"), "{out}");
+    // Every integration has sent by the time the answer came. No title
+    // ends in a space (it did when the test alert had only its alertname):
+    // in JSON a space before the closing quote or an escaped newline, in a
+    // form a value's trailing space.
+    let mut titled = 0;
+    for n in 0..kinds.len() {
+        let sent = service.nth(n, "a test notification").await;
+        let body = String::from_utf8_lossy(&sent.body).into_owned();
+        let values: Vec<String> = std::iter::once(body.clone())
+            .chain(sent.form().into_iter().map(|(_, v)| v))
+            .collect();
+        for v in values {
+            for bad in ["KlaxonTestNotification \"", "KlaxonTestNotification \\n"] {
+                assert!(!v.contains(bad), "{}: {v}", sent.target);
+            }
+            assert!(
+                !v.ends_with("KlaxonTestNotification "),
+                "{}: {v}",
+                sent.target
+            );
+            if v.contains("[FIRING:1] KlaxonTestNotification (receiver all)") {
+                titled += 1;
+            }
+        }
+    }
+    assert!(titled > 0, "no default title seen");
 
     let file = home.path().join("all.yml");
     std::fs::write(&file, &config).unwrap();
@@ -1158,5 +1246,293 @@ async fn receiver_test_and_template_render_cover_every_integration() {
         assert!(out.contains(&format!("== {kind}[0] ==")), "{kind}: {out}");
     }
     assert!(!out.contains("SECRET-"), "{out}");
+    s.stop().await;
+}
+
+/// `amctl template render` in amtool's mode prints what real amtool
+/// prints, byte for byte and with the same exit code, on the same flags:
+/// amtool's example data or a `--template.data` file, text or html.
+/// (Debian's amtool loads no default templates in this mode, so the
+/// templates here are the test's own.)
+#[tokio::test]
+async fn template_render_prints_what_amtool_prints_on_the_same_input() {
+    let Some(amtool) = peer("amtool") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("t")).unwrap();
+    std::fs::write(
+        dir.path().join("t/list.tmpl"),
+        r#"{{ define "t.list" }}{{ range .Alerts }}{{ .Status }}: {{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}
+{{ range .Annotations.SortedPairs }}  {{ .Name | title }}: {{ .Value | reReplaceAll "value" "V" }}
+{{ end }}{{ end }}{{ end }}
+{{ define "t.title" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }} ({{ .CommonLabels.Names | join "," }}){{ end }}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("t/page.tmpl"),
+        r#"{{ define "t.page" }}<b>{{ .CommonLabels.alertname }}</b> & <a href="{{ .ExternalURL }}?r={{ .Receiver }}">{{ .Receiver }}</a>{{ end }}"#,
+    )
+    .unwrap();
+    let data = dir.path().join("data.json");
+    std::fs::write(
+        &data,
+        json!({
+            "receiver": "team <x>",
+            "status": "firing",
+            "alerts": [
+                {"status": "firing", "labels": {"alertname": "Disk<Full>", "instance": "db1"},
+                 "annotations": {"summary": "disk & value"},
+                 "startsAt": "2024-03-01T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                 "generatorURL": "http://prometheus/graph?g0.expr=up", "fingerprint": "a1"},
+                {"status": "resolved", "labels": {"alertname": "Disk<Full>", "instance": "db2"},
+                 "annotations": {}, "startsAt": "2024-03-01T09:00:00.5+02:00",
+                 "endsAt": "2024-03-01T11:00:00Z", "generatorURL": "", "fingerprint": "b2"}
+            ],
+            "groupLabels": {"alertname": "Disk<Full>"},
+            "commonLabels": {"alertname": "Disk<Full>"},
+            "commonAnnotations": {},
+            "externalURL": "http://am.example",
+            // A webhook body's other keys are ignored by both.
+            "version": "4",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let glob = format!("--template.glob={}/t/*.tmpl", dir.path().display());
+    let data_flag = format!("--template.data={}", data.display());
+    let times = r#"{{ range .Alerts }}{{ .StartsAt }}|{{ .EndsAt }}|{{ .StartsAt.Format "2006-01-02T15:04:05Z07:00" }}|{{ .StartsAt.Unix }}
+{{ end }}{{ .Alerts.Firing | len }}/{{ .Alerts.Resolved | len }}"#;
+    let cases: Vec<Vec<&str>> = vec![
+        // amtool's example data.
+        vec![&glob, r#"--template.text={{ template "t.list" . }}"#],
+        vec![&glob, r#"--template.text={{ template "t.title" . }}"#],
+        vec![
+            &glob,
+            "--template.text={{ .Receiver }} {{ .Status }} {{ .ExternalURL }} {{ range .Alerts }}{{ .Fingerprint }} {{ .GeneratorURL }} {{ end }}",
+        ],
+        vec![
+            &glob,
+            r#"--template.text={{ template "t.page" . }}"#,
+            "--template.type=html",
+        ],
+        // A data file.
+        vec![
+            &glob,
+            &data_flag,
+            r#"--template.text={{ template "t.list" . }}"#,
+        ],
+        vec![
+            &glob,
+            &data_flag,
+            r#"--template.text={{ template "t.title" . }}"#,
+        ],
+        vec![
+            &glob,
+            &data_flag,
+            r#"--template.text={{ template "t.page" . }}"#,
+        ],
+        vec![
+            &glob,
+            &data_flag,
+            r#"--template.text={{ template "t.page" . }}"#,
+            "--template.type=html",
+        ],
+        vec![&glob, &data_flag, "--template.text", times],
+        // Nothing to render; a glob that matches nothing is no error.
+        vec![&glob, "--template.text="],
+        vec![
+            "--template.glob=/nonexistent/*.tmpl",
+            "--template.text={{ .Receiver }}",
+        ],
+        // A template that fails fails both.
+        vec![&glob, r#"--template.text={{ template "t.missing" . }}"#],
+    ];
+    for case in cases {
+        let mut args = vec!["template", "render"];
+        args.extend(case.iter().copied());
+        // UTC for both: amtool's example times are in the local zone.
+        let theirs = amtool_env(&amtool, home.path(), &args, &[("TZ", "UTC")]).await;
+        let ours = amctl_env(home.path(), &args, &[("TZ".into(), "UTC".into())]).await;
+        assert_eq!(
+            ours.code, theirs.code,
+            "{case:?}\namtool: {theirs:?}\namctl: {ours:?}"
+        );
+        assert_eq!(ours.stdout, theirs.stdout, "{case:?}");
+        if theirs.code != Some(0) {
+            assert!(ours.stderr.starts_with("amctl: "), "{ours:?}");
+        }
+    }
+}
+
+/// Alerts in a klaxon, started in an order that is not the API's: amctl's
+/// tables list them in amtool's order (by start), and its JSON in the
+/// API's, as amtool's; silences by end in tables, as the API has them in
+/// JSON and with `-q`.
+#[tokio::test]
+async fn alert_and_silence_queries_list_in_amtools_order() {
+    let Some(amtool) = peer("amtool") else {
+        return;
+    };
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    let (h, base) = (home.path(), s.base.as_str());
+    let now = chrono::Utc::now();
+    let names = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"];
+    let started = [3, 50, 10, 40, 20, 30];
+    let alerts: Vec<Value> = names
+        .iter()
+        .zip(started)
+        .map(|(name, minutes_ago)| {
+            json!({
+                "labels": {"alertname": name, "job": "order"},
+                "annotations": {"summary": format!("{name} summary")},
+                "startsAt": (now - chrono::Duration::minutes(minutes_ago)).to_rfc3339(),
+                "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
+            })
+        })
+        .collect();
+    let resp = s.post_json("/api/v2/alerts", &Value::from(alerts)).await;
+    assert_eq!(resp.status(), 200);
+    let mut by_start: Vec<(i64, &str)> = started.iter().map(|m| -m).zip(names).collect();
+    by_start.sort();
+    let by_start: Vec<&str> = by_start.iter().map(|(_, n)| *n).collect();
+    let api_order: Vec<String> = s
+        .get_json("/api/v2/alerts")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["labels"]["alertname"].as_str().unwrap().to_owned())
+        .collect();
+    assert_ne!(
+        api_order, by_start,
+        "the test needs the API's order to differ"
+    );
+
+    let url = format!("--alertmanager.url={base}/");
+    let names_in = |table: &str| -> Vec<String> {
+        table
+            .lines()
+            .filter_map(|l| names.iter().find(|n| l.contains(*n)))
+            .map(|n| (*n).to_owned())
+            .collect()
+    };
+    for output in ["simple", "extended"] {
+        let args = [url.as_str(), "alert", "query", "-o", output];
+        let theirs = amtool_env(&amtool, h, &args, &[]).await;
+        let ours = amctl_env(h, &args, &[]).await;
+        let theirs = names_in(theirs.ok("amtool alert query"));
+        assert_eq!(theirs, by_start, "amtool -o {output}");
+        assert_eq!(
+            names_in(ours.ok("amctl alert query")),
+            theirs,
+            "-o {output}"
+        );
+    }
+    let args = [url.as_str(), "alert", "query", "-o", "json"];
+    let theirs = json_of(amtool_env(&amtool, h, &args, &[]).await.ok("amtool json"));
+    let ours = json_of(amctl_env(h, &args, &[]).await.ok("amctl json"));
+    let json_names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["labels"]["alertname"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(json_names(&theirs), api_order);
+    assert_eq!(json_names(&ours), api_order);
+
+    // Silences ending in an order that is not the order they were made in.
+    let mut ids = Vec::new();
+    for (name, hours) in [
+        ("Alpha", "5h"),
+        ("Bravo", "1h"),
+        ("Charlie", "3h"),
+        ("Delta", "2h"),
+    ] {
+        let run = amctl(
+            h,
+            base,
+            &["silence", "add", name, "-c", "order", "-d", hours],
+        )
+        .await;
+        ids.push((hours, run.ok("silence add").trim().to_owned()));
+    }
+    ids.sort();
+    let by_end: Vec<String> = ids.into_iter().map(|(_, id)| id).collect();
+    let ids_in = |table: &str| -> Vec<String> {
+        table
+            .lines()
+            .filter_map(|l| by_end.iter().find(|id| l.contains(id.as_str())))
+            .cloned()
+            .collect()
+    };
+    for output in ["simple", "extended"] {
+        let args = [url.as_str(), "silence", "query", "-o", output];
+        let theirs = ids_in(
+            amtool_env(&amtool, h, &args, &[])
+                .await
+                .ok("amtool silences"),
+        );
+        assert_eq!(theirs, by_end, "amtool -o {output}");
+        let ours = ids_in(amctl_env(h, &args, &[]).await.ok("amctl silences"));
+        assert_eq!(ours, theirs, "-o {output}");
+    }
+    for args in [
+        vec![url.as_str(), "silence", "query", "-q"],
+        vec![url.as_str(), "silence", "query", "-o", "json"],
+    ] {
+        let theirs = ids_in(amtool_env(&amtool, h, &args, &[]).await.ok("amtool"));
+        let ours = ids_in(amctl_env(h, &args, &[]).await.ok("amctl"));
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+    s.stop().await;
+}
+
+/// Without `--author` or a settings file, amtool and amctl put the same
+/// name in `createdBy`: the passwd name of the uid, whatever `$USER` says.
+#[tokio::test]
+async fn the_default_author_is_amtools() {
+    let Some(amtool) = peer("amtool") else {
+        return;
+    };
+    let s = TestServer::start(PLAIN_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("--alertmanager.url={}/", s.base);
+    let add = |who: &'static str| {
+        [
+            url.clone(),
+            "silence".into(),
+            "add".into(),
+            format!("By{who}"),
+            "-c".into(),
+            who.into(),
+        ]
+    };
+    let args = add("Amtool");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env = [("USER", "not-the-uid")];
+    amtool_env(&amtool, home.path(), &args, &env)
+        .await
+        .ok("amtool add");
+    let args = add("Amctl");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env = [("USER".to_owned(), "not-the-uid".to_owned())];
+    amctl_env(home.path(), &args, &env).await.ok("amctl add");
+    let silences = s.get_json("/api/v2/silences").await;
+    let by = |comment: &str| {
+        silences
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["comment"] == comment)
+            .map(|s| s["createdBy"].clone())
+            .unwrap()
+    };
+    assert_eq!(by("Amtool"), json!(login_name()));
+    assert_eq!(by("Amctl"), by("Amtool"));
     s.stop().await;
 }
