@@ -61,7 +61,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum TemplateCommand {
-    /// Render what a receiver's integrations would send, offline.
+    /// Render a template as amtool does (--template.text), or what a
+    /// receiver's integrations would send (--receiver), offline.
     Render(cli::template::RenderArgs),
 }
 
@@ -98,10 +99,20 @@ fn usage_error(e: clap::Error) -> ExitCode {
         e.exit();
     }
     let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or("invalid command line");
+    // The message is the first paragraph; a missing argument is named on
+    // the lines after "the following required arguments were not provided:".
+    let message: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = match message.join(" ") {
+        m if m.is_empty() => "invalid command line".to_owned(),
+        m => m,
+    };
     eprintln!(
         "amctl: {} (see amctl --help)",
-        first.trim_start_matches("error: ")
+        message.trim_start_matches("error: ")
     );
     ExitCode::from(2)
 }

@@ -1023,6 +1023,10 @@ receivers:
     )
     .await;
     run.fails(1, "not a JSON list of alerts");
+
+    // Neither mode: one line naming both flags.
+    let run = amctl_env(home.path(), &["template", "render"], &[]).await;
+    run.fails(2, "--receiver <RECEIVER>|--template.text <TEXT>");
 }
 
 /// A stand-in API that insists on credentials, and never answers alerts.
