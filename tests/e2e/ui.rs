@@ -810,6 +810,10 @@ async fn ui_alerts_view_is_a_dense_triage_screen() {
             ensure!(js == json!(0), "a javascript: link");
             until(c, "the javascript: text shown as text", &format!("document.querySelector({:?}).textContent.includes('javascript:alert(1)')", format!("{db0} .alert-details"))).await?;
 
+            // A click on the line itself opens it too.
+            click(c, r#".group[data-group="alertname=NodeDown"] .alert:nth-child(1) .row-text"#).await?;
+            until(c, "NodeDown's details", r#"document.querySelector('.group[data-group="alertname=NodeDown"] .alert:nth-child(1) .alert-details') !== null"#).await?;
+
             // Suppression: the silence's author, comment and end; the inhibiting alert's labels.
             click(c, r#".group[data-group="alertname=BackupLate"] .alert:nth-child(1) .expand"#).await?;
             until(

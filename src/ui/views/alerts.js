@@ -328,23 +328,31 @@ export function render(el, route, ctx) {
     const suppressed = suppressionWords(st);
     const detailsId = `details-${a.fingerprint}`;
     const otherReceivers = a.receiverNames.length > 1 || a.receiverNames.join() !== g.receivers.join();
+    const flip = () => {
+      if (open) state.open.delete(a.fingerprint);
+      else state.open.add(a.fingerprint);
+      draw();
+    };
     return h("li", {
       class: `alert ${severityClass(labels)} state-${st.state || "active"}${open ? " open" : ""}`,
       "data-fingerprint": a.fingerprint,
       "data-receivers": a.receiverNames.join(","),
     },
-      h("div", { class: "alert-row" },
+      h("div", {
+        class: "alert-row",
+        // A click anywhere on the line opens it, except on its own links
+        // and buttons; the keyboard uses the expand button.
+        onclick: (e) => {
+          if (!e.target.closest("a, button")) flip();
+        },
+      },
         h("button", {
           type: "button",
           class: "expand",
           "aria-expanded": String(open),
           "aria-controls": detailsId,
           "aria-label": `Details of ${labels.alertname || "alert"}`,
-          onclick: () => {
-            if (open) state.open.delete(a.fingerprint);
-            else state.open.add(a.fingerprint);
-            draw();
-          },
+          onclick: flip,
         }, open ? "▾" : "▸"),
         h("strong", { class: "alertname" }, labels.alertname || "(no alertname)"),
         labels.severity ? h("span", { class: "sev-text" }, labels.severity) : null,
