@@ -12,6 +12,7 @@ mod query;
 mod routes;
 mod same_origin;
 mod silences;
+mod sink;
 mod status;
 mod streamed;
 mod timeline;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(klaxon::router())
         .merge(routes::router())
         .merge(timeline::router())
+        .merge(sink::router())
         .route("/api/v1/{*rest}", any(api_v1_gone))
         .route("/-/healthy", get(ok).head(ok))
         .route("/-/ready", get(ready).head(ready))
