@@ -6,14 +6,22 @@
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use serde::Deserialize;
 
 use super::ApiError;
 use crate::app::AppState;
 
+/// A notification of thousands of alerts fits; the sink is for looking at
+/// deliveries, not for holding the API's 32 MiB bodies in memory.
+const MAX_BODY_BYTES: usize = 4 << 20;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/klaxon/sink", post(post_sink))
+    Router::new().route(
+        "/api/klaxon/sink",
+        post(post_sink).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
 }
 
 /// The parts of a webhook payload a person reading the log wants.
@@ -60,7 +68,7 @@ async fn post_sink(body: Bytes) -> Result<(), ApiError> {
     tracing::info!(
         receiver = %p.receiver,
         status = %p.status,
-        alerts = p.alerts.len() as u64 + p.truncated_alerts,
+        alerts = (p.alerts.len() as u64).saturating_add(p.truncated_alerts),
         firing,
         group = %format!("{{{group}}}"),
         alertnames = %names.join(", "),

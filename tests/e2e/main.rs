@@ -25,6 +25,7 @@ mod ops;
 mod peer_proxy;
 mod peers;
 mod persistence;
+mod readme;
 mod receiver_outage;
 mod receivers;
 mod receivers_differential;
