@@ -27,15 +27,17 @@ function s(tag, attrs, ...children) {
  * @param title   what the chart counts ("Alerts firing", …)
  * @param series  [{name, cls, values: [n per bucket]}], stacked bottom-up in order
  * @param start   ISO time of the first bucket
+ * @param end     ISO time the last bucket ends (now)
  * @param stepSeconds bucket width
  * @param empty   text when every value is 0
  * @param before  an element shown above the caption's title (optional)
  */
-export function timelineChart({ title, series, start, stepSeconds, empty, before }) {
+export function timelineChart({ title, series, start, end, stepSeconds, empty, before }) {
   const buckets = series.length ? series[0].values.length : 0;
   const totals = Array.from({ length: buckets }, (_, i) => series.reduce((n, x) => n + (x.values[i] || 0), 0));
   const max = Math.max(0, ...totals);
-  const hours = Math.round((buckets * stepSeconds) / 3600);
+  // From the window, not the series: there may be no series at all.
+  const hours = Math.round((Date.parse(end) - Date.parse(start)) / 3600000);
   const legend = h("ul", { class: "timeline-legend" },
     series.filter((x) => x.values.some((v) => v > 0)).map((x) =>
       h("li", {}, h("span", { class: `swatch ${x.cls}` }), `${x.name} `,

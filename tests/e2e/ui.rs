@@ -410,6 +410,7 @@ async fn ui_alerts_silence_expire_routes_in_a_browser() {
             until(c, "the store size", "/^[0-9.]+ (B|KiB|MiB|GiB)$/.test(document.querySelector('#status-store-size')?.textContent || '')").await?;
             c.goto(&format!("{base}/#/notifications")).await?;
             until(c, "the history view", "document.querySelector('#notifications-receiver') !== null && document.querySelector('.empty, table') !== null").await?;
+            until(c, "an empty timeline saying so", "document.querySelector('figure.timeline')?.textContent.includes('none sent in the last 24h')").await?;
             ensure!(
                 c.execute("return document.querySelectorAll('.error').length", vec![]).await? == json!(0),
                 "an error box is shown"

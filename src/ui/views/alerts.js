@@ -236,7 +236,7 @@ export function render(el, route, ctx) {
         before: summary,
         title: "Alerts firing",
         series: [...bySev].reverse().map(([cls, values]) => ({ name: SEVERITY_NAMES[cls], cls, values })),
-        start: t.start,
+        start: t.start, end: t.end,
         stepSeconds: t.stepSeconds,
         empty: "no alert fired",
       }));

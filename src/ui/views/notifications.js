@@ -47,14 +47,14 @@ export function render(el, route, ctx) {
         .sort((a, b) => b.total - a.total)
         .slice(0, MAX_CHARTS);
       replace(charts, lines.length === 0
-        ? timelineChart({ title: "Notifications", series: [], start: t.start, stepSeconds: t.stepSeconds, empty: "none sent" })
+        ? timelineChart({ title: "Notifications", series: [], start: t.start, end: t.end, stepSeconds: t.stepSeconds, empty: "none sent" })
         : lines.map((n) => timelineChart({
             title: n.receiver,
             series: [
               { name: "sent", cls: "sent", values: n.sent },
               { name: "failed", cls: "failed", values: n.failed },
             ],
-            start: t.start,
+            start: t.start, end: t.end,
             stepSeconds: t.stepSeconds,
             empty: "nothing sent",
           })));
