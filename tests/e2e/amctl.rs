@@ -1540,3 +1540,117 @@ async fn the_default_author_is_amtools() {
     assert_eq!(by("Amctl"), by("Amtool"));
     s.stop().await;
 }
+
+/// The README's migration step: silences made on Debian's Alertmanager
+/// with amtool, exported as amtool's JSON and piped into `amctl silence
+/// import -f -` against klaxon, arrive with the same matchers, author,
+/// comment and end.
+#[tokio::test]
+async fn silences_move_from_alertmanager_to_klaxon_as_the_readme_says() {
+    let (Some(program), Some(amtool)) = (peer("prometheus-alertmanager"), peer("amtool")) else {
+        return;
+    };
+    let am = Alertmanager::start(&program, AM_CONFIG).await;
+    let k = TestServer::start(PLAIN_CONFIG).await;
+    let home = tempfile::tempdir().unwrap();
+    let on_am = format!("--alertmanager.url={}/", am.base);
+    for args in [
+        &[
+            "silence",
+            "add",
+            "alertname=DiskFull",
+            "instance=~db.*",
+            "-c",
+            "db maintenance",
+            "-a",
+            "jane",
+            "-d",
+            "2h",
+        ][..],
+        &[
+            "silence",
+            "add",
+            "severity!=info",
+            "team=web",
+            "-c",
+            "web deploy",
+            "-a",
+            "joe",
+            "-d",
+            "30m",
+        ][..],
+    ] {
+        let mut all = vec![on_am.as_str()];
+        all.extend_from_slice(args);
+        amtool_env(&amtool, home.path(), &all, &[])
+            .await
+            .ok("amtool silence add");
+    }
+    let export = amtool_env(
+        &amtool,
+        home.path(),
+        &[on_am.as_str(), "silence", "query", "-o", "json"],
+        &[],
+    )
+    .await;
+    let export = export.ok("amtool silence query").to_owned();
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_amctl"))
+        .arg(format!("--alertmanager.url={}", k.base))
+        .args(["silence", "import", "-f", "-"])
+        .env("HOME", home.path())
+        .env_remove("ALERTMANAGER_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn amctl");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(export.as_bytes()).await.unwrap();
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("amctl finished")
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+
+    // The same silences, field for field but their IDs, update times and
+    // starts: a start already past when a silence is created becomes the
+    // time of creation, on klaxon as on Alertmanager.
+    let comparable = |list: &Value| {
+        let mut v: Vec<Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                json!({
+                    "matchers": s["matchers"],
+                    "createdBy": s["createdBy"],
+                    "comment": s["comment"],
+                    "endsAt": s["endsAt"],
+                    "state": s["status"]["state"],
+                })
+            })
+            .collect();
+        v.sort_by_key(|s| s["comment"].as_str().unwrap_or("").to_owned());
+        v
+    };
+    let client = crate::harness::client();
+    let from_am: Value = client
+        .get(format!("{}/api/v2/silences", am.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let in_klaxon = k.get_json("/api/v2/silences").await;
+    let (from_am, in_klaxon) = (comparable(&from_am), comparable(&in_klaxon));
+    assert_eq!(from_am.len(), 2);
+    assert_eq!(in_klaxon, from_am);
+    am.stop().await;
+}
