@@ -10,7 +10,7 @@ use klaxon::config::Config;
 use serde_json::{Value, json};
 
 use crate::differential::Alertmanager;
-use crate::harness::{PLAIN_CONFIG, TestServer, WebhookSink, free_port, peer};
+use crate::harness::{PLAIN_CONFIG, TestServer, WebhookSink, free_port, peer, run_tool};
 
 /// One finished amctl run.
 #[derive(Debug)]
@@ -18,6 +18,16 @@ struct Run {
     code: Option<i32>,
     stdout: String,
     stderr: String,
+}
+
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
 }
 
 impl Run {
@@ -37,27 +47,12 @@ impl Run {
 /// Runs amctl with a private `$HOME` (no operator settings leak in), a
 /// bounded wait and no `ALERTMANAGER_URL` from the test's environment.
 async fn amctl_env(home: &Path, args: &[&str], env: &[(String, String)]) -> Run {
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_amctl"))
-        .args(args)
-        .env("HOME", home)
-        .env("USER", "e2e-user")
-        .env_remove("ALERTMANAGER_URL")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn amctl");
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+    let mut all_env = vec![("USER", "e2e-user")];
+    all_env.extend(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let amctl = Path::new(env!("CARGO_BIN_EXE_amctl"));
+    run_tool(amctl, args, home, &all_env, b"", Duration::from_secs(60))
         .await
-        .unwrap_or_else(|_| panic!("amctl {args:?} did not finish in 60 s"))
-        .expect("amctl output");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .into()
 }
 
 /// Runs amctl against `base`.
@@ -97,26 +92,9 @@ fn login_name() -> String {
 /// Runs real amtool (`program`) with a private `$HOME`, as `amctl_env`
 /// runs amctl, so both read the same (absent) settings.
 async fn amtool_env(program: &Path, home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let child = tokio::process::Command::new(program)
-        .args(args)
-        .env("HOME", home)
-        .env_remove("ALERTMANAGER_URL")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn amtool");
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+    run_tool(program, args, home, env, b"", Duration::from_secs(60))
         .await
-        .unwrap_or_else(|_| panic!("amtool {args:?} did not finish in 60 s"))
-        .expect("amtool output");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .into()
 }
 
 #[tokio::test]
@@ -1595,26 +1573,16 @@ async fn silences_move_from_alertmanager_to_klaxon_as_the_readme_says() {
     .await;
     let export = export.ok("amtool silence query").to_owned();
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_amctl"))
-        .arg(format!("--alertmanager.url={}", k.base))
-        .args(["silence", "import", "-f", "-"])
-        .env("HOME", home.path())
-        .env_remove("ALERTMANAGER_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn amctl");
-    {
-        use tokio::io::AsyncWriteExt;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(export.as_bytes()).await.unwrap();
-    }
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("amctl finished")
-        .unwrap();
+    let on_klaxon = format!("--alertmanager.url={}", k.base);
+    let out = run_tool(
+        Path::new(env!("CARGO_BIN_EXE_amctl")),
+        &[on_klaxon.as_str(), "silence", "import", "-f", "-"],
+        home.path(),
+        &[],
+        export.as_bytes(),
+        Duration::from_secs(60),
+    )
+    .await;
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 

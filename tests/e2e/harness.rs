@@ -466,6 +466,43 @@ receivers:
   - name: second
 "#;
 
+/// Runs a command-line tool (amctl, amtool) as a person would, but
+/// bounded: a private `$HOME` (no operator's settings leak in), no
+/// `ALERTMANAGER_URL` from the test's environment, `stdin` written then
+/// closed (nothing when empty), and at most `limit` to finish.
+pub async fn run_tool(
+    program: &Path,
+    args: &[&str],
+    home: &Path,
+    env: &[(&str, &str)],
+    stdin: &[u8],
+    limit: Duration,
+) -> std::process::Output {
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .env("HOME", home)
+        .env_remove("ALERTMANAGER_URL")
+        .envs(env.iter().copied())
+        .stdin(if stdin.is_empty() {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
+    if let Some(mut input) = child.stdin.take() {
+        use tokio::io::AsyncWriteExt;
+        input.write_all(stdin).await.expect("write stdin");
+    }
+    tokio::time::timeout(limit, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("{} {args:?} did not finish in {limit:?}", program.display()))
+        .expect("tool output")
+}
+
 /// A local HTTP receiver for webhook notifications: records every body and
 /// answers with the next scripted status (then 200 for ever).
 pub struct WebhookSink {

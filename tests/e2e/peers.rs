@@ -34,21 +34,11 @@ impl Run {
 /// Runs `amtool` against `base` with a private `$HOME` (so no operator's
 /// `amtool.yml` leaks in) and a bounded wait.
 async fn amtool(program: &Path, home: &Path, base: &str, args: &[&str]) -> Run {
-    let child = tokio::process::Command::new(program)
-        .arg(format!("--alertmanager.url={base}/"))
-        .arg("--timeout=10s")
-        .args(args)
-        .env("HOME", home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn amtool");
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("amtool {args:?} did not finish in 30 s"))
-        .expect("amtool output");
+    let url = format!("--alertmanager.url={base}/");
+    let mut all = vec![url.as_str(), "--timeout=10s"];
+    all.extend_from_slice(args);
+    let out =
+        crate::harness::run_tool(program, &all, home, &[], b"", Duration::from_secs(30)).await;
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -10,13 +10,12 @@
 //! and checked by `promtool` in the peer tests).
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::{BinaryServer, PLAIN_CONFIG, client, eventually};
+use crate::harness::{BinaryServer, PLAIN_CONFIG, client, eventually, run_tool};
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
@@ -154,21 +153,11 @@ fn relative_links_of_the_readme_and_docs_resolve() {
 
 async fn amctl(base: &str, args: &[&str]) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_amctl"))
-        .arg(format!("--alertmanager.url={base}"))
-        .args(args)
-        .env("HOME", home.path())
-        .env_remove("ALERTMANAGER_URL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn amctl");
-    tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("amctl finished")
-        .expect("amctl ran")
+    let url = format!("--alertmanager.url={base}");
+    let mut all = vec![url.as_str()];
+    all.extend_from_slice(args);
+    let amctl = Path::new(env!("CARGO_BIN_EXE_amctl"));
+    run_tool(amctl, &all, home.path(), &[], b"", Duration::from_secs(30)).await
 }
 
 /// The README's first minutes: klaxon on `examples/alertmanager.yml`, a
