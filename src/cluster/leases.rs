@@ -16,6 +16,9 @@ use super::types::NodeId;
 #[derive(Default)]
 pub struct Leases {
     seen: Mutex<HashMap<String, Seen>>,
+    /// The leader this replica last knew of (`None`: none, or not yet
+    /// asked).
+    leader: Mutex<Option<NodeId>>,
 }
 
 struct Seen {
@@ -51,6 +54,23 @@ impl Leases {
                     at: now,
                 },
             );
+        }
+    }
+
+    /// The leader is `leader` now: if that is news, every claim counts
+    /// from now. While no replica led, a holder could neither renew its
+    /// claim nor record its send, so its silence said nothing of whether
+    /// it is alive; counting through an election would let a survivor
+    /// take over a claim whose notification already went out (its `Sent`
+    /// waiting for the new leader) and send it a second time.
+    pub fn leader_is(&self, leader: Option<NodeId>) {
+        let mut known = self.leader.lock().unwrap_or_else(|e| e.into_inner());
+        if *known != leader {
+            *known = leader;
+            let now = Instant::now();
+            for seen in self.lock().values_mut() {
+                seen.at = now;
+            }
         }
     }
 
@@ -121,5 +141,29 @@ mod tests {
         );
         leases.forget("k");
         assert_eq!(leases.lapsed("k", 1), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_leader_restarts_every_claims_count() {
+        let leases = Leases::default();
+        leases.leader_is(Some(1));
+        let claim = Claim {
+            token: 7,
+            node: 2,
+            ttl_ms: 2000,
+        };
+        leases.saw("k", &claim);
+        tokio::time::advance(Duration::from_millis(1500)).await;
+        // The leader dies: the holder can record nothing until another
+        // is elected, a second later.
+        leases.leader_is(None);
+        tokio::time::advance(Duration::from_millis(1000)).await;
+        leases.leader_is(Some(3));
+        assert_eq!(leases.lapsed("k", 1), None, "2.5 s, but only now a leader");
+        leases.leader_is(Some(3));
+        tokio::time::advance(Duration::from_millis(1999)).await;
+        assert_eq!(leases.left("k", 7), Duration::from_millis(1));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(leases.lapsed("k", 1), Some(7), "a ttl under the new leader");
     }
 }

@@ -345,6 +345,10 @@ impl Cluster {
             let (cluster, cancel) = (cluster.clone(), cancel.clone());
             move || cluster.clone().export_metrics(cancel.clone())
         });
+        crate::supervise::spawn("cluster_leader", counted(), cancel.clone(), {
+            let (cluster, cancel) = (cluster.clone(), cancel.clone());
+            move || cluster.clone().follow_leader(cancel.clone())
+        });
         crate::supervise::spawn("cluster_members", counted(), cancel.clone(), {
             let (cluster, cancel) = (cluster.clone(), cancel.clone());
             move || cluster.clone().reconcile_members(cancel.clone())
@@ -644,6 +648,7 @@ impl Cluster {
     ) -> ClaimOutcome {
         let encoded = key.encode();
         let metrics = &self.options.metrics;
+        self.leases.leader_is(self.leader());
         if let Some(left) = self.leases.held_by_other(&encoded, self.id) {
             // Known here already: no need to ask the log.
             metrics.claim("held");
@@ -653,7 +658,7 @@ impl Cluster {
             key: key.clone(),
             expect,
             node: self.id,
-            lapsed: self.leases.lapsed(&encoded, self.id),
+            lapsed: None,
             ttl_ms: self.options.claim_ttl.as_millis() as u64,
         };
         let answer = self.propose_patiently(command).await;
@@ -698,11 +703,12 @@ impl Cluster {
     /// changes (the old one may be frozen) or the proposal failed, but a
     /// proposal that is only slow (a busy leader) is waited for, not
     /// repeated: repeats would only add to the load.
-    async fn propose_patiently(&self, command: Command) -> Result<Applied, ProposeError> {
+    async fn propose_patiently(&self, mut command: Command) -> Result<Applied, ProposeError> {
         let give_up = tokio::time::Instant::now() + CLAIM_TIMEOUT;
-        let leader = || self.raft.metrics().borrow().current_leader;
+        let leader = || self.leader();
         let left = || give_up.saturating_duration_since(tokio::time::Instant::now());
         let mut asked_of = leader();
+        self.judge_lapse(&mut command).await;
         let mut pending = Box::pin(self.propose_within(command.clone(), left()));
         loop {
             tokio::select! {
@@ -720,6 +726,7 @@ impl Cluster {
                 _ = tokio::time::sleep_until(give_up) => return Err(ProposeError::NoQuorum),
             }
             asked_of = leader();
+            self.judge_lapse(&mut command).await;
             pending = Box::pin(self.propose_within(command.clone(), left()));
         }
     }
@@ -789,6 +796,54 @@ impl Cluster {
         };
         if let Err(e) = self.propose(command).await {
             tracing::debug!(error = %e, "releasing a claim failed; it lapses by itself");
+        }
+    }
+
+    /// The leader this replica knows of.
+    fn leader(&self) -> Option<NodeId> {
+        self.raft.metrics().borrow().current_leader
+    }
+
+    /// The token of another replica's claim on `key` that went a ttl
+    /// without news under the present leader. A leader cut off from the
+    /// others still thinks it leads: it takes over nothing until a quorum
+    /// confirms it, or its takeover, committed after it is re-elected,
+    /// could fence a `Sent` the holder could not get to it.
+    async fn lapsed(&self, key: &str) -> Option<u64> {
+        let leader = self.leader();
+        self.leases.leader_is(leader);
+        self.leases.lapsed(key, self.id)?;
+        if leader == Some(self.id) {
+            let confirmed =
+                tokio::time::timeout(CLAIM_ATTEMPT, self.raft.ensure_linearizable()).await;
+            if !matches!(confirmed, Ok(Ok(_))) {
+                self.leases.leader_is(None);
+            }
+        }
+        self.leases.lapsed(key, self.id)
+    }
+
+    /// A claim says which lapsed claim it takes over as judged just
+    /// before each proposal: one seen to lapse before an election may not
+    /// have lapsed under the leader elected since.
+    async fn judge_lapse(&self, command: &mut Command) {
+        if let Command::Claim { key, lapsed, .. } = command {
+            *lapsed = self.lapsed(&key.encode()).await;
+        }
+    }
+
+    /// Tells the claims' leases of every change of leader as it happens
+    /// (see [`leases::Leases::leader_is`]); a claim also tells them before
+    /// it judges a lapse.
+    async fn follow_leader(self: Arc<Self>, cancel: CancellationToken) {
+        let mut watch = self.raft.metrics();
+        loop {
+            let leader = watch.borrow_and_update().current_leader;
+            self.leases.leader_is(leader);
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                changed = watch.changed() => if changed.is_err() { return },
+            }
         }
     }
 

@@ -382,6 +382,58 @@ async fn strangers_are_refused_and_members_change_with_amctl() {
     }
 }
 
+/// No replica leads for longer than a claim lasts, right after the holder
+/// sent: every link is cut the moment the receiver has the notification,
+/// so its `Sent` cannot be committed, and healed after more than a ttl.
+/// The holder was silent only because nobody led: the others restart
+/// their count of its claim under the new leader instead of taking it
+/// over, and the `Sent` lands first. One notification, no takeover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_recorded_only_after_a_long_election_is_not_repeated() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sink = SlowSink::start(Some(Duration::from_millis(300))).await;
+    let root = tempfile::tempdir().unwrap();
+    let partition = Partition::default();
+    let (mut set, proxies) = proxied(
+        root.path(),
+        &hook_config(&sink.url),
+        &["--cluster.peer-timeout=1s", "--cluster.claim-ttl=3s"],
+        &partition,
+    )
+    .await;
+    start_all(&mut set).await;
+    let mut ids = Vec::new();
+    for (r, p) in set.iter().zip(&proxies) {
+        let id = id_of(r).await;
+        p.set_id(id);
+        ids.push(id);
+    }
+    post_to_all(&set.iter().collect::<Vec<_>>(), "Leaderless").await;
+    eventually(Duration::from_secs(20), "the holder's send", || async {
+        (!sink.senders().is_empty()).then_some(())
+    })
+    .await;
+    for id in &ids {
+        partition.cut(*id);
+    }
+    // The fault itself: no quorum anywhere for longer than the claim's
+    // ttl (3 s), shorter than a claim's patience (6 s), so nobody fails
+    // open.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    partition.heal();
+    all_ready(&set.iter().collect::<Vec<_>>()).await;
+    // Longer than a ttl under the new leader and several flushes.
+    sink.stays_at(1, Duration::from_secs(8)).await;
+    let mut takeovers = 0.0;
+    for r in &set {
+        takeovers += metric(&r.metrics().await, "klaxon_cluster_takeovers_total");
+    }
+    assert_eq!(takeovers, 0.0, "{:?}", sink.senders());
+    for r in &mut set {
+        r.kill().await;
+    }
+}
+
 /// `kill -9` of the leader while the notifications of 30 groups are being
 /// claimed and sent. Every group is notified; the survivors elect a leader
 /// and take over what the dead one had claimed. A group notified twice is
@@ -395,9 +447,9 @@ async fn the_leader_killed_mid_storm_loses_no_notification() {
     let mut set = replicas_n(
         root.path(),
         &hook_config(&sink.url),
-        // A claim outlives an election (1–2 s, and a lease): the `Sent` of
-        // a send that went out just before the leader died is committed
-        // by the next leader before the claim could lapse.
+        // A claim's count restarts under the next leader: the `Sent` of a
+        // send that went out just before the leader died (however long
+        // the election took) is committed before the claim could lapse.
         &["--cluster.peer-timeout=1s", "--cluster.claim-ttl=6s"],
         3,
     );
