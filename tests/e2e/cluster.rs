@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{BinaryServer, client, eventually, free_port, silence_json};
+use crate::harness::{BinaryServer, client, eventually, free_port, free_ports, silence_json};
 
 /// One cluster test at a time: each runs three processes, and their
 /// ports are picked before they are bound.
@@ -134,7 +134,10 @@ pub(crate) fn replicas_with(root: &Path, config: &str, extra: &[&str]) -> Vec<Re
 
 /// `n` replicas listing each other.
 pub(crate) fn replicas_n(root: &Path, config: &str, extra: &[&str], n: usize) -> Vec<Replica> {
-    let cluster_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    // Cluster and API ports all distinct: a replica whose cluster port
+    // another took cannot start (it keeps that port; the others know it).
+    let ports = free_ports(2 * n);
+    let (cluster_ports, api_ports) = ports.split_at(n);
     let peers: Vec<String> = cluster_ports
         .iter()
         .map(|p| format!("--cluster.peer=127.0.0.1:{p}"))
@@ -144,7 +147,7 @@ pub(crate) fn replicas_n(root: &Path, config: &str, extra: &[&str], n: usize) ->
             let dir = root.join(format!("am{i}"));
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("alertmanager.yml"), config).unwrap();
-            let port = free_port();
+            let port = api_ports[i];
             let mut args = vec![
                 format!("--config.file={}", dir.join("alertmanager.yml").display()),
                 format!("--storage.path={}", dir.join("data").display()),

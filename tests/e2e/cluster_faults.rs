@@ -56,7 +56,7 @@ async fn proxied(
     let listen: Vec<u16> = set.iter().map(cluster_port).collect();
     let mut proxies = Vec::new();
     for port in &listen {
-        proxies.push(PeerProxy::start(*port, partition.clone()).await);
+        proxies.push(PeerProxy::start(*port, &listen, partition.clone()).await);
     }
     let proxy_of = |port: u16| proxies[listen.iter().position(|l| *l == port).unwrap()].port;
     for r in &mut set {

@@ -389,10 +389,18 @@ where
 
 /// A port that was free a moment ago, for processes that take a port flag.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    free_ports(1)[0]
+}
+
+/// `n` distinct free ports: each is held until all are picked, so none is
+/// handed out twice.
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("free port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("bound").port())
+        .collect()
 }
 
 /// Finds an external peer program. Absent: the test prints why and skips,

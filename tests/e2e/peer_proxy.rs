@@ -58,8 +58,20 @@ pub struct PeerProxy {
 }
 
 impl PeerProxy {
-    pub async fn start(upstream: u16, partition: Partition) -> PeerProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// `reserved`: ports the replicas are about to listen on (picked free
+    /// and released), which the proxy must not take from them.
+    pub async fn start(upstream: u16, reserved: &[u16], partition: Partition) -> PeerProxy {
+        let mut refused = Vec::new();
+        let listener = loop {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            if !reserved.contains(&port) {
+                break listener;
+            }
+            // Held until a free one is found, so it is not offered again.
+            refused.push(listener);
+        };
+        drop(refused);
         let port = listener.local_addr().unwrap().port();
         let id = Target::default();
         let target = id.clone();
