@@ -693,6 +693,124 @@ async fn post_triage_alerts(s: &TestServer) {
     assert_eq!(s.post_alerts(json!(alerts)).await.status(), 200);
 }
 
+/// Alerts visible in the top 1,000 px of karma's own rendering of its
+/// grid fixture: the Chromium snapshot of its visual test, 1280 px wide
+/// (prymitive/karma, `ui/src/e2e/snapshots/chromium/Grid.png`, as of
+/// commit 17e3d7e). Counted on the image: 5 + 8 + 6 alert rows fully in
+/// view over its three columns.
+const KARMA_GRID_ALERTS_IN_1280X1000: u64 = 19;
+
+/// The alerts of karma's grid fixture (`ui/src/__fixtures__/Stories.ts`
+/// and the "Grid" story): groups "suppressed-only" and "unprocessed-only"
+/// of 3 alerts, and group1 … group7 of 1 … 7; a group of fewer than 4
+/// alerts carries karma's five annotations on each, one of fewer than 5
+/// a summary; the first `ceil(i/3)` of group i are active, the next
+/// `i - 2·ceil(i/3)` suppressed (silenced here).
+async fn post_karmas_grid_fixture(s: &TestServer) {
+    let now = chrono::Utc::now();
+    let mut groups: Vec<(String, usize, usize, usize)> = vec![
+        ("suppressed-only".into(), 3, 0, 3),
+        ("unprocessed-only".into(), 3, 0, 0),
+    ];
+    for i in 1..=7usize {
+        let active = i.div_ceil(3).max(1);
+        let suppressed = i.saturating_sub(2 * i.div_ceil(3));
+        groups.push((format!("group{i}"), i, active, suppressed));
+    }
+    let mut alerts = Vec::new();
+    for (group, count, active, suppressed) in &groups {
+        let n: usize = group
+            .strip_prefix("group")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        for i in 1..=*count {
+            let mut labels = json!({"alertname": "Fake Alert", "group": group, "instance": format!("instance{i}")});
+            if (1..3).contains(&n) {
+                labels["cluster"] = json!(format!("prod{n}"));
+                labels["job"] = json!("textfile_exporter");
+            }
+            let mut annotations = json!({});
+            if *count < 4 {
+                annotations = json!({
+                    "dashboard": "http://localhost",
+                    "help": "this is a summary text",
+                    "hidden": "this is hidden by default",
+                    "linkify": "annotation with a link to github.com/prymitive/karma project page",
+                    "action": "http://localhost",
+                });
+            }
+            if (1..5).contains(&n) {
+                annotations["summary"] = json!("Only 5% free space left on /disk");
+            }
+            alerts.push(json!({
+                "labels": labels,
+                "annotations": annotations,
+                "startsAt": (now - chrono::Duration::minutes(*count as i64)).to_rfc3339(),
+            }));
+            if i > *active && i <= active + suppressed {
+                s.post_silence(&json!({
+                    "matchers": [
+                        {"name": "group", "value": group, "isRegex": false},
+                        {"name": "instance", "value": format!("instance{i}"), "isRegex": false},
+                    ],
+                    "startsAt": now.to_rfc3339(),
+                    "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
+                    "createdBy": "me@example.com",
+                    "comment": "Mocked Silence",
+                }))
+                .await;
+            }
+        }
+    }
+    assert_eq!(alerts.len(), 34);
+    assert_eq!(s.post_alerts(json!(alerts)).await.status(), 200);
+}
+
+/// The yardstick, on karma's own data: the same 34 alerts in the
+/// same 1280×1000 window as karma's snapshot, counted the same way (alert
+/// rows wholly in view). karma shows 19 (and at most 5 per group).
+#[tokio::test]
+async fn ui_shows_more_of_karmas_grid_fixture_than_karma_does() {
+    let s = TestServer::start(
+        "route:\n  receiver: default\n  group_by: [alertname, group]\nreceivers:\n  - name: default\n",
+    )
+    .await;
+    post_karmas_grid_fixture(&s).await;
+    let base = s.base.clone();
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser
+        .run("karma-fixture", async |c| {
+            // karma's snapshot is of the page itself: the page area, not
+            // the window with the browser's own bars, is 1280×1000.
+            c.set_window_size(1280, 1000).await?;
+            let bars = c.execute("return [outerWidth - innerWidth, outerHeight - innerHeight]", vec![]).await?;
+            let bar = |i: usize| bars[i].as_u64().unwrap_or(0) as u32;
+            c.set_window_size(1280 + bar(0), 1000 + bar(1)).await?;
+            c.goto(&format!("{base}/#/alerts?silenced=true&inhibited=true")).await?;
+            until(c, "34 alerts", "document.querySelectorAll('.alert').length === 34").await?;
+            let (visible, height) = (
+                c.execute(
+                    "return [...document.querySelectorAll('.alert')].filter(e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }).length",
+                    vec![],
+                )
+                .await?,
+                c.execute("return innerHeight", vec![]).await?,
+            );
+            let visible = visible.as_u64().unwrap_or(0);
+            eprintln!(
+                "karma's grid fixture at 1280×1000: klaxon shows {visible} of 34 alerts ({height}-px page area), karma {KARMA_GRID_ALERTS_IN_1280X1000}"
+            );
+            ensure!(
+                visible > KARMA_GRID_ALERTS_IN_1280X1000,
+                "{visible} alerts in view, karma shows {KARMA_GRID_ALERTS_IN_1280X1000}"
+            );
+            Ok(())
+        })
+        .await;
+}
+
 /// The alerts view as a triage screen at 1400×1000: at least 25 alerts
 /// visible at once; an alert reaching two receivers shown and counted
 /// once with both listed; groups by severity then age, collapsible (and
