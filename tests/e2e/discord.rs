@@ -21,7 +21,7 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// How one fake webhook behaves.
 #[derive(Clone, Debug)]
-struct Hook {
+pub(crate) struct Hook {
     /// Answer 429 to this many of the first requests.
     rate_limit_first: usize,
     /// The `retry_after` of those 429s, in seconds.
@@ -48,11 +48,11 @@ impl Default for Hook {
 
 /// One request the server saw.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     token: String,
     at: Instant,
     status: u16,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 #[derive(Default)]
@@ -73,7 +73,7 @@ struct Inner {
 }
 
 #[derive(Clone, Default)]
-struct FakeDiscord {
+pub(crate) struct FakeDiscord {
     inner: Arc<Mutex<Inner>>,
     base: String,
 }
@@ -182,7 +182,7 @@ async fn execute_webhook(
 }
 
 impl FakeDiscord {
-    async fn start(hooks: &[(&str, Hook)]) -> FakeDiscord {
+    pub(crate) async fn start(hooks: &[(&str, Hook)]) -> FakeDiscord {
         init();
         let mut fake = FakeDiscord::default();
         fake.inner.lock().unwrap().hooks = hooks
@@ -203,7 +203,7 @@ impl FakeDiscord {
         fake
     }
 
-    fn url(&self, token: &str) -> String {
+    pub(crate) fn url(&self, token: &str) -> String {
         format!("{}/api/webhooks/1000/{token}", self.base)
     }
 
@@ -218,7 +218,7 @@ impl FakeDiscord {
     }
 
     /// The first accepted request to `token`, waiting at most `WAIT`.
-    async fn delivered(&self, token: &str) -> Received {
+    pub(crate) async fn delivered(&self, token: &str) -> Received {
         eventually(WAIT, &format!("a delivery to {token}"), || async {
             self.received(token).into_iter().find(|r| r.status == 204)
         })

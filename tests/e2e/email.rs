@@ -637,3 +637,100 @@ async fn threading_gives_every_mail_of_a_group_the_same_phantom_root() {
     assert_eq!(m.header_raw("References").map(str::trim), Some(root));
     assert_eq!(m.header_raw("In-Reply-To").map(str::trim), Some(root));
 }
+
+/// The README's migration, walked with its Discord + Gmail example: the
+/// file unchanged but for Gmail's host (a local STARTTLS server with a
+/// `localhost` certificate, trusted through `SSL_CERT_FILE` as a system
+/// root) and the two secrets in the environment. `amctl check-config`
+/// passes, the real binary starts on it, and `amctl receiver test oncall`
+/// delivers to Discord and by mail, logged in with the app password.
+#[tokio::test]
+async fn the_readmes_discord_and_gmail_migration_delivers_a_test_notification() {
+    let certs = Certs::new();
+    let smtp = SmtpServer::start(Security::StartTls(&certs, &[AuthMechanism::Plain]));
+    let discord = crate::discord::FakeDiscord::start(&[("migrated", Default::default())]).await;
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/discord-gmail.yml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    assert!(text.contains("smtp.gmail.com:587"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("alertmanager.yml");
+    let gmail_stand_in = format!("localhost:{}", smtp.addr.port());
+    std::fs::write(&config, text.replace("smtp.gmail.com:587", &gmail_stand_in)).unwrap();
+    let hook = discord.url("migrated");
+    let ca = certs.ca.display().to_string();
+    let env = [
+        ("DISCORD_WEBHOOK_URL", hook.as_str()),
+        ("GMAIL_APP_PASSWORD", PASSWORD),
+        ("SSL_CERT_FILE", ca.as_str()),
+    ];
+    let amctl = Path::new(env!("CARGO_BIN_EXE_amctl"));
+    let limit = Duration::from_secs(30);
+    let config_arg = config.display().to_string();
+    let check = crate::harness::run_tool(
+        amctl,
+        &["check-config", &config_arg],
+        dir.path(),
+        &env,
+        b"",
+        limit,
+    )
+    .await;
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let port = crate::harness::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let args: Vec<String> = vec![
+        format!("--config.file={config_arg}"),
+        format!("--storage.path={}", dir.path().join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+    ];
+    let owned: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let _klaxon = crate::harness::BinaryServer::try_start_with_args_env(
+        &args,
+        &owned,
+        base.clone(),
+        &format!("{base}/-/ready"),
+    )
+    .await
+    .expect("klaxon starts on the migrated config");
+    let url_arg = format!("--alertmanager.url={base}");
+    let test = crate::harness::run_tool(
+        amctl,
+        &[&url_arg, "receiver", "test", "oncall"],
+        dir.path(),
+        &env,
+        b"",
+        limit,
+    )
+    .await;
+    let said = String::from_utf8_lossy(&test.stdout);
+    assert!(
+        test.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&test.stderr)
+    );
+
+    let posted = discord.delivered("migrated").await;
+    assert!(
+        posted.body.to_string().contains("KlaxonTestNotification"),
+        "{}",
+        posted.body
+    );
+    let mail = smtp.next_message().await;
+    assert_eq!(
+        mail.auth,
+        Some(("PLAIN".to_owned(), "you@gmail.com".to_owned()))
+    );
+    assert_eq!(mail.rcpt_to, ["you@gmail.com"]);
+    let message = parse(&mail.data);
+    let subject = message.subject().unwrap_or_default();
+    assert!(subject.contains("KlaxonTestNotification"), "{subject}");
+    assert!(!said.contains(PASSWORD), "{said}");
+}
