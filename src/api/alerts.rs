@@ -1,6 +1,6 @@
 //! `/api/v2/alerts` and `/api/v2/alerts/groups`: [`ingest`] takes posted
-//! alerts, [`listing`] writes the two lists, [`alert_status`] says what
-//! mutes one alert.
+//! alerts, [`listing`] writes the alert list and [`group_list`] the group
+//! list, [`alert_status`] says what mutes one alert.
 
 use axum::Router;
 use axum::http::{HeaderMap, header};
@@ -9,6 +9,7 @@ use axum::routing::get;
 use crate::app::AppState;
 
 pub(super) mod alert_status;
+mod group_list;
 mod ingest;
 mod listing;
 
@@ -18,7 +19,7 @@ pub fn router() -> Router<AppState> {
             "/api/v2/alerts",
             get(listing::get_alerts).post(ingest::post_alerts),
         )
-        .route("/api/v2/alerts/groups", get(listing::get_alert_groups))
+        .route("/api/v2/alerts/groups", get(group_list::get_alert_groups))
 }
 
 pub(super) fn is_json(headers: &HeaderMap) -> bool {

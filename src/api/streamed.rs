@@ -26,11 +26,24 @@ pub trait RenderParts: Send + Sync + 'static {
     fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize>;
 }
 
-/// Parts of `len` elements in order, each about `per_part` long.
-pub fn parts(len: usize, per_part: usize) -> Vec<Range<usize>> {
+/// Elements `range` of a listing, and about how many bytes of JSON they
+/// make: the part's buffer is allocated once, at that size (grown by
+/// doubling, a 1000-alert group was copied three times and mapped four).
+pub struct Part {
+    pub range: Range<usize>,
+    pub bytes: usize,
+}
+
+/// Parts of `len` elements in order, each `per_part` long, of about
+/// `element_bytes` each.
+pub fn parts(len: usize, per_part: usize, element_bytes: usize) -> Vec<Part> {
     let per_part = per_part.max(1);
     (0..len.div_ceil(per_part))
-        .map(|i| i * per_part..((i + 1) * per_part).min(len))
+        .map(|i| {
+            let range = i * per_part..((i + 1) * per_part).min(len);
+            let bytes = range.len() * element_bytes;
+            Part { range, bytes }
+        })
         .collect()
 }
 
@@ -40,13 +53,7 @@ enum Piece {
 }
 
 /// The answer: `[`, every part's elements, `]`, as they are read.
-/// `bytes_per_part` sizes each part's buffer once.
-pub fn json_array<J: RenderParts>(
-    job: J,
-    parts: Vec<Range<usize>>,
-    bytes_per_part: usize,
-    deadline: Instant,
-) -> Response {
+pub fn json_array<J: RenderParts>(job: J, parts: Vec<Part>, deadline: Instant) -> Response {
     // One part in the channel and one per core being rendered: the memory
     // a reader holds, however slowly it reads.
     let (tx, rx) = mpsc::channel::<Piece>(1);
@@ -57,8 +64,8 @@ pub fn json_array<J: RenderParts>(
             .map(|part| {
                 let job = job.clone();
                 tokio::task::spawn_blocking(move || {
-                    let mut out = Vec::with_capacity(bytes_per_part);
-                    job.render(part, &mut out).map(|n| (out, n))
+                    let mut out = Vec::with_capacity(part.bytes);
+                    job.render(part.range, &mut out).map(|n| (out, n))
                 })
             })
             .buffered(threads);
@@ -148,7 +155,7 @@ mod tests {
     async fn parts_join_into_one_array_in_order() {
         for (len, per_part) in [(0, 4), (1, 4), (3, 1), (10, 3), (1000, 7)] {
             let deadline = Instant::now() + Duration::from_secs(30);
-            let body = read(json_array(Numbers, parts(len, per_part), 16, deadline))
+            let body = read(json_array(Numbers, parts(len, per_part, 16), deadline))
                 .await
                 .unwrap();
             let got: Vec<usize> = serde_json::from_slice(&body).unwrap();
@@ -168,7 +175,7 @@ mod tests {
                 Ok(1)
             }
         }
-        let resp = json_array(Held(job.clone()), parts(100, 1), 8, deadline);
+        let resp = json_array(Held(job.clone()), parts(100, 1, 8), deadline);
         let mut body = resp.into_body().into_data_stream();
         // The reader takes one part, then stops reading past the deadline.
         assert_eq!(&body.next().await.unwrap().unwrap()[..], b"[0");

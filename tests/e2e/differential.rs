@@ -594,6 +594,19 @@ async fn alerts_groups_and_receivers_match_alertmanager_on(reference: Reference)
     ]))
     .await;
 
+    // Batch 5: a group bigger than a part of the listing (klaxon writes
+    // it in pieces, in parallel), job and instance labels out of order.
+    let big: Vec<Value> = (0..300)
+        .map(|i| {
+            json!({"labels": {
+                "alertname": "DiffBig",
+                "instance": format!("big-{:03}", (i * 7) % 300),
+                "job": if i % 2 == 0 { "node" } else { "blackbox" },
+            }})
+        })
+        .collect();
+    p.post_alerts(Value::Array(big)).await;
+
     // Silences: active equality, pending, `!=` and regex matchers.
     p.post_silence(silence(
         json!([eq("alertname", "DiffA"), eq("instance", "host2")]),
@@ -627,6 +640,13 @@ async fn alerts_groups_and_receivers_match_alertmanager_on(reference: Reference)
         now,
         now + chrono::Duration::hours(4),
         "regex and negative regex",
+    ))
+    .await;
+    p.post_silence(silence(
+        json!([{"name": "instance", "value": "big-0[0-4].", "isRegex": true, "isEqual": true}]),
+        now,
+        now + chrono::Duration::hours(1),
+        "part of the big group",
     ))
     .await;
     p.settle().await;

@@ -1,4 +1,5 @@
-//! `GET /api/v2/alerts` and `GET /api/v2/alerts/groups`.
+//! `GET /api/v2/alerts`, and what it shares with the group list
+//! (`group_list`): the filters and one consistent view to list from.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -14,18 +15,20 @@ use crate::api::query::Query;
 use crate::api::streamed::{self, RenderParts};
 use crate::api::{ApiError, alert_json, off_the_workers};
 use crate::app::{AppState, Runtime};
-use crate::dispatch::group::AggregationGroup;
 use crate::inhibit::Inhibitions;
-use crate::labels::{Fingerprint, LabelSet};
+use crate::labels::Fingerprint;
 use crate::silence::filter_labels;
 
-/// About what one listed alert takes in JSON, to size the answer's buffer
-/// once: growing a buffer of tens of MiB by doubling copied it each time.
-/// Overestimating costs nothing resident, as untouched pages stay unmapped.
-const ALERT_JSON_BYTES: usize = 1024;
+/// About what one listed alert takes in JSON (Prometheus' alerts with a
+/// summary and a description: 600–700 bytes), to size each part's buffer
+/// once. A part of `ALERTS_PER_PART` then stays under malloc's mmap
+/// threshold (128 KiB, `main.rs`) and reuses heap memory: above it, every
+/// part was a fresh mapping, faulted in page by page and unmapped once
+/// sent (a TLB shootdown on every core).
+pub(super) const ALERT_JSON_BYTES: usize = 768;
 
 /// The filters shared by the alert list and the group list.
-struct AlertFilter {
+pub(super) struct AlertFilter {
     matchers: crate::matcher::Matchers,
     active: bool,
     silenced: bool,
@@ -52,7 +55,7 @@ impl AlertFilter {
 
     /// `receiver=` (a regex over the name) and `receiver_matchers=` (over
     /// the receiver's labels) both accept this receiver.
-    fn keep_receiver(&self, runtime: &Runtime, name: &str) -> bool {
+    pub(super) fn keep_receiver(&self, runtime: &Runtime, name: &str) -> bool {
         self.receiver.as_ref().is_none_or(|re| re.is_match(name))
             && (self.receiver_matchers.is_empty()
                 || runtime
@@ -61,7 +64,7 @@ impl AlertFilter {
                     .is_some_and(|labels| self.receiver_matchers.matches(labels)))
     }
 
-    fn keep_status(&self, st: &AlertStatus) -> bool {
+    pub(super) fn keep_status(&self, st: &AlertStatus) -> bool {
         !((!self.active && st.state == AlertState::Active)
             || (!self.unprocessed && st.state == AlertState::Unprocessed)
             || (!self.silenced && !st.silenced_by.is_empty())
@@ -69,12 +72,12 @@ impl AlertFilter {
             || (!self.muted && !st.muted_by.is_empty()))
     }
 
-    fn keep_labels(&self, alert: &Alert) -> bool {
+    pub(super) fn keep_labels(&self, alert: &Alert) -> bool {
         filter_labels(&self.matchers, |n| alert.labels.get(n))
     }
 }
 
-fn to_gettable<'a>(
+pub(super) fn to_gettable<'a>(
     alert: &'a Alert,
     status: AlertStatus,
     receivers: Vec<ReceiverRef<'a>>,
@@ -94,16 +97,16 @@ fn to_gettable<'a>(
 
 /// What both list endpoints start from: the parsed filter and one
 /// consistent view of alerts, config and inhibitions at `now`.
-struct Listing {
-    filter: AlertFilter,
-    now: DateTime<Utc>,
-    runtime: Arc<Runtime>,
+pub(super) struct Listing {
+    pub(super) filter: AlertFilter,
+    pub(super) now: DateTime<Utc>,
+    pub(super) runtime: Arc<Runtime>,
     snapshot: Vec<Arc<Alert>>,
-    inhibitions: Inhibitions,
+    pub(super) inhibitions: Inhibitions,
 }
 
 impl Listing {
-    fn new(state: &AppState, raw_query: Option<&str>) -> Result<Self, ApiError> {
+    pub(super) fn new(state: &AppState, raw_query: Option<&str>) -> Result<Self, ApiError> {
         let filter = AlertFilter::from_query(&Query::parse(raw_query, state.name_mode()))?;
         let now = state.now();
         let runtime = state.runtime();
@@ -122,7 +125,7 @@ impl Listing {
 /// When a listing's answer must be done: the request's time limit counts
 /// its body too, so a reader that never finishes lets go of what the
 /// listing holds.
-fn deadline(state: &AppState) -> tokio::time::Instant {
+pub(super) fn deadline(state: &AppState) -> tokio::time::Instant {
     let limit = state
         .options
         .tuning
@@ -133,7 +136,7 @@ fn deadline(state: &AppState) -> tokio::time::Instant {
 
 /// Alerts of the list per part of its answer (about 100 KiB of JSON): a
 /// few parts are in flight per reader.
-const ALERTS_PER_PART: usize = 128;
+pub(super) const ALERTS_PER_PART: usize = 128;
 
 pub(super) async fn get_alerts(
     State(state): State<AppState>,
@@ -154,13 +157,8 @@ pub(super) async fn get_alerts(
         Ok::<_, ApiError>(AlertList { state, l })
     })
     .await??;
-    let parts = streamed::parts(job.l.snapshot.len(), ALERTS_PER_PART);
-    Ok(streamed::json_array(
-        job,
-        parts,
-        ALERTS_PER_PART * ALERT_JSON_BYTES,
-        deadline,
-    ))
+    let parts = streamed::parts(job.l.snapshot.len(), ALERTS_PER_PART, ALERT_JSON_BYTES);
+    Ok(streamed::json_array(job, parts, deadline))
 }
 
 /// The alert list, sorted by fingerprint.
@@ -191,124 +189,6 @@ impl RenderParts for AlertList {
             }
             out.push(b',');
             alert_json::write_alert(out, &to_gettable(alert, status, recv))?;
-            listed += 1;
-        }
-        Ok(listed)
-    }
-}
-
-/// The dispatcher's live aggregation groups, as Alertmanager lists them:
-/// each group's unresolved alerts that pass the filters, empty groups left
-/// out.
-pub(super) async fn get_alert_groups(
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let deadline = deadline(&state);
-    let job = off_the_workers(move || {
-        let l = Listing::new(&state, raw.as_deref())?;
-        let groups = listed_groups(&state, &l);
-        Ok::<_, ApiError>(GroupList { state, l, groups })
-    })
-    .await??;
-    // Parts of whole groups, about `ALERTS_PER_PART` alerts each (counted
-    // before the filters, which each part applies).
-    let mut parts = Vec::new();
-    let (mut start, mut alerts) = (0, 0);
-    for (i, g) in job.groups.iter().enumerate() {
-        alerts += g.alert_count();
-        if alerts >= ALERTS_PER_PART {
-            parts.push(start..i + 1);
-            (start, alerts) = (i + 1, 0);
-        }
-    }
-    if start < job.groups.len() {
-        parts.push(start..job.groups.len());
-    }
-    Ok(streamed::json_array(
-        job,
-        parts,
-        ALERTS_PER_PART * ALERT_JSON_BYTES,
-        deadline,
-    ))
-}
-
-/// The live groups of receivers the filter keeps, sorted as Alertmanager
-/// sorts them (labels, then receiver). Their alerts are read, filtered and
-/// sorted by the part that writes them: on the part's thread, in parallel
-/// with the other parts and while the alerts are still in its cache (done
-/// for every group before the first byte, it was a fifth of the answer).
-fn listed_groups(state: &AppState, l: &Listing) -> Vec<Arc<AggregationGroup>> {
-    let mut groups = state.live_groups();
-    groups.retain(|g| l.filter.keep_receiver(&l.runtime, &g.opts.receiver));
-    groups.sort_by(|a, b| {
-        if a.labels == b.labels {
-            a.opts.receiver.cmp(&b.opts.receiver)
-        } else {
-            a.labels.before(&b.labels)
-        }
-    });
-    groups
-}
-
-/// A group's unresolved alerts that pass the label filter, in
-/// Alertmanager's order, and its route's labels rendered over them; `None`
-/// when no alert passes.
-fn shown_alerts(l: &Listing, group: &AggregationGroup) -> Option<(Vec<Arc<Alert>>, LabelSet)> {
-    let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
-    let mut alerts: Vec<Arc<Alert>> = group
-        .alerts()
-        .into_iter()
-        .filter(|a| !a.resolved_at(now) && filter.keep_labels(a))
-        .collect();
-    if alerts.is_empty() {
-        return None;
-    }
-    crate::dispatch::sort_alerts(&mut alerts);
-    // Rendered over the alerts the filters keep (Alertmanager renders over
-    // the group's current alerts; they differ only when filtered).
-    let route_labels = runtime.pipeline.group_route_labels(group, &alerts, now);
-    Some((alerts, route_labels))
-}
-
-struct GroupList {
-    state: AppState,
-    l: Listing,
-    groups: Vec<Arc<AggregationGroup>>,
-}
-
-impl RenderParts for GroupList {
-    /// A group none of whose alerts passes the status filters is left out.
-    fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
-        let l = &self.l;
-        let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
-        let silences = self.state.silences.reader();
-        let mut listed = 0;
-        for g in &self.groups[part] {
-            let Some((alerts, route_labels)) = shown_alerts(l, g) else {
-                continue;
-            };
-            let start = out.len();
-            out.push(b',');
-            alert_json::open_group(out);
-            let mut shown = 0;
-            for alert in &alerts {
-                let routes = runtime.route.matches(&alert.labels);
-                let status = alert_status(&silences, runtime, &routes, &l.inhibitions, alert, now);
-                if !filter.keep_status(&status) {
-                    continue;
-                }
-                if shown > 0 {
-                    out.push(b',');
-                }
-                alert_json::write_alert(out, &to_gettable(alert, status, receivers(&routes)))?;
-                shown += 1;
-            }
-            if shown == 0 {
-                out.truncate(start);
-                continue;
-            }
-            alert_json::close_group(out, &g.labels, &g.opts.receiver, &route_labels)?;
             listed += 1;
         }
         Ok(listed)
