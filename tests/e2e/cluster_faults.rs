@@ -75,6 +75,19 @@ async fn proxied(
     (set, proxies)
 }
 
+/// Starts every replica and tells each proxy whose it is; the replicas'
+/// IDs, in order.
+async fn start_proxied(set: &mut [Replica], proxies: &[PeerProxy]) -> Vec<u64> {
+    start_all(set).await;
+    let mut ids = Vec::new();
+    for (r, p) in set.iter().zip(proxies) {
+        let id = id_of(r).await;
+        p.set_id(id);
+        ids.push(id);
+    }
+    ids
+}
+
 /// One replica is cut off from the others for several election timeouts.
 /// The two that keep a quorum go on: a silence made there is active on
 /// both, and one of them sends the notification, once. The cut-off one
@@ -96,10 +109,7 @@ async fn a_partitioned_replica_heals_and_the_cluster_converges() {
         &partition,
     )
     .await;
-    start_all(&mut set).await;
-    for (r, p) in set.iter().zip(&proxies) {
-        p.set_id(id_of(r).await);
-    }
+    start_proxied(&mut set, &proxies).await;
     let [a, b, c] = &mut set[..] else {
         unreachable!()
     };
@@ -401,13 +411,7 @@ async fn a_send_recorded_only_after_a_long_election_is_not_repeated() {
         &partition,
     )
     .await;
-    start_all(&mut set).await;
-    let mut ids = Vec::new();
-    for (r, p) in set.iter().zip(&proxies) {
-        let id = id_of(r).await;
-        p.set_id(id);
-        ids.push(id);
-    }
+    let ids = start_proxied(&mut set, &proxies).await;
     post_to_all(&set.iter().collect::<Vec<_>>(), "Leaderless").await;
     eventually(Duration::from_secs(20), "the holder's send", || async {
         (!sink.senders().is_empty()).then_some(())
@@ -563,13 +567,7 @@ async fn a_seeded_mix_of_faults_keeps_the_invariants() {
         &partition,
     )
     .await;
-    start_all(&mut set).await;
-    let mut ids = Vec::new();
-    for (r, p) in set.iter().zip(&proxies) {
-        let id = id_of(r).await;
-        p.set_id(id);
-        ids.push(id);
-    }
+    let ids = start_proxied(&mut set, &proxies).await;
     let (mut groups, mut silences, mut killed) = (Vec::new(), Vec::new(), Vec::new());
     let mut cuts = 0;
     // At most one replica down or cut off at a time, for two steps: the

@@ -693,6 +693,9 @@ async fn post_triage_alerts(s: &TestServer) {
     assert_eq!(s.post_alerts(json!(alerts)).await.status(), 200);
 }
 
+/// Counts the alert rows wholly inside the page area.
+const ALERTS_IN_VIEW: &str = "return [...document.querySelectorAll('.alert')].filter(e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }).length";
+
 /// Alerts visible in the top 1,000 px of karma's own rendering of its
 /// grid fixture: the Chromium snapshot of its visual test, 1280 px wide
 /// (prymitive/karma, `ui/src/e2e/snapshots/chromium/Grid.png`, as of
@@ -792,7 +795,7 @@ async fn ui_shows_more_of_karmas_grid_fixture_than_karma_does() {
             until(c, "34 alerts", "document.querySelectorAll('.alert').length === 34").await?;
             let (visible, height) = (
                 c.execute(
-                    "return [...document.querySelectorAll('.alert')].filter(e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }).length",
+                    ALERTS_IN_VIEW,
                     vec![],
                 )
                 .await?,
@@ -858,7 +861,7 @@ async fn ui_alerts_view_is_a_dense_triage_screen() {
             ensure!(summary.as_str().unwrap_or("").starts_with("30 alerts in 6 groups"), "summary {summary}");
             let visible = c
                 .execute(
-                    "return [...document.querySelectorAll('.alert')].filter(e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }).length",
+                    ALERTS_IN_VIEW,
                     vec![],
                 )
                 .await?;
