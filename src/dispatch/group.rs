@@ -25,6 +25,21 @@ use crate::labels::LabelSet;
 struct Members {
     alerts: AlertSet,
     closed: bool,
+    /// The alerts in Alertmanager's order, kept until they change: the
+    /// group list and the flushes read a group far more often than it
+    /// changes, and sorting was their largest share of work per alert.
+    sorted: Option<Arc<[Arc<Alert>]>>,
+    /// Bumped by every change, so that an order worked out while the
+    /// alerts changed is not kept.
+    version: u64,
+}
+
+impl Members {
+    fn changed(&mut self) {
+        self.version += 1;
+        // Dropped at once: a kept order would keep replaced alerts alive.
+        self.sorted = None;
+    }
 }
 
 pub struct AggregationGroup {
@@ -77,10 +92,15 @@ impl AggregationGroup {
                 // Batches may arrive out of order (see `AlertStore::subscribe`):
                 // an older version never replaces a newer one.
                 let updated_at = alert.updated_at;
-                if members
-                    .alerts
-                    .insert_if(alert.clone(), |old| old.updated_at <= updated_at)
-                {
+                let mut replaced = false;
+                let new = members.alerts.insert_if(alert.clone(), |old| {
+                    replaced = old.updated_at <= updated_at;
+                    replaced
+                });
+                if new || replaced {
+                    members.changed();
+                }
+                if new {
                     added(alert);
                 }
             }
@@ -93,6 +113,26 @@ impl AggregationGroup {
 
     pub fn alerts(&self) -> Vec<Arc<Alert>> {
         self.lock().alerts.iter().cloned().collect()
+    }
+
+    /// The alerts in Alertmanager's order (see [`super::sort_alerts`]),
+    /// sorted once per change of the group, outside its lock.
+    pub fn sorted_alerts(&self) -> Arc<[Arc<Alert>]> {
+        let (mut alerts, version) = {
+            let members = self.lock();
+            if let Some(sorted) = &members.sorted {
+                return sorted.clone();
+            }
+            let alerts: Vec<Arc<Alert>> = members.alerts.iter().cloned().collect();
+            (alerts, members.version)
+        };
+        super::sort_alerts(&mut alerts);
+        let sorted: Arc<[Arc<Alert>]> = alerts.into();
+        let mut members = self.lock();
+        if members.version == version {
+            members.sorted = Some(sorted.clone());
+        }
+        sorted
     }
 
     /// How many alerts the group holds, resolved ones included.
@@ -195,15 +235,15 @@ impl AggregationGroup {
     }
 
     async fn flush(&self, deliver: &dyn Deliver, now: DateTime<Utc>) {
-        let snapshot = self.alerts();
+        let snapshot = self.sorted_alerts();
         if snapshot.is_empty() {
             return;
         }
-        let mut alerts: Vec<Arc<Alert>> = snapshot
+        // In order already: the notification's copies keep the labels.
+        let alerts: Vec<Arc<Alert>> = snapshot
             .iter()
             .map(|a| Arc::new(a.for_notification(now)))
             .collect();
-        super::sort_alerts(&mut alerts);
         let flush = Flush {
             receiver: self.opts.receiver.clone(),
             group_key: self.key.clone(),
@@ -223,8 +263,66 @@ impl AggregationGroup {
                     .is_some_and(|c| c.updated_at == a.updated_at)
                 {
                     members.alerts.remove(fp);
+                    members.changed();
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::dispatch::route::Route;
+
+    fn group() -> Arc<AggregationGroup> {
+        let yaml = "route:\n  receiver: r\n  group_by: [alertname]\nreceivers:\n  - name: r\n";
+        let cfg = Config::load_str(yaml, std::path::Path::new("t.yml"), &|_| None).unwrap();
+        let route = Route::from_config(&cfg.route);
+        AggregationGroup::new("k".into(), LabelSet::default(), route.opts.clone())
+    }
+
+    fn alert(instance: &str, at: DateTime<Utc>) -> Arc<Alert> {
+        Arc::new(Alert::for_test(
+            &[("alertname", "A"), ("instance", instance)],
+            &[],
+            at,
+        ))
+    }
+
+    fn instances(alerts: &[Arc<Alert>]) -> Vec<String> {
+        alerts
+            .iter()
+            .map(|a| a.labels.get("instance").unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_sorted_alerts_are_kept_until_the_group_changes() {
+        let g = group();
+        let t = Utc::now();
+        let first = [alert("b", t), alert("c", t), alert("a", t)];
+        g.insert_all(&first, t, &mut |_| {});
+        let sorted = g.sorted_alerts();
+        assert_eq!(instances(&sorted), ["a", "b", "c"]);
+        assert!(Arc::ptr_eq(&sorted, &g.sorted_alerts()), "kept");
+
+        // An older version of an alert changes nothing.
+        let older = alert("a", t - chrono::Duration::seconds(10));
+        g.insert_all([&older], t, &mut |_| {});
+        assert!(Arc::ptr_eq(&sorted, &g.sorted_alerts()), "still kept");
+
+        // A newer version replaces it, in place in the order.
+        let newer = alert("a", t + chrono::Duration::seconds(10));
+        g.insert_all([&newer], t, &mut |_| {});
+        let now = g.sorted_alerts();
+        assert!(!Arc::ptr_eq(&sorted, &now));
+        assert!(Arc::ptr_eq(&now[0], &newer));
+        drop(sorted);
+
+        // A new alert joins in order.
+        g.insert_all([&alert("ab", t)], t, &mut |_| {});
+        assert_eq!(instances(&g.sorted_alerts()), ["a", "ab", "b", "c"]);
     }
 }

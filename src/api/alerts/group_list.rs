@@ -73,17 +73,20 @@ fn listed_groups(state: &AppState, l: &Listing) -> Vec<Arc<AggregationGroup>> {
 /// A group's unresolved alerts that pass the label filter, in
 /// Alertmanager's order, and its route's labels rendered over them; `None`
 /// when no alert passes.
-fn shown_alerts(l: &Listing, group: &AggregationGroup) -> Option<(Vec<Arc<Alert>>, LabelSet)> {
+fn shown_alerts(l: &Listing, group: &AggregationGroup) -> Option<(Arc<[Arc<Alert>]>, LabelSet)> {
     let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
-    let mut alerts: Vec<Arc<Alert>> = group
-        .alerts()
-        .into_iter()
-        .filter(|a| !a.resolved_at(now) && filter.keep_labels(a))
-        .collect();
+    let sorted = group.sorted_alerts();
+    let keep = |a: &Arc<Alert>| !a.resolved_at(now) && filter.keep_labels(a);
+    // Usually every alert is listed: the group's own sorted list is used
+    // as it is, without a copy.
+    let alerts: Arc<[Arc<Alert>]> = if sorted.iter().all(keep) {
+        sorted
+    } else {
+        sorted.iter().filter(|a| keep(a)).cloned().collect()
+    };
     if alerts.is_empty() {
         return None;
     }
-    crate::dispatch::sort_alerts(&mut alerts);
     // Rendered over the alerts the filters keep (Alertmanager renders over
     // the group's current alerts; they differ only when filtered).
     let route_labels = runtime.pipeline.group_route_labels(group, &alerts, now);
@@ -111,7 +114,7 @@ impl RenderParts for GroupList {
             out.push(b',');
             alert_json::open_group(out);
             let mut shown = 0;
-            for alert in &alerts {
+            for alert in alerts.iter() {
                 let routes = runtime.route.matches(&alert.labels);
                 let status = alert_status(&silences, runtime, &routes, &l.inhibitions, alert, now);
                 if !filter.keep_status(&status) {
