@@ -9,7 +9,7 @@ use std::time::Duration;
 use klaxon::app::{ClusterIdentity, Tuning};
 use serde_json::{Value, json};
 
-use crate::harness::{BinaryServer, TestServer, client, free_port};
+use crate::harness::{BinaryServer, TestServer, client, free_port, free_ports};
 
 const CONFIG: &str = "route:\n  receiver: default\nreceivers:\n  - name: default\n";
 
@@ -68,19 +68,65 @@ const ALERTMANAGER_0_34_FLAGS: &[(&str, Option<&str>)] = &[
     ("web.systemd-socket", Some("false")),
 ];
 
-fn setup() -> (tempfile::TempDir, u16) {
+fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alertmanager.yml"), CONFIG).unwrap();
     std::fs::write(dir.path().join("web-config.yaml"), "{}\n").unwrap();
-    (dir, free_port())
+    dir
 }
 
-/// `{dir}`, `{port}` (the API's) and `{cport}` (a free cluster port).
-fn fill(template: &str, dir: &tempfile::TempDir, port: u16) -> String {
+/// The free ports a command line names: `{port}` (the API's), `{cport}`
+/// (the cluster's) and `{second}` (a second API address), all distinct.
+struct Ports {
+    api: u16,
+    cluster: u16,
+    second: u16,
+}
+
+impl Ports {
+    fn pick() -> Ports {
+        let [api, cluster, second] = free_ports(3)[..] else {
+            unreachable!("three ports asked for")
+        };
+        Ports {
+            api,
+            cluster,
+            second,
+        }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api)
+    }
+}
+
+/// `{dir}` and the ports of [`Ports`] filled into `template`.
+fn fill(template: &str, dir: &tempfile::TempDir, ports: &Ports) -> String {
     template
         .replace("{dir}", &dir.path().display().to_string())
-        .replace("{port}", &port.to_string())
-        .replace("{cport}", &(port + 1).to_string())
+        .replace("{port}", &ports.api.to_string())
+        .replace("{cport}", &ports.cluster.to_string())
+        .replace("{second}", &ports.second.to_string())
+}
+
+/// Starts klaxon on `templates` filled in, ready. A free port may be taken
+/// by another test before klaxon binds it; klaxon then exits, and the
+/// command line is tried again on fresh ports.
+async fn start(templates: &[String], dir: &tempfile::TempDir) -> (BinaryServer, Ports) {
+    for _ in 0..3 {
+        let ports = Ports::pick();
+        let args: Vec<String> = templates.iter().map(|t| fill(t, dir, &ports)).collect();
+        let base = ports.base();
+        let ready = format!("{base}/-/ready");
+        if let Some(server) = BinaryServer::try_start_with_args(&args, base, &ready).await {
+            return (server, ports);
+        }
+    }
+    panic!("klaxon exited before it was ready, three times");
+}
+
+fn strings(templates: &[&str]) -> Vec<String> {
+    templates.iter().map(|t| t.to_string()).collect()
 }
 
 async fn status(server: &BinaryServer) -> Value {
@@ -89,24 +135,22 @@ async fn status(server: &BinaryServer) -> Value {
 
 #[tokio::test]
 async fn every_alertmanager_0_34_flag_is_accepted() {
-    let (dir, port) = setup();
-    let args: Vec<String> = ALERTMANAGER_0_34_FLAGS
+    let dir = setup();
+    let templates: Vec<String> = ALERTMANAGER_0_34_FLAGS
         .iter()
         .map(|(name, value)| match value {
-            Some(v) => format!("--{name}={}", fill(v, &dir, port)),
+            Some(v) => format!("--{name}={v}"),
             None => format!("--{name}"),
         })
         .collect();
-    let base = format!("http://127.0.0.1:{port}");
-    let server =
-        BinaryServer::start_with_args(&args, base.clone(), &format!("{base}/-/ready")).await;
+    let (server, ports) = start(&templates, &dir).await;
     let cluster = &status(&server).await["cluster"];
     // Its one peer never answers: no leader, so still settling.
     assert_eq!(cluster["status"], "settling");
     assert_eq!(cluster["name"], "klaxon-0");
     assert_eq!(
         cluster["peers"],
-        json!([{"address": format!("127.0.0.1:{}", port + 1), "name": "klaxon-0"}])
+        json!([{"address": format!("127.0.0.1:{}", ports.cluster), "name": "klaxon-0"}])
     );
 }
 
@@ -139,56 +183,40 @@ async fn help_lists_every_flag_and_version_answers() {
 /// on each address, and Go durations (`1m30s`) beside Prometheus' (`5d`).
 #[tokio::test]
 async fn kingpins_syntax_and_repeated_listen_addresses_work() {
-    // Two free ports, either of which another test may take before klaxon
-    // binds it: then klaxon exits and two others are tried.
-    for _ in 0..3 {
-        let (dir, port) = setup();
-        let second = free_port();
-        let args: Vec<String> = [
-            "--config.file",
-            "{dir}/alertmanager.yml",
-            "--storage.path",
-            "{dir}/data",
-            "--web.listen-address",
-            "127.0.0.1:{port}",
-            "--web.listen-address=127.0.0.1:{second}",
-            "--data.retention=5d",
-            "--dispatch.start-delay",
-            "1m30s",
-            "--web.timeout=1.5s",
-            "--log.silences",
-            "--no-log.silences",
-            "--silences.max-silences",
-            "-1",
-        ]
-        .iter()
-        .map(|a| fill(a, &dir, port).replace("{second}", &second.to_string()))
-        .collect();
-        let base = format!("http://127.0.0.1:{port}");
-        let Some(server) =
-            BinaryServer::try_start_with_args(&args, base.clone(), &format!("{base}/-/ready"))
-                .await
-        else {
-            continue;
-        };
-        let other = client()
-            .get(format!("http://127.0.0.1:{second}/-/ready"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(other.status(), 200, "served on the second address too");
-        assert_eq!(status(&server).await["cluster"]["status"], "disabled");
-        return;
-    }
-    panic!("klaxon exited before it was ready, three times");
+    let dir = setup();
+    let templates = strings(&[
+        "--config.file",
+        "{dir}/alertmanager.yml",
+        "--storage.path",
+        "{dir}/data",
+        "--web.listen-address",
+        "127.0.0.1:{port}",
+        "--web.listen-address=127.0.0.1:{second}",
+        "--data.retention=5d",
+        "--dispatch.start-delay",
+        "1m30s",
+        "--web.timeout=1.5s",
+        "--log.silences",
+        "--no-log.silences",
+        "--silences.max-silences",
+        "-1",
+    ]);
+    let (server, ports) = start(&templates, &dir).await;
+    let other = client()
+        .get(format!("http://127.0.0.1:{}/-/ready", ports.second))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200, "served on the second address too");
+    assert_eq!(status(&server).await["cluster"]["status"], "disabled");
 }
 
 /// kube-prometheus-stack's Alertmanager as the operator writes it (one
 /// replica: an empty cluster address), paths moved to a temp directory.
 #[tokio::test]
 async fn the_prometheus_operator_command_line_starts_klaxon() {
-    let (dir, port) = setup();
-    let args: Vec<String> = [
+    let dir = setup();
+    let templates = strings(&[
         "--config.file={dir}/alertmanager.yml",
         "--storage.path={dir}/data",
         "--data.retention=120h",
@@ -200,13 +228,8 @@ async fn the_prometheus_operator_command_line_starts_klaxon() {
         "--cluster.peer=alertmanager-kube-prometheus-stack-alertmanager-0.alertmanager-operated:9094",
         "--cluster.reconnect-timeout=5m",
         "--web.config.file={dir}/web-config.yaml",
-    ]
-    .iter()
-    .map(|a| fill(a, &dir, port))
-    .collect();
-    let base = format!("http://127.0.0.1:{port}");
-    let server =
-        BinaryServer::start_with_args(&args, base.clone(), &format!("{base}/-/ready")).await;
+    ]);
+    let (server, _) = start(&templates, &dir).await;
     assert_eq!(status(&server).await["cluster"]["status"], "disabled");
 }
 
@@ -214,8 +237,8 @@ async fn the_prometheus_operator_command_line_starts_klaxon() {
 /// memory-limit feature and its ratio.
 #[tokio::test]
 async fn the_prometheus_operator_ha_command_line_starts_klaxon() {
-    let (dir, port) = setup();
-    let args: Vec<String> = [
+    let dir = setup();
+    let templates = strings(&[
         "--config.file={dir}/alertmanager.yml",
         "--storage.path={dir}/data",
         "--data.retention=120h",
@@ -231,13 +254,8 @@ async fn the_prometheus_operator_ha_command_line_starts_klaxon() {
         "--cluster.reconnect-timeout=5m",
         "--web.config.file={dir}/web-config.yaml",
         "--auto-gomemlimit.ratio=0.9",
-    ]
-    .iter()
-    .map(|a| fill(a, &dir, port))
-    .collect();
-    let base = format!("http://127.0.0.1:{port}");
-    let server =
-        BinaryServer::start_with_args(&args, base.clone(), &format!("{base}/-/ready")).await;
+    ]);
+    let (server, _) = start(&templates, &dir).await;
     let cluster = &status(&server).await["cluster"];
     // The peers' names do not resolve here: the cluster cannot form.
     assert_eq!(cluster["status"], "settling");
@@ -249,8 +267,8 @@ async fn the_prometheus_operator_ha_command_line_starts_klaxon() {
 /// extra argument, as its statefulset template renders them.
 #[tokio::test]
 async fn the_helm_chart_command_line_starts_klaxon() {
-    let (dir, port) = setup();
-    let args: Vec<String> = [
+    let dir = setup();
+    let templates = strings(&[
         "--storage.path={dir}/data",
         "--config.file={dir}/alertmanager.yml",
         "--cluster.advertise-address=[10.4.5.6]:9094",
@@ -259,13 +277,8 @@ async fn the_helm_chart_command_line_starts_klaxon() {
         "--cluster.peer=alertmanager-1.alertmanager-headless:9094",
         "--cluster.peer=alertmanager-2.alertmanager-headless:9094",
         "--web.listen-address=127.0.0.1:{port}",
-    ]
-    .iter()
-    .map(|a| fill(a, &dir, port))
-    .collect();
-    let base = format!("http://127.0.0.1:{port}");
-    let server =
-        BinaryServer::start_with_args(&args, base.clone(), &format!("{base}/-/ready")).await;
+    ]);
+    let (server, _) = start(&templates, &dir).await;
     let cluster = &status(&server).await["cluster"];
     assert_eq!(cluster["status"], "settling");
     assert_eq!(
@@ -285,7 +298,8 @@ async fn the_helm_chart_command_line_starts_klaxon() {
 /// naming the problem, as kingpin and Alertmanager do.
 #[tokio::test]
 async fn bad_flag_values_stop_klaxon_with_a_clear_message() {
-    let (dir, port) = setup();
+    let dir = setup();
+    let ports = Ports::pick();
     let cases = [
         (
             "--enable-feature=warp-drive",
@@ -310,9 +324,9 @@ async fn bad_flag_values_stop_klaxon_with_a_clear_message() {
     ];
     for (arg, message) in cases {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"));
-        cmd.arg(fill("--config.file={dir}/alertmanager.yml", &dir, port))
-            .arg(fill("--storage.path={dir}/data", &dir, port))
-            .arg(fill("--web.listen-address=127.0.0.1:{port}", &dir, port))
+        cmd.arg(fill("--config.file={dir}/alertmanager.yml", &dir, &ports))
+            .arg(fill("--storage.path={dir}/data", &dir, &ports))
+            .arg(fill("--web.listen-address=127.0.0.1:{port}", &dir, &ports))
             .arg(arg);
         if arg.starts_with("--auto-gomemlimit") {
             cmd.arg("--enable-feature=auto-gomemlimit");
@@ -340,7 +354,7 @@ async fn bad_flag_values_stop_klaxon_with_a_clear_message() {
 async fn a_systemd_socket_is_served() {
     use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;
-    let (dir, _) = setup();
+    let dir = setup();
     let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = socket.local_addr().unwrap().port();
     let fd = socket.as_raw_fd();
@@ -349,8 +363,12 @@ async fn a_systemd_socket_is_served() {
     cmd.arg("-c")
         .arg(r#"LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@""#)
         .arg(env!("CARGO_BIN_EXE_klaxon"))
-        .arg(fill("--config.file={dir}/alertmanager.yml", &dir, 0))
-        .arg(fill("--storage.path={dir}/data", &dir, 0))
+        .arg(fill(
+            "--config.file={dir}/alertmanager.yml",
+            &dir,
+            &Ports::pick(),
+        ))
+        .arg(fill("--storage.path={dir}/data", &dir, &Ports::pick()))
         .arg(format!("--web.listen-address=127.0.0.1:{unused}"))
         .arg("--web.systemd-socket")
         .stdout(std::process::Stdio::null());

@@ -245,16 +245,9 @@ impl BinaryServer {
     }
 
     /// Starts the binary with exactly `args` (a whole command line, as a
-    /// chart or operator writes it) and waits until `ready_url` answers.
-    pub async fn start_with_args(args: &[String], base: String, ready_url: &str) -> BinaryServer {
-        Self::try_start_with_args(args, base, ready_url)
-            .await
-            .expect("klaxon exited before it was ready")
-    }
-
-    /// As [`BinaryServer::start_with_args`], `None` when klaxon exits
-    /// before it is ready (a port taken meanwhile: the caller may retry
-    /// with others).
+    /// chart or operator writes it) and waits until `ready_url` answers;
+    /// `None` when klaxon exits before it is ready (a port taken
+    /// meanwhile: the caller may retry with others).
     pub async fn try_start_with_args(
         args: &[String],
         base: String,
