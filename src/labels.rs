@@ -175,6 +175,12 @@ impl LabelSet {
         self.pairs.text().len()
     }
 
+    /// Every name and value run together, in order: a check over all of
+    /// them at once (does any need escaping?) without a walk over pairs.
+    pub fn text(&self) -> &str {
+        self.pairs.text()
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         // Walks the offsets once; `name_at` would decode the header per name.
         self.iter().map(|(name, _)| name)

@@ -80,26 +80,40 @@ pub fn close_group(
 }
 
 fn write_label_set(out: &mut Vec<u8>, set: &LabelSet) -> serde_json::Result<()> {
+    // Checked once for the whole set, not per name and value: label text
+    // almost never needs escaping, and most names and values are shorter
+    // than a word of the check.
+    let escape = needs_escape(set.text().as_bytes());
+    // `"name":"value",` per pair.
+    out.reserve(set.text_len() + 6 * set.len() + 2);
     out.push(b'{');
     for (i, (name, value)) in set.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, name)?;
-        out.push(b':');
-        write_str(out, value)?;
+        if escape {
+            write_str(out, name)?;
+            out.push(b':');
+            write_str(out, value)?;
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\":\"");
+            out.extend_from_slice(value.as_bytes());
+            out.push(b'"');
+        }
     }
     out.push(b'}');
     Ok(())
 }
 
-fn write_strs(out: &mut Vec<u8>, strs: &[String]) -> serde_json::Result<()> {
+fn write_strs(out: &mut Vec<u8>, strs: &[impl AsRef<str>]) -> serde_json::Result<()> {
     out.push(b'[');
     for (i, s) in strs.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, s)?;
+        write_str(out, s.as_ref())?;
     }
     out.push(b']');
     Ok(())
@@ -148,20 +162,21 @@ fn needs_escape(bytes: &[u8]) -> bool {
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS != 0;
     let has_below_space = |w: u64| w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0;
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let w = u64::from_ne_bytes(word.try_into().expect("eight bytes"));
-        if has_below_space(w)
+    let escaped = |w: u64| {
+        has_below_space(w)
             || has_zero(w ^ (ONES * u64::from(b'"')))
             || has_zero(w ^ (ONES * u64::from(b'\\')))
-        {
-            return true;
-        }
+    };
+    let mut words = bytes.chunks_exact(8);
+    if words.any(|w| escaped(u64::from_ne_bytes(w.try_into().expect("eight bytes")))) {
+        return true;
     }
-    words
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    // The last few bytes as one more word, padded with spaces (which never
+    // need escaping): checked byte by byte, they were most of the time.
+    let rest = words.remainder();
+    let mut last = [b' '; 8];
+    last[..rest.len()].copy_from_slice(rest);
+    escaped(u64::from_ne_bytes(last))
 }
 
 #[cfg(test)]
@@ -171,12 +186,12 @@ mod tests {
     use crate::api::models::{AlertStatus, ReceiverRef};
     use chrono::TimeZone;
 
-    fn gettable<'a>(alert: &'a Alert, status: AlertStatus) -> GettableAlert<'a> {
+    fn gettable<'a>(alert: &'a Alert, status: AlertStatus<'a>) -> GettableAlert<'a> {
         GettableAlert {
             annotations: &alert.annotations,
             ends_at: alert.ends_at,
             fingerprint: alert.fingerprint(),
-            receivers: vec![
+            receivers: smallvec::smallvec![
                 ReceiverRef { name: "team \"x\"" },
                 ReceiverRef { name: "b" },
             ],
@@ -241,7 +256,7 @@ mod tests {
                 } else {
                     vec![]
                 },
-                silenced_by: vec![text.to_string()],
+                silenced_by: smallvec::smallvec![*text],
                 state: crate::api::models::AlertState::Suppressed,
             };
             let g = gettable(&alert, status);
@@ -266,7 +281,7 @@ mod tests {
             let status = || AlertStatus {
                 inhibited_by: vec![],
                 muted_by: vec![],
-                silenced_by: vec![],
+                silenced_by: smallvec::smallvec![],
                 state: AlertState::Active,
             };
             let group = AlertGroup {

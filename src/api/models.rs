@@ -225,16 +225,22 @@ pub struct ReceiverRef<'a> {
     pub name: &'a str,
 }
 
+/// An alert's status as one listing shows it; the silences' IDs are
+/// borrowed from the silences the listing reads (a listing makes one status
+/// per alert, and nearly every one has no silence or one).
 #[derive(Debug, Serialize)]
-pub struct AlertStatus {
+pub struct AlertStatus<'a> {
     #[serde(rename = "inhibitedBy")]
     pub inhibited_by: Vec<String>,
     #[serde(rename = "mutedBy")]
     pub muted_by: Vec<String>,
     #[serde(rename = "silencedBy")]
-    pub silenced_by: Vec<String>,
+    pub silenced_by: crate::silence::SilenceIds<'a>,
     pub state: AlertState,
 }
+
+/// The receivers one listed alert is routed to; nearly always one.
+pub type ReceiverRefs<'a> = smallvec::SmallVec<[ReceiverRef<'a>; 2]>;
 
 /// An alert's state in the API. klaxon processes an alert as it is
 /// posted, so `unprocessed` is never shown; it stays for the filter.
@@ -263,10 +269,10 @@ pub struct GettableAlert<'a> {
     #[serde(rename = "endsAt", serialize_with = "ser_time")]
     pub ends_at: DateTime<Utc>,
     pub fingerprint: Fingerprint,
-    pub receivers: Vec<ReceiverRef<'a>>,
+    pub receivers: ReceiverRefs<'a>,
     #[serde(rename = "startsAt", serialize_with = "ser_time")]
     pub starts_at: DateTime<Utc>,
-    pub status: AlertStatus,
+    pub status: AlertStatus<'a>,
     #[serde(rename = "updatedAt", serialize_with = "ser_time")]
     pub updated_at: DateTime<Utc>,
     #[serde(rename = "generatorURL", skip_serializing_if = "str::is_empty")]

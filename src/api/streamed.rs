@@ -21,14 +21,69 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// What a listing renders: elements `part` of it, each written after a
-/// comma; returns how many it wrote (a filter may skip some).
+/// comma, calling [`Output::element_written`] after each; returns how many
+/// it wrote (a filter may skip some).
 pub trait RenderParts: Send + Sync + 'static {
-    fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize>;
+    fn render(&self, part: Range<usize>, out: &mut Output) -> serde_json::Result<usize>;
+}
+
+/// The most a piece of the answer holds before the next is started.
+const PIECE_BYTES: usize = 96 * 1024;
+
+/// A piece's buffer: room for one more element past [`PIECE_BYTES`], and
+/// still under malloc's mmap threshold (128 KiB, `main.rs`), so that it
+/// reuses heap memory. A larger buffer (a group of 1000 alerts is 750 KB)
+/// was a fresh mapping each time, faulted in page by page and unmapped
+/// once sent: a TLB shootdown on every core.
+const PIECE_CAPACITY: usize = 120 * 1024;
+
+/// A part's JSON, in pieces of about [`PIECE_BYTES`]; written through
+/// `Vec<u8>` (deref). An element is never split across pieces, so a
+/// renderer may truncate back to where an unfinished element began.
+pub struct Output {
+    done: Vec<Vec<u8>>,
+    buf: Vec<u8>,
+}
+
+impl Output {
+    fn new(bytes: usize) -> Output {
+        Output {
+            done: Vec::new(),
+            buf: Vec::with_capacity(bytes.min(PIECE_CAPACITY)),
+        }
+    }
+
+    /// Ends the current piece once it is full, between two elements.
+    pub fn element_written(&mut self) {
+        if self.buf.len() >= PIECE_BYTES {
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(PIECE_CAPACITY));
+            self.done.push(full);
+        }
+    }
+
+    fn into_pieces(mut self) -> Vec<Vec<u8>> {
+        if !self.buf.is_empty() {
+            self.done.push(self.buf);
+        }
+        self.done
+    }
+}
+
+impl std::ops::Deref for Output {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.buf
+    }
+}
+
+impl std::ops::DerefMut for Output {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
 }
 
 /// Elements `range` of a listing, and about how many bytes of JSON they
-/// make: the part's buffer is allocated once, at that size (grown by
-/// doubling, a 1000-alert group was copied three times and mapped four).
+/// make: a small part's buffer is allocated once, at that size.
 pub struct Part {
     pub range: Range<usize>,
     pub bytes: usize,
@@ -64,15 +119,16 @@ pub fn json_array<J: RenderParts>(job: J, parts: Vec<Part>, deadline: Instant) -
             .map(|part| {
                 let job = job.clone();
                 tokio::task::spawn_blocking(move || {
-                    let mut out = Vec::with_capacity(part.bytes);
-                    job.render(part.range, &mut out).map(|n| (out, n))
+                    let mut out = Output::new(part.bytes);
+                    job.render(part.range, &mut out)
+                        .map(|n| (out.into_pieces(), n))
                 })
             })
             .buffered(threads);
         let send = |piece| tokio::time::timeout_at(deadline, tx.send(piece));
         let mut first = true;
         while let Some(result) = rendered.next().await {
-            let (out, listed) = match result {
+            let (pieces, listed) = match result {
                 Ok(Ok(done)) => done,
                 Ok(Err(e)) => {
                     tracing::error!(error = %e, "writing a listing failed");
@@ -86,18 +142,18 @@ pub fn json_array<J: RenderParts>(job: J, parts: Vec<Part>, deadline: Instant) -
             if listed == 0 {
                 continue;
             }
-            // Every element was written after a comma; the first of the
-            // array's takes the bracket's place instead.
-            let mut out = out;
-            if first {
-                out[0] = b'[';
-                first = false;
-            }
-            let bytes = Bytes::from(out);
-            // Past the deadline, or the client went away: stop rendering
-            // and let go of the listing.
-            if !matches!(send(Piece::Data(bytes)).await, Ok(Ok(()))) {
-                return;
+            for mut piece in pieces {
+                // Every element was written after a comma; the first of
+                // the array's takes the bracket's place instead.
+                if first {
+                    piece[0] = b'[';
+                    first = false;
+                }
+                // Past the deadline, or the client went away: stop
+                // rendering and let go of the listing.
+                if !matches!(send(Piece::Data(Bytes::from(piece))).await, Ok(Ok(()))) {
+                    return;
+                }
             }
         }
         let end: &'static [u8] = if first { b"[]" } else { b"]" };
@@ -135,10 +191,11 @@ mod tests {
     struct Numbers;
 
     impl RenderParts for Numbers {
-        fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
+        fn render(&self, part: Range<usize>, out: &mut Output) -> serde_json::Result<usize> {
             let mut n = 0;
             for i in part.filter(|i| i % 3 != 0) {
                 out.extend_from_slice(format!(",{i}").as_bytes());
+                out.element_written();
                 n += 1;
             }
             Ok(n)
@@ -164,13 +221,47 @@ mod tests {
         }
     }
 
+    /// One part far larger than a piece: sent in pieces, each a whole
+    /// number of elements, and joined into the same array.
+    #[tokio::test]
+    async fn a_large_part_is_sent_in_pieces_of_whole_elements() {
+        struct Long;
+        impl RenderParts for Long {
+            fn render(&self, part: Range<usize>, out: &mut Output) -> serde_json::Result<usize> {
+                for i in part.clone() {
+                    out.extend_from_slice(format!(",\"{i:0>999}\"").as_bytes());
+                    out.element_written();
+                }
+                Ok(part.len())
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let resp = json_array(Long, parts(1000, 1000, 1000), deadline);
+        let mut body = resp.into_body().into_data_stream();
+        let mut pieces = 0;
+        let mut whole = Vec::new();
+        while let Some(piece) = body.next().await {
+            let piece = piece.unwrap();
+            assert!(piece.len() < PIECE_CAPACITY, "{} bytes", piece.len());
+            if piece.len() > 1 {
+                assert!(matches!(piece[0], b'[' | b','), "starts mid-element");
+            }
+            pieces += 1;
+            whole.extend_from_slice(&piece);
+        }
+        assert!(pieces > 10, "{pieces} pieces");
+        let got: Vec<String> = serde_json::from_slice(&whole).unwrap();
+        assert_eq!(got.len(), 1000);
+        assert_eq!(got[999], format!("{:0>999}", 999));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_reader_past_the_deadline_gets_a_broken_body_and_the_listing_is_freed() {
         let deadline = Instant::now() + Duration::from_secs(10);
         let job = Arc::new(());
         struct Held(#[allow(dead_code)] Arc<()>);
         impl RenderParts for Held {
-            fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
+            fn render(&self, part: Range<usize>, out: &mut Output) -> serde_json::Result<usize> {
                 out.extend_from_slice(format!(",{}", part.start).as_bytes());
                 Ok(1)
             }

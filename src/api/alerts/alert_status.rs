@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::alert::Alert;
-use crate::api::models::{AlertState, AlertStatus, ReceiverRef};
+use crate::api::models::{AlertState, AlertStatus, ReceiverRef, ReceiverRefs};
 use crate::app::Runtime;
 use crate::dispatch::route::Route;
 use crate::inhibit::Inhibitions;
@@ -16,14 +16,14 @@ use crate::silence::SilenceReader;
 /// alert group, none for the flat alert list, where Alertmanager (0.28 and
 /// 0.34 alike) never shows a time-interval mute, only silences and
 /// inhibitions.
-pub(in crate::api) fn alert_status(
-    silences: &SilenceReader<'_>,
+pub(in crate::api) fn alert_status<'s>(
+    silences: &'s SilenceReader<'_>,
     runtime: &Runtime,
     routes: &[&Route],
     inhibitions: &Inhibitions,
     alert: &Alert,
     now: DateTime<Utc>,
-) -> AlertStatus {
+) -> AlertStatus<'s> {
     let silenced_by = silences.mutes(&alert.labels, now);
     let inhibited_by: Vec<String> = inhibitions
         .inhibited_by(alert)
@@ -49,7 +49,7 @@ pub(in crate::api) fn alert_status(
     }
 }
 
-pub(super) fn receivers<'a>(routes: &[&'a Route]) -> Vec<ReceiverRef<'a>> {
+pub(super) fn receivers<'a>(routes: &[&'a Route]) -> ReceiverRefs<'a> {
     routes
         .iter()
         .map(|r| ReceiverRef {

@@ -16,7 +16,7 @@ use axum::response::Response;
 use super::alert_status::{alert_status, receivers};
 use super::listing::{ALERT_JSON_BYTES, ALERTS_PER_PART, Listing, deadline, to_gettable};
 use crate::alert::Alert;
-use crate::api::streamed::{self, Part, RenderParts};
+use crate::api::streamed::{self, Output, Part, RenderParts};
 use crate::api::{ApiError, alert_json, off_the_workers};
 use crate::app::AppState;
 use crate::dispatch::group::AggregationGroup;
@@ -33,9 +33,7 @@ pub(super) async fn get_alert_groups(
         Ok::<_, ApiError>(GroupList { state, l, groups })
     })
     .await??;
-    // Counted before the filters, which each part applies; a part's buffer
-    // is sized for its alerts once (grown by doubling, a 1000-alert group
-    // was copied three times and mapped four).
+    // Counted before the filters, which each part applies.
     let mut parts = Vec::new();
     let (mut start, mut alerts) = (0, 0);
     for (i, g) in job.groups.iter().enumerate() {
@@ -101,7 +99,7 @@ struct GroupList {
 
 impl RenderParts for GroupList {
     /// A group none of whose alerts passes the status filters is left out.
-    fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
+    fn render(&self, part: Range<usize>, out: &mut Output) -> serde_json::Result<usize> {
         let l = &self.l;
         let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
         let silences = self.state.silences.reader();
@@ -125,6 +123,9 @@ impl RenderParts for GroupList {
                 }
                 alert_json::write_alert(out, &to_gettable(alert, status, receivers(&routes)))?;
                 shown += 1;
+                // Cut into pieces only after an alert, so that a group none
+                // of whose alerts is shown is still taken back whole.
+                out.element_written();
             }
             if shown == 0 {
                 out.truncate(start);

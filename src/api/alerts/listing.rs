@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 
 use super::alert_status::{alert_status, receivers};
 use crate::alert::Alert;
-use crate::api::models::{AlertState, AlertStatus, GettableAlert, ReceiverRef};
+use crate::api::models::{AlertState, AlertStatus, GettableAlert, ReceiverRefs};
 use crate::api::query::Query;
-use crate::api::streamed::{self, RenderParts};
+use crate::api::streamed::{self, Output, RenderParts};
 use crate::api::{ApiError, alert_json, off_the_workers};
 use crate::app::{AppState, Runtime};
 use crate::inhibit::Inhibitions;
@@ -20,11 +20,8 @@ use crate::labels::Fingerprint;
 use crate::silence::filter_labels;
 
 /// About what one listed alert takes in JSON (Prometheus' alerts with a
-/// summary and a description: 600–700 bytes), to size each part's buffer
-/// once. A part of `ALERTS_PER_PART` then stays under malloc's mmap
-/// threshold (128 KiB, `main.rs`) and reuses heap memory: above it, every
-/// part was a fresh mapping, faulted in page by page and unmapped once
-/// sent (a TLB shootdown on every core).
+/// summary and a description: 600–700 bytes), to size a small part's
+/// buffer once (see `streamed::Output` for large ones).
 pub(super) const ALERT_JSON_BYTES: usize = 768;
 
 /// The filters shared by the alert list and the group list.
@@ -79,8 +76,8 @@ impl AlertFilter {
 
 pub(super) fn to_gettable<'a>(
     alert: &'a Alert,
-    status: AlertStatus,
-    receivers: Vec<ReceiverRef<'a>>,
+    status: AlertStatus<'a>,
+    receivers: ReceiverRefs<'a>,
 ) -> GettableAlert<'a> {
     GettableAlert {
         annotations: &alert.annotations,
@@ -168,7 +165,7 @@ struct AlertList {
 }
 
 impl RenderParts for AlertList {
-    fn render(&self, part: Range<usize>, out: &mut Vec<u8>) -> serde_json::Result<usize> {
+    fn render(&self, part: Range<usize>, out: &mut Output) -> serde_json::Result<usize> {
         let l = &self.l;
         let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
         let silences = self.state.silences.reader();
@@ -189,6 +186,7 @@ impl RenderParts for AlertList {
             }
             out.push(b',');
             alert_json::write_alert(out, &to_gettable(alert, status, recv))?;
+            out.element_written();
             listed += 1;
         }
         Ok(listed)
