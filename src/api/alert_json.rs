@@ -8,17 +8,40 @@
 //! never does). Any string that does need it still goes through
 //! serde_json, so escaping has one implementation.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::models::{GettableAlert, rfc3339_millis};
 use crate::labels::{Fingerprint, LabelSet};
 
-/// Appends `alert` to `out` as serde_json would serialize it.
-pub fn write_alert(out: &mut Vec<u8>, alert: &GettableAlert<'_>) -> serde_json::Result<()> {
+/// The text of the last time written in each of an alert's three time
+/// fields, by second. Neighbouring alerts mostly share them (the alerts of
+/// one rule evaluation start and end together and arrive in one POST), and
+/// formatting a date costs several times what copying its text does; a
+/// hit only writes the milliseconds.
+#[derive(Default)]
+pub struct TimeText {
+    ends_at: Option<SecondText>,
+    starts_at: Option<SecondText>,
+    updated_at: Option<SecondText>,
+}
+
+struct SecondText {
+    date: NaiveDate,
+    second_of_day: u32,
+    text: [u8; 24],
+}
+
+/// Appends `alert` to `out` as serde_json would serialize it; `times` is
+/// kept from one alert to the next.
+pub fn write_alert(
+    out: &mut Vec<u8>,
+    alert: &GettableAlert<'_>,
+    times: &mut TimeText,
+) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"annotations\":");
     write_label_set(out, alert.annotations)?;
     out.extend_from_slice(b",\"endsAt\":");
-    write_time(out, &alert.ends_at)?;
+    write_time(out, &alert.ends_at, &mut times.ends_at)?;
     out.extend_from_slice(b",\"fingerprint\":");
     write_fingerprint(out, alert.fingerprint);
     out.extend_from_slice(b",\"receivers\":[");
@@ -32,7 +55,7 @@ pub fn write_alert(out: &mut Vec<u8>, alert: &GettableAlert<'_>) -> serde_json::
     }
     out.push(b']');
     out.extend_from_slice(b",\"startsAt\":");
-    write_time(out, &alert.starts_at)?;
+    write_time(out, &alert.starts_at, &mut times.starts_at)?;
     let status = &alert.status;
     out.extend_from_slice(b",\"status\":{\"inhibitedBy\":");
     write_strs(out, &status.inhibited_by)?;
@@ -44,7 +67,7 @@ pub fn write_alert(out: &mut Vec<u8>, alert: &GettableAlert<'_>) -> serde_json::
     write_str(out, status.state.as_str())?;
     out.push(b'}');
     out.extend_from_slice(b",\"updatedAt\":");
-    write_time(out, &alert.updated_at)?;
+    write_time(out, &alert.updated_at, &mut times.updated_at)?;
     if !alert.generator_url.is_empty() {
         out.extend_from_slice(b",\"generatorURL\":");
         write_str(out, alert.generator_url)?;
@@ -130,17 +153,41 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
     Ok(())
 }
 
-fn write_time(out: &mut Vec<u8>, t: &DateTime<Utc>) -> serde_json::Result<()> {
-    match rfc3339_millis(t) {
-        Some(text) => {
-            out.push(b'"');
-            out.extend_from_slice(&text);
-            out.push(b'"');
-            Ok(())
+fn write_time(
+    out: &mut Vec<u8>,
+    t: &DateTime<Utc>,
+    last: &mut Option<SecondText>,
+) -> serde_json::Result<()> {
+    use chrono::Timelike;
+    let naive = t.naive_utc();
+    let (date, second_of_day) = (naive.date(), naive.num_seconds_from_midnight());
+    let millis = naive.nanosecond() / 1_000_000;
+    let text = match last {
+        // A leap second's milliseconds (≥ 1000) are not the memo's to write.
+        Some(l) if l.date == date && l.second_of_day == second_of_day && millis <= 999 => {
+            let digits = [millis / 100, millis / 10 % 10, millis % 10];
+            for (at, d) in l.text[20..23].iter_mut().zip(digits) {
+                *at = b'0' + d as u8;
+            }
+            &l.text
         }
-        // Years outside 0..=9999: the serde path knows how.
-        None => serde_json::to_writer(&mut *out, &super::models::ApiTime(*t)),
-    }
+        _ => match rfc3339_millis(t) {
+            Some(text) => {
+                let l = last.insert(SecondText {
+                    date,
+                    second_of_day,
+                    text,
+                });
+                &l.text
+            }
+            // Years outside 0..=9999: the serde path knows how.
+            None => return serde_json::to_writer(&mut *out, &super::models::ApiTime(*t)),
+        },
+    };
+    out.push(b'"');
+    out.extend_from_slice(text);
+    out.push(b'"');
+    Ok(())
 }
 
 fn write_fingerprint(out: &mut Vec<u8>, fp: Fingerprint) {
@@ -235,6 +282,7 @@ mod tests {
             "ünïcödé ✓ 🚨 and a long tail that spans several eight-byte words",
             "</script>",
         ];
+        let mut times = TimeText::default();
         for (i, text) in texts.iter().enumerate() {
             let mut alert = Alert::for_test(
                 &[("alertname", text), ("instance", "host-1"), ("z", "last")],
@@ -261,7 +309,7 @@ mod tests {
             };
             let g = gettable(&alert, status);
             let mut ours = Vec::new();
-            write_alert(&mut ours, &g).unwrap();
+            write_alert(&mut ours, &g, &mut times).unwrap();
             let theirs = serde_json::to_vec(&g).unwrap();
             assert_eq!(
                 String::from_utf8(ours).unwrap(),
@@ -298,12 +346,13 @@ mod tests {
                 route_labels: [("tier", "1")].into_iter().collect(),
             };
             let mut ours = Vec::new();
+            let mut times = TimeText::default();
             open_group(&mut ours);
             for (i, a) in group.alerts.iter().enumerate() {
                 if i > 0 {
                     ours.push(b',');
                 }
-                write_alert(&mut ours, a).unwrap();
+                write_alert(&mut ours, a, &mut times).unwrap();
             }
             close_group(
                 &mut ours,
@@ -315,6 +364,46 @@ mod tests {
             assert_eq!(
                 String::from_utf8(ours).unwrap(),
                 serde_json::to_string(&group).unwrap()
+            );
+        }
+    }
+
+    /// One memo over a run of times that share a second, a day, nothing,
+    /// or are a leap second or past year 9999: each written as serde does.
+    #[test]
+    fn remembered_times_are_written_as_serde_json_writes_them() {
+        use chrono::NaiveDate;
+        let base = Utc.with_ymd_and_hms(2026, 12, 4, 23, 59, 59).unwrap();
+        let ms = chrono::Duration::milliseconds;
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_milli_opt(23, 59, 59, 1_500)
+            .unwrap()
+            .and_utc();
+        let far = Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap();
+        let times = [
+            base,
+            base + ms(7),
+            base + ms(999),
+            base + ms(1000),
+            base + ms(1001),
+            base,
+            leap,
+            leap - ms(500),
+            leap,
+            far,
+            far + ms(12),
+            base + ms(90),
+        ];
+        let mut memo = None;
+        for t in times {
+            let mut ours = Vec::new();
+            write_time(&mut ours, &t, &mut memo).unwrap();
+            let theirs = serde_json::to_vec(&crate::api::models::ApiTime(t)).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs).unwrap(),
+                "{t:?}"
             );
         }
     }

@@ -103,7 +103,10 @@ pub fn parts(len: usize, per_part: usize, element_bytes: usize) -> Vec<Part> {
 }
 
 enum Piece {
-    Data(Bytes),
+    /// A part's pieces, handed over together: the body then yields them
+    /// back to back and hyper writes several with one `writev`, where one
+    /// piece per hand-off cost a task switch and a send each.
+    Data(Vec<Bytes>),
     End,
 }
 
@@ -128,7 +131,7 @@ pub fn json_array<J: RenderParts>(job: J, parts: Vec<Part>, deadline: Instant) -
         let send = |piece| tokio::time::timeout_at(deadline, tx.send(piece));
         let mut first = true;
         while let Some(result) = rendered.next().await {
-            let (pieces, listed) = match result {
+            let (mut pieces, listed) = match result {
                 Ok(Ok(done)) => done,
                 Ok(Err(e)) => {
                     tracing::error!(error = %e, "writing a listing failed");
@@ -142,39 +145,46 @@ pub fn json_array<J: RenderParts>(job: J, parts: Vec<Part>, deadline: Instant) -
             if listed == 0 {
                 continue;
             }
-            for mut piece in pieces {
-                // Every element was written after a comma; the first of
-                // the array's takes the bracket's place instead.
-                if first {
-                    piece[0] = b'[';
-                    first = false;
-                }
-                // Past the deadline, or the client went away: stop
-                // rendering and let go of the listing.
-                if !matches!(send(Piece::Data(Bytes::from(piece))).await, Ok(Ok(()))) {
-                    return;
-                }
+            // Every element was written after a comma; the first of the
+            // array's takes the bracket's place instead.
+            if first {
+                pieces[0][0] = b'[';
+                first = false;
+            }
+            let pieces = pieces.into_iter().map(Bytes::from).collect();
+            // Past the deadline, or the client went away: stop rendering
+            // and let go of the listing.
+            if !matches!(send(Piece::Data(pieces)).await, Ok(Ok(()))) {
+                return;
             }
         }
         let end: &'static [u8] = if first { b"[]" } else { b"]" };
-        let _ = send(Piece::Data(Bytes::from_static(end))).await;
+        let _ = send(Piece::Data(vec![Bytes::from_static(end)])).await;
         let _ = send(Piece::End).await;
     });
-    let body = futures_util::stream::unfold(Some(rx), |rx| async move {
-        let mut rx = rx?;
-        match rx.recv().await {
-            Some(Piece::Data(bytes)) => Some((Ok(bytes), Some(rx))),
-            Some(Piece::End) => None,
-            // The writer stopped before the end: fail the body so the
-            // connection is closed rather than the answer looking whole.
-            None => Some((
-                Err(io::Error::other(
-                    "listing cut off at the request's time limit",
-                )),
-                None,
-            )),
-        }
-    });
+    let body =
+        futures_util::stream::unfold(Some((rx, Vec::new().into_iter())), |state| async move {
+            let (mut rx, mut queued) = state?;
+            loop {
+                if let Some(bytes) = queued.next() {
+                    return Some((Ok(bytes), Some((rx, queued))));
+                }
+                match rx.recv().await {
+                    Some(Piece::Data(pieces)) => queued = pieces.into_iter(),
+                    Some(Piece::End) => return None,
+                    // The writer stopped before the end: fail the body so the
+                    // connection is closed rather than the answer looking whole.
+                    None => {
+                        return Some((
+                            Err(io::Error::other(
+                                "listing cut off at the request's time limit",
+                            )),
+                            None,
+                        ));
+                    }
+                }
+            }
+        });
     (
         [(header::CONTENT_TYPE, "application/json")],
         Body::from_stream(body),

@@ -103,6 +103,7 @@ impl RenderParts for GroupList {
         let l = &self.l;
         let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
         let silences = self.state.silences.reader();
+        let mut times = alert_json::TimeText::default();
         let mut listed = 0;
         for g in &self.groups[part] {
             let Some((alerts, route_labels)) = shown_alerts(l, g) else {
@@ -121,7 +122,11 @@ impl RenderParts for GroupList {
                 if shown > 0 {
                     out.push(b',');
                 }
-                alert_json::write_alert(out, &to_gettable(alert, status, receivers(&routes)))?;
+                alert_json::write_alert(
+                    out,
+                    &to_gettable(alert, status, receivers(&routes)),
+                    &mut times,
+                )?;
                 shown += 1;
                 // Cut into pieces only after an alert, so that a group none
                 // of whose alerts is shown is still taken back whole.

@@ -169,6 +169,7 @@ impl RenderParts for AlertList {
         let l = &self.l;
         let (filter, now, runtime) = (&l.filter, l.now, &l.runtime);
         let silences = self.state.silences.reader();
+        let mut times = alert_json::TimeText::default();
         let mut listed = 0;
         for alert in &l.snapshot[part] {
             // Resolved alerts stay stored until GC but are not listed.
@@ -185,7 +186,7 @@ impl RenderParts for AlertList {
                 continue;
             }
             out.push(b',');
-            alert_json::write_alert(out, &to_gettable(alert, status, recv))?;
+            alert_json::write_alert(out, &to_gettable(alert, status, recv), &mut times)?;
             out.element_written();
             listed += 1;
         }
