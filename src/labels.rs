@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 mod packed;
+use crate::cow_str::CowStr;
 use packed::Packed;
 
 /// Why a label name or set was refused.
@@ -188,7 +189,7 @@ impl LabelSet {
 
     /// Alertmanager drops labels with empty values before validating.
     pub fn remove_empty_values(&mut self) {
-        if self.iter().any(|(_, v)| v.is_empty()) {
+        if self.pairs.has_empty_value() {
             let mut kept: Vec<(&str, &str)> = self.iter().filter(|(_, v)| !v.is_empty()).collect();
             *self = Self::from_pairs(&mut kept);
         }
@@ -320,35 +321,6 @@ impl<'de> Deserialize<'de> for LabelSet {
             }
         }
         d.deserialize_map(Visit)
-    }
-}
-
-/// A string that borrows from the input when it can (serde's `Cow<str>`
-/// always allocates).
-struct CowStr<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for CowStr<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = CowStr<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(Visit)
     }
 }
 

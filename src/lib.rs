@@ -12,6 +12,8 @@
 //!
 //! The modules below are listed in that order.
 
+/// Strings deserialised without a copy when the input allows.
+pub mod cow_str;
 /// Label sets and Alertmanager-compatible fingerprints.
 pub mod labels;
 /// Label matchers (`=`, `!=`, `=~`, `!~`) and their text syntax.

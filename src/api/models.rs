@@ -200,7 +200,8 @@ pub struct PostableAlert<'a> {
         default,
         rename = "generatorURL",
         skip_serializing_if = "Option::is_none",
-        borrow
+        borrow,
+        deserialize_with = "crate::cow_str::optional"
     )]
     /// Borrowed from the body: most alerts repeat a URL klaxon already
     /// holds (see `intern`), so copying it would be wasted.

@@ -49,22 +49,18 @@ fn width_for(max: usize) -> usize {
     w
 }
 
-/// The pairs without those a later pair of the same name overrides.
-fn last_of_each_name<S: AsRef<str>>(pairs: &[(S, S)]) -> impl Iterator<Item = (&str, &str)> {
+/// Whether pair `i` is overridden by the next one (same name: the later
+/// pair wins).
+fn overridden<S: AsRef<str>>(pairs: &[(S, S)], i: usize) -> bool {
     pairs
-        .iter()
-        .enumerate()
-        .filter(|(i, (k, _))| {
-            pairs
-                .get(i + 1)
-                .is_none_or(|(next, _)| next.as_ref() != k.as_ref())
-        })
-        .map(|(_, (k, v))| (k.as_ref(), v.as_ref()))
+        .get(i + 1)
+        .is_some_and(|(next, _)| next.as_ref() == pairs[i].0.as_ref())
 }
 
-fn push_number(out: &mut String, mut n: usize, w: usize) {
-    for _ in 0..w {
-        out.push(char::from((n & 0x7f) as u8));
+/// Writes `n` into the header bytes `to`, seven bits each.
+fn put_number(to: &mut [u8], mut n: usize) {
+    for b in to {
+        *b = (n & 0x7f) as u8;
         n >>= DIGIT_BITS;
     }
 }
@@ -72,36 +68,51 @@ fn push_number(out: &mut String, mut n: usize, w: usize) {
 impl Packed {
     /// Packs pairs sorted by name (stably); of pairs with the same name,
     /// the last one is kept.
+    ///
+    /// On the ingest path twice per alert: one pass to size the buffer
+    /// exactly (a larger one was shrunk by a `realloc` per set), one to
+    /// write it.
     pub(super) fn from_sorted<S: AsRef<str>>(pairs: &[(S, S)]) -> Self {
-        let kept = || last_of_each_name(pairs);
-        let count = kept().count();
+        let (mut count, mut text) = (0, 0);
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if !overridden(pairs, i) {
+                count += 1;
+                text += k.as_ref().len() + v.as_ref().len();
+            }
+        }
         if count == 0 {
             return Self::default();
         }
-        let text: usize = kept().map(|(k, v)| k.len() + v.len()).sum();
         assert!(
             text < 1 << (DIGIT_BITS as usize * MAX_WIDTH).min(usize::BITS as usize - 1),
             "a label set under 32 GiB"
         );
         let w = width_for(text.max(count));
         let lead_count = if count <= MAX_LEAD_COUNT { count } else { 0 };
-        let mut out = String::with_capacity(1 + w * (1 + 2 * count) + text);
-        out.push(char::from(w as u8 | (lead_count as u8) << 3));
+        let header = 1 + w * (usize::from(lead_count == 0) + 2 * count);
+        let mut out = Vec::with_capacity(header + text);
+        out.resize(header, 0);
+        out[0] = w as u8 | (lead_count as u8) << 3;
         if lead_count == 0 {
-            push_number(&mut out, count, w);
+            put_number(&mut out[1..1 + w], count);
         }
-        let mut end = 0;
-        for (k, v) in kept() {
-            end += k.len();
-            push_number(&mut out, end, w);
-            end += v.len();
-            push_number(&mut out, end, w);
+        // The ends are filled in as the text after them is written.
+        let (mut slot, mut end) = (header - 2 * count * w, 0);
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if overridden(pairs, i) {
+                continue;
+            }
+            for part in [k.as_ref(), v.as_ref()] {
+                out.extend_from_slice(part.as_bytes());
+                end += part.len();
+                put_number(&mut out[slot..slot + w], end);
+                slot += w;
+            }
         }
-        for (k, v) in kept() {
-            out.push_str(k);
-            out.push_str(v);
-        }
-        Self(out.into_boxed_str())
+        // Header bytes are below 0x80 and the rest is whole strings, so
+        // this is valid UTF-8; the check is one fast pass over the bytes.
+        let text = String::from_utf8(out).expect("header bytes are ASCII");
+        Self(text.into_boxed_str())
     }
 
     /// The whole buffer, to check its size.
@@ -172,52 +183,80 @@ impl Packed {
         &self.0[layout.text_start()..][start..self.end(layout, slot)]
     }
 
+    /// Whether any value is empty, from the offsets alone: asked of every
+    /// posted alert's labels.
+    pub(super) fn has_empty_value(&self) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
+        let layout = self.layout();
+        (0..layout.count).any(|i| self.end(layout, 2 * i) == self.end(layout, 2 * i + 1))
+    }
+
     pub(super) fn pairs(&self) -> Pairs<'_> {
-        let layout = (!self.0.is_empty()).then(|| self.layout());
-        Pairs {
-            packed: self,
-            layout: layout.unwrap_or(Layout {
+        if self.0.is_empty() {
+            return Pairs {
+                ends: &[],
                 width: 1,
-                count: 0,
-                ends_at: 0,
-            }),
-            text: self.text(),
-            next: 0,
+                rest: "",
+                start: 0,
+            };
+        }
+        let layout = self.layout();
+        let text_start = layout.text_start();
+        Pairs {
+            ends: &self.0.as_bytes()[layout.ends_at..text_start],
+            width: layout.width,
+            rest: &self.0[text_start..],
             start: 0,
         }
     }
 }
 
-/// The pairs in order, decoding each end once.
+/// The pairs in order, decoding each end once. Every walk over a set
+/// (fingerprint, validation, encoding, matching) comes through here.
 #[derive(Clone)]
 pub(super) struct Pairs<'a> {
-    packed: &'a Packed,
-    layout: Layout,
-    text: &'a str,
-    next: usize,
+    /// The ends not yet read, two per pair.
+    ends: &'a [u8],
+    width: usize,
+    /// The text from the next pair on.
+    rest: &'a str,
+    /// Where `rest` starts in the set's text (ends count from there).
     start: usize,
+}
+
+impl Pairs<'_> {
+    fn end(&self, i: usize) -> usize {
+        if self.width == 1 {
+            return usize::from(self.ends[i]);
+        }
+        self.ends[i * self.width..(i + 1) * self.width]
+            .iter()
+            .rev()
+            .fold(0, |n, &b| (n << DIGIT_BITS) | usize::from(b))
+    }
 }
 
 impl<'a> Iterator for Pairs<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next == self.layout.count {
+        if self.ends.is_empty() {
             return None;
         }
-        let name_end = self.packed.end(self.layout, 2 * self.next);
-        let value_end = self.packed.end(self.layout, 2 * self.next + 1);
-        let pair = (
-            &self.text[self.start..name_end],
-            &self.text[name_end..value_end],
-        );
-        self.start = value_end;
-        self.next += 1;
+        let name_len = self.end(0) - self.start;
+        let pair_len = self.end(1) - self.start;
+        let (pair, rest) = self.rest.split_at(pair_len);
+        let pair = pair.split_at(name_len);
+        self.ends = &self.ends[2 * self.width..];
+        self.rest = rest;
+        self.start += pair_len;
         Some(pair)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.layout.count - self.next;
+        let left = self.ends.len() / (2 * self.width);
         (left, Some(left))
     }
 }
@@ -250,6 +289,45 @@ mod tests {
         round_trip(&many[..15]);
         round_trip(&many[..16]);
         round_trip(&many);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_sorted_pairs_round_trip(
+            mut pairs in proptest::collection::vec(("[a-c]{0,2}", ".{0,40}"), 0..40),
+            long in proptest::option::of(".{100,300}"),
+        ) {
+            if let Some(long) = long {
+                pairs.push(("zz".into(), long));
+            }
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            let kept: Vec<(&str, &str)> = pairs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !overridden(&pairs, *i))
+                .map(|(_, (k, v))| (k.as_str(), v.as_str()))
+                .collect();
+            let p = Packed::from_sorted(&pairs);
+            proptest::prop_assert_eq!(p.pairs().collect::<Vec<_>>(), kept.clone());
+            proptest::prop_assert_eq!(p.pairs().len(), kept.len());
+            proptest::prop_assert_eq!(p.len(), kept.len());
+            for (i, (k, v)) in kept.iter().enumerate() {
+                proptest::prop_assert_eq!(p.slot(2 * i), *k);
+                proptest::prop_assert_eq!(p.slot(2 * i + 1), *v);
+            }
+            proptest::prop_assert_eq!(p.has_empty_value(), kept.iter().any(|(_, v)| v.is_empty()));
+        }
+    }
+
+    #[test]
+    fn empty_values_are_found_from_the_offsets() {
+        assert!(!Packed::from_sorted::<&str>(&[]).has_empty_value());
+        assert!(!Packed::from_sorted(&[("a", "1"), ("b", "2")]).has_empty_value());
+        assert!(Packed::from_sorted(&[("a", "1"), ("b", "")]).has_empty_value());
+        assert!(Packed::from_sorted(&[("", ""), ("b", "2")]).has_empty_value());
+        let big = "x".repeat(300);
+        assert!(Packed::from_sorted(&[("a", big.as_str()), ("b", "")]).has_empty_value());
+        assert!(!Packed::from_sorted(&[("a", big.as_str()), ("b", "c")]).has_empty_value());
     }
 
     #[test]
