@@ -173,24 +173,65 @@ impl Packed {
         self.number(layout.ends_at + slot * layout.width, layout.width)
     }
 
-    pub(super) fn slot(&self, slot: usize) -> &str {
+    /// Start of slot `slot` in the text.
+    fn start(&self, layout: Layout, slot: usize) -> usize {
+        match slot {
+            0 => 0,
+            s => self.end(layout, s - 1),
+        }
+    }
+
+    #[cfg(test)]
+    fn slot(&self, slot: usize) -> &str {
         let layout = self.layout();
-        let start = if slot == 0 {
-            0
-        } else {
-            self.end(layout, slot - 1)
-        };
-        &self.0[layout.text_start()..][start..self.end(layout, slot)]
+        &self.0[layout.text_start()..][self.start(layout, slot)..self.end(layout, slot)]
+    }
+
+    /// The value of `name`, by binary search over the names (they are
+    /// sorted), the header decoded once: routing asks this of every alert
+    /// for each `group_by` label and matcher.
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let layout = self.layout();
+        let text = &self.0[layout.text_start()..];
+        let (mut lo, mut hi) = (0, layout.count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let name_end = self.end(layout, 2 * mid);
+            match text[self.start(layout, 2 * mid)..name_end].cmp(name) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    return Some(&text[name_end..self.end(layout, 2 * mid + 1)]);
+                }
+            }
+        }
+        None
     }
 
     /// Whether any value is empty, from the offsets alone: asked of every
     /// posted alert's labels.
     pub(super) fn has_empty_value(&self) -> bool {
+        self.has_empty_slot(1)
+    }
+
+    /// Whether any name is empty, from the offsets alone: the whole of
+    /// validation in the UTF-8 name modes.
+    pub(super) fn has_empty_name(&self) -> bool {
+        self.has_empty_slot(0)
+    }
+
+    /// Whether any slot `2i + parity` (0: names, 1: values) is empty.
+    fn has_empty_slot(&self, parity: usize) -> bool {
         if self.0.is_empty() {
             return false;
         }
         let layout = self.layout();
-        (0..layout.count).any(|i| self.end(layout, 2 * i) == self.end(layout, 2 * i + 1))
+        (0..layout.count)
+            .map(|i| 2 * i + parity)
+            .any(|slot| self.start(layout, slot) == self.end(layout, slot))
     }
 
     pub(super) fn pairs(&self) -> Pairs<'_> {
@@ -314,8 +355,14 @@ mod tests {
             for (i, (k, v)) in kept.iter().enumerate() {
                 proptest::prop_assert_eq!(p.slot(2 * i), *k);
                 proptest::prop_assert_eq!(p.slot(2 * i + 1), *v);
+                proptest::prop_assert_eq!(p.get(k), Some(*v));
+            }
+            for absent in ["", "0", "a0", "b", "bb0", "d", "zz0"] {
+                let want = kept.iter().find(|(k, _)| *k == absent).map(|(_, v)| *v);
+                proptest::prop_assert_eq!(p.get(absent), want);
             }
             proptest::prop_assert_eq!(p.has_empty_value(), kept.iter().any(|(_, v)| v.is_empty()));
+            proptest::prop_assert_eq!(p.has_empty_name(), kept.iter().any(|(k, _)| k.is_empty()));
         }
     }
 
@@ -325,6 +372,8 @@ mod tests {
         assert!(!Packed::from_sorted(&[("a", "1"), ("b", "2")]).has_empty_value());
         assert!(Packed::from_sorted(&[("a", "1"), ("b", "")]).has_empty_value());
         assert!(Packed::from_sorted(&[("", ""), ("b", "2")]).has_empty_value());
+        assert!(Packed::from_sorted(&[("", "1"), ("b", "2")]).has_empty_name());
+        assert!(!Packed::from_sorted(&[("a", ""), ("b", "")]).has_empty_name());
         let big = "x".repeat(300);
         assert!(Packed::from_sorted(&[("a", big.as_str()), ("b", "")]).has_empty_value());
         assert!(!Packed::from_sorted(&[("a", big.as_str()), ("b", "c")]).has_empty_value());
