@@ -110,22 +110,26 @@ pub fn encode_alert(alert: &Alert, out: &mut Vec<u8>) {
 }
 
 /// Collects encoded alerts into one record.
+///
+/// The batch starts with its count, known only at the end: room for the
+/// longest count is kept in front of the alerts, so the batch is
+/// compressed where it was written, not copied behind its count first.
 pub struct RecordWriter {
-    alerts: Vec<u8>,
+    /// `MAX_VARINT_BYTES` of room, then the encoded alerts.
+    batch: Vec<u8>,
     count: usize,
 }
 
 impl RecordWriter {
     pub fn new(capacity: usize) -> Self {
-        Self {
-            alerts: Vec::with_capacity(capacity),
-            count: 0,
-        }
+        let mut batch = Vec::with_capacity(MAX_VARINT_BYTES + capacity);
+        batch.resize(MAX_VARINT_BYTES, 0);
+        Self { batch, count: 0 }
     }
 
     /// Bytes of encoded alerts so far (before compression).
     pub fn len(&self) -> usize {
-        self.alerts.len()
+        self.batch.len() - MAX_VARINT_BYTES
     }
 
     pub fn is_empty(&self) -> bool {
@@ -133,18 +137,29 @@ impl RecordWriter {
     }
 
     pub fn push(&mut self, encoded: &[u8]) {
-        self.alerts.extend_from_slice(encoded);
+        self.batch.extend_from_slice(encoded);
         self.count += 1;
     }
 
-    /// The record: version byte, then the compressed batch.
-    pub fn finish(self, deletes: &[Fingerprint]) -> Vec<u8> {
-        let mut raw = postcard::to_allocvec(&self.count).expect("a count encodes");
-        raw.extend_from_slice(&self.alerts);
+    /// The record: version byte, the batch's size, then the batch
+    /// compressed.
+    pub fn finish(mut self, deletes: &[Fingerprint]) -> Vec<u8> {
+        let mut count = [0u8; MAX_VARINT_BYTES];
+        let count = postcard::to_slice(&self.count, &mut count).expect("a count encodes");
+        let start = MAX_VARINT_BYTES - count.len();
+        self.batch[start..MAX_VARINT_BYTES].copy_from_slice(count);
         let deletes: Vec<u64> = deletes.iter().map(|fp| fp.0).collect();
-        raw = postcard::to_extend(&deletes, raw).expect("fingerprints encode");
-        let mut record = vec![VERSION_BINARY];
-        record.extend_from_slice(&lz4_flex::block::compress_prepend_size(&raw));
+        let batch = postcard::to_extend(&deletes, self.batch).expect("fingerprints encode");
+        let raw = &batch[start..];
+        // Laid out as lz4_flex's `compress_prepend_size` lays it out (a
+        // little-endian u32 size, then the block), read back by `decode`.
+        let size = u32::try_from(raw.len()).expect("a record under 4 GiB");
+        let mut record = vec![0; 1 + 4 + lz4_flex::block::get_maximum_output_size(raw.len())];
+        record[0] = VERSION_BINARY;
+        record[1..5].copy_from_slice(&size.to_le_bytes());
+        let compressed =
+            lz4_flex::block::compress_into(raw, &mut record[5..]).expect("the bound fits");
+        record.truncate(5 + compressed);
         record
     }
 }
@@ -306,6 +321,34 @@ mod tests {
         assert_eq!(batch.puts, [a.clone(), a]);
         assert_eq!(batch.puts[0].ends_at, go_zero_time());
         assert_eq!(batch.deletes, [7, u64::MAX]);
+    }
+
+    /// The record's bytes are what the previous writer (a count, the
+    /// alerts, the deletes, through `compress_prepend_size`) made of them,
+    /// for every width of the count, and with no alerts at all.
+    #[test]
+    fn records_keep_their_layout() {
+        let mut buf = Vec::new();
+        encode_alert(&alert(), &mut buf);
+        for (count, deletes) in [
+            (0, vec![Fingerprint(3)]),
+            (1, vec![]),
+            (200, vec![Fingerprint(9)]),
+        ] {
+            let mut w = RecordWriter::new(0);
+            let mut raw = postcard::to_allocvec(&count).unwrap();
+            for _ in 0..count {
+                w.push(&buf);
+                raw.extend_from_slice(&buf);
+            }
+            let fps: Vec<u64> = deletes.iter().map(|fp| fp.0).collect();
+            raw = postcard::to_extend(&fps, raw).unwrap();
+            let mut old = vec![VERSION_BINARY];
+            old.extend_from_slice(&lz4_flex::block::compress_prepend_size(&raw));
+            let record = w.finish(&deletes);
+            assert_eq!(record, old, "{count} alerts");
+            assert_eq!(decode(&record).unwrap().puts.len(), count);
+        }
     }
 
     /// Label sets are written as maps: the bytes do not depend on how
