@@ -64,5 +64,18 @@ mod tests {
         assert!(t.s.is_none());
         let t: T = serde_json::from_str(r#"{}"#).unwrap();
         assert!(t.s.is_none());
+        // Malformed: the same words as serde's own string reader.
+        for (body, want) in [
+            (r#"{"s":5}"#, "invalid type: integer `5`, expected a string"),
+            (
+                r#"{"s":["x"]}"#,
+                "invalid type: sequence, expected a string",
+            ),
+        ] {
+            let e = serde_json::from_str::<T>(body).err().unwrap().to_string();
+            assert!(e.starts_with(want), "{e}");
+            let theirs = serde_json::from_str::<Option<String>>(&body[5..body.len() - 1]);
+            assert!(theirs.unwrap_err().to_string().starts_with(want));
+        }
     }
 }
