@@ -61,7 +61,7 @@ impl RouteNode {
             matchers: r.matchers.iter().map(ToString::to_string).collect(),
             group_by: match &r.opts.group_by {
                 GroupBy::All => vec!["...".to_owned()],
-                GroupBy::Labels(names) => names.clone(),
+                GroupBy::Labels(names) => names.configured().to_vec(),
             },
             group_wait: prometheus_duration(r.opts.group_wait),
             group_interval: prometheus_duration(r.opts.group_interval),

@@ -17,7 +17,34 @@ pub const DEFAULT_REPEAT_INTERVAL: Duration = Duration::from_secs(4 * 60 * 60);
 pub enum GroupBy {
     /// `group_by: ['...']`: every label is a grouping label.
     All,
-    Labels(Vec<String>),
+    Labels(GroupNames),
+}
+
+/// A route's `group_by` names: as configured, for display, and sorted
+/// (the config refuses repeats; they are dropped here all the same), the
+/// order a group's fingerprint hashes them in, so routing an alert does
+/// not sort them again.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupNames {
+    configured: Vec<String>,
+    sorted: Vec<String>,
+}
+
+impl GroupNames {
+    pub fn new(configured: Vec<String>) -> Self {
+        let mut sorted = configured.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        Self { configured, sorted }
+    }
+
+    pub fn configured(&self) -> &[String] {
+        &self.configured
+    }
+
+    fn sorted(&self) -> impl Iterator<Item = &str> {
+        self.sorted.iter().map(String::as_str)
+    }
 }
 
 /// The settings a route passes on to its aggregation groups.
@@ -39,7 +66,7 @@ impl RouteOpts {
     pub fn group_labels(&self, alert: &LabelSet) -> LabelSet {
         match &self.group_by {
             GroupBy::All => alert.clone(),
-            GroupBy::Labels(names) => alert.subset(names.iter().map(String::as_str)),
+            GroupBy::Labels(names) => alert.subset(names.sorted()),
         }
     }
 
@@ -47,7 +74,7 @@ impl RouteOpts {
     pub fn group_fingerprint(&self, alert: &LabelSet) -> Fingerprint {
         match &self.group_by {
             GroupBy::All => alert.fingerprint(),
-            GroupBy::Labels(names) => alert.subset_fingerprint(names.iter().map(String::as_str)),
+            GroupBy::Labels(names) => alert.subset_fingerprint(names.sorted()),
         }
     }
 }
@@ -71,7 +98,8 @@ impl Route {
     pub fn from_config(root: &RouteConfig) -> Route {
         let opts = RouteOpts {
             receiver: root.receiver.clone().unwrap_or_default(),
-            group_by: group_by(root.group_by.as_deref()).unwrap_or(GroupBy::Labels(Vec::new())),
+            group_by: group_by(root.group_by.as_deref())
+                .unwrap_or(GroupBy::Labels(GroupNames::default())),
             group_wait: root.group_wait.map_or(DEFAULT_GROUP_WAIT, |d| d.as_std()),
             group_interval: root
                 .group_interval
@@ -158,7 +186,7 @@ fn group_by(names: Option<&[String]>) -> Option<GroupBy> {
         if names.iter().any(|n| n == "...") {
             GroupBy::All
         } else {
-            GroupBy::Labels(names.to_vec())
+            GroupBy::Labels(GroupNames::new(names.to_vec()))
         }
     })
 }
@@ -260,6 +288,31 @@ receivers:
             root.group_key(&root.opts.group_labels(&plain)),
             r#"{}:{alertname="Foo"}"#
         );
+    }
+
+    /// Names are hashed sorted, whatever order the config gave them in,
+    /// and still shown as configured.
+    #[test]
+    fn group_fingerprint_is_the_group_labels_fingerprint() {
+        let root = tree(
+            "route:\n  receiver: r\n  group_by: [team, alertname, missing, env]\nreceivers: [{name: r}]\n",
+        );
+        let alert = labels(&[
+            ("alertname", "A"),
+            ("team", "x"),
+            ("env", "prod"),
+            ("z", "1"),
+        ]);
+        let group = root.opts.group_labels(&alert);
+        assert_eq!(
+            group.to_string(),
+            r#"{alertname="A", env="prod", team="x"}"#
+        );
+        assert_eq!(root.opts.group_fingerprint(&alert), group.fingerprint());
+        let GroupBy::Labels(names) = &root.opts.group_by else {
+            panic!("named labels")
+        };
+        assert_eq!(names.configured(), ["team", "alertname", "missing", "env"]);
     }
 
     #[test]
