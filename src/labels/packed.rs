@@ -58,7 +58,7 @@ fn overridden<S: AsRef<str>>(pairs: &[(S, S)], i: usize) -> bool {
 }
 
 /// The number written in `w` header bytes at `bytes[at..]` (see
-/// [`put_number`]).
+/// [`push_number`]).
 fn read_number(bytes: &[u8], at: usize, w: usize) -> usize {
     if w == 1 {
         // Nearly every set: under 128 bytes of text. Checked before
@@ -71,10 +71,11 @@ fn read_number(bytes: &[u8], at: usize, w: usize) -> usize {
         .fold(0, |n, &b| (n << DIGIT_BITS) | usize::from(b))
 }
 
-/// Writes `n` into the header bytes `to`, seven bits each.
-fn put_number(to: &mut [u8], mut n: usize) {
-    for b in to {
-        *b = (n & 0x7f) as u8;
+/// Appends `n` as `w` header bytes, seven bits each, least significant
+/// first: ASCII, so the buffer is built as a `str` and never re-checked.
+fn push_number(out: &mut String, mut n: usize, w: usize) {
+    for _ in 0..w {
+        out.push(char::from((n & 0x7f) as u8));
         n >>= DIGIT_BITS;
     }
 }
@@ -85,15 +86,16 @@ impl Packed {
     ///
     /// On the ingest path twice per alert: one pass to size the buffer
     /// exactly (a larger one was shrunk by a `realloc` per set), one to
-    /// write it.
+    /// write the header, one the text.
     pub(super) fn from_sorted<S: AsRef<str>>(pairs: &[(S, S)]) -> Self {
-        let (mut count, mut text) = (0, 0);
-        for (i, (k, v)) in pairs.iter().enumerate() {
-            if !overridden(pairs, i) {
-                count += 1;
-                text += k.as_ref().len() + v.as_ref().len();
-            }
-        }
+        let kept = || {
+            pairs
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| !overridden(pairs, i))
+                .map(|(_, (k, v))| (k.as_ref(), v.as_ref()))
+        };
+        let (count, text) = kept().fold((0, 0), |(c, t), (k, v)| (c + 1, t + k.len() + v.len()));
         if count == 0 {
             return Self::default();
         }
@@ -104,29 +106,27 @@ impl Packed {
         let w = width_for(text.max(count));
         let lead_count = if count <= MAX_LEAD_COUNT { count } else { 0 };
         let header = 1 + w * (usize::from(lead_count == 0) + 2 * count);
-        let mut out = Vec::with_capacity(header + text);
-        out.resize(header, 0);
-        out[0] = w as u8 | (lead_count as u8) << 3;
+        // Header first, then the text: pushed as strings, so the buffer is
+        // valid UTF-8 by construction (checking it after cost more than
+        // writing it).
+        let mut out = String::with_capacity(header + text);
+        out.push(char::from(w as u8 | (lead_count as u8) << 3));
         if lead_count == 0 {
-            put_number(&mut out[1..1 + w], count);
+            push_number(&mut out, count, w);
         }
-        // The ends are filled in as the text after them is written.
-        let (mut slot, mut end) = (header - 2 * count * w, 0);
-        for (i, (k, v)) in pairs.iter().enumerate() {
-            if overridden(pairs, i) {
-                continue;
-            }
-            for part in [k.as_ref(), v.as_ref()] {
-                out.extend_from_slice(part.as_bytes());
+        let mut end = 0;
+        for (k, v) in kept() {
+            for part in [k, v] {
                 end += part.len();
-                put_number(&mut out[slot..slot + w], end);
-                slot += w;
+                push_number(&mut out, end, w);
             }
         }
-        // Header bytes are below 0x80 and the rest is whole strings, so
-        // this is valid UTF-8; the check is one fast pass over the bytes.
-        let text = String::from_utf8(out).expect("header bytes are ASCII");
-        Self(text.into_boxed_str())
+        for (k, v) in kept() {
+            out.push_str(k);
+            out.push_str(v);
+        }
+        debug_assert_eq!(out.len(), header + text, "sized exactly");
+        Self(out.into_boxed_str())
     }
 
     /// The whole buffer, to check its size.
