@@ -8,8 +8,7 @@ use anyhow::{Context, ensure};
 use reqwest::Client;
 
 use crate::server::{
-    CONFIG, Kind, Server, clock_ticks, cpu_seconds, free_port, rss_bytes, settled_cpu,
-    spawn_server, terminate, wait_ready,
+    CONFIG, CpuMeter, Kind, Server, free_port, rss_bytes, spawn_server, terminate, wait_ready,
 };
 use crate::workload::{IngestLoad, QueryReport, RunReport, create_silences, ingest, ms, query};
 
@@ -129,7 +128,7 @@ async fn fresh_round(
         .tempdir()?;
     let mut server = spawn_server(kind, bin, scratch.path(), free_port()?, CONFIG)?;
     wait_ready(client, &mut server, Instant::now()).await?;
-    let (run, cpu) = timed_ingest(client, &server, plan.load, clock_ticks()).await?;
+    let (run, cpu) = timed_ingest(client, &server, plan.load).await?;
     eprintln!("{}: {}", kind.name(), run.describe(plan.load.alerts));
     terminate(&mut server).await?;
     Ok(Round::new(&run, cpu, plan.load.alerts))
@@ -146,7 +145,6 @@ pub async fn measure(
     let dir = tempfile::Builder::new()
         .prefix(&format!("loadgen-{}-", kind.name()))
         .tempdir()?;
-    let ticks = clock_ticks();
     let port = free_port()?;
     eprintln!(
         "{}: starting on port {port} in {}",
@@ -160,7 +158,7 @@ pub async fn measure(
 
     let alerts = plan.load.alerts;
     eprintln!("{}: ingesting {alerts} alerts", kind.name());
-    let (ingest, cpu) = timed_ingest(client, &server, plan.load, ticks).await?;
+    let (ingest, cpu) = timed_ingest(client, &server, plan.load).await?;
     rounds.push(Round::new(&ingest, cpu, alerts));
     let rss_loaded = rss_bytes(server.pid)?;
     eprintln!("{}: {}", kind.name(), ingest.describe(alerts));
@@ -203,11 +201,10 @@ async fn timed_ingest(
     client: &Client,
     server: &Server,
     load: IngestLoad,
-    ticks: f64,
 ) -> anyhow::Result<(RunReport, f64)> {
-    let cpu_before = cpu_seconds(server.pid, ticks)?;
+    let meter = CpuMeter::start(server.pid)?;
     let run = ingest(client, &server.url, load).await?;
-    let cpu = settled_cpu(server.pid, ticks).await? - cpu_before;
+    let cpu = meter.settled().await?;
     Ok((run, cpu))
 }
 

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::compare::{mib, row};
 use crate::server::{
-    CONFIG, Kind, Server, clock_ticks, cpu_seconds, free_port, rss_bytes, spawn_server, wait_ready,
+    CONFIG, CpuMeter, Kind, Server, free_port, rss_bytes, spawn_server, wait_ready,
 };
 use crate::sink::Sink;
 use crate::workload::{
@@ -248,8 +248,7 @@ async fn dispatch(
         })
         .collect();
     let bodies = batch_bodies(&alerts, 64);
-    let ticks = clock_ticks();
-    let cpu_before = cpu_seconds(f.server.pid, ticks)?;
+    let meter = CpuMeter::start(f.server.pid)?;
     let started = Instant::now();
     post_all(
         client,
@@ -268,7 +267,7 @@ async fn dispatch(
         );
     }
     let elapsed = started.elapsed();
-    let cpu = cpu_seconds(f.server.pid, ticks)? - cpu_before;
+    let cpu = meter.seconds()?;
     Ok(Dispatch {
         elapsed,
         window: sink.delivery_window(),
