@@ -246,11 +246,15 @@ impl LabelSet {
     /// Sorts by name; for a repeated name the last value wins, as Go's JSON
     /// decoder does.
     fn from_pairs<S: AsRef<str>>(pairs: &mut [(S, S)]) -> Self {
-        // Prometheus sends labels sorted; check before sorting. Stable, so
-        // equal names keep their input order and the last one wins.
-        if !pairs.is_sorted_by(|a, b| a.0.as_ref() <= b.0.as_ref()) {
-            pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        // Prometheus sends labels sorted, each name once: checked in one
+        // pass. Otherwise a stable sort, so equal names keep their input
+        // order and the last one wins.
+        if pairs.is_sorted_by(|a, b| a.0.as_ref() < b.0.as_ref()) {
+            return Self {
+                pairs: Packed::from_unique(pairs),
+            };
         }
+        pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
         Self {
             pairs: Packed::from_sorted(pairs),
         }

@@ -49,14 +49,6 @@ fn width_for(max: usize) -> usize {
     w
 }
 
-/// Whether pair `i` is overridden by the next one (same name: the later
-/// pair wins).
-fn overridden<S: AsRef<str>>(pairs: &[(S, S)], i: usize) -> bool {
-    pairs
-        .get(i + 1)
-        .is_some_and(|(next, _)| next.as_ref() == pairs[i].0.as_ref())
-}
-
 /// The number written in `w` header bytes at `bytes[at..]` (see
 /// [`push_number`]).
 fn read_number(bytes: &[u8], at: usize, w: usize) -> usize {
@@ -83,22 +75,33 @@ fn push_number(out: &mut String, mut n: usize, w: usize) {
 impl Packed {
     /// Packs pairs sorted by name (stably); of pairs with the same name,
     /// the last one is kept.
-    ///
-    /// On the ingest path twice per alert: one pass to size the buffer
-    /// exactly (a larger one was shrunk by a `realloc` per set), one to
-    /// write the header, one the text.
     pub(super) fn from_sorted<S: AsRef<str>>(pairs: &[(S, S)]) -> Self {
-        let kept = || {
-            pairs
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| !overridden(pairs, i))
-                .map(|(_, (k, v))| (k.as_ref(), v.as_ref()))
-        };
-        let (count, text) = kept().fold((0, 0), |(c, t), (k, v)| (c + 1, t + k.len() + v.len()));
+        let mut kept: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            let (name, value) = (name.as_ref(), value.as_ref());
+            match kept.last_mut() {
+                Some(last) if last.0 == name => *last = (name, value),
+                _ => kept.push((name, value)),
+            }
+        }
+        Self::from_unique(&kept)
+    }
+
+    /// Packs pairs whose names strictly increase: what Prometheus sends,
+    /// so the ingest path comes here straight, without looking for repeats.
+    ///
+    /// Two passes: one to size the buffer exactly (a larger one was shrunk
+    /// by a `realloc` per set), one to write the header, one the text.
+    pub(super) fn from_unique<S: AsRef<str>>(pairs: &[(S, S)]) -> Self {
+        debug_assert!(pairs.is_sorted_by(|a, b| a.0.as_ref() < b.0.as_ref()));
+        let count = pairs.len();
         if count == 0 {
             return Self::default();
         }
+        let text: usize = pairs
+            .iter()
+            .map(|(k, v)| k.as_ref().len() + v.as_ref().len())
+            .sum();
         assert!(
             text < 1 << (DIGIT_BITS as usize * MAX_WIDTH).min(usize::BITS as usize - 1),
             "a label set under 32 GiB"
@@ -115,15 +118,15 @@ impl Packed {
             push_number(&mut out, count, w);
         }
         let mut end = 0;
-        for (k, v) in kept() {
-            for part in [k, v] {
+        for (k, v) in pairs {
+            for part in [k.as_ref(), v.as_ref()] {
                 end += part.len();
                 push_number(&mut out, end, w);
             }
         }
-        for (k, v) in kept() {
-            out.push_str(k);
-            out.push_str(v);
+        for (k, v) in pairs {
+            out.push_str(k.as_ref());
+            out.push_str(v.as_ref());
         }
         debug_assert_eq!(out.len(), header + text, "sized exactly");
         Self(out.into_boxed_str())
@@ -311,6 +314,7 @@ mod tests {
 
     fn round_trip(pairs: &[(&str, &str)]) {
         let p = Packed::from_sorted(pairs);
+        assert_eq!(Packed::from_unique(pairs), p);
         assert_eq!(p.pairs().collect::<Vec<_>>(), pairs);
         assert_eq!(p.len(), pairs.len());
         assert_eq!(Packed::from_sorted(&p.pairs().collect::<Vec<_>>()), p);
@@ -346,10 +350,12 @@ mod tests {
             let kept: Vec<(&str, &str)> = pairs
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| !overridden(&pairs, *i))
+                // A pair is kept unless the next one has its name.
+                .filter(|(i, (k, _))| pairs.get(i + 1).is_none_or(|(next, _)| next != k))
                 .map(|(_, (k, v))| (k.as_str(), v.as_str()))
                 .collect();
             let p = Packed::from_sorted(&pairs);
+            proptest::prop_assert_eq!(&Packed::from_unique(&kept), &p);
             proptest::prop_assert_eq!(p.pairs().collect::<Vec<_>>(), kept.clone());
             proptest::prop_assert_eq!(p.pairs().len(), kept.len());
             proptest::prop_assert_eq!(p.len(), kept.len());
