@@ -197,25 +197,36 @@ impl Packed {
         &self.0[layout.text_start()..][self.start(layout, slot)..self.end(layout, slot)]
     }
 
-    /// The value of `name`, by binary search over the names (they are
-    /// sorted), the header decoded once: routing asks this of every alert
-    /// for each `group_by` label and matcher.
+    /// The value of `name`: routing asks this of every alert for each
+    /// `group_by` label and matcher. The header is decoded once; a small
+    /// set is scanned comparing lengths first (most names differ in
+    /// length, so few are compared byte by byte), a larger one searched
+    /// by halves (the names are sorted).
     pub(super) fn get(&self, name: &str) -> Option<&str> {
+        /// Up to this many pairs a scan beats a search: each probe of a
+        /// search compares whole names.
+        const SCAN: usize = 8;
         if self.0.is_empty() {
             return None;
         }
         let layout = self.layout();
         let text = &self.0[layout.text_start()..];
+        let name_at = |i: usize| (self.start(layout, 2 * i), self.end(layout, 2 * i));
+        let value_of = |name_end: usize, i: usize| &text[name_end..self.end(layout, 2 * i + 1)];
+        if layout.count <= SCAN {
+            return (0..layout.count).find_map(|i| {
+                let (start, end) = name_at(i);
+                (end - start == name.len() && &text[start..end] == name).then(|| value_of(end, i))
+            });
+        }
         let (mut lo, mut hi) = (0, layout.count);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let name_end = self.end(layout, 2 * mid);
-            match text[self.start(layout, 2 * mid)..name_end].cmp(name) {
+            let (start, end) = name_at(mid);
+            match text[start..end].cmp(name) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => {
-                    return Some(&text[name_end..self.end(layout, 2 * mid + 1)]);
-                }
+                std::cmp::Ordering::Equal => return Some(value_of(end, mid)),
             }
         }
         None
@@ -287,14 +298,19 @@ impl<'a> Iterator for Pairs<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.ends.is_empty() {
-            return None;
-        }
-        let name_len = self.end(0) - self.start;
-        let pair_len = self.end(1) - self.start;
+        let (name_end, pair_end, ends) = match (self.width, self.ends) {
+            // Nearly every set: one byte per end, read without a loop.
+            (1, [name_end, pair_end, ends @ ..]) => {
+                (usize::from(*name_end), usize::from(*pair_end), ends)
+            }
+            (_, []) => return None,
+            (w, _) => (self.end(0), self.end(1), &self.ends[2 * w..]),
+        };
+        let name_len = name_end - self.start;
+        let pair_len = pair_end - self.start;
         let (pair, rest) = self.rest.split_at(pair_len);
         let pair = pair.split_at(name_len);
-        self.ends = &self.ends[2 * self.width..];
+        self.ends = ends;
         self.rest = rest;
         self.start += pair_len;
         Some(pair)
