@@ -250,6 +250,24 @@ impl Packed {
             return false;
         }
         let layout = self.layout();
+        if layout.width == 1 {
+            // Nearly every set: one byte per end, read pair by pair (a
+            // slot's start is the end before it).
+            let ends = &self.0.as_bytes()[layout.ends_at..layout.text_start()];
+            let mut name_start = 0;
+            for pair in ends.chunks_exact(2) {
+                let (name_end, value_end) = (pair[0], pair[1]);
+                let empty = match parity {
+                    0 => name_end == name_start,
+                    _ => value_end == name_end,
+                };
+                if empty {
+                    return true;
+                }
+                name_start = value_end;
+            }
+            return false;
+        }
         (0..layout.count)
             .map(|i| 2 * i + parity)
             .any(|slot| self.start(layout, slot) == self.end(layout, slot))
