@@ -74,7 +74,8 @@ fn push_number(out: &mut String, mut n: usize, w: usize) {
 
 impl Packed {
     /// Packs pairs sorted by name (stably); of pairs with the same name,
-    /// the last one is kept.
+    /// the last one is kept. Repeats are dropped in one pass before
+    /// packing: only input out of order or with repeats comes here.
     pub(super) fn from_sorted<S: AsRef<str>>(pairs: &[(S, S)]) -> Self {
         let mut kept: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
         for (name, value) in pairs {
@@ -90,8 +91,8 @@ impl Packed {
     /// Packs pairs whose names strictly increase: what Prometheus sends,
     /// so the ingest path comes here straight, without looking for repeats.
     ///
-    /// Two passes: one to size the buffer exactly (a larger one was shrunk
-    /// by a `realloc` per set), one to write the header, one the text.
+    /// Three passes: one to size the buffer exactly (a larger one was
+    /// shrunk by a `realloc` per set), one to write the header, one the text.
     pub(super) fn from_unique<S: AsRef<str>>(pairs: &[(S, S)]) -> Self {
         debug_assert!(pairs.is_sorted_by(|a, b| a.0.as_ref() < b.0.as_ref()));
         let count = pairs.len();
