@@ -212,6 +212,10 @@ impl CpuMeter {
     /// CPU seconds since `start`.
     pub fn seconds(&self) -> anyhow::Result<f64> {
         let by_ticks = cpu_seconds(self.pid, self.ticks_per_second)? - self.ticks_at_start;
+        if self.threads_at_start.is_empty() {
+            // No schedstat on this kernel: ticks are all there is.
+            return Ok(by_ticks);
+        }
         let nanos: u64 = thread_nanos(self.pid)
             .iter()
             .map(|(tid, now)| {
