@@ -1,11 +1,14 @@
 //! Email end to end: klaxon sends to a real SMTP server running in this
-//! process (mailin-embedded, a certificate chain from rcgen), and the
-//! received message is parsed as MIME. STARTTLS with AUTH LOGIN and PLAIN,
-//! implicit TLS on a second listener, a server without STARTTLS, a
-//! rejected password, and the same alert through Alertmanager 0.25.
+//! process (mailin's SMTP session over tokio-rustls with ring, a
+//! certificate chain from rcgen), and the received message is parsed as
+//! MIME. STARTTLS with AUTH LOGIN and PLAIN, implicit TLS on a second
+//! listener, a server without STARTTLS, a rejected password, and the same
+//! alert through Alertmanager 0.25.
 //!
-//! mailin-embedded has no implicit TLS, so that listener is a thin
-//! tokio-rustls adapter in front of a plain mailin server.
+//! mailin's session speaks SMTP and says when to start TLS; the sockets
+//! and the TLS are driven here (mailin-embedded, which would drive them,
+//! brings rustls' aws-lc-rs provider along). Implicit TLS is a thin
+//! tokio-rustls adapter in front of a plain server.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,8 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mail_parser::{Message, MessageParser, MimeHeaders};
-use mailin_embedded::{AuthMechanism, Handler, Response, Server, SslConfig, response};
+use mailin::{Action, AuthMechanism, Handler, Response, SessionBuilder, response};
 use serde_json::json;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 use crate::harness::{TestServer, eventually, init};
 
@@ -43,7 +47,7 @@ struct Record {
 
 /// mailin's callbacks: accepts `PASSWORD` for any user, refuses `busy@…`
 /// recipients with a temporary error, records the rest.
-/// mailin clones it per connection, so `current` starts empty each time.
+/// Cloned per connection, so `current` starts empty each time.
 #[derive(Clone)]
 struct Recorder {
     record: Arc<Record>,
@@ -134,8 +138,7 @@ impl Certs {
     }
 }
 
-/// A running SMTP server on loopback. Its threads live until the test
-/// process ends (mailin-embedded has no shutdown); each test has its own.
+/// A running SMTP server on loopback, its tasks on the test's runtime.
 struct SmtpServer {
     addr: SocketAddr,
     record: Arc<Record>,
@@ -158,29 +161,27 @@ impl SmtpServer {
             current: Received::default(),
             greeted: false,
         };
-        let mut server = Server::new(handler);
-        server.with_name("localhost").with_num_threads(2);
-        match security {
+        let mut session = SessionBuilder::new("localhost");
+        let tls = match security {
             Security::StartTls(certs, mechanisms) => {
-                server
-                    .with_ssl(SslConfig::SelfSigned {
-                        cert_path: certs.cert.display().to_string(),
-                        key_path: certs.key.display().to_string(),
-                    })
-                    .unwrap();
+                session.enable_start_tls();
                 for m in mechanisms {
-                    server.with_auth(m.clone());
+                    session.enable_auth(m.clone());
                 }
+                let config = Arc::new(server_tls_config(certs));
+                Some(tokio_rustls::TlsAcceptor::from(config))
             }
-            Security::Plain => {
-                server.with_ssl(SslConfig::None).unwrap();
-            }
-        }
+            Security::Plain => None,
+        };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        server.with_tcp_listener(listener);
-        std::thread::spawn(move || {
-            let _ = server.serve();
+        listener.set_nonblocking(true).unwrap();
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        tokio::spawn(async move {
+            while let Ok((tcp, peer)) = listener.accept().await {
+                let session = session.build(peer.ip(), handler.clone());
+                tokio::spawn(smtp_connection(tcp, session, tls.clone()));
+            }
         });
         SmtpServer { addr, record }
     }
@@ -238,6 +239,62 @@ fn server_tls_config(certs: &Certs) -> rustls::ServerConfig {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .unwrap()
+}
+
+/// One SMTP connection: the greeting, commands until the session ends or
+/// asks for TLS, then the rest of them over TLS.
+async fn smtp_connection(
+    tcp: tokio::net::TcpStream,
+    mut session: mailin::Session<Recorder>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> std::io::Result<()> {
+    let mut plain = BufReader::new(tcp);
+    send(&mut plain, &session.greeting()).await?;
+    if !smtp_commands(&mut session, &mut plain).await? {
+        return Ok(());
+    }
+    // The client starts its handshake only after the 220, so nothing it
+    // sent is left in the buffer.
+    let Some(acceptor) = tls else {
+        return Ok(());
+    };
+    let tls = acceptor.accept(plain.into_inner()).await?;
+    session.tls_active();
+    smtp_commands(&mut session, &mut BufReader::new(tls)).await?;
+    Ok(())
+}
+
+/// Feeds lines to the session and writes its answers; `true` when it
+/// asked for TLS.
+async fn smtp_commands<S: AsyncBufRead + AsyncWrite + Unpin>(
+    session: &mut mailin::Session<Recorder>,
+    stream: &mut S,
+) -> std::io::Result<bool> {
+    let mut line = Vec::with_capacity(80);
+    loop {
+        line.clear();
+        if stream.read_until(b'\n', &mut line).await? == 0 {
+            return Ok(false);
+        }
+        let res = session.process(&line);
+        match res.action {
+            Action::NoReply => {}
+            Action::Reply => send(stream, &res).await?,
+            Action::Close => {
+                send(stream, &res).await?;
+                return Ok(false);
+            }
+            Action::UpgradeTls => {
+                send(stream, &res).await?;
+                return Ok(true);
+            }
+        }
+    }
+}
+
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, res: &Response) -> std::io::Result<()> {
+    stream.write_all(&res.buffer()?).await?;
+    stream.flush().await
 }
 
 /// klaxon's config: one email receiver, short timers.
