@@ -159,9 +159,9 @@ fn main() -> std::process::ExitCode {
 /// over a 100k-alert ingest, each taking the arena's lock and the
 /// process's memory map lock while the other threads wait for them. The
 /// top pad is the room an arena's first heap is opened with (and what a
-/// trim leaves): with 16 MiB, 1,350 calls, a third of the futex waits, and
-/// 5% less CPU per ingested alert, for 9 bytes more RSS per stored alert
-/// (benches/RESULTS.md, 2026-12-05 17:30).
+/// trim leaves): with 16 MiB, 1,350 calls, futex waits cut to a third, and
+/// 5–10% less CPU per ingested alert, for 5–9 bytes more RSS per stored
+/// alert (benches/RESULTS.md, "2026-12-05 17:25–18:25 UTC").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_malloc() {
     const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
