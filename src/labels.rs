@@ -150,6 +150,12 @@ impl LabelSet {
         self.pairs.pairs()
     }
 
+    /// Where the set's bytes start in memory, for a prefetch; reads none
+    /// of them (unlike [`LabelSet::text`], which reads the header).
+    pub fn as_ptr(&self) -> *const u8 {
+        self.pairs.as_ptr()
+    }
+
     /// Bytes of names and values together.
     pub fn text_len(&self) -> usize {
         self.pairs.text().len()

@@ -20,6 +20,8 @@ pub mod labels;
 pub mod matcher;
 /// The alert model and Alertmanager's merge rules.
 pub mod alert;
+/// Loading the next alerts' memory ahead of a walk over many.
+pub mod prefetch;
 pub mod alert_set;
 /// Shared copies of strings many alerts repeat.
 pub mod intern;

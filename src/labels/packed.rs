@@ -73,6 +73,11 @@ fn push_number(out: &mut String, mut n: usize, w: usize) {
 }
 
 impl Packed {
+    /// Where the packed bytes start; reads none of them.
+    pub(super) fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+
     /// Packs pairs sorted by name (stably); of pairs with the same name,
     /// the last one is kept. Repeats are dropped in one pass before
     /// packing: only input out of order or with repeats comes here.

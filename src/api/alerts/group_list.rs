@@ -113,7 +113,8 @@ impl RenderParts for GroupList {
             out.push(b',');
             alert_json::open_group(out);
             let mut shown = 0;
-            for alert in alerts.iter() {
+            for (i, alert) in alerts.iter().enumerate() {
+                crate::prefetch::ahead(&alerts, i);
                 let routes = runtime.route.matches(&alert.labels);
                 let status = alert_status(&silences, runtime, &routes, &l.inhibitions, alert, now);
                 if !filter.keep_status(&status) {

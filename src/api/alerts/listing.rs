@@ -171,7 +171,9 @@ impl RenderParts for AlertList {
         let silences = self.state.silences.reader();
         let mut times = alert_json::TimeText::default();
         let mut listed = 0;
-        for alert in &l.snapshot[part] {
+        let alerts = &l.snapshot[part];
+        for (i, alert) in alerts.iter().enumerate() {
+            crate::prefetch::ahead(alerts, i);
             // Resolved alerts stay stored until GC but are not listed.
             if alert.resolved_at(now) || !filter.keep_labels(alert) {
                 continue;
