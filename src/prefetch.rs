@@ -55,18 +55,16 @@ mod tests {
     #[test]
     fn asking_ahead_of_any_alert_is_harmless() {
         let alert = |name: &str| {
-            let mut a = Alert {
+            Arc::new(Alert {
                 labels: [("alertname", name)].into_iter().collect(),
-                annotations: Default::default(),
+                annotations: [("summary", name)].into_iter().collect(),
                 starts_at: chrono::Utc::now(),
                 ends_at: crate::alert::go_zero_time(),
                 generator_url: "".into(),
                 updated_at: chrono::Utc::now(),
                 timeout: false,
                 fingerprint_cache: Default::default(),
-            };
-            a.annotations.insert("summary", name);
-            Arc::new(a)
+            })
         };
         for n in 0..4 {
             let alerts: Vec<_> = (0..n).map(|i| alert(&format!("A{i}"))).collect();
