@@ -240,11 +240,12 @@ fn open_metrics_escape(s: &str) -> String {
 /// As Alertmanager prints a matcher (in route keys, group keys and the
 /// status config): a name the classic parser cannot read is quoted, and
 /// then the value is Go-quoted too; otherwise the value is OpenMetrics
-/// escaped.
+/// escaped. An empty name (`""="x"` parses) is quoted too, where
+/// Alertmanager prints `="x"`, which no parser reads back.
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let op = self.kind.as_str();
-        if self.name.chars().any(utf8::is_reserved) {
+        if self.name.is_empty() || self.name.chars().any(utf8::is_reserved) {
             write!(f, "{}{op}{}", go_quote(&self.name), go_quote(&self.value))
         } else {
             write!(

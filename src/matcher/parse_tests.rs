@@ -332,7 +332,12 @@ fn matchers_print_as_alertmanager_prints_them() {
         "team=\"x\ty\\\"\\n\\\\\""
     );
     // What is printed parses back to the same matcher in the default mode.
-    for (name, value) in [("my label", "a\"b\\c\n"), ("team", "x\"y\\z\n"), ("é", "ü")] {
+    for (name, value) in [
+        ("my label", "a\"b\\c\n"),
+        ("team", "x\"y\\z\n"),
+        ("é", "ü"),
+        ("", "-"),
+    ] {
         let printed = m(name, MatchType::Equal, value);
         let back = Matcher::parse(&printed).unwrap();
         assert_eq!((back.name.as_str(), back.value.as_str()), (name, value));
