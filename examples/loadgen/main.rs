@@ -7,10 +7,12 @@
 //! numbers are the server's own, not the load generator's.
 //!
 //! `pipeline` runs the notification benchmarks (POST → webhook latency,
-//! inhibition cost, dispatch throughput) against both servers.
+//! inhibition cost, dispatch throughput) against both servers; `floor`
+//! puts klaxon's ingest beside servers that only parse.
 
 mod cluster;
 mod compare;
+mod floor;
 mod pipeline;
 mod readers;
 mod server;
@@ -118,6 +120,29 @@ enum Cmd {
         /// Each reader's pace, KiB per second.
         #[arg(long, default_value_t = 2048)]
         kib_per_s: usize,
+    },
+    /// klaxon's ingest CPU beside servers on the same HTTP stack that only
+    /// parse the batches.
+    Floor {
+        /// klaxon binary (a release build).
+        #[arg(long)]
+        klaxon: Option<PathBuf>,
+        /// Alertmanager binary, measured in the same turns.
+        #[arg(long)]
+        alertmanager: Option<PathBuf>,
+        #[command(flatten)]
+        load: IngestLoad,
+        /// Ingests per server, each into a fresh one.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+    /// The server `floor` starts: parses posted alerts, keeps nothing.
+    #[command(hide = true)]
+    FloorServer {
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        #[arg(long, value_enum)]
+        parse: floor::Parse,
     },
     /// What high availability costs: one klaxon against three replicas.
     Cluster {
@@ -237,6 +262,23 @@ async fn main() -> anyhow::Result<()> {
             }
             print!("{}", readers::table(&runs, &plan));
         }
+        Cmd::Floor {
+            klaxon,
+            alertmanager,
+            load,
+            rounds,
+        } => {
+            let runs = floor::measure(
+                &client,
+                klaxon.as_deref(),
+                alertmanager.as_deref(),
+                load,
+                rounds,
+            )
+            .await?;
+            print!("{}", floor::table(&runs, load));
+        }
+        Cmd::FloorServer { listen, parse } => floor::serve(listen, parse).await?,
         Cmd::Cluster {
             klaxon,
             alerts,
