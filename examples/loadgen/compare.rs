@@ -56,14 +56,19 @@ impl Round {
 }
 
 /// Median, minimum and maximum of one figure over the rounds.
-struct Spread {
-    median: f64,
-    min: f64,
-    max: f64,
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
 }
 
 fn spread(rounds: &[Round], figure: impl Fn(&Round) -> f64) -> Spread {
-    let mut v: Vec<f64> = rounds.iter().map(figure).collect();
+    spread_of(rounds.iter().map(figure))
+}
+
+/// The spread of `values`, of which there is at least one.
+pub fn spread_of(values: impl IntoIterator<Item = f64>) -> Spread {
+    let mut v: Vec<f64> = values.into_iter().collect();
     v.sort_by(f64::total_cmp);
     // An even count takes the mean of the middle two.
     let mid = v.len() / 2;
@@ -197,7 +202,7 @@ pub async fn measure(
 
 /// Posts the load and returns the run with the server CPU it took,
 /// including work the server finished after the last answer.
-async fn timed_ingest(
+pub async fn timed_ingest(
     client: &Client,
     server: &Server,
     load: IngestLoad,

@@ -21,10 +21,9 @@ use reqwest::Client;
 use serde::Deserialize;
 use tokio::process::Command;
 
-use crate::server::{
-    CONFIG, CpuMeter, Kind, Server, free_port, spawn_server, terminate, wait_ready,
-};
-use crate::workload::{IngestLoad, ingest};
+use crate::compare::{Spread, spread_of, timed_ingest};
+use crate::server::{CONFIG, Kind, Server, free_port, spawn_server, terminate, wait_ready};
+use crate::workload::IngestLoad;
 
 /// What the floor server does with a batch once it has it.
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -129,6 +128,8 @@ pub async fn measure(
     let mut per_100k = vec![Vec::new(); contenders.len()];
     for round in 1..=rounds.max(1) {
         for (i, contender) in contenders.iter().enumerate() {
+            // A fresh store for klaxon and Alertmanager (the floor server
+            // keeps nothing).
             let scratch = tempfile::Builder::new()
                 .prefix("loadgen-floor-")
                 .tempdir()?;
@@ -171,20 +172,14 @@ fn spawn_floor(me: &Path, parse: Parse, port: u16) -> anyhow::Result<Server> {
 /// alerts, work finished after the last answer included.
 async fn timed(client: &Client, server: &mut Server, load: IngestLoad) -> anyhow::Result<f64> {
     wait_ready(client, server, Instant::now()).await?;
-    let meter = CpuMeter::start(server.pid)?;
-    ingest(client, &server.url, load).await?;
-    let cpu = meter.settled().await?;
+    let (_, cpu) = timed_ingest(client, server, load).await?;
     Ok(cpu * 100_000.0 / load.alerts as f64)
 }
 
 /// Median and range per server, and each one's multiple of the syntax
 /// floor's median (the second contender).
 pub fn table(runs: &FloorRuns, load: IngestLoad) -> String {
-    let median = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let median = |v: &[f64]| spread_of(v.iter().copied()).median;
     let floor = median(&runs.per_100k[1]);
     let mut out = format!(
         "N = {} alerts, batch {}, {} connections, {} rounds each, servers taking turns\n\n\
@@ -195,13 +190,10 @@ pub fn table(runs: &FloorRuns, load: IngestLoad) -> String {
         runs.per_100k[0].len()
     );
     for (name, v) in runs.names.iter().zip(&runs.per_100k) {
-        let (lo, hi) = v
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
-        let m = median(v);
+        let Spread { median, min, max } = spread_of(v.iter().copied());
         out.push_str(&format!(
-            "| {name} | {m:.3} | {lo:.3}–{hi:.3} | {:.1} |\n",
-            m / floor
+            "| {name} | {median:.3} | {min:.3}–{max:.3} | {:.1} |\n",
+            median / floor
         ));
     }
     let median_of = |name: &str| {
