@@ -37,12 +37,11 @@ pub enum Parse {
 }
 
 impl Parse {
-    fn name(self) -> &'static str {
-        match self {
-            Parse::Nothing => "nothing",
-            Parse::Syntax => "syntax",
-            Parse::Owned => "owned",
-        }
+    /// The flag value clap derives, so `--parse` and the table agree.
+    fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -154,7 +153,7 @@ pub async fn measure(
 fn spawn_floor(me: &Path, parse: Parse, port: u16) -> anyhow::Result<Server> {
     let child = Command::new(me)
         .args(["floor-server", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--parse", parse.name()])
+        .args(["--parse", &parse.name()])
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()?;
